@@ -1,0 +1,139 @@
+# SPDX-License-Identifier: MIT
+# flatctl - one Makefile (spec/build.md 5). Sources are found by wildcard, sorted; areas add rules,
+# packages and libraries through mk/*.mk fragments.
+
+B        ?= build
+VARIANT  ?= dev
+V        ?= 0
+Q        := $(if $(filter 1,$(V)),,@)
+
+CC       ?= cc
+PKG_CONFIG ?= pkg-config
+
+# pkg-config modules and extra libraries of the dev build; fragments append.
+PKGS     := libcurl libxml-2.0 jansson blkid libcrypto libssl libsystemd zlib liblzma libprotobuf-c
+LIBS_EXTRA := -lbz2 -lm -pthread
+
+# Debian packages `make deps` installs; fragments append (test tools included).
+DEPS_APT := build-essential pkg-config libcurl4-openssl-dev libxml2-dev libjansson-dev \
+	    libblkid-dev libssl-dev libsystemd-dev zlib1g-dev libbz2-dev liblzma-dev \
+	    libprotobuf-c-dev protobuf-c-compiler scdoc gdisk cgpt util-linux perl
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wundef -Wvla -Wdate-time \
+	    -Wstrict-prototypes -Wmissing-prototypes -Wold-style-definition -Wpointer-arith \
+	    -Wwrite-strings -Wimplicit-fallthrough -Wno-unused-parameter -fno-common
+BASE_CFLAGS := -std=gnu17 -g $(WARN) -fstack-protector-strong -D_GNU_SOURCE \
+	    -ffile-prefix-map=$(CURDIR)=. -Iinclude -I$(B)/gen
+OPT_CFLAGS := -O2 -D_FORTIFY_SOURCE=2
+BASE_LDFLAGS := -Wl,-z,relro,-z,now
+
+# Generated sources (protobuf-c etc.) are added by fragments: GEN_SRC (paths under $(B)/gen).
+GEN_SRC  :=
+GEN_HDR  :=
+
+-include $(sort $(wildcard mk/*.mk))
+
+ifeq ($(VARIANT),asan)
+OPT_CFLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+BASE_LDFLAGS += -fsanitize=address,undefined
+endif
+
+ifneq ($(VARIANT),static)
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) $(LIBS_EXTRA)
+endif
+
+ALL_CFLAGS  = $(BASE_CFLAGS) $(OPT_CFLAGS) $(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(BASE_LDFLAGS) $(LDFLAGS)
+
+LIB_SRC  := $(sort $(wildcard lib/*/*.c))
+CMD_SRC  := $(sort $(wildcard cmd/*.c))
+UNIT_SRC := $(sort $(wildcard tests/unit/test-*.c))
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz-*.c))
+E2E      := $(sort $(wildcard tests/e2e/t*.sh))
+
+LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o) $(GEN_SRC:%.c=%.o)
+CMD_OBJ  := $(CMD_SRC:%.c=$(B)/obj/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit/%)
+
+VERSION  := $(shell git describe --always --dirty --tags 2>/dev/null || cat VERSION 2>/dev/null || echo 0)
+
+.PHONY: all deps check check-unit check-e2e asan static check-static install clean distclean \
+	format check-format lint valgrind man demo fuzz FORCE
+.DELETE_ON_ERROR:
+
+all: $(B)/flatctl man
+
+$(B)/gen/version.h: FORCE
+	@mkdir -p $(@D)
+	@printf '#pragma once\n#define FLATCTL_VERSION "%s"\n' '$(VERSION)' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+$(B)/obj/%.o: %.c $(B)/gen/version.h $(GEN_HDR)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/libflatctl.a: $(LIB_OBJ)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/flatctl: $(CMD_OBJ) $(B)/libflatctl.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(CMD_OBJ) $(B)/libflatctl.a $(PKG_LIBS)
+
+$(B)/tests/unit/%: tests/unit/%.c tests/unit/tap.h $(B)/libflatctl.a
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(ALL_LDFLAGS) -o $@ $< $(B)/libflatctl.a $(PKG_LIBS)
+
+-include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d)
+
+# --- tests -----------------------------------------------------------------------------------
+# FLATCTL: the binary under test; TEST_FLATCTL may point the suite at another build (static).
+TEST_FLATCTL ?= $(abspath $(B)/flatctl)
+PROVE ?= prove
+PROVE_JOBS ?= 2
+
+check-unit: $(UNIT_BIN)
+	$(PROVE) -j$(PROVE_JOBS) --exec '' $(UNIT_BIN)
+
+check-e2e: $(B)/flatctl man
+	FLATCTL=$(TEST_FLATCTL) FLATCTL_SRC=$(CURDIR) FLATCTL_BUILD=$(abspath $(B)) \
+		$(PROVE) -j$(PROVE_JOBS) --exec '' $(E2E)
+
+check: $(B)/flatctl $(UNIT_BIN) man
+	FLATCTL=$(TEST_FLATCTL) FLATCTL_SRC=$(CURDIR) FLATCTL_BUILD=$(abspath $(B)) \
+		$(PROVE) -j$(PROVE_JOBS) --exec '' $(UNIT_BIN) $(E2E)
+
+asan:
+	$(MAKE) B=build/asan VARIANT=asan check \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+
+valgrind: $(B)/flatctl $(UNIT_BIN)
+	FLATCTL_VALGRIND=1 $(MAKE) check
+
+# --- man pages (scdoc, rendered at build) ------------------------------------------------------
+MAN_SRC := $(sort $(wildcard man/*.scd))
+MAN_OUT := $(MAN_SRC:man/%.scd=$(B)/man/%)
+man: $(MAN_OUT)
+$(B)/man/%: man/%.scd
+	@mkdir -p $(@D)
+	$(Q)scdoc < $< > $@
+
+# --- deps --------------------------------------------------------------------------------------
+deps:
+	DEPS_APT="$(sort $(DEPS_APT))" sh mk/deps.sh
+
+# --- housekeeping ------------------------------------------------------------------------------
+clean:
+	rm -rf build
+
+distclean: clean
+
+format:
+	clang-format -i $(sort $(wildcard cmd/*.[ch] lib/*/*.[ch] include/*.h include/*/*.h tests/unit/*.[ch] tests/fuzz/*.c))
+
+check-format:
+	clang-format --dry-run --Werror $(sort $(wildcard cmd/*.[ch] lib/*/*.[ch] include/*.h include/*/*.h))

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd/applets.h - the one list of applets and link names (X-macro; STYLE.md 1). Only applets
+ * that work are listed. Expanded by cmd/main.c into prototypes, dispatch, --help, --list-links. */
+
+/*      name                entry                one-line help */
+/* -- partitions (spec/partitions.md) -- */
+
+/* -- update (spec/update.md) -- */
+
+/* -- provision (spec/provision.md) -- */
+
+/* -- lock (spec/reboot-lock.md) -- */
+
+/* -- diag and status (spec/diag.md) -- */
+
+/*     link name             applet            implied first argument */
+/* -- partitions links -- */
+
+/* -- update links -- */
+
+/* -- provision links -- */
+
+/* -- lock links -- */
+
+/* -- diag links -- */

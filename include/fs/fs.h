@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/* include/fs/fs.h - file access relative to a root directory that cannot escape it. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Open DIR as the root for the other calls (O_PATH|O_DIRECTORY|O_CLOEXEC). Returns fd or -errno. */
+int fs_root_open(const char *dir);
+
+/* Open PATH (absolute or relative, both taken inside the root) with openat2(RESOLVE_IN_ROOT):
+ * "..", absolute symlinks and magic links all stay inside. O_CLOEXEC is always added.
+ * Returns fd or -errno. */
+int fs_open(int root_fd, const char *path, int flags, mode_t mode);
+
+/* Read a whole file of at most max bytes (-EFBIG beyond). *ret is NUL-terminated. */
+int fs_read_file(int root_fd, const char *path, size_t max, char **ret, size_t *ret_size);
+
+/* Replace PATH atomically: write a temporary file in the same directory, fsync, rename over,
+ * fsync the directory. On any failure the old file is untouched and no temporary is left. */
+int fs_write_atomic(int root_fd, const char *path, const void *data, size_t size, mode_t mode);
+
+/* mkdir -p inside the root. */
+int fs_mkdir_p(int root_fd, const char *path, mode_t mode);
+
+/* 1 exists, 0 not, -errno on other errors. */
+int fs_exists(int root_fd, const char *path);
+
+/* Unlink inside the root; a missing file is not an error. */
+int fs_unlink(int root_fd, const char *path);

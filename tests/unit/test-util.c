@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/* tests/unit/test-util.c - problem lists, logging prefix, root-relative files. */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fs/fs.h"
+#include "tap.h"
+#include "util/problem.h"
+
+TEST(problem_add_returns_errno_and_keeps_location)
+{
+	_cleanup_(problem_list_release) struct problem_list p = {};
+	ASSERT_ERR(problem_add(&p, -EINVAL, "/storage/files/0/path", "must be absolute"), EINVAL);
+	ASSERT_EQ(problem_warn(&p, "/x", "unused key '%s'", "y"), 0);
+	ASSERT_EQ(p.n, 2);
+	ASSERT_STREQ(p.item[0].where, "/storage/files/0/path");
+	ASSERT_STREQ(p.item[1].message, "unused key 'y'");
+	ASSERT_EQ(problem_count(&p, PROBLEM_ERROR), 1);
+	ASSERT_TRUE(problem_has_errors(&p));
+}
+
+TEST(problem_add_null_list)
+{
+	ASSERT_ERR(problem_add(NULL, -EIO, NULL, "x"), EIO);
+}
+
+static char *mktree(void)
+{
+	char tmpl[] = "/tmp/flatctl-unit-XXXXXX";
+	char *d = mkdtemp(tmpl);
+	return d ? strdup(d) : NULL;
+}
+
+TEST(fs_stays_inside_root)
+{
+	_cleanup_free_ char *dir = mktree();
+	ASSERT_NOT_NULL(dir);
+	_cleanup_close_ int root = fs_root_open(dir);
+	ASSERT_OK(root);
+	ASSERT_OK(fs_mkdir_p(root, "/etc/flatcar", 0755));
+	ASSERT_OK(fs_write_atomic(root, "/etc/flatcar/update.conf", "GROUP=beta\n", 11, 0644));
+	_cleanup_free_ char *data = NULL;
+	size_t n;
+	ASSERT_OK(fs_read_file(root, "etc/flatcar/update.conf", 1024, &data, &n));
+	ASSERT_EQ(n, 11);
+	ASSERT_STREQ(data, "GROUP=beta\n");
+	/* ".." and absolute symlinks resolve inside the root */
+	free(data);
+	data = NULL;
+	ASSERT_OK(fs_read_file(root, "/../../../etc/flatcar/update.conf", 1024, &data, &n));
+	char link[4096];
+	snprintf(link, sizeof(link), "%s/escape", dir);
+	ASSERT_OK(symlink("/etc/flatcar/update.conf", link));
+	free(data);
+	data = NULL;
+	ASSERT_OK(fs_read_file(root, "escape", 1024, &data, &n));
+	ASSERT_STREQ(data, "GROUP=beta\n");
+	ASSERT_ERR(fs_read_file(root, "etc/flatcar/update.conf", 4, &data, &n), EFBIG);
+	ASSERT_EQ(fs_exists(root, "/nope"), 0);
+	ASSERT_OK(fs_unlink(root, "/escape"));
+	ASSERT_OK(fs_unlink(root, "/etc/flatcar/update.conf"));
+	char cmd[4200];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ASSERT_EQ(system(cmd), 0);
+}
