@@ -525,6 +525,14 @@ static int read_at(const struct dev *d, uint32_t ss, struct gpt **ret, struct pr
 					"%s", s->hc.problem);
 			goto out;
 		}
+		if (memcmp(p.hsec, gpt_signature, 8) == 0 || (b.hsec && memcmp(b.hsec, gpt_signature, 8) == 0)) {
+			/* A GPT was there: both copies damaged (§10), not "no GPT". */
+			_cleanup_free_ char *pp = copy_problem("primary header", &p);
+			_cleanup_free_ char *bp = copy_problem("backup header", &b);
+			(void)problem_add(reterr, -EBADMSG, "primary", "%s", pp ? pp : "primary invalid");
+			r = problem_add(reterr, -EBADMSG, "backup", "%s", bp ? bp : "backup invalid");
+			goto out;
+		}
 		r = -ENOMSG;
 		goto out;
 	}
@@ -559,14 +567,14 @@ static int read_at(const struct dev *d, uint32_t ss, struct gpt **ret, struct pr
 		free(c.problem);
 	}
 	if (!chosen_h) {
-		_cleanup_free_ char *pp = copy_problem("primary", &p);
-		_cleanup_free_ char *bp = copy_problem("backup", &b);
+		_cleanup_free_ char *pp = copy_problem("primary header", &p);
+		_cleanup_free_ char *bp = copy_problem("backup header", &b);
 		if (p.hc.unsupported || b.hc.unsupported)
 			r = -EINVAL;
 		else
 			r = -EBADMSG;
-		(void)problem_add(reterr, r, "primary", "%s", pp ? pp : "primary: invalid");
-		(void)problem_add(reterr, r, "backup", "%s", bp ? bp : "backup: invalid");
+		(void)problem_add(reterr, r, "primary", "%s", pp ? pp : "primary invalid");
+		(void)problem_add(reterr, r, "backup", "%s", bp ? bp : "backup invalid");
 		goto out;
 	}
 
