@@ -31,6 +31,9 @@ BASE_LDFLAGS := -Wl,-z,relro,-z,now
 GEN_SRC  :=
 GEN_HDR  :=
 
+# The default goal, before any fragment can define a target first.
+all:
+
 -include $(sort $(wildcard mk/*.mk))
 
 ifeq ($(VARIANT),asan)
