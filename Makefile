@@ -31,6 +31,9 @@ BASE_LDFLAGS := -Wl,-z,relro,-z,now
 GEN_SRC  :=
 GEN_HDR  :=
 
+# The default goal, before any fragment can define a target first.
+all:
+
 -include $(sort $(wildcard mk/*.mk))
 
 ifeq ($(VARIANT),asan)
@@ -42,6 +45,11 @@ ifneq ($(VARIANT),static)
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) $(LIBS_EXTRA)
 endif
+
+# Link commands keep the linker's messages in $@.ld.log (the static guards read them) and show
+# them through LINK_SHOW (mk/static.mk hides the known "statically linked" warnings).
+LINK_SHOW ?= cat
+LINK_LOG = 2>$@.ld.log; st=$$?; $(LINK_SHOW) $@.ld.log >&2; exit $$st
 
 ALL_CFLAGS  = $(BASE_CFLAGS) $(OPT_CFLAGS) $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(BASE_LDFLAGS) $(LDFLAGS)
@@ -55,6 +63,7 @@ E2E      := $(sort $(wildcard tests/e2e/t*.sh))
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o) $(GEN_SRC:%.c=%.o)
 CMD_OBJ  := $(CMD_SRC:%.c=$(B)/obj/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit/%)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/tests/fuzz/%)
 
 VERSION  := $(shell git describe --always --dirty --tags 2>/dev/null || cat VERSION 2>/dev/null || echo 0)
 
@@ -80,12 +89,21 @@ $(B)/libflatctl.a: $(LIB_OBJ)
 
 $(B)/flatctl: $(CMD_OBJ) $(B)/libflatctl.a
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(CMD_OBJ) $(B)/libflatctl.a $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(CMD_OBJ) $(B)/libflatctl.a $(PKG_LIBS) $(LINK_LOG)
 
 $(B)/tests/unit/%: tests/unit/%.c tests/unit/tap.h $(B)/libflatctl.a
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(ALL_LDFLAGS) -o $@ $< $(B)/libflatctl.a $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(ALL_LDFLAGS) -o $@ $< $(B)/libflatctl.a $(PKG_LIBS) \
+		$(LINK_LOG)
+
+# Fuzz targets with the standalone driver: `make check` replays tests/fuzz/corpus/<name>/ as TAP
+# (fuzz-conf.c -> corpus/conf/). `make fuzz` (mk/fuzz.mk) links them with libFuzzer instead.
+$(B)/tests/fuzz/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/driver.c $(B)/libflatctl.a
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -DFUZZ_CORPUS='"$(CURDIR)/tests/fuzz/corpus/$*"' $(ALL_LDFLAGS) \
+		-o $@ $< tests/fuzz/driver.c $(B)/libflatctl.a $(PKG_LIBS) $(LINK_LOG)
 
 -include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d)
 
@@ -95,19 +113,22 @@ TEST_FLATCTL ?= $(abspath $(B)/flatctl)
 PROVE ?= prove
 PROVE_JOBS ?= 2
 
-check-unit: $(UNIT_BIN)
-	$(PROVE) -j$(PROVE_JOBS) --exec '' $(UNIT_BIN)
+check-unit: $(UNIT_BIN) $(FUZZ_BIN)
+	$(PROVE) -j$(PROVE_JOBS) --exec '' $(UNIT_BIN) $(FUZZ_BIN)
 
 check-e2e: $(B)/flatctl man
 	FLATCTL=$(TEST_FLATCTL) FLATCTL_SRC=$(CURDIR) FLATCTL_BUILD=$(abspath $(B)) \
 		$(PROVE) -j$(PROVE_JOBS) --exec '' $(E2E)
 
-check: $(B)/flatctl $(UNIT_BIN) man
+check: $(B)/flatctl $(UNIT_BIN) $(FUZZ_BIN) man
 	FLATCTL=$(TEST_FLATCTL) FLATCTL_SRC=$(CURDIR) FLATCTL_BUILD=$(abspath $(B)) \
-		$(PROVE) -j$(PROVE_JOBS) --exec '' $(UNIT_BIN) $(E2E)
+		$(PROVE) -j$(PROVE_JOBS) --exec '' $(UNIT_BIN) $(FUZZ_BIN) $(E2E)
 
+# The whole suite against build/asan: TEST_FLATCTL is set explicitly (an exported one must not
+# win) and FLATCTL_VARIANT lets t0004 prove the e2e tests ran the sanitized binary.
 asan:
-	$(MAKE) B=build/asan VARIANT=asan check \
+	$(MAKE) B=build/asan VARIANT=asan check TEST_FLATCTL=$(abspath build/asan/flatctl) \
+		FLATCTL_VARIANT=asan \
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
@@ -123,8 +144,11 @@ $(B)/man/%: man/%.scd
 	$(Q)scdoc < $< > $@
 
 # --- deps --------------------------------------------------------------------------------------
+# apt packages and the deb-src check (mk/deps.sh), then the third-party libraries of the static
+# build through the cache (mk/third-party.sh, mk/static.mk).
 deps:
 	DEPS_APT="$(sort $(DEPS_APT))" sh mk/deps.sh
+	sh mk/third-party.sh build
 
 # --- housekeeping ------------------------------------------------------------------------------
 clean:

@@ -1,0 +1,22 @@
+# mk/third-party/curl.sh - libcurl, HTTP(S), FILE and TFTP only (spec/build.md 3.1).
+# Sourced by mk/third-party.sh in the unpacked source; its hash is part of the cache key.
+# shellcheck shell=sh
+TP_SOURCE=curl
+tp_build() {
+	./configure --prefix="$1" \
+		--disable-shared --enable-static --with-pic --disable-maintainer-mode \
+		--with-openssl --with-zlib --disable-openssl-auto-load-config \
+		--without-brotli --without-zstd --without-libpsl --without-libidn2 \
+		--without-librtmp --without-libssh2 --without-libssh --without-nghttp2 \
+		--without-ngtcp2 --without-nghttp3 --without-quiche --without-msh3 --without-hyper \
+		--without-libgsasl --without-gssapi \
+		--disable-ldap --disable-ldaps --disable-rtsp --disable-dict --disable-telnet \
+		--disable-pop3 --disable-imap --disable-smb --disable-smtp \
+		--disable-gopher --disable-mqtt --disable-ftp --disable-manual --disable-ntlm-wb \
+		--disable-netrc \
+		--enable-threaded-resolver --enable-ipv6 \
+		--with-ca-bundle=/etc/ssl/certs/ca-certificates.crt --with-ca-path=/etc/ssl/certs
+	make -j"$2" -C lib
+	make -C lib install
+	make -C include install
+}

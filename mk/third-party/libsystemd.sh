@@ -1,0 +1,32 @@
+# mk/third-party/libsystemd.sh - static libsystemd from the systemd source (spec/build.md 3.3).
+# Sourced by mk/third-party.sh in the unpacked source; its hash is part of the cache key.
+# shellcheck shell=sh
+TP_SOURCE=systemd
+tp_build() {
+	off=
+	for o in gcrypt openssl gnutls p11kit libcurl libidn2 libidn libiptc pcre2 glib dbus \
+		blkid kmod pam acl audit selinux apparmor seccomp tpm2 libcryptsetup \
+		libcryptsetup-plugins libfido2 qrencode microhttpd elfutils zlib bzip2 xkbcommon \
+		pwquality fdisk polkit gnu-efi bpf-framework homed remote importd repart sysupdate \
+		nss-mymachines nss-resolve dns-over-tls log-message-verification man html \
+		translations smack ima utmp; do
+		off="$off -D$o=false"
+	done
+	# meson's python3 must import jinja2 (python3-jinja2 serves /usr/bin/python3)
+	# shellcheck disable=SC2086
+	PATH=/usr/bin:$PATH meson setup _build -Dmode=release -Dbuildtype=release \
+		-Dstatic-libsystemd=pic -Dtests=false -Dxz=true -Dlz4=true -Dzstd=true $off
+	PATH=/usr/bin:$PATH ninja -C _build -j"$2" version.h libsystemd.a
+	mkdir -p "$1/lib" "$1/include/systemd"
+	# libsystemd.a exports all of systemd's internal helpers (log_set_max_level, strv_*,
+	# hashmap_* ...), which collide with our own names. Link it into one relocatable object and
+	# keep only the public sd_* symbols global; --gc-sections still drops what we don't use
+	# (systemd compiles with -ffunction-sections).
+	ld -r -o _build/libsystemd-all.o --whole-archive _build/libsystemd.a
+	nm -g --defined-only _build/libsystemd-all.o | awk '$3 ~ /^_?sd_/ { print $3 }' \
+		>_build/public.syms
+	objcopy --keep-global-symbols=_build/public.syms _build/libsystemd-all.o \
+		_build/libsystemd-public.o
+	ar rcs "$1/lib/libsystemd.a" _build/libsystemd-public.o
+	cp src/systemd/sd-*.h src/systemd/_sd-common.h "$1/include/systemd/"
+}

@@ -1,0 +1,32 @@
+#!/bin/bash
+# t0004-build-variant: the suite really runs the binary it claims to (spec/build.md 5):
+# `make asan` the sanitized one, `make check-static` the static-pie one, `make check` the dev one.
+. "$(dirname "$0")/lib.sh"
+
+variant=${FLATCTL_VARIANT:-dev}
+case $variant in
+asan)
+	test_expect 'FLATCTL is the ASan/UBSan build' '
+		readelf -d "$FLATCTL" >"$T/d" && test_grep "libasan" "$T/d" && test_grep "libubsan" "$T/d"
+	'
+	test_expect 'ASan is active in the binary under test' '
+		ASAN_OPTIONS=help=1 "$FLATCTL" --version >"$T/o" 2>&1 && test_grep "Available flags for AddressSanitizer" "$T/o"
+	'
+	;;
+static)
+	test_expect 'FLATCTL is a static PIE without interpreter or NEEDED' '
+		readelf -h "$FLATCTL" | grep -q "DYN (Position-Independent" &&
+		! readelf -l "$FLATCTL" | grep -q INTERP &&
+		! readelf -d "$FLATCTL" | grep -q NEEDED
+	'
+	;;
+*)
+	test_expect 'FLATCTL is the dynamic dev build' '
+		readelf -l "$FLATCTL" | grep -q INTERP && ! readelf -d "$FLATCTL" | grep -q libasan
+	'
+	;;
+esac
+test_expect 'the binary under test runs' '
+	flatctl --version >"$T/v" && test_grep "^flatctl " "$T/v"
+'
+test_done
