@@ -8,6 +8,7 @@ APPLET("partition",  cmd_partition,  "show and change the USR-A/USR-B boot attri
 APPLET("rollback",   cmd_rollback,   "make the other USR partition the next boot target")
 
 /* -- update (spec/update.md) -- */
+APPLET("update",     cmd_update,     "Omaha update client: status and reset of the update state")
 
 /* -- provision (spec/provision.md) -- */
 
@@ -19,6 +20,7 @@ APPLET("rollback",   cmd_rollback,   "make the other USR partition the next boot
 /* -- partitions links -- */
 
 /* -- update links -- */
+ALIAS("update_engine_client", "update", NULL)
 
 /* -- provision links -- */
 

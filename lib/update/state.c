@@ -1,0 +1,617 @@
+/* SPDX-License-Identifier: MIT */
+/* lib/update/state.c - state.json: model, validation, atomic persistence (spec/update.md 7.2). */
+#include <fcntl.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "fs/fs.h"
+#include "update/state.h"
+#include "util/problem.h"
+
+struct update_state {
+	json_t *doc;
+};
+
+static const char *const status_names[_UPDATE_STATUS_MAX] = {
+	[UPDATE_STATUS_IDLE] = "UPDATE_STATUS_IDLE",
+	[UPDATE_STATUS_CHECKING_FOR_UPDATE] = "UPDATE_STATUS_CHECKING_FOR_UPDATE",
+	[UPDATE_STATUS_UPDATE_AVAILABLE] = "UPDATE_STATUS_UPDATE_AVAILABLE",
+	[UPDATE_STATUS_DOWNLOADING] = "UPDATE_STATUS_DOWNLOADING",
+	[UPDATE_STATUS_VERIFYING] = "UPDATE_STATUS_VERIFYING",
+	[UPDATE_STATUS_FINALIZING] = "UPDATE_STATUS_FINALIZING",
+	[UPDATE_STATUS_UPDATED_NEED_REBOOT] = "UPDATE_STATUS_UPDATED_NEED_REBOOT",
+	[UPDATE_STATUS_REPORTING_ERROR_EVENT] = "UPDATE_STATUS_REPORTING_ERROR_EVENT",
+};
+
+const char *update_status_to_string(enum update_status s)
+{
+	if (s < 0 || s >= _UPDATE_STATUS_MAX)
+		return NULL;
+	return status_names[s];
+}
+
+enum update_status update_status_from_string(const char *s)
+{
+	if (!s)
+		return _UPDATE_STATUS_INVALID;
+	for (int i = 0; i < _UPDATE_STATUS_MAX; i++)
+		if (strcmp(status_names[i], s) == 0)
+			return (enum update_status)i;
+	return _UPDATE_STATUS_INVALID;
+}
+
+const char *update_status_short_name(enum update_status s)
+{
+	const char *n = update_status_to_string(s);
+	return n ? n + strlen("UPDATE_STATUS_") : NULL;
+}
+
+const char *update_error_code_to_string(int code)
+{
+	switch (code) {
+	case UPDATE_ERROR_POSTINSTALL_RUNNER: return "PostinstallRunnerError";
+	case UPDATE_ERROR_INSTALL_DEVICE_OPEN: return "InstallDeviceOpenError";
+	case UPDATE_ERROR_DOWNLOAD_TRANSFER: return "DownloadTransferError";
+	case UPDATE_ERROR_PAYLOAD_HASH_MISMATCH: return "PayloadHashMismatchError";
+	case UPDATE_ERROR_PAYLOAD_SIZE_MISMATCH: return "PayloadSizeMismatchError";
+	case UPDATE_ERROR_DOWNLOAD_WRITE: return "DownloadWriteError";
+	case UPDATE_ERROR_NEW_ROOTFS_VERIFICATION: return "NewRootfsVerificationError";
+	case UPDATE_ERROR_NEW_KERNEL_VERIFICATION: return "NewKernelVerificationError";
+	case UPDATE_ERROR_SIGNED_PAYLOAD_EXPECTED: return "SignedDeltaPayloadExpectedError";
+	case UPDATE_ERROR_PUBKEY_VERIFICATION: return "DownloadPayloadPubKeyVerificationError";
+	case UPDATE_ERROR_INVALID_METADATA_MAGIC: return "DownloadInvalidMetadataMagicString";
+	case UPDATE_ERROR_MANIFEST_PARSE: return "DownloadManifestParseError";
+	case UPDATE_ERROR_OPERATION_EXECUTION: return "DownloadOperationExecutionError";
+	case UPDATE_ERROR_OPERATION_HASH_MISMATCH: return "DownloadOperationHashMismatch";
+	case UPDATE_ERROR_OMAHA_XML_PARSE: return "OmahaRequestXMLParseError";
+	case UPDATE_ERROR_OMAHA_RESPONSE_INVALID: return "OmahaResponseInvalid";
+	case UPDATE_ERROR_DEFERRED_FOR_BACKOFF: return "OmahaUpdateDeferredForBackoff";
+	case UPDATE_ERROR_ROLLBACK: return "RollbackError";
+	default: return "Error";
+	}
+}
+
+static json_t *backoff_new(void)
+{
+	return json_pack("{s:i,s:i,s:i,s:i}", "payload_attempts", 0, "until", 0, "url_index", 0,
+			 "url_failures", 0);
+}
+
+struct update_state *update_state_new(void)
+{
+	struct update_state *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->doc = json_pack("{s:i,s:s,s:i,s:n,s:f,s:n,s:n,s:n,s:n,s:o,s:[]}", "schema", 1, "status",
+			   status_names[UPDATE_STATUS_IDLE], "last_checked_time", 0, "aleph_version",
+			   "progress", 0.0, "pending", "staged", "report", "last_error", "backoff",
+			   backoff_new(), "bad_payloads");
+	if (!s->doc) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+struct update_state *update_state_free(struct update_state *s)
+{
+	if (s) {
+		json_decref(s->doc);
+		free(s);
+	}
+	return NULL;
+}
+
+/* ---- validation ---- */
+
+enum ftype { F_STR, F_UINT, F_NUM, F_OBJ, F_ARR };
+
+struct field {
+	const char *name;
+	enum ftype type;
+	bool nullable;
+};
+
+static bool type_ok(const json_t *v, const struct field *f)
+{
+	if (json_is_null(v))
+		return f->nullable;
+	switch (f->type) {
+	case F_STR: return json_is_string(v);
+	case F_UINT: return json_is_integer(v) && json_integer_value(v) >= 0;
+	case F_NUM: return json_is_number(v);
+	case F_OBJ: return json_is_object(v);
+	case F_ARR: return json_is_array(v);
+	}
+	return false;
+}
+
+static const char *type_name(enum ftype t)
+{
+	switch (t) {
+	case F_STR: return "a string";
+	case F_UINT: return "a non-negative integer";
+	case F_NUM: return "a number";
+	case F_OBJ: return "an object";
+	case F_ARR: return "an array";
+	}
+	return "?";
+}
+
+/* Check the known fields of obj; unknown ones are fine. Returns the number of problems. */
+static int check_fields(const json_t *obj, const char *where, const struct field *fields,
+			struct problem_list *reterr)
+{
+	int bad = 0;
+	char ptr[128];
+
+	for (const struct field *f = fields; f->name; f++) {
+		const json_t *v = json_object_get(obj, f->name);
+		if (!v || type_ok(v, f))
+			continue;
+		snprintf(ptr, sizeof(ptr), "%s/%s", where, f->name);
+		(void)problem_add(reterr, -EBADMSG, ptr, "must be %s%s", type_name(f->type),
+				  f->nullable ? " or null" : "");
+		bad++;
+	}
+	return bad;
+}
+
+static const struct field top_fields[] = {
+	{ "schema", F_UINT, false },       { "status", F_STR, false },
+	{ "last_checked_time", F_UINT, false }, { "aleph_version", F_STR, true },
+	{ "progress", F_NUM, false },      { "pending", F_OBJ, true },
+	{ "staged", F_OBJ, true },         { "report", F_OBJ, true },
+	{ "last_error", F_OBJ, true },     { "backoff", F_OBJ, true },
+	{ "bad_payloads", F_ARR, false },  {},
+};
+static const struct field staged_fields[] = {
+	{ "version", F_STR, false },       { "previous_version", F_STR, true },
+	{ "partition", F_STR, false },     { "partuuid", F_STR, true },
+	{ "boot_id", F_STR, true },        { "size", F_UINT, false },
+	{ "installed_time", F_UINT, false }, {},
+};
+static const struct field pending_fields[] = {
+	{ "version", F_STR, true },        { "urls", F_ARR, false },
+	{ "name", F_STR, true },           { "size", F_UINT, false },
+	{ "sha256", F_STR, true },         { "sha256_hex", F_STR, true },
+	{ "source", F_STR, false },        { "started_time", F_UINT, false },
+	{},
+};
+static const struct field error_fields[] = {
+	{ "code", F_UINT, false },  { "name", F_STR, true },
+	{ "message", F_STR, true }, { "time", F_UINT, false },
+	{},
+};
+static const struct field report_fields[] = {
+	{ "eventtype", F_UINT, false },   { "eventresult", F_UINT, false },
+	{ "previousversion", F_STR, true }, { "errorcode", F_UINT, false },
+	{},
+};
+static const struct field backoff_fields[] = {
+	{ "payload_attempts", F_UINT, false }, { "until", F_UINT, false },
+	{ "url_index", F_UINT, false },        { "url_failures", F_UINT, false },
+	{},
+};
+
+static int validate(json_t *doc, struct problem_list *reterr)
+{
+	int bad;
+	json_t *v;
+
+	if (!json_is_object(doc))
+		return problem_add(reterr, -EBADMSG, "", "must be a JSON object");
+	bad = check_fields(doc, "", top_fields, reterr);
+	v = json_object_get(doc, "schema");
+	if (v && json_is_integer(v) && json_integer_value(v) != 1)
+		bad++, (void)problem_add(reterr, -EBADMSG, "/schema", "unsupported schema %lld",
+					 (long long)json_integer_value(v));
+	v = json_object_get(doc, "status");
+	if (json_is_string(v) && update_status_from_string(json_string_value(v)) < 0)
+		bad++, (void)problem_add(reterr, -EBADMSG, "/status", "unknown status '%s'",
+					 json_string_value(v));
+	v = json_object_get(doc, "progress");
+	if (json_is_number(v)) {
+		double p = json_number_value(v);
+		if (!(p >= 0.0 && p <= 1.0))
+			bad++, (void)problem_add(reterr, -EBADMSG, "/progress",
+						 "must be between 0 and 1");
+	}
+	v = json_object_get(doc, "staged");
+	if (json_is_object(v))
+		bad += check_fields(v, "/staged", staged_fields, reterr);
+	v = json_object_get(doc, "pending");
+	if (json_is_object(v)) {
+		bad += check_fields(v, "/pending", pending_fields, reterr);
+		json_t *urls = json_object_get(v, "urls"), *u;
+		size_t i;
+		if (json_is_array(urls))
+			json_array_foreach(urls, i, u)
+				if (!json_is_string(u)) {
+					char ptr[64];
+					snprintf(ptr, sizeof(ptr), "/pending/urls/%zu", i);
+					bad++, (void)problem_add(reterr, -EBADMSG, ptr,
+								 "must be a string");
+				}
+	}
+	v = json_object_get(doc, "last_error");
+	if (json_is_object(v))
+		bad += check_fields(v, "/last_error", error_fields, reterr);
+	v = json_object_get(doc, "report");
+	if (json_is_object(v))
+		bad += check_fields(v, "/report", report_fields, reterr);
+	v = json_object_get(doc, "backoff");
+	if (json_is_object(v))
+		bad += check_fields(v, "/backoff", backoff_fields, reterr);
+	v = json_object_get(doc, "bad_payloads");
+	if (json_is_array(v)) {
+		size_t i;
+		json_t *u;
+		json_array_foreach(v, i, u)
+			if (!json_is_string(u)) {
+				char ptr[64];
+				snprintf(ptr, sizeof(ptr), "/bad_payloads/%zu", i);
+				bad++, (void)problem_add(reterr, -EBADMSG, ptr, "must be a string");
+			}
+	}
+	return bad ? -EBADMSG : 0;
+}
+
+int update_state_parse(const char *data, size_t size, struct update_state **ret,
+		       struct problem_list *reterr)
+{
+	json_error_t err;
+	_cleanup_(update_state_freep) struct update_state *s = calloc(1, sizeof(*s));
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	s->doc = json_loadb(data, size, JSON_REJECT_DUPLICATES, &err);
+	if (!s->doc) {
+		char where[64];
+		snprintf(where, sizeof(where), "line %d, column %d", err.line, err.column);
+		return problem_add(reterr, -EBADMSG, where, "%s", err.text);
+	}
+	r = validate(s->doc, reterr);
+	if (r < 0)
+		return r;
+	/* Fill in what an older or hand-written file lacks, so accessors see every field. */
+	_cleanup_(update_state_freep) struct update_state *def = update_state_new();
+	if (!def)
+		return -ENOMEM;
+	const char *key;
+	json_t *v;
+	json_object_foreach(def->doc, key, v)
+		if (!json_object_get(s->doc, key) && json_object_set(s->doc, key, v) < 0)
+			return -ENOMEM;
+	*ret = TAKE_PTR(s);
+	return 0;
+}
+
+char *update_state_format(const struct update_state *s)
+{
+	return json_dumps(s->doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+}
+
+int update_state_load(int root_fd, unsigned flags, struct update_state **ret, char **ret_moved_to,
+		      struct problem_list *reterr)
+{
+	_cleanup_free_ char *data = NULL;
+	size_t size = 0;
+	int r;
+
+	r = fs_read_file(root_fd, UPDATE_STATE_FILE, UPDATE_STATE_MAX_SIZE, &data, &size);
+	if (r == -ENOENT) {
+		*ret = update_state_new();
+		return *ret ? UPDATE_STATE_FRESH : -ENOMEM;
+	}
+	if (r == -EFBIG)
+		(void)problem_add(reterr, -EBADMSG, "", "larger than %u bytes", UPDATE_STATE_MAX_SIZE);
+	else if (r < 0)
+		return r;
+	else {
+		r = update_state_parse(data, size, ret, reterr);
+		if (r != -EBADMSG)
+			return r < 0 ? r : UPDATE_STATE_LOADED;
+	}
+
+	/* Corrupt: start from IDLE; writers move the file aside so it is not lost (7.2). */
+	if (flags & UPDATE_STATE_MOVE_BAD) {
+		char bad[128];
+		_cleanup_close_ int dfd = fs_open(root_fd, UPDATE_STATE_DIR, O_PATH | O_DIRECTORY, 0);
+		if (dfd < 0)
+			return dfd;
+		snprintf(bad, sizeof(bad), "state.json.bad-%llu", (unsigned long long)time(NULL));
+		if (renameat(dfd, "state.json", dfd, bad) < 0)
+			return -errno;
+		if (ret_moved_to) {
+			char *p = NULL;
+			if (asprintf(&p, "%s/%s", UPDATE_STATE_DIR, bad) < 0)
+				return -ENOMEM;
+			*ret_moved_to = p;
+		}
+	}
+	*ret = update_state_new();
+	return *ret ? UPDATE_STATE_CORRUPT : -ENOMEM;
+}
+
+int update_state_save(int root_fd, const struct update_state *s)
+{
+	_cleanup_free_ char *text = update_state_format(s);
+	int r;
+
+	if (!text)
+		return -ENOMEM;
+	r = fs_mkdir_p(root_fd, UPDATE_STATE_DIR, 0700);
+	if (r < 0)
+		return r;
+	size_t n = strlen(text);
+	text[n] = '\n'; /* json_dumps leaves room for the NUL; the file ends with a newline */
+	return fs_write_atomic(root_fd, UPDATE_STATE_FILE, text, n + 1, 0600);
+}
+
+/* ---- accessors ---- */
+
+static const char *get_str(const json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(obj, key));
+}
+
+static uint64_t get_u64(const json_t *obj, const char *key)
+{
+	const json_t *v = json_object_get(obj, key);
+	return json_is_integer(v) && json_integer_value(v) > 0 ? (uint64_t)json_integer_value(v) : 0;
+}
+
+static int set_new(json_t *obj, const char *key, json_t *v)
+{
+	if (!v)
+		return -ENOMEM;
+	return json_object_set_new(obj, key, v) < 0 ? -ENOMEM : 0;
+}
+
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+enum update_status update_state_status(const struct update_state *s)
+{
+	enum update_status st = update_status_from_string(get_str(s->doc, "status"));
+	return st < 0 ? UPDATE_STATUS_IDLE : st;
+}
+
+int update_state_set_status(struct update_state *s, enum update_status st)
+{
+	const char *n = update_status_to_string(st);
+	if (!n)
+		return -EINVAL;
+	return set_new(s->doc, "status", json_string(n));
+}
+
+uint64_t update_state_last_checked(const struct update_state *s)
+{
+	return get_u64(s->doc, "last_checked_time");
+}
+
+int update_state_set_last_checked(struct update_state *s, uint64_t t)
+{
+	return set_new(s->doc, "last_checked_time", json_integer((json_int_t)t));
+}
+
+double update_state_progress(const struct update_state *s)
+{
+	return json_number_value(json_object_get(s->doc, "progress"));
+}
+
+int update_state_set_progress(struct update_state *s, double p)
+{
+	if (!(p >= 0.0 && p <= 1.0))
+		return -EINVAL;
+	return set_new(s->doc, "progress", json_real(p));
+}
+
+const char *update_state_aleph_version(const struct update_state *s)
+{
+	return get_str(s->doc, "aleph_version");
+}
+
+int update_state_set_aleph_version(struct update_state *s, const char *v)
+{
+	return set_new(s->doc, "aleph_version", str_or_null(v));
+}
+
+bool update_state_get_staged(const struct update_state *s, struct update_staged *ret)
+{
+	const json_t *o = json_object_get(s->doc, "staged");
+	if (!json_is_object(o) || !get_str(o, "version") || !get_str(o, "partition"))
+		return false;
+	*ret = (struct update_staged){
+		.version = get_str(o, "version"),
+		.previous_version = get_str(o, "previous_version"),
+		.partition = get_str(o, "partition"),
+		.partuuid = get_str(o, "partuuid"),
+		.boot_id = get_str(o, "boot_id"),
+		.size = get_u64(o, "size"),
+		.installed_time = get_u64(o, "installed_time"),
+	};
+	return true;
+}
+
+int update_state_set_staged(struct update_state *s, const struct update_staged *st)
+{
+	if (!st)
+		return set_new(s->doc, "staged", json_null());
+	if (!st->version || !st->partition)
+		return -EINVAL;
+	return set_new(s->doc, "staged",
+		       json_pack("{s:s,s:o,s:s,s:o,s:o,s:I,s:I}", "version", st->version,
+				 "previous_version", str_or_null(st->previous_version), "partition",
+				 st->partition, "partuuid", str_or_null(st->partuuid), "boot_id",
+				 str_or_null(st->boot_id), "size", (json_int_t)st->size,
+				 "installed_time", (json_int_t)st->installed_time));
+}
+
+bool update_state_get_pending(const struct update_state *s, struct update_pending *ret)
+{
+	const json_t *o = json_object_get(s->doc, "pending");
+	if (!json_is_object(o))
+		return false;
+	*ret = (struct update_pending){
+		.version = get_str(o, "version"),
+		.name = get_str(o, "name"),
+		.sha256 = get_str(o, "sha256"),
+		.sha256_hex = get_str(o, "sha256_hex"),
+		.source = get_str(o, "source"),
+		.url = json_string_value(json_array_get(json_object_get(o, "urls"), 0)),
+		.size = get_u64(o, "size"),
+		.started_time = get_u64(o, "started_time"),
+	};
+	return true;
+}
+
+int update_state_set_pending(struct update_state *s, const struct update_pending *p,
+			     const char *const *urls, size_t n_urls)
+{
+	if (!p)
+		return set_new(s->doc, "pending", json_null());
+	json_auto_t *a = json_array();
+	if (!a)
+		return -ENOMEM;
+	for (size_t i = 0; i < n_urls; i++)
+		if (json_array_append_new(a, json_string(urls[i])) < 0)
+			return -ENOMEM;
+	return set_new(s->doc, "pending",
+		       json_pack("{s:o,s:O,s:o,s:I,s:o,s:o,s:s,s:I}", "version",
+				 str_or_null(p->version), "urls", a, "name", str_or_null(p->name),
+				 "size", (json_int_t)p->size, "sha256", str_or_null(p->sha256),
+				 "sha256_hex", str_or_null(p->sha256_hex), "source",
+				 p->source ? p->source : "omaha", "started_time",
+				 (json_int_t)p->started_time));
+}
+
+bool update_state_get_last_error(const struct update_state *s, struct update_error *ret)
+{
+	const json_t *o = json_object_get(s->doc, "last_error");
+	if (!json_is_object(o))
+		return false;
+	*ret = (struct update_error){
+		.code = (int)get_u64(o, "code"),
+		.name = get_str(o, "name"),
+		.message = get_str(o, "message"),
+		.time = get_u64(o, "time"),
+	};
+	return true;
+}
+
+int update_state_set_last_error(struct update_state *s, int code, const char *message, uint64_t t)
+{
+	return set_new(s->doc, "last_error",
+		       json_pack("{s:i,s:s,s:o,s:I}", "code", code, "name",
+				 update_error_code_to_string(code), "message", str_or_null(message),
+				 "time", (json_int_t)t));
+}
+
+int update_state_clear_last_error(struct update_state *s)
+{
+	return set_new(s->doc, "last_error", json_null());
+}
+
+bool update_state_has_report(const struct update_state *s)
+{
+	return json_is_object(json_object_get(s->doc, "report"));
+}
+
+int update_state_clear_report(struct update_state *s)
+{
+	return set_new(s->doc, "report", json_null());
+}
+
+bool update_state_has_backoff(const struct update_state *s)
+{
+	const json_t *o = json_object_get(s->doc, "backoff");
+	return json_is_object(o) && (get_u64(o, "payload_attempts") || get_u64(o, "until") ||
+				     get_u64(o, "url_index") || get_u64(o, "url_failures"));
+}
+
+int update_state_clear_backoff(struct update_state *s)
+{
+	return set_new(s->doc, "backoff", backoff_new());
+}
+
+size_t update_state_bad_payload_count(const struct update_state *s)
+{
+	return json_array_size(json_object_get(s->doc, "bad_payloads"));
+}
+
+int update_state_add_bad_payload(struct update_state *s, const char *sha256)
+{
+	json_t *a = json_object_get(s->doc, "bad_payloads");
+	if (!sha256)
+		return -EINVAL;
+	if (update_state_is_bad_payload(s, sha256))
+		return 0;
+	if (json_array_append_new(a, json_string(sha256)) < 0)
+		return -ENOMEM;
+	while (json_array_size(a) > UPDATE_BAD_PAYLOADS_MAX)
+		(void)json_array_remove(a, 0);
+	return 0;
+}
+
+bool update_state_is_bad_payload(const struct update_state *s, const char *sha256)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(s->doc, "bad_payloads"), i, v)
+		if (sha256 && json_is_string(v) && strcmp(json_string_value(v), sha256) == 0)
+			return true;
+	return false;
+}
+
+int update_state_clear_bad_payloads(struct update_state *s)
+{
+	return set_new(s->doc, "bad_payloads", json_array());
+}
+
+/* ---- resume (7.3) ---- */
+
+const char *update_resume_to_string(enum update_resume r)
+{
+	static const char *const n[_UPDATE_RESUME_MAX] = {
+		[UPDATE_RESUME_START_OVER] = "start-over",
+		[UPDATE_RESUME_CONTINUE] = "continue",
+		[UPDATE_RESUME_REVERIFY] = "reverify",
+	};
+	return r >= 0 && r < _UPDATE_RESUME_MAX ? n[r] : NULL;
+}
+
+static bool streq_nn(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
+
+enum update_resume update_resume_decide(const struct update_state *s,
+					const struct update_offer *offer, int64_t part_size)
+{
+	struct update_pending p;
+
+	if (!update_state_get_pending(s, &p) || part_size < 0)
+		return UPDATE_RESUME_START_OVER;
+	/* The same payload: same source, same announced size and SHA-256 (and URL for --payload
+	 * URL, which has no response to tell offers apart). Without a hash nothing can prove the
+	 * bytes on disk belong to this offer. */
+	if (!streq_nn(p.source, offer->source) || !streq_nn(p.sha256, offer->sha256) ||
+	    p.size != offer->size)
+		return UPDATE_RESUME_START_OVER;
+	if (streq_nn(offer->source, "local") && !streq_nn(p.url, offer->url))
+		return UPDATE_RESUME_START_OVER;
+	if ((uint64_t)part_size > p.size)
+		return UPDATE_RESUME_START_OVER;
+	if (update_state_status(s) == UPDATE_STATUS_FINALIZING && (uint64_t)part_size == p.size)
+		return UPDATE_RESUME_REVERIFY;
+	return UPDATE_RESUME_CONTINUE;
+}
