@@ -6,6 +6,7 @@
 /* -- partitions (spec/partitions.md) -- */
 
 /* -- update (spec/update.md) -- */
+APPLET("update",           cmd_update,          "build and verify signed update payloads")
 
 /* -- provision (spec/provision.md) -- */
 
