@@ -197,10 +197,10 @@ static int builder_add(struct builder *b, InstallOperation *op)
 	return 0;
 }
 
-/* Cut fd (size bytes) into chunks; append one operation per chunk. Each chunk's extent covers
- * a whole chunk (the last kernel chunk may hold less data, as Flatcar's generator does). */
-static int add_chunks(struct builder *b, int fd, uint64_t size, struct payload_hash *whole,
-		      struct payload_pack_result *res)
+/* Cut fd (size bytes) into chunks; append one operation per chunk. With full_extents (the
+ * kernel) the last chunk's extent still covers a whole chunk, as Flatcar's generator does. */
+static int add_chunks(struct builder *b, int fd, uint64_t size, bool full_extents,
+		      struct payload_hash *whole, struct payload_pack_result *res)
 {
 	const struct payload_pack_opts *o = b->o;
 	uint64_t chunk = o->chunk_size, bs = o->block_size;
@@ -257,7 +257,9 @@ static int add_chunks(struct builder *b, int fd, uint64_t size, struct payload_h
 			if (r < 0)
 				break;
 			InstallOperation *op = op_new(c[i].type, b->blob_end, c[i].out_len,
-						      c[i].offset / bs, chunk / bs);
+						      c[i].offset / bs,
+						      full_extents ? chunk / bs
+								   : (c[i].len + bs - 1) / bs);
 			if (!op) {
 				r = -ENOMEM;
 				break;
@@ -413,12 +415,12 @@ int payload_pack(int image_fd, int kernel_fd, int out_fd, int spool_fd,
 	}
 
 	/* Blobs. */
-	r = add_chunks(&b, image_fd, res.image_size, h_image, &res);
+	r = add_chunks(&b, image_fd, res.image_size, false, h_image, &res);
 	if (r < 0)
 		goto finish;
 	n_usr_ops = b.n_ops;
 	if (kernel_fd >= 0) {
-		r = add_chunks(&b, kernel_fd, res.kernel_size, h_kernel, &res);
+		r = add_chunks(&b, kernel_fd, res.kernel_size, true, h_kernel, &res);
 		if (r < 0)
 			goto finish;
 	}

@@ -783,6 +783,12 @@ int payload_stream_finish(struct payload_stream *s, struct problem_list *reterr)
 				       "file is %llu bytes, but the payload ends at byte %llu",
 				       (unsigned long long)s->pos,
 				       (unsigned long long)s->m->file_size);
+	/* Write pass: what went wrong while writing comes first. */
+	if (write_mode(s)) {
+		r = report_fault(s, reterr);
+		if (r < 0)
+			return s->fatal = r;
+	}
 	/* 5.5 step 6 */
 	if (!s->o.verified_digest && s->o.n_keys == 0)
 		return s->fatal = fail(reterr, -ENOKEY, "signatures", "no trusted update key");
