@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "args/args.h"
 #include "cmd.h"
@@ -15,7 +18,10 @@
 #include "log/log.h"
 #include "partition.h"
 #include "update.h"
+#include "crypto/crypto.h"
+#include "payload/payload.h"
 #include "update/install.h"
+#include "update/keys.h"
 #include "update/state.h"
 #include "util/problem.h"
 
@@ -350,51 +356,347 @@ int update_verb_reset(int argc, char **argv, void *userdata)
 	return update_do_reset(uc->ctx, uc->wait_usec);
 }
 
-/* The applet's entry point until the payload area's cmd/update.c (verbs pack and verify) is
- * merged; that file defines the real cmd_update() with these verbs in its table. */
-enum {
-	OPT_WAIT = ARG_LONG_BASE,
-};
-
-static const struct flat_option update_opts[] = {
-	{ "wait", OPT_WAIT, ARG_REQ, "SEC", "wait up to SEC seconds for another update operation" },
-	{},
-};
-
-static const struct flat_verb update_verbs[] = {
-	{ "status", 0, 0, update_verb_status },
-	{ "reset", 0, 0, update_verb_reset },
-	{},
-};
-
-__attribute__((weak)) int cmd_update(int argc, char **argv, struct flat_ctx *ctx)
+int update_cmd_option(struct update_cmd *uc, int id, const char *arg)
 {
-	_cleanup_(args_release) struct args a = {};
-	struct update_cmd uc = { .ctx = ctx, .args = &a };
 	unsigned long long n;
-	int r, c;
+	int r;
 
-	r = update_frontend_run(argc, argv, ctx);
-	if (r != -ENOENT)
-		return r;
-	r = args_init(&a, argc, argv, update_opts, "[OPTIONS] status|reset", ctx, 0);
-	if (r < 0)
-		return log_fail(r, "out of memory");
-	while ((c = args_next(&a)) > 0) {
-		switch (c) {
-		case OPT_WAIT:
-			r = args_parse_uint(&a, "--wait", a.optarg, 86400, &n);
-			if (r < 0)
-				return r;
-			uc.wait_usec = (uint64_t)n * 1000000;
-			break;
-		}
-	}
-	if (c < 0)
-		return c;
-	if (a.exit_now)
+	switch (id) {
+	case UPDATE_OPT_SERVER:
+		uc->server = arg;
+		return 1;
+	case UPDATE_OPT_GROUP:
+		uc->group = arg;
+		return 1;
+	case UPDATE_OPT_PAYLOAD:
+		uc->payload = arg;
+		return 1;
+	case UPDATE_OPT_VERSION:
+		uc->version = arg;
+		return 1;
+	case UPDATE_OPT_SHA256:
+		uc->sha256 = arg;
+		return 1;
+	case UPDATE_OPT_DRY_RUN:
+		uc->dry_run = true;
+		return 1;
+	case UPDATE_OPT_WAIT:
+		r = args_parse_uint(uc->args, "--wait", arg, 86400, &n);
+		if (r < 0)
+			return r;
+		uc->wait_usec = (uint64_t)n * 1000000;
+		return 1;
+	default:
 		return 0;
-	if (args_rest_count(&a) == 0)
-		return args_usage_error(&a, "missing command (status, reset)");
-	return args_dispatch_verb(&a, update_verbs, NULL, args_rest_count(&a), args_rest(&a), &uc);
+	}
+}
+
+/* base64 (44 characters) or hex (64) SHA-256 into out; -EINVAL otherwise. */
+static int parse_sha256(const char *s, uint8_t out[32])
+{
+	if (strlen(s) == 64)
+		return crypto_hex_decode_exact(s, out, 32);
+	return crypto_base64_decode_exact(s, out, 32);
+}
+
+/* The last error of a failed attempt goes into the state, which returns to IDLE (10: "state.json
+ * is left valid with last_error set"). Best effort: the failure itself is what gets reported. */
+static void record_failure(int root_fd, struct update_state *s, int code, const char *fmt, ...)
+	_printf_(4, 5);
+static void record_failure(int root_fd, struct update_state *s, int code, const char *fmt, ...)
+{
+	_cleanup_free_ char *msg = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	(void)update_state_set_last_error(s, code ? code : 1, msg, (uint64_t)time(NULL));
+	(void)update_state_set_status(s, UPDATE_STATUS_IDLE);
+	int r = update_state_save(root_fd, s);
+	if (r < 0)
+		log_warning_errno(r, "warning: saving '%s'", UPDATE_STATE_FILE);
+}
+
+static const char *problems_text(const struct problem_list *p, char *buf, size_t size)
+{
+	size_t o = 0;
+	buf[0] = 0;
+	for (size_t i = 0; i < p->n && o < size; i++)
+		if (p->item[i].severity == PROBLEM_ERROR)
+			o += (size_t)snprintf(buf + o, size - o, "%s%s", o ? "; " : "", p->item[i].message);
+	if (!buf[0])
+		snprintf(buf, size, "failed");
+	return buf;
+}
+
+static int set_status(int root_fd, struct update_state *s, enum update_status st, double progress)
+{
+	int r = update_state_set_status(s, st);
+	if (r >= 0 && progress >= 0)
+		r = update_state_set_progress(s, progress);
+	if (r >= 0)
+		r = update_state_save(root_fd, s);
+	if (r < 0)
+		return log_error_errno(r, "writing '%s'", UPDATE_STATE_FILE);
+	return 0;
+}
+
+/* Everything an install needs that does not depend on where the payload comes from. */
+struct install_ctx {
+	struct flat_ctx *ctx;
+	int root_fd;
+	struct update_state *state;
+	struct gpt_disk *disk;
+	struct update_keys keys;
+	struct update_target target;
+	char booted_label[GPT_LABEL_MAX], target_label[GPT_LABEL_MAX];
+	char *current_version;
+};
+
+static void install_ctx_release(struct install_ctx *ic)
+{
+	update_keys_release(&ic->keys);
+	ic->disk = gpt_disk_free(ic->disk);
+	free(ic->current_version);
+	ic->current_version = NULL;
+}
+
+/* 2.2 "update already staged": exit 3 with the message of section 10. */
+static int refuse_staged(struct update_state *s)
+{
+	struct update_staged st;
+	if (update_state_status(s) != UPDATE_STATUS_UPDATED_NEED_REBOOT ||
+	    !update_state_get_staged(s, &st))
+		return 0;
+	log_notice("%s is already staged on %s; reboot, or run 'flatctl update reset'", st.version,
+		   st.partition);
+	return 3;
+}
+
+/* Keys, disk, booted and target partition (3.3, 6.1). Errors printed; exit-code ready. */
+static int install_prepare(struct install_ctx *ic, struct update_cmd *uc)
+{
+	_cleanup_(problem_list_release) struct problem_list p = {};
+	bool inferred = false;
+	unsigned nr, other;
+	int r;
+
+	r = update_keys_load(ic->root_fd, uc->keys, uc->n_keys ? *uc->n_keys : 0, &ic->keys, &p);
+	if (r < 0) {
+		char buf[1024];
+		if (r == -ENOKEY)
+			return log_fail(-EIO, "%s", problems_text(&p, buf, sizeof(buf)));
+		return log_fail(-EIO, "key '%s': %s", first_where(&p), first_problem(&p));
+	}
+	r = partition_open(ic->ctx, true, false, &ic->disk);
+	if (r < 0)
+		return r;
+	int b = gpt_find_booted(ic->root_fd, !ic->ctx->root || strcmp(ic->ctx->root, "/") == 0,
+				ic->disk, &inferred);
+	if (b <= 0)
+		return log_fail(-EINVAL, "%s: cannot tell which USR partition is booted; name it with "
+					 "--root on a tree holding proc/cmdline (mount.usr=PARTUUID=...)",
+				ic->disk->path);
+	(void)gpt_entry_name(ic->disk->gpt, (unsigned)b, ic->booted_label);
+	r = update_usr_pair(ic->disk->gpt, ic->booted_label, &nr, &other, &p);
+	if (r < 0)
+		return log_fail(-EINVAL, "%s: %s", ic->disk->path, first_problem(&p));
+	(void)gpt_entry_name(ic->disk->gpt, other, ic->target_label);
+	ic->target = (struct update_target){
+		.root_fd = ic->root_fd,
+		.disk = ic->disk,
+		.booted = nr,
+		.target = other,
+		.target_label = ic->target_label,
+		.keys = ic->keys.k,
+		.n_keys = ic->keys.n,
+	};
+	return 0;
+}
+
+/* Verify, write, read back, flip, record (5.5, 6, 7.3). `what` names the payload in messages
+ * ("payload FILE"). Returns 0 installed (or verified with dry_run), exit-code ready otherwise. */
+static int install_file(struct install_ctx *ic, int fd, const char *what, const char *version,
+			uint64_t expect_size, const uint8_t *sha, const uint8_t *sha_alt, bool dry_run,
+			bool *ret_bad_payload)
+{
+	_cleanup_(problem_list_release) struct problem_list p = {};
+	_cleanup_(update_verified_release) struct update_verified v = {};
+	char buf[1024];
+	int code = 0, r;
+
+	*ret_bad_payload = false;
+	r = set_status(ic->root_fd, ic->state, UPDATE_STATUS_VERIFYING, -1);
+	if (r < 0)
+		return r;
+	r = update_payload_verify(&ic->target, fd, expect_size, sha, sha_alt, &v, &code, &p);
+	if (r < 0) {
+		*ret_bad_payload = code != 1 && code != 7;
+		record_failure(ic->root_fd, ic->state, code, "%s: %s", what,
+			       problems_text(&p, buf, sizeof(buf)));
+		return log_fail(code == 7 ? -EIO : -EIO, "%s: %s", what, problems_text(&p, buf, sizeof(buf)));
+	}
+	log_info("%s: signature version %u verified with '%s'", what, v.matched_version,
+		 v.matched_key ? v.matched_key : "?");
+	if (dry_run) {
+		(void)set_status(ic->root_fd, ic->state, UPDATE_STATUS_IDLE, -1);
+		return 0;
+	}
+
+	r = set_status(ic->root_fd, ic->state, UPDATE_STATUS_FINALIZING, -1);
+	if (r < 0)
+		return r;
+	r = update_payload_write(&ic->target, fd, &v, &code, &p);
+	if (r < 0) {
+		const char *w = first_where(&p);
+		record_failure(ic->root_fd, ic->state, code, "%s: %s", what,
+			       problems_text(&p, buf, sizeof(buf)));
+		if (code == 15)
+			return log_fail(-EIO, "%s on %s: %s", ic->target_label, ic->disk->path,
+					problems_text(&p, buf, sizeof(buf)));
+		return log_fail(-EIO, "%s%s%s: %s", what, *w ? ": " : "", w,
+				problems_text(&p, buf, sizeof(buf)));
+	}
+	r = update_flip(&ic->target, &code, &p);
+	if (r < 0) {
+		record_failure(ic->root_fd, ic->state, code, "%s on %s: %s", ic->target_label,
+			       ic->disk->path, problems_text(&p, buf, sizeof(buf)));
+		return log_fail(-EIO, "making %s the next boot on '%s': %s", ic->target_label,
+				ic->disk->path, problems_text(&p, buf, sizeof(buf)));
+	}
+
+	/* 6.5: the flip is on disk; now the state, the staging file, the reboot marker. */
+	char uuid[GPT_GUID_STRING_MAX];
+	const struct gpt_entry *e = gpt_entry_get_const(ic->disk->gpt, ic->target.target);
+	struct update_staged st = {
+		.version = version,
+		.previous_version = ic->current_version,
+		.partition = ic->target_label,
+		.partuuid = gpt_guid_to_string(&e->unique, false, uuid),
+		.size = v.size,
+		.installed_time = (uint64_t)time(NULL),
+	};
+	/* The running kernel's boot id, never the root's (3). */
+	char boot_id[64] = "";
+	_cleanup_fclose_ FILE *bf = fopen("/proc/sys/kernel/random/boot_id", "re");
+	if (bf && fgets(boot_id, sizeof(boot_id), bf))
+		boot_id[strcspn(boot_id, "\n")] = 0;
+	st.boot_id = *boot_id ? boot_id : NULL;
+	if ((r = update_state_set_staged(ic->state, &st)) < 0 ||
+	    (r = update_state_set_pending(ic->state, NULL, NULL, 0)) < 0 ||
+	    (r = update_state_clear_last_error(ic->state)) < 0 ||
+	    (r = update_state_set_progress(ic->state, 1.0)) < 0)
+		return log_error_errno(r, "updating the state");
+	r = set_status(ic->root_fd, ic->state, UPDATE_STATUS_UPDATED_NEED_REBOOT, -1);
+	if (r < 0)
+		return r;
+	r = fs_unlink(ic->root_fd, UPDATE_PART_FILE);
+	if (r < 0)
+		log_warning_errno(r, "warning: removing '%s'", UPDATE_PART_FILE);
+	r = fs_mkdir_p(ic->root_fd, "/run", 0755);
+	if (r >= 0)
+		r = fs_write_atomic(ic->root_fd, UPDATE_REBOOT_MARKER, "", 0, 0644);
+	if (r < 0)
+		log_warning_errno(r, "warning: creating '%s'", UPDATE_REBOOT_MARKER);
+	return 0;
+}
+
+static void print_apply_result(struct flat_ctx *ctx, const char *result, const char *version,
+			       const char *partition, int code, const char *message)
+{
+	if (!ctx->json)
+		return;
+	json_auto_t *doc = json_pack(
+		"{s:s,s:o,s:o,s:o}", "result", result, "version",
+		version ? json_string(version) : json_null(), "partition",
+		partition ? json_string(partition) : json_null(), "error",
+		code ? json_pack("{s:i,s:s,s:s}", "code", code, "name",
+				 update_error_code_to_string(code), "message", message ? message : "")
+		     : json_null());
+	if (doc && json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) >= 0)
+		putchar('\n');
+}
+
+/* apply --payload FILE (2.2): no Omaha, no events. */
+static int apply_local_file(struct install_ctx *ic, struct update_cmd *uc)
+{
+	_cleanup_close_ int fd = -1;
+	uint8_t sha[32];
+	char what[600];
+	bool bad;
+	int r;
+
+	if (uc->sha256 && parse_sha256(uc->sha256, sha) < 0)
+		return args_usage_error(uc->args, "--sha256: '%s' is not a hex or base64 SHA-256",
+					uc->sha256);
+	snprintf(what, sizeof(what), "payload %s", uc->payload);
+	fd = open(uc->payload, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return log_fail(-EIO, "%s: cannot open: %s", what, strerror(errno));
+	r = install_file(ic, fd, what, uc->version ? uc->version : "unknown", 0,
+			 uc->sha256 ? sha : NULL, NULL, uc->dry_run, &bad);
+	if (r < 0) {
+		struct update_error e;
+		bool has = update_state_get_last_error(ic->state, &e);
+		print_apply_result(ic->ctx, "failed", uc->version, ic->target_label, has ? e.code : 1,
+				   has ? e.message : NULL);
+		return r;
+	}
+	const char *v = uc->version ? uc->version : "unknown";
+	if (uc->dry_run) {
+		if (!ic->ctx->json && ic->ctx->verbosity >= 0)
+			printf("verified: %s would install %s to %s\n", what, v, ic->target_label);
+		print_apply_result(ic->ctx, "verified", v, ic->target_label, 0, NULL);
+		return 0;
+	}
+	if (!ic->ctx->json && ic->ctx->verbosity >= 0)
+		printf("installed %s to %s; reboot to use it\n", v, ic->target_label);
+	print_apply_result(ic->ctx, "installed", v, ic->target_label, 0, NULL);
+	return 0;
+}
+
+int update_verb_apply(int argc, char **argv, void *userdata)
+{
+	struct update_cmd *uc = userdata;
+	struct flat_ctx *ctx = uc->ctx;
+	_cleanup_close_ int root_fd = open_root(ctx);
+	_cleanup_close_ int lock_fd = -1;
+	_cleanup_(update_state_freep) struct update_state *s = NULL;
+	_cleanup_(install_ctx_release) struct install_ctx ic = { .ctx = ctx };
+	int r;
+
+	if (root_fd < 0)
+		return root_fd;
+	if ((uc->version || uc->sha256) && !uc->payload)
+		return args_usage_error(uc->args, "--version and --sha256 go with --payload");
+	r = update_cmd_lock(ctx, root_fd, uc->wait_usec, &lock_fd);
+	if (r < 0)
+		return r;
+	r = load_state_rw(root_fd, &s);
+	if (r < 0)
+		return r;
+	r = refuse_staged(s);
+	if (r != 0) {
+		struct update_staged st;
+		(void)update_state_get_staged(s, &st);
+		print_apply_result(ctx, "staged", st.version, st.partition, 0, NULL);
+		return r;
+	}
+	ic.root_fd = root_fd;
+	ic.state = s;
+	ic.current_version = release_version(root_fd);
+	r = install_prepare(&ic, uc);
+	if (r < 0)
+		return r;
+	if (uc->payload && !strstr(uc->payload, "://"))
+		return apply_local_file(&ic, uc);
+	/* TODO(update): --payload URL and the Omaha pipeline. */
+	return log_fail(-EOPNOTSUPP, "only 'apply --payload FILE' is supported by this build yet");
+}
+
+int update_verb_check(int argc, char **argv, void *userdata)
+{
+	return log_fail(-EOPNOTSUPP, "'update check' is not supported by this build yet");
 }

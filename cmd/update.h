@@ -5,16 +5,50 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "args/args.h"
 #include "flatctl.h"
 
-struct args;
+/* Options of check/apply/reset, appended to cmd/update.c's option table. */
+enum {
+	UPDATE_OPT_SERVER = ARG_LONG_BASE + 0x40,
+	UPDATE_OPT_GROUP,
+	UPDATE_OPT_PAYLOAD,
+	UPDATE_OPT_VERSION,
+	UPDATE_OPT_SHA256,
+	UPDATE_OPT_DRY_RUN,
+	UPDATE_OPT_WAIT,
+};
+#define UPDATE_PIPELINE_OPTIONS                                                                     \
+	{ "server", UPDATE_OPT_SERVER, ARG_REQ, "URL", "check/apply: ask this Omaha server" },       \
+	{ "group", UPDATE_OPT_GROUP, ARG_REQ, "NAME", "check/apply: use this group (track)" },       \
+	{ "payload", UPDATE_OPT_PAYLOAD, ARG_REQ, "FILE|URL",                                       \
+	  "apply: install this payload without an Omaha server" },                                  \
+	{ "version", UPDATE_OPT_VERSION, ARG_REQ, "V", "apply --payload: record V as the version" }, \
+	{ "sha256", UPDATE_OPT_SHA256, ARG_REQ, "HASH",                                             \
+	  "apply --payload: expected SHA-256 of the file (hex or base64)" },                        \
+	{ "dry-run", UPDATE_OPT_DRY_RUN, ARG_NONE, NULL,                                            \
+	  "apply: download and verify, then stop before the disk" },                                \
+	{ "wait", UPDATE_OPT_WAIT, ARG_REQ, "SEC",                                                  \
+	  "apply/reset: wait up to SEC seconds for another update operation" }
 
-/* What cmd_update() hands every verb as the verb table's userdata. */
+/* What cmd_update() hands every verb as the verb table's userdata: cmd/update.c keeps it as the
+ * first member of its own argument struct. */
 struct update_cmd {
 	struct flat_ctx *ctx;
 	const struct args *args;
-	uint64_t wait_usec; /* --wait SEC */
+	uint64_t wait_usec;        /* --wait SEC */
+	const char *server, *group;
+	const char *payload, *version, *sha256;
+	bool dry_run;
+	const char *const *keys;   /* --key files (cmd/update.c's list) */
+	const size_t *n_keys;
 };
+
+/* Handle one of UPDATE_PIPELINE_OPTIONS: 1 taken, 0 not ours, < 0 usage error (printed). */
+int update_cmd_option(struct update_cmd *uc, int id, const char *arg);
+/* update check (2.1) and apply (2.2). */
+int update_verb_check(int argc, char **argv, void *userdata);
+int update_verb_apply(int argc, char **argv, void *userdata);
 
 /* update status [--json] (2.3, 9): reads state.json only; never writes. */
 int update_verb_status(int argc, char **argv, void *userdata);

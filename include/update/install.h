@@ -15,3 +15,56 @@ int update_usr_pair(const struct gpt *g, const char *label, unsigned *ret_nr, un
 /* 2.4: undo the flip of 6.5 in memory: `booted` becomes the highest-priority boot target again,
  * `target` gets priority 0 and tries 0 (its data and successful bit stay). The caller commits. */
 int update_gpt_revert(struct gpt *g, unsigned booted, unsigned target);
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct gpt_disk;
+struct payload_key;
+struct payload_manifest;
+
+/* Where an install goes and what it trusts. */
+struct update_target {
+	int root_fd;                     /* --root: kernels under /boot */
+	struct gpt_disk *disk;           /* opened (and locked) by the caller */
+	unsigned booted, target;         /* entry numbers; never equal */
+	const char *target_label;        /* "USR-B" */
+	struct payload_key *const *keys;
+	size_t n_keys;
+};
+
+/* What the verify pass found. */
+struct update_verified {
+	struct payload_manifest *manifest;
+	uint8_t signed_digest[32];
+	uint8_t sha256[32];              /* of the whole file */
+	uint64_t size;
+	const char *matched_key;         /* owned by the key */
+	unsigned matched_version;
+};
+void update_verified_release(struct update_verified *v);
+
+/* 5.5 on fd (read from offset 0): size (when expect_size > 0), SHA-256 against expect_sha256 and
+ * expect_sha256_alt (each may be NULL), magic, manifest, file end, signatures, every blob; then
+ * the image against the target partition (new image larger than it: -EFBIG, code 7; an extent
+ * outside it: -ERANGE, code 28). Never writes. On failure *ret_code is the Omaha code (4.4) and
+ * the problem list says what failed and where. */
+int update_payload_verify(const struct update_target *t, int fd, uint64_t expect_size,
+			  const uint8_t *expect_sha256, const uint8_t *expect_sha256_alt,
+			  struct update_verified *ret, int *ret_code, struct problem_list *reterr);
+
+/* 6.2-6.4: write the verified payload in fd onto the target partition (each blob re-checked),
+ * fsync, read back against new_partition_info; the kernel to /boot/flatcar/vmlinuz-X (checked,
+ * renamed into place). The booted partition and its kernel are never opened for writing. */
+int update_payload_write(const struct update_target *t, int fd, const struct update_verified *v,
+			 int *ret_code, struct problem_list *reterr);
+
+/* 6.5: the target becomes the next boot (tries=1, successful=0, highest priority); this is the
+ * last disk write. -errno with problems, code 5 on failure. */
+int update_flip(const struct update_target *t, int *ret_code, struct problem_list *reterr);
+
+/* Fault injection for crash tests (spec/cli.md exit 99 sibling): when FLATCTL_TEST_UPDATE_KILL
+ * names this point ("download:BYTES", "write:OPS", "flip"), the process kills itself with
+ * SIGKILL, exactly like `kill -9`. For download, `amount` is the bytes held; for write, the
+ * operations written. */
+void update_test_kill_point(const char *point, uint64_t amount);

@@ -548,8 +548,23 @@ static int read_at(const struct dev *d, uint32_t ss, struct gpt **ret, struct pr
 		chosen_h = &b;
 		chosen_arr = b.arr;
 	} else {
-		/* §6.3 rule 3: a header whose CRC matches the other copy's array. */
+		/* §6.3 rule 3: a header whose CRC matches the other copy's array. An array behind a
+		 * broken header is read where it normally lies. */
 		struct check c = {};
+		if (p.hvalid && !b.arr && b.lba > array_sectors(p.h.num_entries, ss)) {
+			struct gpt_header h = p.h;
+			h.entries_lba = b.lba - array_sectors(p.h.num_entries, ss);
+			r = read_array(d, ss, &h, &b);
+			if (r < 0)
+				goto out;
+		}
+		if (b.hvalid && !p.arr) {
+			struct gpt_header h = b.h;
+			h.entries_lba = 2;
+			r = read_array(d, ss, &h, &p);
+			if (r < 0)
+				goto out;
+		}
 		if (p.hvalid && b.arr && b.arr_bytes >= p.h.num_entries * GPT_ENTRY_SIZE &&
 		    array_matches(&b, &p.h, ss) &&
 		    check_entries((const struct gpt_entry *)b.arr, &p.h, &c)) {

@@ -1,0 +1,544 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd/update.c - Omaha update client: the payload verbs `pack` and `verify`; spec: spec/update.md
+ * 2.5, 2.6, 5, 10. */
+#include <dirent.h>
+#include <stddef.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "args/args.h"
+#include "cmd.h"
+#include "flatctl.h"
+#include "fs/fs.h"
+#include "log/log.h"
+#include "payload/payload.h"
+#include "update.h"
+#include "util/cleanup.h"
+#include "util/problem.h"
+
+#define TRUSTED_KEY "/usr/share/update_engine/update-payload-key.pub.pem"
+#define TRUSTED_KEY_DIR "/etc/flatctl/update-keys.d/"
+#define KEY_FILE_MAX (64u << 10)
+
+enum {
+	OPT_KEY = ARG_LONG_BASE,
+	OPT_IMAGE,
+	OPT_OUT,
+	OPT_KERNEL,
+	OPT_COMPRESS,
+	OPT_CHUNK_SIZE,
+	OPT_BLOCK_SIZE,
+};
+
+static const struct flat_option update_opts[] = {
+	{ "key", OPT_KEY, ARG_REQ, "PEM",
+	  "verify: trust this public key (repeatable); pack: sign with this private key" },
+	{ "image", OPT_IMAGE, ARG_REQ, "FILE", "pack: the raw USR image" },
+	{ "out", OPT_OUT, ARG_REQ, "FILE", "pack: where to write the payload" },
+	{ "kernel", OPT_KERNEL, ARG_REQ, "FILE", "pack: add a KERNEL procedure with this kernel" },
+	{ "compress", OPT_COMPRESS, ARG_REQ, "bzip2|xz|none", "pack: blob compression (bzip2)" },
+	{ "chunk-size", OPT_CHUNK_SIZE, ARG_REQ, "BYTES", "pack: bytes per operation (1048576)" },
+	{ "block-size", OPT_BLOCK_SIZE, ARG_REQ, "BYTES", "pack: block size (4096)" },
+	UPDATE_PIPELINE_OPTIONS,
+	{},
+};
+
+#define MAX_KEYS 64
+
+struct update_args {
+	struct update_cmd pipe; /* first: the check/apply/status/reset verbs take it (cmd/update.h) */
+	struct args *a;
+	struct flat_ctx *ctx;
+	const char *keys[MAX_KEYS];
+	size_t n_keys;
+	const char *image, *out, *kernel;
+	enum payload_compress compress;
+	bool compress_given;
+	unsigned long long chunk_size, block_size;
+};
+_Static_assert(offsetof(struct update_args, pipe) == 0, "verbs of cmd/update.h take &u as struct update_cmd");
+
+struct keyring {
+	struct payload_key *k[MAX_KEYS];
+	size_t n;
+};
+
+static void keyring_release(struct keyring *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		payload_key_free(r->k[i]);
+	r->n = 0;
+}
+
+static int print_problems(const struct problem_list *p, const char *prefix, int r)
+{
+	if (p->n == 0)
+		return log_error_errno(r, "%s", prefix);
+	for (size_t i = 0; i < p->n; i++)
+		log_error("%s%s", prefix, p->item[i].message);
+	return r;
+}
+
+static int read_plain_file(const char *path, size_t max, char **ret, size_t *ret_size)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	_cleanup_free_ char *buf = NULL;
+	size_t n;
+
+	if (!f)
+		return -errno;
+	buf = malloc(max + 1);
+	if (!buf)
+		return -ENOMEM;
+	n = fread(buf, 1, max + 1, f);
+	if (ferror(f))
+		return -EIO;
+	if (n > max)
+		return -EFBIG;
+	buf[n] = 0;
+	*ret = TAKE_PTR(buf);
+	*ret_size = n;
+	return 0;
+}
+
+/* Load one key file; `root` >= 0 resolves path inside --root. Errors are reported. */
+static int load_key(int root, const char *path, bool private, struct keyring *ring)
+{
+	_cleanup_(problem_list_release) struct problem_list p = {};
+	_cleanup_free_ char *pem = NULL;
+	size_t n = 0;
+	int r;
+
+	if (ring->n >= MAX_KEYS)
+		return log_fail(-E2BIG, "%s: too many keys (at most %d)", path, MAX_KEYS);
+	/* --key paths are ordinary command-line paths; the trusted keys live inside --root. */
+	if (root >= 0)
+		r = fs_read_file(root, path, KEY_FILE_MAX, &pem, &n);
+	else
+		r = read_plain_file(path, KEY_FILE_MAX, &pem, &n);
+	if (r < 0)
+		return log_error_errno(r, "reading key '%s'", path);
+	r = (private ? payload_key_load_private : payload_key_load_public)(pem, n, path,
+									  &ring->k[ring->n], &p);
+	explicit_bzero(pem, n);
+	if (r < 0) {
+		char prefix[512];
+		snprintf(prefix, sizeof(prefix), "key '%s': ", path);
+		return print_problems(&p, prefix, r);
+	}
+	ring->n++;
+	return 0;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* spec 3.3: the image's key and every *.pem in /etc/flatctl/update-keys.d/, inside --root. */
+static int load_trusted_keys(struct flat_ctx *ctx, struct keyring *ring)
+{
+	_cleanup_close_ int root = fs_root_open(ctx->root);
+	int r;
+
+	if (root < 0)
+		return log_error_errno(root, "opening root '%s'", ctx->root);
+	r = fs_exists(root, TRUSTED_KEY);
+	if (r < 0)
+		return log_error_errno(r, "reading key '%s'", TRUSTED_KEY);
+	if (r > 0) {
+		r = load_key(root, TRUSTED_KEY, false, ring);
+		if (r < 0)
+			return r;
+	}
+	int dfd = fs_open(root, TRUSTED_KEY_DIR, O_RDONLY | O_DIRECTORY, 0);
+	if (dfd < 0 && dfd != -ENOENT)
+		return log_error_errno(dfd, "reading '%s'", TRUSTED_KEY_DIR);
+	if (dfd >= 0) {
+		DIR *d = fdopendir(dfd);
+		char *names[MAX_KEYS];
+		size_t n = 0;
+		struct dirent *de;
+
+		if (!d) {
+			r = -errno;
+			close(dfd);
+			return log_error_errno(r, "reading '%s'", TRUSTED_KEY_DIR);
+		}
+		while ((de = readdir(d)) && n < MAX_KEYS) {
+			size_t l = strlen(de->d_name);
+			if (de->d_name[0] == '.' || l < 5 || strcmp(de->d_name + l - 4, ".pem") != 0)
+				continue;
+			if (asprintf(&names[n], "%s%s", TRUSTED_KEY_DIR, de->d_name) < 0)
+				break;
+			n++;
+		}
+		closedir(d);
+		qsort(names, n, sizeof(*names), name_cmp);
+		r = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (r >= 0)
+				r = load_key(root, names[i], false, ring);
+			free(names[i]);
+		}
+		if (r < 0)
+			return r;
+	}
+	if (ring->n == 0)
+		return log_fail(-ENOKEY, "no trusted update key in %s, %s", TRUSTED_KEY,
+				TRUSTED_KEY_DIR);
+	return 0;
+}
+
+static void b64(const uint8_t *d, size_t n, char *out)
+{
+	payload_base64(d, n, out);
+}
+
+static int verify_json(const char *path, const struct payload_manifest *m,
+		       const struct payload_stream_result *res, int r, const char *msg)
+{
+	json_auto_t *j = json_object();
+	char s256[64], hex[72], nh[64], kh[64];
+
+	if (!j)
+		return -ENOMEM;
+	json_object_set_new(j, "payload", json_string(path));
+	json_object_set_new(j, "valid", json_boolean(r >= 0));
+	if (r < 0) {
+		json_object_set_new(j, "error",
+				    json_pack("{s:i, s:s}", "code", (int)payload_error_code(r),
+					      "message", msg ? msg : strerror(-r)));
+	} else {
+		b64(res->sha256, PAYLOAD_SHA256_SIZE, s256);
+		payload_hex(res->sha256, PAYLOAD_SHA256_SIZE, hex);
+		b64(m->new_hash, PAYLOAD_SHA256_SIZE, nh);
+		json_object_set_new(j, "size", json_integer((json_int_t)res->size));
+		json_object_set_new(j, "sha256", json_string(s256));
+		json_object_set_new(j, "sha256_hex", json_string(hex));
+		json_object_set_new(j, "block_size", json_integer(m->block_size));
+		json_object_set_new(j, "operations",
+				    json_pack("{s:i, s:i, s:i}", "REPLACE", m->n_by_type[0],
+					      "REPLACE_BZ", m->n_by_type[1], "REPLACE_XZ",
+					      m->n_by_type[2]));
+		json_object_set_new(j, "new_partition",
+				    json_pack("{s:I, s:s}", "size", (json_int_t)m->new_size,
+					      "sha256", nh));
+		if (m->has_kernel) {
+			b64(m->kernel_hash, PAYLOAD_SHA256_SIZE, kh);
+			json_object_set_new(j, "kernel",
+					    json_pack("{s:I, s:s, s:i}", "size",
+						      (json_int_t)m->kernel_size, "sha256", kh,
+						      "operations", m->n_kernel_ops));
+		} else {
+			json_object_set_new(j, "kernel", json_null());
+		}
+		json_t *sigs = json_array();
+		for (size_t i = 0; i < res->n_signatures && i < ARRAY_SIZE(res->versions); i++)
+			json_array_append_new(sigs, json_pack("{s:i}", "version",
+							      (int)res->versions[i]));
+		json_object_set_new(j, "signatures", sigs);
+		json_object_set_new(j, "verified_by",
+				    json_pack("{s:i, s:s}", "version", (int)res->matched_version,
+					      "key", res->matched_key ? res->matched_key : ""));
+	}
+	if (json_dumpf(j, stdout, JSON_COMPACT) < 0)
+		return -EIO;
+	putchar('\n');
+	return 0;
+}
+
+static void verify_text(const char *path, const struct payload_manifest *m,
+			const struct payload_stream_result *res)
+{
+	char s256[64], hex[72], nh[64], kh[64];
+
+	b64(res->sha256, PAYLOAD_SHA256_SIZE, s256);
+	payload_hex(res->sha256, PAYLOAD_SHA256_SIZE, hex);
+	b64(m->new_hash, PAYLOAD_SHA256_SIZE, nh);
+	printf("payload:        %s (%llu bytes)\n", path, (unsigned long long)res->size);
+	printf("sha256:         %s (%s)\n", s256, hex);
+	printf("block size:     %u\n", m->block_size);
+	printf("operations:     %u REPLACE, %u REPLACE_BZ, %u REPLACE_XZ\n", m->n_by_type[0],
+	       m->n_by_type[1], m->n_by_type[2]);
+	printf("new partition:  %llu bytes, SHA-256 %s\n", (unsigned long long)m->new_size, nh);
+	if (m->has_kernel) {
+		b64(m->kernel_hash, PAYLOAD_SHA256_SIZE, kh);
+		printf("kernel:         %llu bytes, SHA-256 %s (%u operations)\n",
+		       (unsigned long long)m->kernel_size, kh, m->n_kernel_ops);
+	} else {
+		printf("kernel:         none\n");
+	}
+	printf("signatures:     %zu (version", res->n_signatures);
+	for (size_t i = 0; i < res->n_signatures && i < ARRAY_SIZE(res->versions); i++)
+		printf("%s %u", i ? "," : "", res->versions[i]);
+	printf(")\n");
+	printf("verified by:    version %u, key %s\n", res->matched_version,
+	       res->matched_key ? res->matched_key : "");
+}
+
+static int verb_verify(int argc, char **argv, void *userdata)
+{
+	struct update_args *u = userdata;
+	_cleanup_(keyring_release) struct keyring ring = {};
+	_cleanup_(problem_list_release) struct problem_list p = {};
+	_cleanup_close_ int fd = -1;
+	const char *path = argv[1];
+	struct payload_stream *s = NULL;
+	struct payload_stream_result res = {};
+	int r;
+
+	if (u->image || u->out || u->kernel || u->chunk_size || u->block_size || u->compress_given)
+		return args_usage_error(u->a, "--image, --out, --kernel, --compress, --chunk-size "
+					      "and --block-size are options of 'pack'");
+	for (size_t i = 0; i < u->n_keys; i++) {
+		r = load_key(-1, u->keys[i], false, &ring);
+		if (r < 0)
+			return -EIO;
+	}
+	if (u->n_keys == 0) {
+		r = load_trusted_keys(u->ctx, &ring);
+		if (r < 0)
+			return -EIO;
+	}
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return log_error_errno(-errno, "payload %s: cannot open", path), -EIO;
+
+	struct payload_stream_opts o = { .keys = ring.k, .n_keys = ring.n, .usr_fd = -1,
+					 .kernel_fd = -1 };
+	r = payload_stream_new(&o, &s);
+	if (r < 0)
+		return log_error_errno(r, "payload %s", path);
+	r = payload_stream_feed_fd(s, fd, &p);
+	if (r >= 0)
+		r = payload_stream_finish(s, &p);
+	if (r >= 0)
+		payload_stream_result(s, &res);
+
+	const char *msg = p.n ? p.item[p.n - 1].message : NULL;
+	if (r < 0) {
+		char prefix[512];
+		snprintf(prefix, sizeof(prefix), "payload %s: ", path);
+		if (p.n)
+			(void)print_problems(&p, prefix, r);
+		else
+			(void)log_error_errno(r, "payload %s", path);
+	}
+	if (u->ctx->json)
+		(void)verify_json(path, payload_stream_manifest(s), &res, r, msg);
+	else if (r >= 0)
+		verify_text(path, payload_stream_manifest(s), &res);
+	payload_stream_free(s);
+	/* spec 2.5: exit 1 for any invalid payload (not 2) */
+	return r < 0 ? -EIO : 0;
+}
+
+/* O_TMPFILE in dir, or a named temporary removed at once. */
+static int open_spool(const char *dir)
+{
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR))
+		return fd < 0 ? -errno : fd;
+	char tmpl[4096];
+	snprintf(tmpl, sizeof(tmpl), "%s/.flatctl-spool-XXXXXX", dir);
+	fd = mkostemp(tmpl, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	(void)unlink(tmpl);
+	return fd;
+}
+
+static int pack_print(const struct update_args *u, const struct payload_pack_result *res)
+{
+	char s256[64], hex[72], s1[40];
+
+	b64(res->sha256, PAYLOAD_SHA256_SIZE, s256);
+	payload_hex(res->sha256, PAYLOAD_SHA256_SIZE, hex);
+	b64(res->sha1, PAYLOAD_SHA1_SIZE, s1);
+	if (u->ctx->json) {
+		json_auto_t *j = json_pack(
+			"{s:s, s:I, s:s, s:s, s:s, s:I, s:I, s:{s:i, s:i, s:i}}", "payload", u->out,
+			"size", (json_int_t)res->size, "sha256", s256, "sha256_hex", hex, "sha1", s1,
+			"image_size", (json_int_t)res->image_size, "kernel_size",
+			(json_int_t)res->kernel_size, "operations", "REPLACE", res->n_by_type[0],
+			"REPLACE_BZ", res->n_by_type[1], "REPLACE_XZ", res->n_by_type[2]);
+		if (!j || json_dumpf(j, stdout, JSON_COMPACT) < 0)
+			return -EIO;
+		putchar('\n');
+		return 0;
+	}
+	printf("payload:      %s\n", u->out);
+	printf("size:         %llu\n", (unsigned long long)res->size);
+	printf("sha256:       %s\n", s256);
+	printf("sha256 (hex): %s\n", hex);
+	printf("sha1:         %s\n", s1);
+	printf("operations:   %u REPLACE, %u REPLACE_BZ, %u REPLACE_XZ\n", res->n_by_type[0],
+	       res->n_by_type[1], res->n_by_type[2]);
+	return 0;
+}
+
+static int verb_pack(int argc, char **argv, void *userdata)
+{
+	struct update_args *u = userdata;
+	_cleanup_(keyring_release) struct keyring ring = {};
+	_cleanup_(problem_list_release) struct problem_list p = {};
+	_cleanup_close_ int image = -1, kernel = -1, out = -1, spool = -1;
+	_cleanup_free_ char *outdir_buf = NULL, *tmp = NULL;
+	struct payload_pack_result res = {};
+	int r;
+
+	if (!u->image)
+		return args_usage_error(u->a, "'pack' needs --image FILE");
+	if (!u->out)
+		return args_usage_error(u->a, "'pack' needs --out FILE");
+	if (u->n_keys == 0)
+		return args_usage_error(u->a, "'pack' needs --key PRIVKEY.pem");
+	if (u->n_keys > 3)
+		return args_usage_error(u->a, "'pack' signs with at most 3 keys");
+	for (size_t i = 0; i < u->n_keys; i++) {
+		r = load_key(-1, u->keys[i], true, &ring);
+		if (r < 0)
+			return -EIO;
+	}
+	image = open(u->image, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (image < 0)
+		return log_error_errno(-errno, "opening image '%s'", u->image);
+	if (u->kernel) {
+		kernel = open(u->kernel, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (kernel < 0)
+			return log_error_errno(-errno, "opening kernel '%s'", u->kernel);
+	}
+	outdir_buf = strdup(u->out);
+	if (!outdir_buf)
+		return log_error_errno(-ENOMEM, "packing");
+	const char *outdir = dirname(outdir_buf);
+	if (asprintf(&tmp, "%s.tmp-XXXXXX", u->out) < 0) {
+		tmp = NULL;
+		return log_error_errno(-ENOMEM, "packing");
+	}
+	out = mkostemp(tmp, O_CLOEXEC);
+	if (out < 0) {
+		r = -errno;
+		free(TAKE_PTR(tmp));
+		return log_error_errno(r, "creating '%s'", u->out);
+	}
+	spool = open_spool(outdir);
+	if (spool < 0) {
+		r = spool;
+		goto fail;
+	}
+
+	struct payload_pack_opts o = {
+		.block_size = (uint32_t)u->block_size,
+		.chunk_size = u->chunk_size,
+		.compress = u->compress,
+		.keys = ring.k,
+		.n_keys = ring.n,
+	};
+	r = payload_pack(image, kernel, out, spool, &o, &res, &p);
+	if (r < 0)
+		goto fail;
+	if (fchmod(out, 0644) < 0 || rename(tmp, u->out) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	return pack_print(u, &res);
+
+fail:
+	(void)unlink(tmp);
+	if (p.n) {
+		char prefix[512];
+		snprintf(prefix, sizeof(prefix), "packing '%s': ", u->out);
+		return print_problems(&p, prefix, r);
+	}
+	return log_error_errno(r, "packing '%s'", u->out);
+}
+
+static const struct flat_verb update_verbs[] = {
+	{ "verify", 1, 1, verb_verify },
+	{ "pack", 0, 0, verb_pack },
+	{ "check", 0, 0, update_verb_check },
+	{ "apply", 0, 0, update_verb_apply },
+	{ "status", 0, 0, update_verb_status },
+	{ "reset", 0, 0, update_verb_reset },
+	{},
+};
+
+int cmd_update(int argc, char **argv, struct flat_ctx *ctx)
+{
+	_cleanup_(args_release) struct args a = {};
+	struct update_args u = { .a = &a, .ctx = ctx, .compress = PAYLOAD_COMPRESS_BZIP2 };
+	int r, c;
+
+	r = update_frontend_run(argc, argv, ctx);
+	if (r != -ENOENT)
+		return r;
+	u.pipe = (struct update_cmd){ .ctx = ctx, .args = &a, .keys = u.keys, .n_keys = &u.n_keys };
+	r = args_init(&a, argc, argv, update_opts,
+		      "[OPTIONS] check|apply|status|reset\n"
+		      "       flatctl update [OPTIONS] verify PAYLOAD [--key PUBKEY.pem]...\n"
+		      "       flatctl update [OPTIONS] pack --image FILE --key PRIVKEY.pem --out FILE",
+		      ctx, 0);
+	if (r < 0)
+		return log_error_errno(r, "parsing arguments");
+	while ((c = args_next(&a)) > 0) {
+		switch (c) {
+		case OPT_KEY:
+			if (u.n_keys >= MAX_KEYS)
+				return args_usage_error(&a, "too many --key options");
+			u.keys[u.n_keys++] = a.optarg;
+			break;
+		case OPT_IMAGE:
+			u.image = a.optarg;
+			break;
+		case OPT_OUT:
+			u.out = a.optarg;
+			break;
+		case OPT_KERNEL:
+			u.kernel = a.optarg;
+			break;
+		case OPT_COMPRESS:
+			u.compress = payload_compress_from_string(a.optarg);
+			if ((int)u.compress < 0)
+				return args_usage_error(&a, "--compress: '%s' is not bzip2, xz or none",
+							a.optarg);
+			u.compress_given = true;
+			break;
+		case OPT_CHUNK_SIZE:
+			r = args_parse_uint(&a, "--chunk-size", a.optarg, PAYLOAD_OP_DATA_MAX,
+					    &u.chunk_size);
+			if (r < 0)
+				return r;
+			if (u.chunk_size == 0)
+				return args_usage_error(&a, "--chunk-size: must not be 0");
+			break;
+		case OPT_BLOCK_SIZE:
+			r = args_parse_uint(&a, "--block-size", a.optarg, 65536, &u.block_size);
+			if (r < 0)
+				return r;
+			if (u.block_size == 0)
+				return args_usage_error(&a, "--block-size: must not be 0");
+			break;
+		default:
+			r = update_cmd_option(&u.pipe, c, a.optarg);
+			if (r < 0)
+				return r;
+			if (r == 0)
+				return args_usage_error(&a, "unexpected option");
+		}
+	}
+	if (c < 0)
+		return c;
+	if (a.exit_now)
+		return 0;
+	return args_dispatch_verb(&a, update_verbs, NULL, args_rest_count(&a), args_rest(&a), &u);
+}

@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: MIT */
+/* lib/update/install.c - verify a payload, write it to the passive USR partition, read it back,
+ * install the kernel, flip the GPT (spec/update.md 5.5, 6.2-6.5).
+ *
+ * Nothing is written before the whole file verified (5.5). The write pass re-reads and re-hashes
+ * each blob (lib/payload's write mode) so a file changed between the passes cannot slip in. Every
+ * write lands inside the target partition's byte range from the GPT; the booted partition is
+ * never opened. The GPT flip is the last disk write. */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "crypto/crypto.h"
+#include "fs/fs.h"
+#include "gpt/gpt.h"
+#include "payload/payload.h"
+#include "update/install.h"
+#include "util/problem.h"
+
+DEFINE_CLEANUP(struct payload_stream, payload_stream_free)
+DEFINE_CLEANUP(struct payload_manifest, payload_manifest_free)
+
+void update_test_kill_point(const char *point, uint64_t amount)
+{
+	const char *v = getenv("FLATCTL_TEST_UPDATE_KILL");
+	size_t n = strlen(point);
+
+	if (!v || strncmp(v, point, n) != 0)
+		return;
+	if (v[n] == ':') {
+		unsigned long long at = strtoull(v + n + 1, NULL, 10);
+		if (amount < at)
+			return;
+	} else if (v[n] != 0)
+		return;
+	(void)kill(getpid(), SIGKILL);
+}
+
+void update_verified_release(struct update_verified *v)
+{
+	v->manifest = payload_manifest_free(v->manifest);
+}
+
+static const char *fmt_size(uint64_t n, char *buf, size_t size)
+{
+	if (n >= (UINT64_C(1) << 30))
+		snprintf(buf, size, "%.1f GiB", (double)n / (double)(UINT64_C(1) << 30));
+	else if (n >= (UINT64_C(1) << 20))
+		snprintf(buf, size, "%.1f MiB", (double)n / (double)(UINT64_C(1) << 20));
+	else if (n >= 1024)
+		snprintf(buf, size, "%.1f KiB", (double)n / 1024.0);
+	else
+		snprintf(buf, size, "%llu bytes", (unsigned long long)n);
+	return buf;
+}
+
+static int code_of(int r)
+{
+	if (payload_error_is_invalid(r))
+		return (int)payload_error_code(r);
+	return 1;
+}
+
+int update_payload_verify(const struct update_target *t, int fd, uint64_t expect_size,
+			  const uint8_t *expect_sha256, const uint8_t *expect_sha256_alt,
+			  struct update_verified *ret, int *ret_code, struct problem_list *reterr)
+{
+	_cleanup_(payload_stream_freep) struct payload_stream *s = NULL;
+	uint64_t part_off, part_size;
+	struct stat st;
+	int r;
+
+	*ret_code = 1;
+	r = gpt_entry_extent(t->disk->gpt, t->target, &part_off, &part_size);
+	if (r < 0)
+		return *ret_code = 7, problem_add(reterr, r, t->target_label, "cannot locate %s",
+						  t->target_label);
+	if (fstat(fd, &st) < 0)
+		return problem_add(reterr, -errno, NULL, "cannot stat: %s", strerror(errno));
+
+	/* 1: size as announced (11). */
+	if (expect_size > 0 && (uint64_t)st.st_size != expect_size) {
+		*ret_code = 11;
+		if ((uint64_t)st.st_size < expect_size)
+			return problem_add(reterr, -EMSGSIZE, NULL, "truncated: have %llu of %llu bytes",
+					   (unsigned long long)st.st_size,
+					   (unsigned long long)expect_size);
+		return problem_add(reterr, -EMSGSIZE, NULL, "larger than the announced %llu bytes",
+				   (unsigned long long)expect_size);
+	}
+	/* 2: SHA-256 of the file (10), before anything of its content is interpreted. */
+	if (expect_sha256 || expect_sha256_alt) {
+		uint8_t got[32];
+		r = crypto_hash_fd(CRYPTO_SHA256, fd, 0, (uint64_t)st.st_size, got, sizeof(got));
+		if (r < 0)
+			return problem_add(reterr, r, NULL, "cannot read: %s", strerror(-r));
+		const uint8_t *want = expect_sha256 && memcmp(expect_sha256, got, 32) != 0 ? expect_sha256
+				      : expect_sha256_alt && memcmp(expect_sha256_alt, got, 32) != 0
+					      ? expect_sha256_alt
+					      : NULL;
+		if (want) {
+			char w[64], g[64];
+			payload_base64(want, 32, w);
+			payload_base64(got, 32, g);
+			*ret_code = 10;
+			return problem_add(reterr, -EILSEQ, NULL, "SHA-256 mismatch: expected %s, got %s",
+					   w, g);
+		}
+	}
+	/* 3-7 in lib/payload's order. Extents are first bounded by new_partition_info, so that an
+	 * image too big for the partition is reported as such (code 7) below. */
+	struct payload_stream_opts o = { .keys = t->keys, .n_keys = t->n_keys, .usr_fd = -1,
+					 .kernel_fd = -1 };
+	r = payload_stream_new(&o, &s);
+	if (r < 0)
+		return problem_add(reterr, r, NULL, "%s", strerror(-r));
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return problem_add(reterr, -errno, NULL, "cannot seek: %s", strerror(errno));
+	r = payload_stream_feed_fd(s, fd, reterr);
+	if (r >= 0)
+		r = payload_stream_finish(s, reterr);
+	if (r < 0) {
+		*ret_code = code_of(r);
+		if (!problem_has_errors(reterr))
+			(void)problem_add(reterr, r, NULL, "%s", strerror(-r));
+		return r;
+	}
+	struct payload_stream_result res;
+	payload_stream_result(s, &res);
+	_cleanup_(payload_manifest_freep) struct payload_manifest *m = payload_stream_take_manifest(s);
+	if (!m)
+		return problem_add(reterr, -EIO, NULL, "no manifest after verification");
+
+	if (m->new_size > part_size) {
+		char a[32], b[32];
+		*ret_code = 7;
+		return problem_add(reterr, -EFBIG, NULL, "new image is %s but %s holds %s",
+				   fmt_size(m->new_size, a, sizeof(a)), t->target_label,
+				   fmt_size(part_size, b, sizeof(b)));
+	}
+	for (size_t i = 0; i < m->n_ops; i++) {
+		const struct payload_op *op = &m->ops[i];
+		if (op->target != PAYLOAD_TARGET_USR)
+			continue;
+		for (size_t k = 0; k < op->n_extents; k++) {
+			const struct payload_extent *e = &op->extents[k];
+			uint64_t end_block = e->start_block + e->num_blocks;
+			if (end_block < e->start_block || end_block > part_size / m->block_size) {
+				*ret_code = 28;
+				return problem_add(reterr, -ERANGE, NULL,
+						   "operation %u: extent outside %s (offset %llu)",
+						   op->index, t->target_label,
+						   (unsigned long long)(m->blobs_offset + op->data_offset));
+			}
+		}
+	}
+	*ret = (struct update_verified){
+		.manifest = TAKE_PTR(m),
+		.size = res.size,
+		.matched_key = res.matched_key,
+		.matched_version = res.matched_version,
+	};
+	memcpy(ret->signed_digest, res.signed_sha256, 32);
+	memcpy(ret->sha256, res.sha256, 32);
+	*ret_code = 0;
+	return 0;
+}
+
+/* /boot/flatcar, or /boot/coreos when a kernel already lives there (6.4). */
+static const char *kernel_dir(int root_fd)
+{
+	if (fs_exists(root_fd, "/boot/coreos/vmlinuz-a") > 0 ||
+	    fs_exists(root_fd, "/boot/coreos/vmlinuz-b") > 0)
+		return "/boot/coreos";
+	return "/boot/flatcar";
+}
+
+int update_payload_write(const struct update_target *t, int fd, const struct update_verified *v,
+			 int *ret_code, struct problem_list *reterr)
+{
+	_cleanup_(payload_stream_freep) struct payload_stream *s = NULL;
+	_cleanup_close_ int disk_fd = -1, kfd = -1, kdir = -1;
+	const struct payload_manifest *m = v->manifest;
+	uint64_t part_off, part_size;
+	char kname[32] = "", knew[40] = "";
+	int r;
+
+	*ret_code = 7;
+	if (t->booted == t->target)
+		return problem_add(reterr, -EINVAL, t->target_label,
+				   "refusing to write the booted partition");
+	r = gpt_entry_extent(t->disk->gpt, t->target, &part_off, &part_size);
+	if (r < 0)
+		return problem_add(reterr, r, t->target_label, "cannot locate %s", t->target_label);
+	if (m->new_size > part_size)
+		return problem_add(reterr, -EFBIG, t->target_label, "image larger than %s",
+				   t->target_label);
+	/* 6.2: one descriptor on the disk, read-write, never created or truncated. */
+	disk_fd = open(t->disk->path, O_RDWR | O_CLOEXEC | O_NOCTTY);
+	if (disk_fd < 0)
+		return problem_add(reterr, -errno, t->disk->path, "cannot open for writing: %s",
+				   strerror(errno));
+
+	if (m->has_kernel) {
+		const char *dir = kernel_dir(t->root_fd);
+		char slot = strcmp(t->target_label, "USR-A") == 0 ? 'a' : 'b';
+		snprintf(kname, sizeof(kname), "vmlinuz-%c", slot);
+		snprintf(knew, sizeof(knew), "vmlinuz-%c.new", slot);
+		r = fs_mkdir_p(t->root_fd, dir, 0755);
+		if (r >= 0)
+			r = kdir = fs_open(t->root_fd, dir, O_RDONLY | O_DIRECTORY, 0);
+		if (r >= 0) {
+			kfd = openat(kdir, knew, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+			r = kfd < 0 ? -errno : 0;
+		}
+		if (r < 0)
+			return *ret_code = 1, problem_add(reterr, r, dir, "cannot create %s: %s", knew,
+							  strerror(-r));
+	}
+
+	*ret_code = 1;
+	struct payload_stream_opts o = {
+		.keys = t->keys, .n_keys = t->n_keys, .partition_size = part_size,
+		.verified = m, .verified_digest = v->signed_digest,
+		.usr_fd = disk_fd, .usr_offset = part_off, .kernel_fd = kfd,
+	};
+	r = payload_stream_new(&o, &s);
+	if (r < 0)
+		return problem_add(reterr, r, NULL, "%s", strerror(-r));
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return problem_add(reterr, -errno, NULL, "cannot seek: %s", strerror(errno));
+	update_test_kill_point("write", 0);
+	r = payload_stream_feed_fd(s, fd, reterr);
+	if (r >= 0)
+		r = payload_stream_finish(s, reterr);
+	if (r < 0) {
+		*ret_code = code_of(r);
+		if (!problem_has_errors(reterr))
+			(void)problem_add(reterr, r, NULL, "%s", strerror(-r));
+		goto fail_kernel;
+	}
+	if (fsync(disk_fd) < 0) {
+		r = problem_add(reterr, -errno, t->disk->path, "fsync: %s", strerror(errno));
+		goto fail_kernel;
+	}
+	/* 6.3: read back. */
+	uint8_t actual[32];
+	r = payload_check_image(disk_fd, part_off, m->new_size, m->new_hash, actual);
+	if (r < 0) {
+		char w[64], g[64];
+		payload_base64(m->new_hash, 32, w);
+		payload_base64(actual, 32, g);
+		*ret_code = r == -EILSEQ ? 15 : 1;
+		if (r == -EILSEQ)
+			(void)problem_add(reterr, r, t->target_label,
+					  "written image does not match new_partition_info "
+					  "(SHA-256 expected %s, got %s)", w, g);
+		else
+			(void)problem_add(reterr, r, t->target_label, "reading back: %s", strerror(-r));
+		goto fail_kernel;
+	}
+	/* 6.4: the kernel. */
+	if (kfd >= 0) {
+		if (fsync(kfd) < 0) {
+			r = problem_add(reterr, -errno, knew, "fsync: %s", strerror(errno));
+			goto fail_kernel;
+		}
+		r = payload_check_image(kfd, 0, m->kernel_size, m->kernel_hash, NULL);
+		if (r < 0) {
+			*ret_code = r == -EILSEQ ? 16 : 1;
+			(void)problem_add(reterr, r, knew, "written kernel does not match new_info");
+			goto fail_kernel;
+		}
+		if (renameat(kdir, knew, kdir, kname) < 0) {
+			r = problem_add(reterr, -errno, kname, "cannot rename: %s", strerror(errno));
+			goto fail_kernel;
+		}
+		if (fsync(kdir) < 0)
+			return problem_add(reterr, -errno, kname, "fsync: %s", strerror(errno));
+	}
+	*ret_code = 0;
+	return 0;
+
+fail_kernel:
+	if (kdir >= 0 && *knew)
+		(void)unlinkat(kdir, knew, 0);
+	return r;
+}
+
+int update_flip(const struct update_target *t, int *ret_code, struct problem_list *reterr)
+{
+	int r;
+
+	*ret_code = 5;
+	update_test_kill_point("flip", 0);
+	r = gpt_prepare_for_boot(t->disk->gpt, t->target);
+	if (r < 0)
+		return problem_add(reterr, r, t->target_label, "cannot prepare %s for boot",
+				   t->target_label);
+	r = gpt_disk_commit(t->disk, reterr);
+	if (r < 0)
+		return r;
+	*ret_code = 0;
+	return 0;
+}

@@ -1,0 +1,366 @@
+/* SPDX-License-Identifier: MIT */
+/* tests/unit/test-payload.c - lib/payload: header and manifest rules, pack -> verify -> write round
+ * trips (bzip2, xz, none, kernel), byte-at-a-time feeding, bounded memory, and the order of
+ * verification faults (spec/update.md 5). */
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "payload/payload.h"
+#include "tap.h"
+#include "util/cleanup.h"
+#include "util/problem.h"
+
+struct keys {
+	struct payload_key *priv, *pub;
+};
+
+static struct keys *test_keys(void)
+{
+	static struct keys k;
+	if (k.priv)
+		return &k;
+	EVP_PKEY *pkey = EVP_RSA_gen(2048);
+	BIO *b1 = BIO_new(BIO_s_mem()), *b2 = BIO_new(BIO_s_mem());
+	char *p1, *p2;
+	long n1, n2;
+
+	if (!pkey || !b1 || !b2 || PEM_write_bio_PrivateKey(b1, pkey, NULL, NULL, 0, NULL, NULL) != 1 ||
+	    PEM_write_bio_PUBKEY(b2, pkey) != 1)
+		abort();
+	n1 = BIO_get_mem_data(b1, &p1);
+	n2 = BIO_get_mem_data(b2, &p2);
+	if (payload_key_load_private(p1, (size_t)n1, "priv.pem", &k.priv, NULL) < 0 ||
+	    payload_key_load_public(p2, (size_t)n2, "pub.pem", &k.pub, NULL) < 0)
+		abort();
+	BIO_free(b1);
+	BIO_free(b2);
+	EVP_PKEY_free(pkey);
+	return &k;
+}
+
+static struct payload_key *other_pub(void)
+{
+	static struct payload_key *k;
+	if (k)
+		return k;
+	EVP_PKEY *pkey = EVP_RSA_gen(2048);
+	BIO *b = BIO_new(BIO_s_mem());
+	char *p;
+	if (!pkey || !b || PEM_write_bio_PUBKEY(b, pkey) != 1)
+		abort();
+	long n = BIO_get_mem_data(b, &p);
+	if (payload_key_load_public(p, (size_t)n, "other.pem", &k, NULL) < 0)
+		abort();
+	BIO_free(b);
+	EVP_PKEY_free(pkey);
+	return k;
+}
+
+static int memfd_with(const void *data, size_t n)
+{
+	int fd = memfd_create("payload-test", MFD_CLOEXEC);
+	if (fd < 0 || (n && write(fd, data, n) != (ssize_t)n))
+		abort();
+	lseek(fd, 0, SEEK_SET);
+	return fd;
+}
+
+static uint8_t *read_all(int fd, size_t *ret_n)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		abort();
+	uint8_t *p = malloc((size_t)st.st_size + 1);
+	if (pread(fd, p, (size_t)st.st_size, 0) != st.st_size)
+		abort();
+	*ret_n = (size_t)st.st_size;
+	return p;
+}
+
+/* Image of n bytes: pseudo-random blocks mixed with zero and text blocks. */
+static uint8_t *make_image(size_t n, unsigned seed)
+{
+	uint8_t *p = calloc(1, n);
+	uint32_t x = seed * 2654435761u + 1;
+	for (size_t i = 0; i < n; i++) {
+		size_t blk = i / 4096;
+		if (blk % 3 == 0) {
+			x = x * 1103515245u + 12345u;
+			p[i] = (uint8_t)(x >> 16);
+		} else if (blk % 3 == 1) {
+			p[i] = (uint8_t)("flatctl payload test "[i % 21]);
+		}
+	}
+	return p;
+}
+
+static int pack_buf(const uint8_t *img, size_t n, const uint8_t *kern, size_t kn,
+		    enum payload_compress c, uint64_t chunk, uint8_t **ret, size_t *ret_n)
+{
+	_cleanup_close_ int ifd = memfd_with(img, n);
+	_cleanup_close_ int kfd = kern ? memfd_with(kern, kn) : -1;
+	_cleanup_close_ int ofd = memfd_with(NULL, 0);
+	_cleanup_close_ int sfd = memfd_with(NULL, 0);
+	struct payload_key *keys[] = { test_keys()->priv };
+	struct payload_pack_opts o = { .chunk_size = chunk, .compress = c, .keys = keys, .n_keys = 1 };
+	struct payload_pack_result res;
+	int r = payload_pack(ifd, kfd, ofd, sfd, &o, &res, NULL);
+	if (r < 0)
+		return r;
+	*ret = read_all(ofd, ret_n);
+	return 0;
+}
+
+/* Verify buf with key, feeding step bytes at a time. Returns the result, *ret_m the manifest. */
+static int verify_buf(const uint8_t *buf, size_t n, struct payload_key *key, size_t step,
+		      struct problem_list *p, struct payload_manifest **ret_m,
+		      struct payload_stream_result *ret_res)
+{
+	struct payload_key *keys[] = { key };
+	struct payload_stream_opts o = { .keys = keys, .n_keys = 1, .usr_fd = -1, .kernel_fd = -1,
+					 .workers = 2 };
+	struct payload_stream *s = NULL;
+	int r = payload_stream_new(&o, &s);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n && r >= 0; i += step)
+		r = payload_stream_feed(s, buf + i, n - i < step ? n - i : step, p);
+	if (r >= 0)
+		r = payload_stream_finish(s, p);
+	if (r >= 0 && ret_res)
+		payload_stream_result(s, ret_res);
+	if (r >= 0 && ret_m)
+		*ret_m = payload_stream_take_manifest(s);
+	payload_stream_free(s);
+	return r;
+}
+
+static int write_buf(const uint8_t *buf, size_t n, const struct payload_manifest *m,
+		     const uint8_t *digest, int usr_fd, uint64_t usr_off, int kfd, unsigned workers,
+		     struct problem_list *p)
+{
+	struct payload_stream_opts o = { .verified = m, .verified_digest = digest, .usr_fd = usr_fd,
+					 .usr_offset = usr_off, .kernel_fd = kfd,
+					 .workers = workers, .partition_size = m->new_size };
+	struct payload_stream *s = NULL;
+	int r = payload_stream_new(&o, &s);
+	if (r < 0)
+		return r;
+	r = payload_stream_feed(s, buf, n, p);
+	if (r >= 0)
+		r = payload_stream_finish(s, p);
+	payload_stream_free(s);
+	return r;
+}
+
+TEST(header_rules)
+{
+	uint8_t h[20] = "CrAU";
+	uint64_t m;
+	ASSERT_ERR(payload_header_parse(h, 20, &m, NULL), EBADMSG); /* version 0 */
+	h[11] = 1;
+	ASSERT_OK(payload_header_parse(h, 20, &m, NULL));
+	ASSERT_EQ(m, 0);
+	h[11] = 2;
+	_cleanup_(problem_list_release) struct problem_list p = {};
+	ASSERT_ERR(payload_header_parse(h, 20, &m, &p), EBADMSG);
+	ASSERT_STREQ(p.item[0].message, "unsupported CrAU version 2");
+	h[11] = 1;
+	h[16] = 2; /* M = 2 << 24 = 32 MiB, over the limit */
+	ASSERT_ERR(payload_header_parse(h, 20, &m, NULL), EBADMSG);
+	h[0] = 'X';
+	ASSERT_ERR(payload_header_parse(h, 20, &m, NULL), EPROTO);
+	ASSERT_EQ(payload_error_code(-EPROTO), 21);
+	ASSERT_EQ(payload_error_code(-EILSEQ), 29);
+	ASSERT_EQ(payload_error_code(-EKEYREJECTED), 18);
+	ASSERT_EQ(payload_error_code(-EIO), 1);
+}
+
+TEST(manifest_garbage_is_a_parse_error)
+{
+	static const uint8_t bad[] = { 0x0b, 0x01, 0x02 }; /* group start: unsupported */
+	struct payload_manifest *m = NULL;
+	_cleanup_(problem_list_release) struct problem_list p = {};
+	ASSERT_ERR(payload_manifest_parse(bad, sizeof(bad), 0, &m, &p), EBADMSG);
+	ASSERT_NULL(m);
+	ASSERT_STREQ(p.item[0].message, "manifest: DeltaArchiveManifest at bytes 20-23: does not decode");
+	/* empty manifest: required fields missing */
+	ASSERT_ERR(payload_manifest_parse(bad, 0, 0, &m, NULL), EBADMSG);
+}
+
+static void roundtrip(bool *tap_failed_, enum payload_compress c, bool kernel, size_t step)
+{
+	const size_t n = 3 * 1048576 + 5 * 4096;
+	_cleanup_free_ uint8_t *img = make_image(n, 1);
+	_cleanup_free_ uint8_t *kern = kernel ? make_image(1500000, 2) : NULL;
+	_cleanup_free_ uint8_t *buf = NULL;
+	size_t bn;
+	struct payload_manifest *m = NULL;
+	struct payload_stream_result res;
+	_cleanup_(problem_list_release) struct problem_list p = {};
+
+	ASSERT_OK(pack_buf(img, n, kern, 1500000, c, 1048576, &buf, &bn));
+	ASSERT_OK(verify_buf(buf, bn, test_keys()->pub, step, &p, &m, &res));
+	ASSERT_EQ(p.n, 0);
+	ASSERT_TRUE(res.verified);
+	ASSERT_EQ(res.matched_version, 2);
+	ASSERT_EQ(res.size, bn);
+	ASSERT_EQ(m->new_size, n);
+	ASSERT_EQ(m->n_by_type[0] + m->n_by_type[1] + m->n_by_type[2], 4);
+	if (c == PAYLOAD_COMPRESS_NONE)
+		ASSERT_EQ(m->n_by_type[0], 4);
+	ASSERT_EQ(m->has_kernel, kernel);
+
+	/* write pass into the middle of a "disk" that has other data around the partition */
+	const uint64_t off = 65536;
+	_cleanup_free_ uint8_t *disk = calloc(1, n + 2 * off);
+	memset(disk, 0xAA, n + 2 * off);
+	_cleanup_close_ int dfd = memfd_with(disk, n + 2 * off);
+	_cleanup_close_ int kfd = kernel ? memfd_with("old kernel", 10) : -1;
+	ASSERT_OK(write_buf(buf, bn, m, res.signed_sha256, dfd, off, kfd, 3, &p));
+	size_t dn;
+	_cleanup_free_ uint8_t *after = read_all(dfd, &dn);
+	ASSERT_EQ(dn, n + 2 * off);
+	ASSERT_TRUE(memcmp(after + off, img, n) == 0);
+	ASSERT_EQ(after[off - 1], 0xAA);
+	ASSERT_EQ(after[off + n], 0xAA);
+	ASSERT_OK(payload_check_image(dfd, off, m->new_size, m->new_hash, NULL));
+	if (kernel) {
+		size_t kn;
+		_cleanup_free_ uint8_t *k = read_all(kfd, &kn);
+		ASSERT_EQ(kn, 1500000);
+		ASSERT_TRUE(memcmp(k, kern, kn) == 0);
+		ASSERT_OK(payload_check_image(kfd, 0, m->kernel_size, m->kernel_hash, NULL));
+	}
+	payload_manifest_free(m);
+}
+
+TEST(roundtrip_bzip2)
+{
+	roundtrip(tap_failed_, PAYLOAD_COMPRESS_BZIP2, false, 1 << 20);
+}
+
+TEST(roundtrip_xz_with_kernel)
+{
+	roundtrip(tap_failed_, PAYLOAD_COMPRESS_XZ, true, 65536);
+}
+
+TEST(roundtrip_none_odd_feeds)
+{
+	roundtrip(tap_failed_, PAYLOAD_COMPRESS_NONE, true, 4093);
+}
+
+TEST(byte_at_a_time)
+{
+	const size_t n = 16 * 4096;
+	_cleanup_free_ uint8_t *img = make_image(n, 3);
+	_cleanup_free_ uint8_t *buf = NULL;
+	size_t bn;
+	ASSERT_OK(pack_buf(img, n, NULL, 0, PAYLOAD_COMPRESS_BZIP2, 4 * 4096, &buf, &bn));
+	ASSERT_OK(verify_buf(buf, bn, test_keys()->pub, 1, NULL, NULL, NULL));
+}
+
+TEST(wrong_key_truncated_trailing_tampered)
+{
+	const size_t n = 8 * 4096;
+	_cleanup_free_ uint8_t *img = make_image(n, 4);
+	_cleanup_free_ uint8_t *buf = NULL;
+	size_t bn;
+	ASSERT_OK(pack_buf(img, n, NULL, 0, PAYLOAD_COMPRESS_BZIP2, 4096, &buf, &bn));
+	{
+		_cleanup_(problem_list_release) struct problem_list p = {};
+		ASSERT_ERR(verify_buf(buf, bn, other_pub(), 4096, &p, NULL, NULL), EKEYREJECTED);
+		ASSERT_STREQ(p.item[0].message, "signature verification failed: none of 1 signature "
+						"matches the 1 trusted key (other.pem)");
+	}
+	{
+		_cleanup_(problem_list_release) struct problem_list p = {};
+		ASSERT_ERR(verify_buf(buf, bn - 7, test_keys()->pub, 4096, &p, NULL, NULL), EMSGSIZE);
+		char want[128];
+		snprintf(want, sizeof(want), "truncated: have %zu of %zu bytes", bn - 7, bn);
+		ASSERT_STREQ(p.item[0].message, want);
+	}
+	{
+		_cleanup_(problem_list_release) struct problem_list p = {};
+		ASSERT_ERR(verify_buf(buf, 3, test_keys()->pub, 1, &p, NULL, NULL), EPROTO);
+		ASSERT_ERR(verify_buf(buf, 10, test_keys()->pub, 1, NULL, NULL, NULL), EMSGSIZE);
+	}
+	{
+		/* a flipped blob byte: the signature check comes first (5.5 step 6 before 7) */
+		_cleanup_(problem_list_release) struct problem_list p = {};
+		buf[bn - 300] ^= 1;
+		ASSERT_ERR(verify_buf(buf, bn, test_keys()->pub, 4096, &p, NULL, NULL), EKEYREJECTED);
+		buf[bn - 300] ^= 1;
+	}
+	{
+		uint8_t *longer = malloc(bn + 1);
+		memcpy(longer, buf, bn);
+		longer[bn] = 0;
+		ASSERT_ERR(verify_buf(longer, bn + 1, test_keys()->pub, 4096, NULL, NULL, NULL),
+			   EMSGSIZE);
+		free(longer);
+	}
+}
+
+TEST(write_pass_refuses_changed_file)
+{
+	const size_t n = 8 * 4096;
+	_cleanup_free_ uint8_t *img = make_image(n, 5);
+	_cleanup_free_ uint8_t *buf = NULL;
+	size_t bn;
+	struct payload_manifest *m = NULL;
+	struct payload_stream_result res;
+	ASSERT_OK(pack_buf(img, n, NULL, 0, PAYLOAD_COMPRESS_NONE, 4096, &buf, &bn));
+	ASSERT_OK(verify_buf(buf, bn, test_keys()->pub, 4096, NULL, &m, &res));
+	/* a blob changed after the verify pass: its hash fails before it is written */
+	size_t at = (size_t)m->blobs_offset + 4096 * 3 + 5;
+	buf[at] ^= 0x40;
+	_cleanup_free_ uint8_t *zero = calloc(1, n);
+	_cleanup_close_ int dfd = memfd_with(zero, n);
+	_cleanup_(problem_list_release) struct problem_list p = {};
+	ASSERT_ERR(write_buf(buf, bn, m, res.signed_sha256, dfd, 0, -1, 1, &p), EILSEQ);
+	char want[128];
+	snprintf(want, sizeof(want), "operation 3: data SHA-256 mismatch at offset %llu",
+		 (unsigned long long)(m->blobs_offset + 4096 * 3));
+	ASSERT_STREQ(p.item[0].message, want);
+	size_t dn;
+	_cleanup_free_ uint8_t *after = read_all(dfd, &dn);
+	for (size_t i = 3 * 4096; i < 4 * 4096; i++)
+		ASSERT_EQ(after[i], 0);
+	payload_manifest_free(m);
+}
+
+TEST(pack_rejects_bad_input)
+{
+	_cleanup_free_ uint8_t *img = make_image(4096 + 100, 6);
+	_cleanup_free_ uint8_t *buf = NULL;
+	size_t bn;
+	ASSERT_ERR(pack_buf(img, 4096 + 100, NULL, 0, PAYLOAD_COMPRESS_BZIP2, 4096, &buf, &bn),
+		   EINVAL);
+	ASSERT_ERR(pack_buf(img, 4096, NULL, 0, PAYLOAD_COMPRESS_BZIP2, 1000, &buf, &bn), EINVAL);
+	ASSERT_EQ(payload_compress_from_string("xz"), PAYLOAD_COMPRESS_XZ);
+	ASSERT_EQ(payload_compress_from_string("gzip"), _PAYLOAD_COMPRESS_INVALID);
+}
+
+TEST(small_budget_still_works)
+{
+	const size_t n = 64 * 4096;
+	_cleanup_free_ uint8_t *img = make_image(n, 7);
+	_cleanup_free_ uint8_t *buf = NULL;
+	size_t bn;
+	ASSERT_OK(pack_buf(img, n, NULL, 0, PAYLOAD_COMPRESS_NONE, 8 * 4096, &buf, &bn));
+	struct payload_key *keys[] = { test_keys()->pub };
+	struct payload_stream_opts o = { .keys = keys, .n_keys = 1, .usr_fd = -1, .kernel_fd = -1,
+					 .workers = 4, .mem_budget = 1000 };
+	struct payload_stream *s = NULL;
+	ASSERT_OK(payload_stream_new(&o, &s));
+	ASSERT_OK(payload_stream_feed(s, buf, bn, NULL));
+	ASSERT_OK(payload_stream_finish(s, NULL));
+	payload_stream_free(s);
+}
