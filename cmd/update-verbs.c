@@ -22,6 +22,12 @@
 #include "payload/payload.h"
 #include "update/install.h"
 #include "update/keys.h"
+#include "update/client.h"
+#include "http/http.h"
+#include "omaha/request.h"
+#include "omaha/response.h"
+#include "util/progress.h"
+#include <sys/statvfs.h>
 #include "update/state.h"
 #include "util/problem.h"
 
@@ -657,6 +663,452 @@ static int apply_local_file(struct install_ctx *ic, struct update_cmd *uc)
 	return 0;
 }
 
+/* ---- Omaha: configuration, check, download (2.1, 2.2, 4, 7.3) ---- */
+
+static int load_config(int root_fd, struct update_cmd *uc, struct update_config *cfg)
+{
+	_cleanup_(problem_list_release) struct problem_list p = {};
+	int r = update_config_load(root_fd, uc->server, uc->group, cfg, &p);
+
+	for (size_t i = 0; i < p.n; i++) {
+		const struct problem *it = &p.item[i];
+		if (it->severity != PROBLEM_WARNING)
+			continue;
+		if (it->line)
+			log_warning("warning: %s:%u: ignored: %s", it->where ? it->where : "?", it->line,
+				    it->message);
+		else if (uc->ctx->verbosity > 0 || strcmp(it->where ? it->where : "", "update.conf") == 0)
+			log_warning("warning: %s: %s", it->where ? it->where : "?", it->message);
+	}
+	if (r == -ENOMEM)
+		return log_fail(r, "out of memory");
+	if (r < 0)
+		return log_fail(r == -EINVAL ? -EINVAL : -EIO, "%s: %s", first_where(&p),
+				first_problem(&p) ? first_problem(&p) : strerror(-r));
+	return 0;
+}
+
+static int refuse_disabled(struct flat_ctx *ctx, const struct update_config *cfg)
+{
+	if (!cfg->disabled)
+		return 0;
+	log_notice("updates are disabled (SERVER=%s in %s)", cfg->server,
+		   cfg->server_file ? cfg->server_file : "the defaults");
+	return 3;
+}
+
+static void send_event(struct http_client *http, const struct update_config *cfg,
+		       const struct update_state *s, const char *bootid, struct omaha_event ev)
+{
+	if (!http)
+		return;
+	int r = update_send_event(http, cfg, s, bootid, &ev);
+	if (r < 0)
+		log_warning("warning: %s: event %d/%d not delivered: %s", cfg->server, ev.type,
+			    ev.result, strerror(-r));
+}
+
+static void print_check_json(const struct update_config *cfg, const struct omaha_response *resp,
+			     const char *reason)
+{
+	json_auto_t *doc = json_object();
+	if (!doc)
+		return;
+	(void)json_object_set_new(doc, "update_available", json_boolean(!reason));
+	if (reason)
+		(void)json_object_set_new(doc, "reason", json_string(reason));
+	if (resp && resp->outcome == OMAHA_OUTCOME_UPDATE && resp->n_packages > 0) {
+		char b64[64];
+		json_t *urls = json_array(), *ext = json_array();
+		payload_base64(resp->sha256, 32, b64);
+		(void)json_object_set_new(doc, "version", json_string(resp->version));
+		(void)json_object_set_new(doc, "size", json_integer((json_int_t)resp->packages[0].size));
+		(void)json_object_set_new(doc, "sha256", json_string(b64));
+		for (size_t i = 0; i < resp->n_urls; i++) {
+			_cleanup_free_ char *u = omaha_response_payload_url(resp, i, 0);
+			if (u)
+				(void)json_array_append_new(urls, json_string(u));
+		}
+		for (size_t i = 1; i < resp->n_packages; i++)
+			(void)json_array_append_new(
+				ext, json_pack("{s:s,s:I}", "name", resp->packages[i].name, "size",
+					       (json_int_t)resp->packages[i].size));
+		(void)json_object_set_new(doc, "urls", urls);
+		(void)json_object_set_new(doc, "extensions", ext);
+	}
+	(void)json_object_set_new(doc, "current_version", json_string(cfg->version));
+	(void)json_object_set_new(doc, "group", json_string(cfg->group));
+	(void)json_object_set_new(doc, "server", json_string(cfg->server));
+	if (json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) >= 0)
+		putchar('\n');
+}
+
+/* One update check with the messages and exit codes of 2.1, 4.3.1 and 10. Returns 0 when an
+ * update is offered (*ret_resp set), 3 for nothing to do, or a negative exit-code-ready error.
+ * The state (last check, report) is saved. */
+static int run_check(struct flat_ctx *ctx, int root_fd, struct update_state *s,
+		     const struct update_config *cfg, struct http_client *http, const char *bootid,
+		     bool print_offer, struct omaha_response **ret_resp)
+{
+	_cleanup_(update_check_result_release) struct update_check_result res = {};
+	_cleanup_free_ char *url = http_url_redact(cfg->server);
+	int r;
+
+	r = update_check(http, cfg, s, bootid, &res);
+	(void)update_state_set_last_checked(s, (uint64_t)time(NULL));
+	int sr = update_state_save(root_fd, s);
+	if (sr < 0)
+		log_warning_errno(sr, "warning: saving '%s'", UPDATE_STATE_FILE);
+	if (r < 0) {
+		if (res.code) {
+			/* 4.4: a failure after a 2xx answer is reported as 3/0. */
+			send_event(http, cfg, s, bootid, omaha_event_error(res.code));
+			record_failure(root_fd, s, res.code, "%s: %s", url ? url : "", res.message);
+		}
+		if (ctx->json)
+			print_apply_result(ctx, "failed", NULL, NULL, res.code ? (int)res.code : 1,
+					   res.message);
+		return log_fail(r == -EAGAIN ? -EAGAIN : -EIO, "%s: %s", url ? url : "", res.message);
+	}
+	struct omaha_response *resp = res.response;
+	struct update_staged st;
+	const char *reason = NULL;
+	int ret = 0;
+
+	switch (resp->outcome) {
+	case OMAHA_OUTCOME_NOUPDATE:
+		reason = "noupdate";
+		if (!ctx->json && ctx->verbosity >= 0)
+			printf("no update: %s is current (group %s, %s)\n", cfg->version, cfg->group,
+			       url ? url : "");
+		ret = 3;
+		break;
+	case OMAHA_OUTCOME_REFUSED:
+		switch (omaha_refusal_classify(resp->refusal)) {
+		case OMAHA_REFUSAL_NOUPDATE:
+			reason = "noupdate";
+			ret = 3;
+			break;
+		case OMAHA_REFUSAL_DISABLED:
+			reason = "disabled";
+			ret = 3;
+			break;
+		case OMAHA_REFUSAL_LATER:
+			ret = -EAGAIN;
+			break;
+		default:
+			ret = -EIO;
+		}
+		(void)log_fail(ret, "%s: server refused: %s (track \"%s\")", url ? url : "",
+			       resp->refusal ? resp->refusal : "?", cfg->group);
+		break;
+	case OMAHA_OUTCOME_UPDATE:
+		if (update_state_status(s) == UPDATE_STATUS_UPDATED_NEED_REBOOT &&
+		    update_state_get_staged(s, &st) && strcmp(st.version, resp->version) == 0) {
+			reason = "staged";
+			log_notice("%s is already staged on %s; reboot, or run 'flatctl update reset'",
+				   st.version, st.partition);
+			ret = 3;
+			break;
+		}
+		if (print_offer && !ctx->json && ctx->verbosity >= 0) {
+			_cleanup_free_ char *purl = omaha_response_payload_url(resp, 0, 0);
+			char sz[32];
+			printf("update available: %s (%s) from %s\n", resp->version,
+			       fmt_size(resp->packages[0].size, sz, sizeof(sz)), purl ? purl : "?");
+		}
+		break;
+	default:
+		ret = log_fail(-EIO, "%s: invalid Omaha response: no updatecheck", url ? url : "");
+	}
+	if (ctx->json && print_offer && (ret == 0 || ret == 3))
+		print_check_json(cfg, resp, reason);
+	if (ret == 0)
+		*ret_resp = TAKE_PTR(res.response);
+	return ret;
+}
+
+int update_verb_check(int argc, char **argv, void *userdata)
+{
+	struct update_cmd *uc = userdata;
+	struct flat_ctx *ctx = uc->ctx;
+	_cleanup_close_ int root_fd = open_root(ctx);
+	_cleanup_(update_state_freep) struct update_state *s = NULL;
+	_cleanup_(update_config_release) struct update_config cfg = {};
+	_cleanup_(http_client_freep) struct http_client *http = NULL;
+	_cleanup_(omaha_response_freep) struct omaha_response *resp = NULL;
+	char bootid[64];
+	int r;
+
+	if (root_fd < 0)
+		return root_fd;
+	if (uc->payload || uc->version || uc->sha256 || uc->dry_run)
+		return args_usage_error(uc->args, "--payload, --version, --sha256 and --dry-run are "
+						  "options of 'apply'");
+	r = load_state_rw(root_fd, &s);
+	if (r < 0)
+		return r;
+	r = load_config(root_fd, uc, &cfg);
+	if (r < 0)
+		return r;
+	r = refuse_disabled(ctx, &cfg);
+	if (r) {
+		if (ctx->json)
+			print_check_json(&cfg, NULL, "disabled");
+		return r;
+	}
+	r = update_http_new(&cfg, root_fd, false, &http);
+	if (r < 0)
+		return log_error_errno(r, "setting up HTTP for '%s'", cfg.server);
+	update_boot_id(bootid);
+	return run_check(ctx, root_fd, s, &cfg, http, bootid, true, &resp);
+}
+
+struct dl_progress {
+	struct flat_ctx *ctx;
+	struct progress p;
+	bool draw;
+	const char *version;
+	int root_fd;
+	struct update_state *state;
+	unsigned saved_decile;
+};
+
+static int on_progress(uint64_t done, uint64_t total, void *userdata)
+{
+	struct dl_progress *d = userdata;
+	uint64_t now = progress_now_usec();
+	unsigned pct;
+	char line[256];
+
+	if (d->draw && progress_due(&d->p, now, done, total)) {
+		(void)progress_format(line, sizeof(line), &d->p, now, "downloading", d->version, done,
+				      total, true);
+		fprintf(stderr, "\r%s\033[K", line);
+		if (total && done >= total)
+			fputc('\n', stderr);
+	} else if (!d->draw && d->ctx->verbosity > 0 && progress_decile(&d->p, done, total, &pct))
+		log_info("downloading %s %u%%", d->version, pct);
+	/* state.json's progress for status readers, every 10 % (an atomic rewrite each) */
+	if (total > 0 && done * 10 / total > d->saved_decile) {
+		d->saved_decile = (unsigned)(done * 10 / total);
+		if (update_state_set_progress(d->state, (double)done / (double)total) >= 0)
+			(void)update_state_save(d->root_fd, d->state);
+	}
+	return 0;
+}
+
+/* Download (with resume) into payload.part, then install_file(). source "omaha" sends events
+ * through ev_http; "local" (--payload URL) sends none. */
+static int download_and_install(struct install_ctx *ic, struct update_cmd *uc,
+				const struct update_config *cfg, struct http_client *ev_http,
+				const char *bootid, const char *source, char **urls, size_t n_urls,
+				const char *version, uint64_t size, const uint8_t *sha,
+				const uint8_t *sha_alt)
+{
+	_cleanup_close_ int part_fd = -1;
+	_cleanup_(http_client_freep) struct http_client *http = NULL;
+	char sha_b64[64] = "", what[1100], buf[512];
+	struct stat stt;
+	int r;
+
+	if (sha)
+		payload_base64(sha, 32, sha_b64);
+	r = fs_mkdir_p(ic->root_fd, UPDATE_STATE_DIR, 0700);
+	if (r >= 0)
+		r = fs_exists(ic->root_fd, UPDATE_PART_FILE);
+	if (r < 0)
+		return log_error_errno(r, "opening '%s'", UPDATE_PART_FILE);
+	bool existed = r > 0;
+	part_fd = fs_open(ic->root_fd, UPDATE_PART_FILE, O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
+	if (part_fd < 0 || fstat(part_fd, &stt) < 0)
+		return log_error_errno(part_fd < 0 ? part_fd : -errno, "opening '%s'", UPDATE_PART_FILE);
+	struct update_offer offer = { .source = source, .sha256 = sha ? sha_b64 : NULL,
+				      .url = urls[0], .size = size };
+	enum update_resume how = update_resume_decide(ic->state, &offer, existed ? stt.st_size : -1);
+	uint64_t have = (uint64_t)stt.st_size;
+	if (how == UPDATE_RESUME_START_OVER) {
+		if (ftruncate(part_fd, 0) < 0)
+			return log_error_errno(-errno, "truncating '%s'", UPDATE_PART_FILE);
+		have = 0;
+		struct update_pending pe = { .version = version, .name = NULL, .sha256 = sha ? sha_b64 : NULL,
+					     .source = source, .size = size,
+					     .started_time = (uint64_t)time(NULL) };
+		r = update_state_set_pending(ic->state, &pe, (const char *const *)urls, n_urls);
+		if (r < 0)
+			return log_error_errno(r, "updating the state");
+	}
+	r = set_status(ic->root_fd, ic->state, UPDATE_STATUS_UPDATE_AVAILABLE, -1);
+	if (r < 0)
+		return r;
+
+	if (how != UPDATE_RESUME_REVERIFY && !(size > 0 && have == size)) {
+		/* 7.3: room for the rest plus 64 MiB. */
+		struct statvfs sv;
+		if (size > 0 && fstatvfs(part_fd, &sv) == 0) {
+			uint64_t free_b = (uint64_t)sv.f_bavail * sv.f_frsize;
+			uint64_t need = size - have + (64ULL << 20);
+			if (free_b < need) {
+				record_failure(ic->root_fd, ic->state, 14, "not enough space");
+				send_event(ev_http, cfg, ic->state, bootid, omaha_event_error(14));
+				return log_fail(-EIO, "%s: not enough space: need %llu, have %llu",
+						UPDATE_STATE_DIR, (unsigned long long)need,
+						(unsigned long long)free_b);
+			}
+		}
+		send_event(ev_http, cfg, ic->state, bootid,
+			   omaha_event_simple(OMAHA_EVENT_DOWNLOAD_STARTED, OMAHA_RESULT_SUCCESS));
+		r = set_status(ic->root_fd, ic->state, UPDATE_STATUS_DOWNLOADING, -1);
+		if (r < 0)
+			return r;
+		r = update_http_new(cfg, ic->root_fd, true, &http);
+		if (r < 0)
+			return log_error_errno(r, "setting up HTTP");
+		struct dl_progress dp = { .ctx = ic->ctx, .version = version, .root_fd = ic->root_fd,
+					  .state = ic->state,
+					  .saved_decile = size ? (unsigned)(have * 10 / size) : 0,
+					  .draw = progress_wanted(STDERR_FILENO, ic->ctx->verbosity) };
+		progress_init(&dp.p, progress_now_usec(), have);
+		uint64_t fetched = 0;
+		bool is4xx = false, oversize = false;
+		_cleanup_free_ char *rurl = NULL;
+		for (size_t i = 0; i < n_urls; i++) {
+			free(rurl);
+			rurl = http_url_redact(urls[i]);
+			r = update_download(http, urls[i], NULL, NULL, part_fd, have, size, on_progress,
+					    &dp, &fetched, &is4xx, &oversize, buf, sizeof(buf));
+			if (r >= 0 || oversize)
+				break;
+			if (fstat(part_fd, &stt) == 0)
+				have = (uint64_t)stt.st_size;
+		}
+		if (r < 0) {
+			int code = oversize ? 11 : 9;
+			snprintf(what, sizeof(what), "payload %s", rurl ? rurl : "?");
+			if (oversize || is4xx) {
+				if (ftruncate(part_fd, 0) < 0)
+					log_warning_errno(-errno, "warning: truncating %s", UPDATE_PART_FILE);
+				(void)fs_unlink(ic->root_fd, UPDATE_PART_FILE);
+				(void)update_state_set_pending(ic->state, NULL, NULL, 0);
+			}
+			record_failure(ic->root_fd, ic->state, code, "%s: download failed: %s", what, buf);
+			send_event(ev_http, cfg, ic->state, bootid, omaha_event_error(code));
+			if (oversize)
+				return log_fail(-EIO, "%s: larger than the announced %llu bytes", what,
+						(unsigned long long)size);
+			return log_fail(is4xx ? -EIO : -EAGAIN, "%s: download failed: %s", what, buf);
+		}
+		if (fsync(part_fd) < 0)
+			return log_error_errno(-errno, "fsync '%s'", UPDATE_PART_FILE);
+		if (fstat(part_fd, &stt) < 0)
+			return log_error_errno(-errno, "stat '%s'", UPDATE_PART_FILE);
+		if (ic->ctx->verbosity >= 0)
+			log_notice("fetched %llu bytes (resumed at %llu), payload %llu bytes",
+				   (unsigned long long)fetched, (unsigned long long)(have),
+				   (unsigned long long)stt.st_size);
+		if (size > 0 && (uint64_t)stt.st_size == size)
+			send_event(ev_http, cfg, ic->state, bootid,
+				   omaha_event_simple(OMAHA_EVENT_DOWNLOAD_FINISHED,
+						      OMAHA_RESULT_SUCCESS));
+	}
+	_cleanup_free_ char *rurl0 = http_url_redact(urls[0]);
+	snprintf(what, sizeof(what), "payload %s", rurl0 ? rurl0 : "?");
+	bool bad = false;
+	r = install_file(ic, part_fd, what, version, size, sha, sha_alt, uc->dry_run, &bad);
+	if (r < 0) {
+		struct update_error e;
+		bool has = update_state_get_last_error(ic->state, &e);
+		if (bad) {
+			/* 7.3: bad bytes are never resumed; 8.2: remember the payload. */
+			(void)fs_unlink(ic->root_fd, UPDATE_PART_FILE);
+			(void)update_state_set_pending(ic->state, NULL, NULL, 0);
+			if (sha)
+				(void)update_state_add_bad_payload(ic->state, sha_b64);
+			(void)update_state_save(ic->root_fd, ic->state);
+		}
+		send_event(ev_http, cfg, ic->state, bootid, omaha_event_error(has ? e.code : 1));
+		print_apply_result(ic->ctx, "failed", version, ic->target_label, has ? e.code : 1,
+				   has ? e.message : NULL);
+		return r;
+	}
+	if (uc->dry_run) {
+		if (!ic->ctx->json && ic->ctx->verbosity >= 0)
+			printf("verified: %s would install %s to %s\n", what, version, ic->target_label);
+		print_apply_result(ic->ctx, "verified", version, ic->target_label, 0, NULL);
+		return 0;
+	}
+	send_event(ev_http, cfg, ic->state, bootid,
+		   omaha_event_simple(OMAHA_EVENT_UPDATE_COMPLETE, OMAHA_RESULT_SUCCESS));
+	if (!ic->ctx->json && ic->ctx->verbosity >= 0)
+		printf("installed %s to %s; reboot to use it\n", version, ic->target_label);
+	print_apply_result(ic->ctx, "installed", version, ic->target_label, 0, NULL);
+	return 0;
+}
+
+static int apply_omaha(struct install_ctx *ic, struct update_cmd *uc)
+{
+	_cleanup_(update_config_release) struct update_config cfg = {};
+	_cleanup_(http_client_freep) struct http_client *http = NULL;
+	_cleanup_(omaha_response_freep) struct omaha_response *resp = NULL;
+	char bootid[64];
+	int r;
+
+	r = load_config(ic->root_fd, uc, &cfg);
+	if (r < 0)
+		return r;
+	if (uc->payload) {
+		/* --payload URL: no server, no events (2.2). */
+		uint8_t sha[32];
+		char *urls[1] = { (char *)uc->payload };
+		if (uc->sha256 && parse_sha256(uc->sha256, sha) < 0)
+			return args_usage_error(uc->args, "--sha256: '%s' is not a hex or base64 SHA-256",
+						uc->sha256);
+		return download_and_install(ic, uc, &cfg, NULL, NULL, "local", urls, 1,
+					    uc->version ? uc->version : "unknown", 0,
+					    uc->sha256 ? sha : NULL, NULL);
+	}
+	r = refuse_disabled(ic->ctx, &cfg);
+	if (r) {
+		print_apply_result(ic->ctx, "noupdate", NULL, NULL, 0, NULL);
+		return r;
+	}
+	r = update_http_new(&cfg, ic->root_fd, false, &http);
+	if (r < 0)
+		return log_error_errno(r, "setting up HTTP for '%s'", cfg.server);
+	update_boot_id(bootid);
+	(void)set_status(ic->root_fd, ic->state, UPDATE_STATUS_CHECKING_FOR_UPDATE, -1);
+	r = run_check(ic->ctx, ic->root_fd, ic->state, &cfg, http, bootid, false, &resp);
+	if (r != 0) {
+		if (update_state_status(ic->state) == UPDATE_STATUS_CHECKING_FOR_UPDATE)
+			(void)set_status(ic->root_fd, ic->state, UPDATE_STATUS_IDLE, -1);
+		if (r == 3)
+			print_apply_result(ic->ctx, "noupdate", NULL, NULL, 0, NULL);
+		return r;
+	}
+	if (!ic->ctx->json && ic->ctx->verbosity >= 0) {
+		char sz[32];
+		printf("update available: %s (%s)\n", resp->version,
+		       fmt_size(resp->packages[0].size, sz, sizeof(sz)));
+	}
+	char **urls = calloc(resp->n_urls + 1, sizeof(char *));
+	if (!urls)
+		return log_fail(-ENOMEM, "out of memory");
+	size_t n = 0;
+	for (size_t i = 0; i < resp->n_urls; i++) {
+		urls[n] = omaha_response_payload_url(resp, i, 0);
+		if (urls[n])
+			n++;
+	}
+	r = n ? download_and_install(ic, uc, &cfg, http, bootid, "omaha", urls, n, resp->version,
+				     resp->packages[0].size, resp->sha256,
+				     resp->packages[0].has_sha256 ? resp->packages[0].sha256 : NULL)
+	      : log_fail(-ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		free(urls[i]);
+	free(urls);
+	return r;
+}
+
 int update_verb_apply(int argc, char **argv, void *userdata)
 {
 	struct update_cmd *uc = userdata;
@@ -684,6 +1136,8 @@ int update_verb_apply(int argc, char **argv, void *userdata)
 		print_apply_result(ctx, "staged", st.version, st.partition, 0, NULL);
 		return r;
 	}
+	/* 8.2: an interactive apply clears the known-bad list. */
+	(void)update_state_clear_bad_payloads(s);
 	ic.root_fd = root_fd;
 	ic.state = s;
 	ic.current_version = release_version(root_fd);
@@ -692,11 +1146,5 @@ int update_verb_apply(int argc, char **argv, void *userdata)
 		return r;
 	if (uc->payload && !strstr(uc->payload, "://"))
 		return apply_local_file(&ic, uc);
-	/* TODO(update): --payload URL and the Omaha pipeline. */
-	return log_fail(-EOPNOTSUPP, "only 'apply --payload FILE' is supported by this build yet");
-}
-
-int update_verb_check(int argc, char **argv, void *userdata)
-{
-	return log_fail(-EOPNOTSUPP, "'update check' is not supported by this build yet");
+	return apply_omaha(&ic, uc);
 }

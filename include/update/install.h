@@ -68,3 +68,7 @@ int update_flip(const struct update_target *t, int *ret_code, struct problem_lis
  * SIGKILL, exactly like `kill -9`. For download, `amount` is the bytes held; for write, the
  * operations written. */
 void update_test_kill_point(const char *point, uint64_t amount);
+static inline void update_test_kill_point_download(uint64_t done)
+{
+	update_test_kill_point("download", done);
+}

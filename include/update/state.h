@@ -154,7 +154,14 @@ bool update_state_get_last_error(const struct update_state *s, struct update_err
 int update_state_set_last_error(struct update_state *s, int code, const char *message, uint64_t t);
 int update_state_clear_last_error(struct update_state *s);
 
-/* Post-reboot report (4.4): eventtype/eventresult/previousversion or errorcode; NULL clears. */
+/* Post-reboot report (4.4): 3/2 with previousversion, or 3/0 with errorcode 44. */
+struct update_report {
+	int eventtype, eventresult, errorcode; /* errorcode 0: none */
+	const char *previousversion;           /* NULL: none */
+};
+bool update_state_get_report(const struct update_state *s, struct update_report *ret);
+/* NULL clears. */
+int update_state_set_report(struct update_state *s, const struct update_report *rep);
 bool update_state_has_report(const struct update_state *s);
 int update_state_clear_report(struct update_state *s);
 

@@ -526,6 +526,37 @@ bool update_state_has_report(const struct update_state *s)
 	return json_is_object(json_object_get(s->doc, "report"));
 }
 
+bool update_state_get_report(const struct update_state *s, struct update_report *ret)
+{
+	const json_t *o = json_object_get(s->doc, "report");
+	if (!json_is_object(o))
+		return false;
+	*ret = (struct update_report){
+		.eventtype = (int)get_u64(o, "eventtype"),
+		.eventresult = (int)get_u64(o, "eventresult"),
+		.errorcode = (int)get_u64(o, "errorcode"),
+		.previousversion = get_str(o, "previousversion"),
+	};
+	return true;
+}
+
+int update_state_set_report(struct update_state *s, const struct update_report *rep)
+{
+	if (!rep)
+		return set_new(s->doc, "report", json_null());
+	json_t *o = json_pack("{s:i,s:i}", "eventtype", rep->eventtype, "eventresult",
+			      rep->eventresult);
+	if (!o)
+		return -ENOMEM;
+	if ((rep->previousversion &&
+	     json_object_set_new(o, "previousversion", json_string(rep->previousversion)) < 0) ||
+	    (rep->errorcode && json_object_set_new(o, "errorcode", json_integer(rep->errorcode)) < 0)) {
+		json_decref(o);
+		return -ENOMEM;
+	}
+	return set_new(s->doc, "report", o);
+}
+
 int update_state_clear_report(struct update_state *s)
 {
 	return set_new(s->doc, "report", json_null());
@@ -607,6 +638,9 @@ enum update_resume update_resume_decide(const struct update_state *s,
 	if (!streq_nn(p.source, offer->source) || !streq_nn(p.sha256, offer->sha256) ||
 	    p.size != offer->size)
 		return UPDATE_RESUME_START_OVER;
+	/* --payload URL without a known size: the URL and --sha256 alone say it is the same file. */
+	if (offer->size == 0)
+		return streq_nn(p.url, offer->url) ? UPDATE_RESUME_CONTINUE : UPDATE_RESUME_START_OVER;
 	if (streq_nn(offer->source, "local") && !streq_nn(p.url, offer->url))
 		return UPDATE_RESUME_START_OVER;
 	if ((uint64_t)part_size > p.size)
