@@ -1,0 +1,84 @@
+# tests/e2e/lib-update.sh - helpers for the update tests (t035x); source after lib.sh.
+# A root tree with a release file and a trusted key, a compact disk image, payloads made with
+# `flatctl update pack`, and the loopback Omaha server of tests/servers/omaha.py.
+SERVERS=$FLATCTL_SRC/tests/servers
+R=$T/root
+D=$T/disk.img
+S=$R/var/lib/flatctl/update/state.json
+PART=$R/var/lib/flatctl/update/payload.part
+
+setup_update() {
+	mkdir -p "$R/usr/share/flatcar" "$R/usr/share/update_engine" "$R/etc/flatcar"
+	echo 'FLATCAR_RELEASE_VERSION=3975.2.1' >"$R/usr/share/flatcar/release"
+	echo 'FLATCAR_RELEASE_BOARD=amd64-usr' >>"$R/usr/share/flatcar/release"
+	echo 4f2a9c0d1e8b47c6a5d3b2e1f0a9c8d7 >"$R/etc/machine-id"
+	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/key.pem" 2>/dev/null
+	openssl pkey -in "$T/key.pem" -pubout -out "$R/usr/share/update_engine/update-payload-key.pub.pem"
+	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/other.pem" 2>/dev/null
+	"$MKDISK" -q --layout compact --state fresh "$D"
+}
+
+# make_payload OUT IMAGE_BYTES [KERNEL_BYTES]: random image (and kernel) signed with key.pem;
+# leaves OUT.img (and OUT.kernel) next to it.
+make_payload() {
+	head -c "$2" /dev/urandom >"$1.img"
+	if [ -n "${3:-}" ]; then
+		head -c "$3" /dev/urandom >"$1.kernel"
+		flatctl update pack --image "$1.img" --kernel "$1.kernel" --key "$T/key.pem" \
+			--compress none --out "$1" >/dev/null
+	else
+		flatctl update pack --image "$1.img" --key "$T/key.pem" --compress none --out "$1" >/dev/null
+	fi
+}
+
+# part_sum N [BYTES]: SHA-256 of partition N's first BYTES (default: all of it).
+part_sum() {
+	local start size
+	start=$(cgpt show -i "$1" -b "$D")
+	size=$(cgpt show -i "$1" -s "$D")
+	if [ -n "${2:-}" ]; then
+		dd if="$D" bs=512 skip="$start" count="$size" 2>/dev/null | head -c "$2" | sha256sum | cut -d' ' -f1
+	else
+		dd if="$D" bs=512 skip="$start" count="$size" 2>/dev/null | sha256sum | cut -d' ' -f1
+	fi
+}
+file_sum() { sha256sum "$1" | cut -d' ' -f1; }
+
+# attrs N: "priority tries successful"
+attrs() { echo "$(cgpt show -i "$1" -P "$D") $(cgpt show -i "$1" -T "$D") $(cgpt show -i "$1" -S "$D")"; }
+
+# gpt_bytes: the primary and backup GPT regions, to prove they did not change
+gpt_bytes() { { head -c $((34 * 512)) "$D"; tail -c $((33 * 512)) "$D"; } | sha256sum | cut -d' ' -f1; }
+
+# start_omaha ARGS...: the loopback Omaha server; sets PORT and OMAHA_URL, writes update.conf.
+start_omaha() {
+	rm -f "$T/port" "$T/requests.log"
+	python3 "$SERVERS/omaha.py" --port-file "$T/port" --log "$T/requests.log" "$@" \
+		>"$T/omaha.out" 2>&1 &
+	OMAHA_PID=$!
+	cleanup_pid $OMAHA_PID
+	while [ ! -s "$T/port" ]; do
+		kill -0 $OMAHA_PID 2>/dev/null || { cat "$T/omaha.out" >&2; return 1; }
+		sleep 0.05
+	done
+	PORT=$(cat "$T/port")
+	OMAHA_URL=http://127.0.0.1:$PORT/v1/update/
+	echo "SERVER=$OMAHA_URL" >"$R/etc/flatcar/update.conf"
+}
+stop_omaha() { kill $OMAHA_PID 2>/dev/null; wait $OMAHA_PID 2>/dev/null || true; }
+
+# events: the events the server received, one "type/result[/code]" per line, in order
+events() {
+	python3 - "$T/requests.log" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    for e in json.loads(line).get("events", []):
+        s = "%s/%s" % (e["eventtype"], e["eventresult"])
+        if e.get("errorcode"):
+            s += "/" + e["errorcode"]
+        print(s)
+PY
+}
+
+# jq-less JSON field: json_get FILE EXPR (python expression on d)
+json_get() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
