@@ -985,7 +985,7 @@ static int download_and_install(struct install_ctx *ic, struct update_cmd *uc,
 		if (r < 0) {
 			int code = oversize ? 11 : 9;
 			snprintf(what, sizeof(what), "payload %s", rurl ? rurl : "?");
-			if (oversize || is4xx) {
+			if (oversize || r != -EAGAIN) {
 				if (ftruncate(part_fd, 0) < 0)
 					log_warning_errno(-errno, "warning: truncating %s", UPDATE_PART_FILE);
 				(void)fs_unlink(ic->root_fd, UPDATE_PART_FILE);
@@ -996,7 +996,7 @@ static int download_and_install(struct install_ctx *ic, struct update_cmd *uc,
 			if (oversize)
 				return log_fail(-EIO, "%s: larger than the announced %llu bytes", what,
 						(unsigned long long)size);
-			return log_fail(is4xx ? -EIO : -EAGAIN, "%s: download failed: %s", what, buf);
+			return log_fail(r == -EAGAIN ? -EAGAIN : -EIO, "%s: download failed: %s", what, buf);
 		}
 		if (fsync(part_fd) < 0)
 			return log_error_errno(-errno, "fsync '%s'", UPDATE_PART_FILE);
