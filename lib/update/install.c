@@ -233,10 +233,30 @@ int update_payload_write(const struct update_target *t, int fd, const struct upd
 		return problem_add(reterr, r, NULL, "%s", strerror(-r));
 	if (lseek(fd, 0, SEEK_SET) < 0)
 		return problem_add(reterr, -errno, NULL, "cannot seek: %s", strerror(errno));
-	update_test_kill_point("write", 0);
-	r = payload_stream_feed_fd(s, fd, reterr);
-	if (r >= 0)
-		r = payload_stream_finish(s, reterr);
+	/* Fed in pieces rather than with payload_stream_feed_fd() so that the crash tests can stop
+	 * the process with some operations written (FLATCTL_TEST_UPDATE_KILL=write:BYTES). */
+	_cleanup_free_ uint8_t *chunk = malloc(1u << 20);
+	uint64_t fed = 0;
+	if (!chunk)
+		return problem_add(reterr, -ENOMEM, NULL, "out of memory");
+	for (;;) {
+		update_test_kill_point("write", fed);
+		ssize_t n = read(fd, chunk, 1u << 20);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = problem_add(reterr, -errno, NULL, "cannot read: %s", strerror(errno));
+			break;
+		}
+		if (n == 0) {
+			r = payload_stream_finish(s, reterr);
+			break;
+		}
+		r = payload_stream_feed(s, chunk, (size_t)n, reterr);
+		if (r < 0)
+			break;
+		fed += (uint64_t)n;
+	}
 	if (r < 0) {
 		*ret_code = code_of(r);
 		if (!problem_has_errors(reterr))
