@@ -27,3 +27,8 @@ install-files:
 	$(if $(MAN_OUT),install -m 0644 $(MAN_OUT) $(DESTDIR)$(MAN1DIR)/)
 	$(if $(wildcard dbus/*.conf),install -d $(DESTDIR)$(DBUSDIR))
 	$(if $(wildcard dbus/*.conf),install -m 0644 $(wildcard dbus/*.conf) $(DESTDIR)$(DBUSDIR)/)
+
+# --- demo (README: `make deps demo`) ---------------------------------------------------------
+.PHONY: demo
+demo: static
+	FLATCTL=$(abspath $(STATIC_B)/flatctl) bash demo/run.sh
