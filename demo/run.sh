@@ -34,7 +34,7 @@ _demo_cleanup() {
 trap _demo_cleanup EXIT
 trap 'exit 130' INT TERM
 
-if [ -t 1 ]; then _b=$'\e[1m' _n=$'\e[0m'; else _b= _n=; fi
+if [ -t 1 ]; then _b=$'\e[1m' _n=$'\e[0m'; else _b='' _n=''; fi
 demo_note() { printf '%s\n' "$*"; }
 demo_run() {
 	printf '%s$ %s%s\n' "$_b" "$*" "$_n"

@@ -43,7 +43,8 @@ awk -F'|' '
 		}
 	}' "$CLI_MD" 2>/dev/null | sort >"$T/table"
 join "$T/applets" "$T/table" | awk '{ print $2 }' | sort -u >"$T/expected"
-ls -1 "$DEST/usr/bin" | grep -vx flatctl | sort >"$T/installed"
+installed_links() { find "$DEST/usr/bin" -mindepth 1 -maxdepth 1 ! -name flatctl -printf '%f\n' | sort; }
+installed_links >"$T/installed"
 flatctl --list-links | sort >"$T/listed"
 
 test_expect 'cli.md table parsed (applet and link pairs)' '
@@ -68,6 +69,6 @@ test_expect 'every link dispatches to its applet' '
 '
 test_expect 'install again over an existing tree (idempotent)' '
 	install_run >"$T/install2.log" 2>&1 || { cat "$T/install2.log"; false; }
-	ls -1 "$DEST/usr/bin" | grep -vx flatctl | sort | test_cmp "$T/installed" -
+	installed_links | test_cmp "$T/installed" -
 '
 test_done
