@@ -3,7 +3,7 @@
 # INTERP in a binary, NSS/dlopen calls in our own objects, and a new "statically linked" linker
 # warning; it passes a clean build. Run on fabricated build directories.
 . "$(dirname "$0")/lib.sh"
-GUARDS=$FLATCTL_SRC/mk/static-guards.sh
+export GUARDS=$FLATCTL_SRC/mk/static-guards.sh
 CC=${CC:-cc}
 
 # fake_build DIR BINARY: a build dir whose flatctl, flatctl.stripped and linkcheck are BINARY

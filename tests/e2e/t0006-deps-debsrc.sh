@@ -2,7 +2,7 @@
 # t0006-deps-debsrc: mk/deb-src.sh (used by `make deps`, spec/build.md 2) mirrors every enabled
 # deb entry as deb-src, in both apt formats, into files of its own, never editing the existing ones.
 . "$(dirname "$0")/lib.sh"
-DEBSRC=$FLATCTL_SRC/mk/deb-src.sh
+export DEBSRC=$FLATCTL_SRC/mk/deb-src.sh
 A=$T/apt
 mkdir -p "$A/sources.list.d"
 cat >"$A/sources.list.d/debian.sources" <<'X'
