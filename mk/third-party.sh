@@ -17,6 +17,8 @@ names=${*:-curl libxml2 libsystemd}
 cache=${THIRD_PARTY_CACHE:-/var/cache/flatctl/third-party}
 jobs=${JOBS:-$(nproc)}
 mkdir -p "$cache" "$build/third_party"
+# leftovers of builds killed a day ago or more (a running build's temp dir is younger)
+find "$cache" -mindepth 1 -maxdepth 1 -name '.tmp-*' -mmin +1440 -exec rm -rf {} + 2>/dev/null || true
 build=$(cd "$build" && pwd)
 
 tmp=

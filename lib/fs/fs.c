@@ -76,12 +76,13 @@ static int open_in_root_fallback(int root_fd, const char *path, int flags, mode_
 		}
 		if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			if (errno == ENOENT && last && (flags & O_CREAT)) {
-				int fd = openat(dfd, name, flags | O_CLOEXEC, mode);
+				int fd = openat(dfd, name, flags | O_CLOEXEC | O_NOFOLLOW, mode);
 				return fd < 0 ? -errno : fd;
 			}
 			return -errno;
 		}
-		if (S_ISLNK(st.st_mode) && !(last && (flags & (O_NOFOLLOW | O_PATH)))) {
+		/* O_PATH follows a final symlink too: only O_NOFOLLOW keeps it unresolved */
+		if (S_ISLNK(st.st_mode) && !(last && (flags & O_NOFOLLOW))) {
 			char target[4096];
 			ssize_t n;
 
@@ -101,8 +102,8 @@ static int open_in_root_fallback(int root_fd, const char *path, int flags, mode_
 			continue;
 		}
 		if (last) {
-			int fd = openat(dfd, name, flags | O_CLOEXEC | (S_ISLNK(st.st_mode) ? 0 : O_NOFOLLOW),
-					mode);
+			/* never let the kernel follow a symlink outside the root */
+			int fd = openat(dfd, name, flags | O_CLOEXEC | O_NOFOLLOW, mode);
 			return fd < 0 ? -errno : fd;
 		}
 		if (!S_ISDIR(st.st_mode))

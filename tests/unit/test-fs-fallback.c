@@ -108,6 +108,10 @@ TEST(fallback_keeps_paths_inside_the_root)
 	ASSERT_ERR(read_in(root, "loop", &data), ELOOP);
 	ASSERT_ERR(read_in(root, "etc/inside/x", &data), ENOTDIR);
 	ASSERT_ERR(fs_open(root, "abs", O_RDONLY | O_NOFOLLOW, 0), ELOOP);
+	/* O_PATH follows a final symlink too, inside the root */
+	ASSERT_EQ(fs_exists(root, "escape-abs"), 0);
+	ASSERT_EQ(fs_exists(root, "escape"), 0);
+	ASSERT_EQ(fs_exists(root, "abs"), 1);
 	ASSERT_EQ(fs_exists(root, "/etc/flatcar"), 1);
 	ASSERT_EQ(fs_exists(root, "/nope"), 0);
 	ASSERT_OK(fs_unlink(root, "/etc/flatcar/update.conf"));
