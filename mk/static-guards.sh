@@ -39,7 +39,7 @@ else
 	notok "flatctl is a static PIE" "$(readelf -h "$b/flatctl" 2>&1 | grep Type)"
 fi
 
-objs=$(find "$b/obj" -name '*.o' | sort)
+objs=$(find "$b/obj" "$b/gen" -name '*.o' 2>/dev/null | sort)
 if [ -z "$objs" ]; then
 	notok "own objects found under $b/obj"
 else

@@ -34,7 +34,8 @@ endif
 
 # The static build runs in its own make: B=build/static VARIANT=static.
 STATIC_STAMPS := $(STATIC_TP)/curl/.stamp $(STATIC_TP)/libxml2/.stamp $(STATIC_TP)/libsystemd/.stamp
-static:
+# `make -j2 deps static` (or `deps demo`, `deps check-static`): deps first
+static: | $(filter deps,$(MAKECMDGOALS))
 	@for s in $(STATIC_STAMPS); do test -f $$s || \
 		{ echo "static: $$s missing: run 'make deps' first" >&2; exit 1; }; done
 	$(Q)$(MAKE) --no-print-directory B=$(STATIC_B) VARIANT=static static-bin

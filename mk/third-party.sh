@@ -17,6 +17,8 @@ names=${*:-curl libxml2 libsystemd}
 cache=${THIRD_PARTY_CACHE:-/var/cache/flatctl/third-party}
 jobs=${JOBS:-$(nproc)}
 mkdir -p "$cache" "$build/third_party"
+# leftovers of builds killed a day ago or more (a running build's temp dir is younger)
+find "$cache" -mindepth 1 -maxdepth 1 -name '.tmp-*' -mmin +1440 -exec rm -rf {} + 2>/dev/null || true
 build=$(cd "$build" && pwd)
 
 tmp=
@@ -24,13 +26,25 @@ cleanup() { [ -z "$tmp" ] || rm -rf "$tmp"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# one apt query for all source packages (apt loads its lists once: most of a warm run's time)
+sources=
 for name in $names; do
 	recipe=$here/third-party/$name.sh
 	[ -f "$recipe" ] || { echo "third-party: no recipe $recipe" >&2; exit 1; }
 	TP_SOURCE=
 	# shellcheck source=/dev/null
 	. "$recipe"
-	dsc=$(apt-get source --print-uris -qq "$TP_SOURCE" | awk '$2 ~ /\.dsc$/ { sub(/\.dsc$/, "", $2); print $2; exit }')
+	sources="$sources $TP_SOURCE"
+done
+# shellcheck disable=SC2086
+dscs=$(apt-get source --print-uris -qq $sources | awk '$2 ~ /\.dsc$/ { sub(/\.dsc$/, "", $2); print $2 }')
+
+for name in $names; do
+	recipe=$here/third-party/$name.sh
+	TP_SOURCE=
+	# shellcheck source=/dev/null
+	. "$recipe"
+	dsc=$(printf '%s\n' "$dscs" | grep -m1 "^${TP_SOURCE}_" || true)
 	if [ -z "$dsc" ]; then
 		echo "third-party: 'apt-get source --print-uris $TP_SOURCE' found no .dsc (run make deps)" >&2
 		exit 1

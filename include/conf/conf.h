@@ -11,7 +11,7 @@
 struct problem_list;
 
 /* Largest file conf_load() reads; beyond it the file is refused with -EFBIG. */
-#define CONF_MAX_SIZE (64u * 1024u)
+#define CONF_MAX_SIZE ((size_t)64 * 1024)
 
 struct conf_entry {
 	char *key;

@@ -18,8 +18,8 @@ bool conf_key_valid(const char *key, size_t len)
 		return false;
 	for (size_t i = 1; i < len; i++) {
 		char ch = key[i];
-		if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-		      ch == '_'))
+		if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+		      (ch >= '0' && ch <= '9') || ch == '_'))
 			return false;
 	}
 	return true;
@@ -221,7 +221,7 @@ int conf_load(struct conf *c, int root_fd, const char *path, struct problem_list
 
 	r = fs_read_file(root_fd, path, CONF_MAX_SIZE, &text, &size);
 	if (r == -EFBIG)
-		return problem_add(reterr, r, path, "larger than %u bytes", CONF_MAX_SIZE);
+		return problem_add(reterr, r, path, "larger than %zu bytes", CONF_MAX_SIZE);
 	if (r < 0)
 		return r;
 	return conf_parse(c, text, size, path, reterr);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,96 @@ static const char *relative(const char *path)
 	return *path ? path : ".";
 }
 
+/* Userspace RESOLVE_IN_ROOT for when openat2() is missing (kernels before 5.6, valgrind 3.19,
+ * which `make valgrind` uses): walk the path one component at a time, ".." stops at the root,
+ * symlinks are read and resolved inside the root (at most 40). Not race-free against a
+ * concurrent rename inside the root, which openat2() is; used only on ENOSYS. */
+static int open_in_root_fallback(int root_fd, const char *path, int flags, mode_t mode)
+{
+	_cleanup_free_ char *todo = strdup(path);
+	_cleanup_free_ char *done = calloc(1, 1);
+	unsigned links = 0;
+
+	if (!todo || !done)
+		return -ENOMEM;
+	for (;;) {
+		char *p = todo, *rest;
+		const char *name;
+		_cleanup_close_ int dfd = -1;
+		struct stat st;
+
+		while (*p == '/')
+			p++;
+		name = p;
+		rest = strchr(p, '/');
+		if (rest)
+			*rest++ = 0;
+		while (rest && *rest == '/')
+			rest++;
+		bool last = !rest || !*rest;
+
+		if (strcmp(name, "..") == 0) {
+			char *slash = strrchr(done, '/');
+			if (slash)
+				*slash = 0;
+			else
+				done[0] = 0;
+			name = ".";
+		}
+		dfd = openat(root_fd, *done ? done : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (dfd < 0)
+			return -errno;
+		if (!*name || strcmp(name, ".") == 0) {
+			if (last) {
+				int fd = openat(dfd, ".", flags | O_CLOEXEC, mode);
+				return fd < 0 ? -errno : fd;
+			}
+			memmove(todo, rest, strlen(rest) + 1);
+			continue;
+		}
+		if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT && last && (flags & O_CREAT)) {
+				int fd = openat(dfd, name, flags | O_CLOEXEC | O_NOFOLLOW, mode);
+				return fd < 0 ? -errno : fd;
+			}
+			return -errno;
+		}
+		/* O_PATH follows a final symlink too: only O_NOFOLLOW keeps it unresolved */
+		if (S_ISLNK(st.st_mode) && !(last && (flags & O_NOFOLLOW))) {
+			char target[4096];
+			ssize_t n;
+
+			if (++links > 40)
+				return -ELOOP;
+			n = readlinkat(dfd, name, target, sizeof(target) - 1);
+			if (n < 0)
+				return -errno;
+			target[n] = 0;
+			if (target[0] == '/')
+				done[0] = 0;
+			char *nt;
+			if (asprintf(&nt, "%s/%s", target, rest ? rest : "") < 0)
+				return -ENOMEM;
+			free(todo);
+			todo = nt;
+			continue;
+		}
+		if (last) {
+			/* never let the kernel follow a symlink outside the root */
+			int fd = openat(dfd, name, flags | O_CLOEXEC | O_NOFOLLOW, mode);
+			return fd < 0 ? -errno : fd;
+		}
+		if (!S_ISDIR(st.st_mode))
+			return -ENOTDIR;
+		char *nd;
+		if (asprintf(&nd, "%s%s%s", done, *done ? "/" : "", name) < 0)
+			return -ENOMEM;
+		free(done);
+		done = nd;
+		memmove(todo, rest, strlen(rest) + 1);
+	}
+}
+
 int fs_open(int root_fd, const char *path, int flags, mode_t mode)
 {
 	struct open_how how = {
@@ -34,6 +125,8 @@ int fs_open(int root_fd, const char *path, int flags, mode_t mode)
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
 	long fd = syscall(SYS_openat2, root_fd, relative(path), &how, sizeof(how));
+	if (fd < 0 && errno == ENOSYS)
+		return open_in_root_fallback(root_fd, relative(path), flags, mode);
 	return fd < 0 ? -errno : (int)fd;
 }
 

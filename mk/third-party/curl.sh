@@ -1,6 +1,7 @@
 # mk/third-party/curl.sh - libcurl, HTTP(S), FILE and TFTP only (spec/build.md 3.1).
 # Sourced by mk/third-party.sh in the unpacked source; its hash is part of the cache key.
 # shellcheck shell=sh
+# shellcheck disable=SC2034 # read by mk/third-party.sh
 TP_SOURCE=curl
 tp_build() {
 	./configure --prefix="$1" \

@@ -1,6 +1,7 @@
 # mk/third-party/libsystemd.sh - static libsystemd from the systemd source (spec/build.md 3.3).
 # Sourced by mk/third-party.sh in the unpacked source; its hash is part of the cache key.
 # shellcheck shell=sh
+# shellcheck disable=SC2034 # read by mk/third-party.sh
 TP_SOURCE=systemd
 tp_build() {
 	off=

@@ -1,6 +1,7 @@
 # mk/third-party/libxml2.sh - libxml2 without ICU, iconv, network or modules (spec/build.md 3.2).
 # Sourced by mk/third-party.sh in the unpacked source; its hash is part of the cache key.
 # shellcheck shell=sh
+# shellcheck disable=SC2034 # read by mk/third-party.sh
 TP_SOURCE=libxml2
 tp_build() {
 	CFLAGS=-O2 ./configure --prefix="$1" \

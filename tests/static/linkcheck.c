@@ -17,12 +17,12 @@
 #include <systemd/sd-id128.h>
 #include <zlib.h>
 
-#define CHECK(what, cond)                                                    \
-	do {                                                                 \
-		if (!(cond)) {                                               \
-			fprintf(stderr, "linkcheck: %s failed\n", what);     \
-			return 1;                                            \
-		}                                                            \
+#define CHECK(what, cond)                                                \
+	do {                                                             \
+		if (!(cond)) {                                           \
+			fprintf(stderr, "linkcheck: %s failed\n", what); \
+			return 1;                                        \
+		}                                                        \
 	} while (0)
 
 int main(void)
@@ -35,8 +35,8 @@ int main(void)
 	CHECK("curl_global_init", curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK);
 	CURL *c = curl_easy_init();
 	CHECK("curl_easy_init", c);
-	CHECK("curl http/1.1", curl_easy_setopt(c, CURLOPT_HTTP_VERSION,
-						 (long)CURL_HTTP_VERSION_1_1) == CURLE_OK);
+	CHECK("curl http/1.1",
+	      curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1) == CURLE_OK);
 	curl_easy_cleanup(c);
 	curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
 	CHECK("curl https", cv && (cv->features & CURL_VERSION_SSL));
@@ -58,7 +58,8 @@ int main(void)
 	printf("jansson %s\n", jansson_version_str());
 
 	/* openssl: a digest and a TLS context */
-	CHECK("EVP_Digest", EVP_Digest("abc", 3, md, &mdlen, EVP_sha256(), NULL) == 1 && mdlen == 32);
+	CHECK("EVP_Digest",
+	      EVP_Digest("abc", 3, md, &mdlen, EVP_sha256(), NULL) == 1 && mdlen == 32);
 	SSL_CTX *ssl = SSL_CTX_new(TLS_client_method());
 	CHECK("SSL_CTX_new", ssl);
 	SSL_CTX_free(ssl);
@@ -89,7 +90,8 @@ int main(void)
 	lzma_stream ls = LZMA_STREAM_INIT;
 	CHECK("lzma_stream_decoder", lzma_stream_decoder(&ls, UINT64_MAX, 0) == LZMA_OK);
 	lzma_end(&ls);
-	printf("zlib %s, bzip2 %s, xz %s\n", zlibVersion(), BZ2_bzlibVersion(), lzma_version_string());
+	printf("zlib %s, bzip2 %s, xz %s\n", zlibVersion(), BZ2_bzlibVersion(),
+	       lzma_version_string());
 
 	/* protobuf-c */
 	printf("protobuf-c %s\n", protobuf_c_version());

@@ -15,8 +15,10 @@ TEST(conf_plain_lines_comments_and_blanks)
 {
 	_cleanup_(conf_release) struct conf c = {};
 	_cleanup_(problem_list_release) struct problem_list p = {};
-	ASSERT_EQ(PARSE(&c, "# comment\n\nGROUP=stable\n  SERVER = https://example.com/v1/update/  \n"
-			    "\t# indented comment\r\nEMPTY=\n", &p),
+	ASSERT_EQ(PARSE(&c,
+			"# comment\n\nGROUP=stable\n  SERVER = https://example.com/v1/update/  \n"
+			"\t# indented comment\r\nEMPTY=\n",
+			&p),
 		  0);
 	ASSERT_EQ(p.n, 0);
 	ASSERT_EQ(c.n, 3);
@@ -32,12 +34,13 @@ TEST(conf_os_release_quoting)
 {
 	_cleanup_(conf_release) struct conf c = {};
 	_cleanup_(problem_list_release) struct problem_list p = {};
-	ASSERT_EQ(PARSE(&c, "NAME=\"Flatcar Container Linux by Kinvolk\"\n"
-			    "PRETTY='it''s'\n"
-			    "SINGLE='a \"b\" \\n $x'\n"
-			    "DOUBLE=\"a \\\"b\\\" \\\\ \\$x \\`y\\` \\n\"\n"
-			    "UNQ=a\\ b\\$c\n"
-			    "CRLF=\"v\"\r\n",
+	ASSERT_EQ(PARSE(&c,
+			"NAME=\"Flatcar Container Linux by Kinvolk\"\n"
+			"PRETTY='it''s'\n"
+			"SINGLE='a \"b\" \\n $x'\n"
+			"DOUBLE=\"a \\\"b\\\" \\\\ \\$x \\`y\\` \\n\"\n"
+			"UNQ=a\\ b\\$c\n"
+			"CRLF=\"v\"\r\n",
 			&p),
 		  1);
 	ASSERT_STREQ(conf_get(&c, "NAME"), "Flatcar Container Linux by Kinvolk");
@@ -54,16 +57,17 @@ TEST(conf_bad_lines_reported_with_file_and_line)
 {
 	_cleanup_(conf_release) struct conf c = {};
 	_cleanup_(problem_list_release) struct problem_list p = {};
-	ASSERT_EQ(PARSE(&c, "GOOD=1\n"
-			    "no equals sign\n"
-			    "1BAD=x\n"
-			    "OPEN=\"abc\n"
-			    "OPEN2='abc\n"
-			    "TRAIL=\"a\" b\n"
-			    "=x\n"
-			    "MID=a\"b\n"
-			    "BS=abc\\\n"
-			    "LAST=ok",
+	ASSERT_EQ(PARSE(&c,
+			"GOOD=1\n"
+			"no equals sign\n"
+			"1BAD=x\n"
+			"OPEN=\"abc\n"
+			"OPEN2='abc\n"
+			"TRAIL=\"a\" b\n"
+			"=x\n"
+			"MID=a\"b\n"
+			"BS=abc\\\n"
+			"LAST=ok",
 			&p),
 		  8);
 	ASSERT_EQ(c.n, 2);
