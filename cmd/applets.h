@@ -8,7 +8,7 @@ APPLET("partition",  cmd_partition,  "show and change the USR-A/USR-B boot attri
 APPLET("rollback",   cmd_rollback,   "make the other USR partition the next boot target")
 
 /* -- update (spec/update.md) -- */
-APPLET("update",     cmd_update,     "Omaha update client: update state and reset; build and verify signed update payloads")
+APPLET("update",     cmd_update,     "Omaha update client: check, download, verify and install updates; build and verify payloads")
 
 /* -- provision (spec/provision.md) -- */
 
