@@ -21,6 +21,7 @@ APPLET("update",     cmd_update,     "Omaha update client: check, download, veri
 
 /* -- update links -- */
 ALIAS("update_engine_client", "update", NULL)
+ALIAS("flatcar-update", "update", NULL)
 
 /* -- provision links -- */
 

@@ -1,13 +1,24 @@
 /* SPDX-License-Identifier: MIT */
-/* cmd/update-frontends.c - the update_engine_client link name with its gflags syntax;
+/* cmd/update-frontends.c - the update_engine_client and flatcar-update link names;
  * spec: spec/update.md 2.8. */
 #include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "args/args.h"
+#include "conf/conf.h"
+#include "fs/fs.h"
+#include "http/http.h"
+#include "update/client.h"
+#include "util/problem.h"
 #include "log/log.h"
 #include "update.h"
+
+#define UPDATE_KEYS_MAX_CLI 64
 
 enum ue_action {
 	UE_NONE,
@@ -35,6 +46,9 @@ static void ue_help(void)
 	       "Compatible front end of 'flatctl update' (gflags syntax: -flag, --flag, -flag=true).\n\n"
 	       "  -status          print LAST_CHECKED_TIME, PROGRESS, CURRENT_OP, NEW_VERSION, NEW_SIZE\n"
 	       "  -reset_status    discard a staged or pending update (flatctl update reset)\n"
+	       "  -update          check and install now (flatctl update apply), then -status\n"
+	       "  -check_for_update  the same (no daemon is asked)\n"
+	       "  -watch_for_updates print the status block whenever it changes, until killed\n"
 	       "\nSee flatctl-update(1).\n");
 }
 
@@ -68,10 +82,28 @@ static int flag_bool(const char *value)
 	return -EINVAL;
 }
 
+/* -watch_for_updates without a daemon: the block again whenever state.json says something else
+ * (polled once a second), until killed. */
+static int watch_status(struct flat_ctx *ctx)
+{
+	char last[1024] = "", now[1024];
+
+	for (;;) {
+		int r = update_engine_status_text(ctx, now, sizeof(now));
+		if (r < 0)
+			return r;
+		if (strcmp(now, last) != 0) {
+			fputs(now, stdout);
+			fflush(stdout);
+			memcpy(last, now, sizeof(last));
+		}
+		(void)sleep(1);
+	}
+}
+
 static int engine_client(int argc, char **argv, struct flat_ctx *ctx)
 {
 	enum ue_action action = UE_NONE;
-	const char *action_arg = NULL;
 	char name[64];
 
 	log_set_prefix("flatctl update_engine_client");
@@ -105,10 +137,8 @@ static int engine_client(int argc, char **argv, struct flat_ctx *ctx)
 			fprintf(stderr, "flatctl update_engine_client: unknown flag %s\n", argv[i]);
 			return -EINVAL;
 		}
-		if (on > 0 && action == UE_NONE) {
+		if (on > 0 && action == UE_NONE)
 			action = found;
-			action_arg = argv[i];
-		}
 	}
 
 	switch (action) {
@@ -119,11 +149,21 @@ static int engine_client(int argc, char **argv, struct flat_ctx *ctx)
 		return r == 3 ? 0 : r;
 	}
 	case UE_CHECK_FOR_UPDATE:
-	case UE_UPDATE:
+	case UE_UPDATE: {
+		/* No daemon answers (section 8 is not built): the in-process fallback is `update
+		 * apply`, with the status block printed when it ends. Exit 0 when it ends staged or
+		 * idle without an error, 1 when the attempt recorded one (unlike the original, a
+		 * failure is never "No update available"). */
+		struct update_cmd uc = { .ctx = ctx };
+		log_set_prefix("flatctl update");
+		int r = update_verb_apply(0, NULL, &uc);
+		(void)update_print_engine_status(ctx);
+		if (r == 3)
+			return 0;
+		return r < 0 ? -EIO : r;
+	}
 	case UE_WATCH:
-		/* TODO(update): wire to the check/apply pipeline once lib/omaha and lib/payload are
-		 * merged; until then say so rather than pretend. */
-		return log_fail(-EOPNOTSUPP, "%s: not supported by this build yet", action_arg);
+		return watch_status(ctx);
 	case UE_NONE:
 	default:
 		fprintf(stderr, "flatctl update_engine_client: no action given\n"
@@ -132,9 +172,226 @@ static int engine_client(int argc, char **argv, struct flat_ctx *ctx)
 	}
 }
 
+/* ---- flatcar-update (2.8) ---- */
+
+static void fu_help(void)
+{
+	printf("Usage: flatcar-update -V VERSION [-P PAYLOAD] [--key FILE] [-A]\n"
+	       "Install a Flatcar release now (flatctl update apply --payload).\n\n"
+	       "  -V, --to-version V         required: the version to install\n"
+	       "  -P, --to-payload FILE      install this local payload; otherwise download\n"
+	       "                             RELEASE_SERVER/BOARD/V/flatcar_production_update.gz,\n"
+	       "                             checked against the .sha256 file next to it\n"
+	       "      --key FILE             trust this public key for this run\n"
+	       "  -A, --disable-afterwards   after success set SERVER=disabled in /etc/flatcar/update.conf\n"
+	       "  -O, --oem-payloads yes|no  accepted\n"
+	       "  -L, -M, --listen-port-1/2  accepted and ignored (no local server is needed)\n"
+	       "  -E, --extension FILE       extension payloads are not supported yet (exit 2)\n"
+	       "  -D, -F, --force-dev-key, --force-flatcar-key   refused: use --key FILE\n"
+	       "      --root DIR, --disk PATH  flatctl's global options\n"
+	       "\nSee flatctl-update(1).\n");
+}
+
+/* 2.8 -A: SERVER=disabled in /etc/flatcar/update.conf, other lines kept, replaced atomically. */
+static int disable_afterwards(struct flat_ctx *ctx)
+{
+	_cleanup_close_ int root_fd = fs_root_open(ctx->root ? ctx->root : "/");
+	_cleanup_free_ char *old = NULL, *out = NULL;
+	size_t n = 0, o = 0;
+	int r;
+
+	if (root_fd < 0)
+		return log_error_errno(root_fd, "opening root '%s'", ctx->root);
+	r = fs_read_file(root_fd, "/etc/flatcar/update.conf", 1u << 20, &old, &n);
+	if (r < 0 && r != -ENOENT)
+		return log_error_errno(r, "reading '/etc/flatcar/update.conf'");
+	out = malloc(n + 32);
+	if (!out)
+		return log_fail(-ENOMEM, "out of memory");
+	for (const char *line = old; line && *line;) {
+		const char *end = strchrnul(line, '\n');
+		const char *k = line;
+		while (k < end && (*k == ' ' || *k == '\t'))
+			k++;
+		bool server = strncmp(k, "SERVER", 6) == 0 && (k[6] == '=' || k[6] == ' ' || k[6] == '\t');
+		if (!server) {
+			memcpy(out + o, line, (size_t)(end - line));
+			o += (size_t)(end - line);
+			out[o++] = '\n';
+		}
+		line = *end ? end + 1 : end;
+	}
+	o += (size_t)sprintf(out + o, "SERVER=disabled\n");
+	r = fs_mkdir_p(root_fd, "/etc/flatcar", 0755);
+	if (r >= 0)
+		r = fs_write_atomic(root_fd, "/etc/flatcar/update.conf", out, o, 0644);
+	if (r < 0)
+		return log_error_errno(r, "writing '/etc/flatcar/update.conf'");
+	return 0;
+}
+
+/* The .sha256 file published next to a release payload: its first word, 64 hex digits. */
+static int fetch_sha256(struct flat_ctx *ctx, const char *url, char *ret, size_t size)
+{
+	_cleanup_(update_config_release) struct update_config cfg = {};
+	_cleanup_(http_client_freep) struct http_client *http = NULL;
+	_cleanup_(http_response_release) struct http_response resp = {};
+	_cleanup_close_ int root_fd = fs_root_open(ctx->root ? ctx->root : "/");
+	_cleanup_free_ char *su = NULL;
+	int r;
+
+	if (root_fd < 0)
+		return log_error_errno(root_fd, "opening root '%s'", ctx->root);
+	if (asprintf(&su, "%s.sha256", url) < 0)
+		return log_fail(-ENOMEM, "out of memory");
+	(void)update_config_load(root_fd, NULL, NULL, &cfg, NULL);
+	r = update_http_new(&cfg, root_fd, false, &http);
+	if (r < 0)
+		return log_error_errno(r, "setting up HTTP");
+	r = http_get(http, su, &resp);
+	if (r < 0)
+		return log_fail(r == -EAGAIN ? -EAGAIN : -EIO, "%s: %s", su,
+				*resp.error ? resp.error : strerror(-r));
+	size_t len = strspn(resp.body ? resp.body : "", "0123456789abcdefABCDEF");
+	if (len != 64 || size < 65)
+		return log_fail(-EIO, "%s: no SHA-256 found", su);
+	memcpy(ret, resp.body, 64);
+	ret[64] = 0;
+	return 0;
+}
+
+static int flatcar_update(int argc, char **argv, struct flat_ctx *ctx)
+{
+	enum { OPT_KEY = 0x100, OPT_ROOT, OPT_DISK };
+	static const struct option opts[] = {
+		{ "to-version", required_argument, NULL, 'V' },
+		{ "to-payload", required_argument, NULL, 'P' },
+		{ "extension", required_argument, NULL, 'E' },
+		{ "oem-payloads", required_argument, NULL, 'O' },
+		{ "listen-port-1", required_argument, NULL, 'L' },
+		{ "listen-port-2", required_argument, NULL, 'M' },
+		{ "force-dev-key", no_argument, NULL, 'D' },
+		{ "force-flatcar-key", no_argument, NULL, 'F' },
+		{ "disable-afterwards", no_argument, NULL, 'A' },
+		{ "key", required_argument, NULL, OPT_KEY },
+		{ "root", required_argument, NULL, OPT_ROOT },
+		{ "disk", required_argument, NULL, OPT_DISK },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	const char *version = NULL, *payload = NULL;
+	const char *keys[UPDATE_KEYS_MAX_CLI];
+	size_t n_keys = 0;
+	bool disable = false, extension = false;
+	int c;
+
+	log_set_prefix("flatctl flatcar-update");
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":V:P:E:O:L:M:DFAh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'V':
+			version = optarg;
+			break;
+		case 'P':
+			payload = optarg;
+			break;
+		case 'E':
+			extension = true;
+			break;
+		case 'O':
+			if (strcmp(optarg, "yes") != 0 && strcmp(optarg, "no") != 0) {
+				fprintf(stderr, "flatctl flatcar-update: -O takes yes or no\n");
+				return -EINVAL;
+			}
+			break;
+		case 'L':
+		case 'M':
+			break;
+		case 'D':
+		case 'F':
+			return log_fail(-EINVAL, "use --key FILE to trust an extra key for this run");
+		case 'A':
+			disable = true;
+			break;
+		case OPT_KEY:
+			if (n_keys >= UPDATE_KEYS_MAX_CLI)
+				return log_fail(-EINVAL, "too many --key options");
+			keys[n_keys++] = optarg;
+			break;
+		case OPT_ROOT:
+			ctx->root = optarg;
+			break;
+		case OPT_DISK:
+			ctx->disk = optarg;
+			break;
+		case 'h':
+			fu_help();
+			return 0;
+		case ':':
+			fprintf(stderr, "flatctl flatcar-update: option '%s' needs an argument\n"
+					"Try 'flatcar-update --help'.\n", argv[optind - 1]);
+			return -EINVAL;
+		default:
+			fprintf(stderr, "flatctl flatcar-update: unknown option '%s'\n"
+					"Try 'flatcar-update --help'.\n", argv[optind - 1]);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "flatctl flatcar-update: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (!version) {
+		fprintf(stderr, "flatctl flatcar-update: -V/--to-version is required\n"
+				"Try 'flatcar-update --help'.\n");
+		return -EINVAL;
+	}
+	if (extension)
+		return log_fail(-EINVAL, "extension payloads are not supported yet");
+
+	_cleanup_free_ char *url = NULL;
+	char sha[65] = "";
+	if (!payload) {
+		_cleanup_(update_config_release) struct update_config cfg = {};
+		_cleanup_close_ int root_fd = fs_root_open(ctx->root ? ctx->root : "/");
+		_cleanup_(conf_release) struct conf upd = {};
+		if (root_fd < 0)
+			return log_error_errno(root_fd, "opening root '%s'", ctx->root);
+		_cleanup_(problem_list_release) struct problem_list p = {};
+		int r = update_config_load(root_fd, NULL, NULL, &cfg, &p);
+		if (r < 0)
+			return log_fail(r == -EINVAL ? -EINVAL : -EIO, "%s: %s",
+					p.n && p.item[p.n - 1].where ? p.item[p.n - 1].where : "release",
+					p.n ? p.item[p.n - 1].message : strerror(-r));
+		(void)conf_load_update(&upd, root_fd, NULL);
+		const char *base = conf_get(&upd, "RELEASE_SERVER");
+		if (!base || !*base)
+			base = "https://update.release.flatcar-linux.net";
+		if (asprintf(&url, "%s%s%s/%s/flatcar_production_update.gz", base,
+			     base[strlen(base) - 1] == '/' ? "" : "/",
+			     cfg.board && *cfg.board ? cfg.board : "amd64-usr", version) < 0)
+			return log_fail(-ENOMEM, "out of memory");
+		r = fetch_sha256(ctx, url, sha, sizeof(sha));
+		if (r < 0)
+			return r;
+		payload = url;
+	}
+
+	log_set_prefix("flatctl update");
+	struct update_cmd uc = { .ctx = ctx, .payload = payload, .version = version,
+				 .sha256 = *sha ? sha : NULL, .keys = keys, .n_keys = &n_keys };
+	int r = update_verb_apply(0, NULL, &uc);
+	if (r == 0 && disable)
+		r = disable_afterwards(ctx);
+	return r;
+}
+
 int update_frontend_run(int argc, char **argv, struct flat_ctx *ctx)
 {
 	if (ctx->invoked_as && strcmp(ctx->invoked_as, "update_engine_client") == 0)
 		return engine_client(argc, argv, ctx);
+	if (ctx->invoked_as && strcmp(ctx->invoked_as, "flatcar-update") == 0)
+		return flatcar_update(argc, argv, ctx);
 	return -ENOENT;
 }

@@ -194,7 +194,7 @@ static void status_view(const struct update_state *s, struct status_view *v)
 	}
 }
 
-int update_print_engine_status(struct flat_ctx *ctx)
+int update_engine_status_text(struct flat_ctx *ctx, char *buf, size_t size)
 {
 	_cleanup_close_ int root_fd = open_root(ctx);
 	_cleanup_(update_state_freep) struct update_state *s = NULL;
@@ -208,10 +208,22 @@ int update_print_engine_status(struct flat_ctx *ctx)
 		return r;
 	status_view(s, &v);
 	/* Frozen format (2.8): scripts grep these lines. */
-	printf("LAST_CHECKED_TIME=%" PRIu64 "\nPROGRESS=%f\nCURRENT_OP=%s\nNEW_VERSION=%s\n"
-	       "NEW_SIZE=%" PRIu64 "\n",
-	       update_state_last_checked(s), update_state_progress(s),
-	       update_status_to_string(v.status), v.new_version ? v.new_version : "0.0.0", v.new_size);
+	snprintf(buf, size,
+		 "LAST_CHECKED_TIME=%" PRIu64 "\nPROGRESS=%f\nCURRENT_OP=%s\nNEW_VERSION=%s\n"
+		 "NEW_SIZE=%" PRIu64 "\n",
+		 update_state_last_checked(s), update_state_progress(s),
+		 update_status_to_string(v.status), v.new_version ? v.new_version : "0.0.0",
+		 v.new_size);
+	return 0;
+}
+
+int update_print_engine_status(struct flat_ctx *ctx)
+{
+	char buf[1024];
+	int r = update_engine_status_text(ctx, buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	fputs(buf, stdout);
 	return 0;
 }
 
@@ -1089,6 +1101,7 @@ static int apply_omaha(struct install_ctx *ic, struct update_cmd *uc)
 		char sz[32];
 		printf("update available: %s (%s)\n", resp->version,
 		       fmt_size(resp->packages[0].size, sz, sizeof(sz)));
+		fflush(stdout);
 	}
 	char **urls = calloc(resp->n_urls + 1, sizeof(char *));
 	if (!urls)

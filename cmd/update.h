@@ -63,7 +63,8 @@ int update_frontend_run(int argc, char **argv, struct flat_ctx *ctx);
 /* Take the lock of 7.4, printing "another update operation is running (pid N, STATUS)" and
  * returning -EBUSY when busy. *ret_fd holds the lock. */
 int update_cmd_lock(struct flat_ctx *ctx, int root_fd, uint64_t wait_usec, int *ret_fd);
-/* The -status block of update_engine_client (2.8), five lines, to stdout. */
+/* The -status block of update_engine_client (2.8), five lines, to stdout or into buf. */
 int update_print_engine_status(struct flat_ctx *ctx);
+int update_engine_status_text(struct flat_ctx *ctx, char *buf, size_t size);
 /* reset, the whole of 2.4 (lock, GPT undo, state). 0 something reset, 3 nothing. */
 int update_do_reset(struct flat_ctx *ctx, uint64_t wait_usec);
