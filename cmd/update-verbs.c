@@ -511,6 +511,10 @@ static int install_prepare(struct install_ctx *ic, struct update_cmd *uc)
 	r = partition_open(ic->ctx, true, false, &ic->disk);
 	if (r < 0)
 		return r;
+	/* 6.1: exactly one USR-A and one USR-B, before anything else is asked of the disk. */
+	r = update_usr_pair(ic->disk->gpt, "USR-A", &nr, &other, &p);
+	if (r < 0)
+		return log_fail(-EINVAL, "%s: %s", ic->disk->path, first_problem(&p));
 	int b = gpt_find_booted(ic->root_fd, !ic->ctx->root || strcmp(ic->ctx->root, "/") == 0,
 				ic->disk, &inferred);
 	if (b <= 0)
