@@ -999,7 +999,9 @@ static int download_and_install(struct install_ctx *ic, struct update_cmd *uc,
 				have = (uint64_t)stt.st_size;
 		}
 		if (r < 0) {
-			int code = oversize ? 11 : 9;
+			/* 4.4: 14 when the staging file could not be written (the write callback's
+			 * errno comes back as is), 11 over the announced size, else 9. */
+			int code = oversize ? 11 : (r == -ENOSPC || r == -EDQUOT || r == -EIO) ? 14 : 9;
 			snprintf(what, sizeof(what), "payload %s", rurl ? rurl : "?");
 			if (oversize || r != -EAGAIN) {
 				if (ftruncate(part_fd, 0) < 0)

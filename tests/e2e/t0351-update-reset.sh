@@ -92,7 +92,7 @@ test_expect 'lock busy: exit 75 naming the holder, nothing changed' '
 	L=$R/var/lib/flatctl/update/lock
 	rm -f "$L"
 	flock -o "$L" sh -c "echo \$\$ >\"$L\"; exec sleep 30 >/dev/null 2>&1" & holder=$!
-	cleanup_pid $holder
+	trap "kill \$(cat \"$L\") $holder 2>/dev/null || true" EXIT
 	while ! grep -q . "$L" 2>/dev/null; do sleep 0.05; done
 	test_exit 75 flatctl --root "$R" --disk "$D" update reset 2>"$T/err" &&
 	test_grep "^flatctl update: another update operation is running (pid [0-9]*, UPDATE_STATUS_UPDATED_NEED_REBOOT)$" "$T/err" &&

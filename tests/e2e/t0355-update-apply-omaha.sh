@@ -106,7 +106,7 @@ test_expect 'apply --payload URL: installed without any Omaha request' '
 test_expect 'redirect loop on the payload URL: exit 1, too many redirects' '
 	fresh
 	python3 "$SERVERS/httpd.py" --port-file "$T/hport" >/dev/null 2>&1 & hp=$!
-	cleanup_pid $hp
+	trap "kill $hp 2>/dev/null || true" EXIT  # the body runs in a subshell: cleanup_pid would not last
 	while [ ! -s "$T/hport" ]; do sleep 0.05; done
 	test_exit 1 apply --payload "http://127.0.0.1:$(cat "$T/hport")/loop" 2>"$T/err" &&
 	test_grep "/loop: download failed: too many redirects (10)" "$T/err" && untouched

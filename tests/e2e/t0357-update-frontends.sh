@@ -9,6 +9,8 @@ ln -s "$FLATCTL" "$T/flatcar-update"
 ln -s "$FLATCTL" "$T/update_engine_client"
 fu() { "$T/flatcar-update" --root "$R" --disk "$D" "$@"; }
 fresh() { "$MKDISK" -q --force --layout compact --state fresh "$D" && rm -rf "$R/var" "$R/run"; }
+start_omaha --payload "$T/p.gz" --version 4081.2.0 --config "$T/omaha.json"
+echo "SERVER=disabled" >"$R/etc/flatcar/update.conf"
 
 test_expect 'both link names are listed' '
 	flatctl --list-links >"$T/links" && test_grep "^flatcar-update$" "$T/links" &&
@@ -41,7 +43,7 @@ test_expect 'flatcar-update -V without -P: downloads from RELEASE_SERVER, checks
 	cp "$T/p.gz" "$T/www/amd64-usr/4081.2.0/flatcar_production_update.gz" &&
 	(cd "$T/www/amd64-usr/4081.2.0" && sha256sum flatcar_production_update.gz >flatcar_production_update.gz.sha256)
 	python3 -u -m http.server --bind 127.0.0.1 --directory "$T/www" 0 >"$T/www.log" 2>&1 & wp=$!
-	cleanup_pid $wp
+	trap "kill $wp 2>/dev/null || true" EXIT  # the body runs in a subshell: cleanup_pid would not last
 	while ! port=$(sed -n "s/.*port \([0-9]*\).*/\1/p" "$T/www.log") || [ -z "$port" ]; do sleep 0.05; done
 	echo "RELEASE_SERVER=http://127.0.0.1:$port" >"$R/etc/flatcar/update.conf" &&
 	fu -V 4081.2.0 >"$T/out" 2>"$T/err" &&
@@ -54,8 +56,8 @@ test_expect 'flatcar-update -V without -P: downloads from RELEASE_SERVER, checks
 '
 
 test_expect 'update_engine_client -update: apply in-process, then the status block, exit 0' '
-	fresh && start_omaha --payload "$T/p.gz" --version 4081.2.0 --config "$T/omaha.json" &&
-	echo "{}" >"$T/omaha.json" &&
+	echo "SERVER=$OMAHA_URL" >"$R/etc/flatcar/update.conf" &&
+	fresh && echo "{}" >"$T/omaha.json" &&
 	"$T/update_engine_client" -root "$R" -disk "$D" -update >"$T/out" 2>/dev/null &&
 	test_grep "^CURRENT_OP=UPDATE_STATUS_UPDATED_NEED_REBOOT$" "$T/out" &&
 	test_grep "^NEW_VERSION=4081.2.0$" "$T/out" && test "$(attrs 4)" = "2 1 0"

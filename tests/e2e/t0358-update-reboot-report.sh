@@ -1,7 +1,7 @@
 #!/bin/bash
 # t0358-update-reboot-report: after a staged install, the next update check decides what the
-# reboot did (spec/update.md 4.4, 6.6): still waiting, rolled back (3/0 code 44), and a disk
-# without a USR-B partition (section 10, exit 2).
+# reboot did (spec/update.md 4.4, 6.6): still waiting, rolled back (3/0 code 44); and two rows
+# of section 10: a disk without a USR-B partition (exit 2), a staging directory too small.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-update.sh"
 setup_update
@@ -39,5 +39,15 @@ test_expect 'disk without a USR-B partition: exit 2 naming it, nothing written' 
 	cp "$D" "$T/before.img" && rm -rf "$R/var" "$R/run" &&
 	test_exit 2 flatctl --root "$R" --disk "$D" update apply --payload "$T/p.gz" 2>"$T/err" &&
 	test_grep "no partition labelled USR-B" "$T/err" && cmp "$D" "$T/before.img"
+'
+test_expect 'staging directory too small: exit 1, code 14, both numbers, nothing written' '
+	"$MKDISK" -q --force --layout compact "$D" && rm -rf "$R/var" "$R/run" &&
+	cp "$D" "$T/before.img" && echo "{}" >"$T/omaha.json" &&
+	mkdir -p "$R/var/lib/flatctl/update" &&
+	mount -t tmpfs -o size=4m tmpfs "$R/var/lib/flatctl/update" &&
+	trap "umount -l \"$R/var/lib/flatctl/update\" || true" EXIT &&
+	test_exit 1 flatctl --root "$R" --disk "$D" update apply 2>"$T/err" &&
+	test_grep "^flatctl update: /var/lib/flatctl/update: not enough space: need [0-9]*, have [0-9]*$" "$T/err" &&
+	test "$(json_get "$S" "d[\"last_error\"][\"code\"]")" = 14 && cmp "$D" "$T/before.img"
 '
 test_done
