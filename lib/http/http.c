@@ -480,8 +480,7 @@ static int body_begin(struct xfer *x, CURL *curl)
 	}
 	if (x->limit && resp->total_size > x->limit)
 		return fail(resp, HTTP_ERROR_TOO_LARGE,
-			    "response too large (%" PRIu64 " bytes, limit %" PRIu64 ")",
-			    resp->total_size, x->limit), -EFBIG;
+			    "response too large (more than %" PRIu64 " bytes)", x->limit), -EFBIG;
 	if (req->use_out_fd) {
 		r = fd_truncate_to(req->out_fd, resp->offset);
 		if (r < 0)
@@ -610,8 +609,8 @@ static int setup_hop(struct xfer *x, const char *url, enum http_method method, b
 	SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
 	SETOPT(CURLOPT_USERAGENT, c->user_agent);
 	SETOPT(CURLOPT_CONNECTTIMEOUT_MS, usec_to_ms(c->connect_timeout_usec));
-	if (c->timeout_usec)
-		SETOPT(CURLOPT_TIMEOUT_MS, usec_to_ms(c->timeout_usec));
+	if (req->timeout_usec != HTTP_NO_TIMEOUT && (req->timeout_usec || c->timeout_usec))
+		SETOPT(CURLOPT_TIMEOUT_MS, usec_to_ms(req->timeout_usec ?: c->timeout_usec));
 	if (c->low_speed_time_usec) {
 		long secs = (long)((c->low_speed_time_usec + USEC_PER_SEC - 1) / USEC_PER_SEC);
 		SETOPT(CURLOPT_LOW_SPEED_LIMIT,
@@ -800,6 +799,24 @@ static int map_status(struct http_response *resp)
 	return -EPROTO;
 }
 
+/* A 416 to "Range: bytes=N-" whose Content-Range gives N as the complete length: the resource
+ * ends exactly where we are, so the download is already complete. 0 when so, 1 when it is an ordinary 416. */
+static int range_complete(struct xfer *x)
+{
+	struct http_response *resp = x->resp;
+	const char *cr = http_response_header(resp, "Content-Range"), *e;
+	int64_t t;
+	if (!cr || strncasecmp(cr, "bytes */", 8) != 0 || (t = parse_u64(cr + 8, &e)) < 0 || *e ||
+	    (uint64_t)t != x->resume_from)
+		return 1;
+	resp->offset = resp->total_size = (uint64_t)t;
+	resp->bytes_received = 0;
+	resp->body_size = 0;
+	if (resp->body)
+		resp->body[0] = 0;
+	return 0;
+}
+
 static bool is_redirect(long s)
 {
 	return s == 301 || s == 302 || s == 303 || s == 307 || s == 308;
@@ -866,6 +883,11 @@ static int attempt(struct http_client *c, const struct http_request *req, struct
 		curl_slist_free_all(headers);
 		if (cc != CURLE_OK)
 			return map_curl_error(&x, cc, errbuf);
+		if (!loc && resp->status == 416 && x.resume_from > 0) {
+			r = range_complete(&x);
+			if (r <= 0)
+				return r;
+		}
 		if (!loc) {
 			if (resp->status >= 200 && resp->status <= 299 && !x.started && x.streaming) {
 				/* empty 2xx body: still tell the sink where the (empty) body starts */

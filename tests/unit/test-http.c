@@ -374,6 +374,7 @@ TEST(memory_size_cap)
 	/* announced too large: refused before reading */
 	ASSERT_ERR(http_get(c, HURL("/data/5000"), &r2), EFBIG);
 	ASSERT_EQ(r2.kind, HTTP_ERROR_TOO_LARGE);
+	ASSERT_STREQ(r2.error, "response too large (more than 1000 bytes)");
 	ASSERT_EQ(r2.bytes_received, 0);
 	/* no Content-Length: reading stops at the limit */
 	ASSERT_ERR(http_get(c, HURL("/big/5000"), &r3), EFBIG);
@@ -457,6 +458,27 @@ TEST(range_resume)
 	ASSERT_EQ(p.last_total, 100000);
 }
 
+TEST(range_at_end_is_complete)
+{
+	SETUP();
+	CLIENT(c);
+	_cleanup_close_ int fd = write_prefix(path("out8"), 5000, false);
+	ASSERT_OK(fd);
+	_cleanup_(http_response_release) struct http_response r = {}, r2 = {};
+	const struct http_request req = { .url = HURL("/data/5000"), .use_out_fd = true,
+					  .out_fd = fd, .resume_from = 5000 };
+	ASSERT_OK(http_request_perform(c, &req, &r));
+	ASSERT_EQ(r.status, 416);
+	ASSERT_EQ(r.offset, 5000);
+	ASSERT_EQ(r.bytes_received, 0);
+	ASSERT_TRUE(file_is_pattern(path("out8"), 5000));
+	/* past the end is an error */
+	const struct http_request past = { .url = HURL("/data/5000"), .use_out_fd = true,
+					   .out_fd = fd, .resume_from = 6000 };
+	ASSERT_ERR(http_request_perform(c, &past, &r2), EPROTO);
+	ASSERT_STREQ(r2.error, "HTTP 416");
+}
+
 TEST(range_ignored_starts_over)
 {
 	SETUP();
@@ -533,6 +555,20 @@ TEST(stall_times_out)
 	ASSERT_ERR(http_get(c, HURL("/stall/20000"), &r), EAGAIN);
 	ASSERT_EQ(r.kind, HTTP_ERROR_TIMEOUT);
 	ASSERT_TRUE(strncmp(r.error, "transfer stalled: ", 18) == 0);
+}
+
+TEST(request_timeout_overrides_client)
+{
+	SETUP();
+	CLIENT(c);
+	_cleanup_(http_response_release) struct http_response r = {};
+	const struct http_request req = { .url = HURL("/stall/20000"), .timeout_usec = 200000 };
+	ASSERT_ERR(http_request_perform(c, &req, &r), EAGAIN);
+	ASSERT_EQ(r.kind, HTTP_ERROR_TIMEOUT);
+	CLIENT(c2, .timeout_usec = 1);
+	_cleanup_(http_response_release) struct http_response r2 = {};
+	const struct http_request req2 = { .url = HURL("/hello"), .timeout_usec = HTTP_NO_TIMEOUT };
+	ASSERT_OK(http_request_perform(c2, &req2, &r2));
 }
 
 TEST(low_speed_abort)
