@@ -450,6 +450,33 @@ TEST(response_reports_every_problem)
 	ASSERT_EQ(problem_count(&p, PROBLEM_ERROR), 5);
 }
 
+TEST(response_problems_carry_lines)
+{
+	static const char xml[] =
+		"<response protocol=\"3.0\">\n"
+		"<app appid=\"" APPID "\" status=\"ok\">\n"
+		"<updatecheck status=\"ok\">\n"
+		"<urls><url codebase=\"https://h/\"/></urls>\n"
+		"<manifest version=\"1\">\n"
+		"<packages>\n"
+		"<package name=\"p.gz\" size=\"big\"/>\n"
+		"</packages>\n"
+		"<actions><action event=\"postinstall\"/></actions>\n"
+		"</manifest></updatecheck></app></response>\n";
+	_cleanup_(omaha_response_freep) struct omaha_response *r = NULL;
+	_cleanup_(problem_list_release) struct problem_list p = {};
+	ASSERT_ERR(parse_str(xml, true, &r, &p), EINVAL);
+	ASSERT_EQ(p.n, 2);
+	ASSERT_EQ(p.item[0].line, 7);
+	ASSERT_STREQ(p.item[0].where, PKG_PATH);
+	ASSERT_EQ(p.item[1].line, 9);
+	ASSERT_STREQ(p.item[1].message, "action postinstall has no sha256");
+
+	_cleanup_(problem_list_release) struct problem_list p2 = {};
+	ASSERT_ERR(parse_str("<response>\n\n<app></response>", true, &r, &p2), EBADMSG);
+	ASSERT_EQ(p2.item[0].line, 3);
+}
+
 TEST(response_hash_encodings_and_optional_fields)
 {
 	const char *xml = UPDATE(
