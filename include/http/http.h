@@ -145,7 +145,7 @@ struct http_response {
 	size_t body_size;
 	struct http_header *headers;  /* headers of the final response */
 	size_t n_headers;
-	char *effective_url;          /* after redirects */
+	char *effective_url;          /* after redirects; may hold secrets: print http_url_redact() */
 	uint64_t offset;              /* where the body started in the resource (206: resume offset) */
 	uint64_t bytes_received;      /* body bytes of the last attempt */
 	uint64_t total_size;          /* resource size if known (Content-Length/Content-Range), 0 */
