@@ -605,6 +605,8 @@ static int setup_hop(struct xfer *x, const char *url, enum http_method method, b
 	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
 	SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
 	SETOPT(CURLOPT_NOSIGNAL, 1L);
+	/* connections are kept across requests (etcd, daemons): notice dead peers */
+	SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
 	SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
 	SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
 	SETOPT(CURLOPT_USERAGENT, c->user_agent);
@@ -835,6 +837,7 @@ static int attempt(struct http_client *c, const struct http_request *req, struct
 		.resume_from = resume_from,
 	};
 	char scheme[16], range[32], errbuf[CURL_ERROR_SIZE];
+	unsigned hops = 0;
 	int r;
 
 	if (!url)
@@ -907,11 +910,11 @@ static int attempt(struct http_client *c, const struct http_request *req, struct
 			return fail(resp, HTTP_ERROR_REDIRECT_REFUSED, "redirect to %s refused",
 				    nscheme[0] ? nscheme : "an unknown scheme"),
 			       -EPROTONOSUPPORT;
-		if (resp->redirects >= c->max_redirects)
+		if (hops >= c->max_redirects)
 			return fail(resp, HTTP_ERROR_TOO_MANY_REDIRECTS, "too many redirects (%u)",
 				    c->max_redirects),
 			       -ELOOP;
-		resp->redirects++;
+		resp->redirects = ++hops;
 		/* RFC 9110 15.4: 301/302/303 turn a POST into a GET in practice; 307/308 keep it */
 		if ((resp->status == 303 && method != HTTP_HEAD) ||
 		    ((resp->status == 301 || resp->status == 302) && method == HTTP_POST))
@@ -978,6 +981,7 @@ int http_request_perform(struct http_client *c, const struct http_request *req,
 		return -EINVAL;
 	for (unsigned n = 0;; n++) {
 		resp->attempts = n + 1;
+		resp->redirects = 0;
 		resp->kind = HTTP_ERROR_NONE;
 		resp->error[0] = 0;
 		r = attempt(c, req, resp, resume);

@@ -595,6 +595,14 @@ TEST(retry_on_status_is_opt_in)
 	ASSERT_EQ(r2.attempts, 3);
 	ASSERT_EQ(r2.body_size, 1000);
 
+	/* the redirect limit counts per attempt */
+	CLIENT(c3, .max_redirects = 1, .retry = { .max_retries = 3, .initial_delay_usec = 1000,
+						   .retry_on_status = true });
+	_cleanup_(http_response_release) struct http_response r4 = {};
+	ASSERT_OK(http_get(c3, HURL("/location?to=/flaky/c/2"), &r4));
+	ASSERT_EQ(r4.attempts, 3);
+	ASSERT_EQ(r4.redirects, 1);
+
 	_cleanup_(http_response_release) struct http_response r3 = {};
 	ASSERT_ERR(http_get(c2, HURL("/retry-after"), &r3), EAGAIN);
 	ASSERT_EQ(r3.attempts, 4);
