@@ -7,6 +7,7 @@
  * dropped when the host changes. Each hop is one curl_easy_perform() on the client's single easy
  * handle; curl_easy_reset() between requests keeps its connection cache, so keep-alive works. */
 #include <ctype.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -16,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,6 +44,7 @@ struct http_client {
 	unsigned max_redirects;
 	uint64_t max_response_size;
 	struct http_retry_policy retry;
+	bool performed;        /* the easy handle has run once (see cloexec_new_sockets) */
 };
 
 static const char *const method_names[_HTTP_METHOD_MAX] = {
@@ -577,6 +581,65 @@ static int xferinfo_cb(void *userdata, curl_off_t dltotal, curl_off_t dlnow, cur
 	return 0;
 }
 
+/* STYLE.md 3: every fd gets O_CLOEXEC. libcurl 7.88 opens its sockets without it, and kept-alive
+ * connections would leak into the hooks and helpers daemons start. */
+static curl_socket_t open_socket_cb(void *userdata, curlsocktype purpose,
+				    struct curl_sockaddr *addr)
+{
+	return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+}
+
+/* libcurl < 8.8 also creates a socketpair without close-on-exec for the multi handle inside every
+ * easy handle, on its first curl_easy_perform() (curl issue 13618), and keeps it until cleanup.
+ * Around that first call, the sockets that appeared get FD_CLOEXEC. */
+static int fd_list(int **ret, size_t *ret_n)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int *fds = NULL;
+	size_t n = 0;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		char *end;
+		long fd = strtol(de->d_name, &end, 10);
+		if (*end || end == de->d_name || fd == dirfd(d) || fd < 0 || fd > INT_MAX)
+			continue;
+		int *f = reallocarray(fds, n + 1, sizeof(int));
+		if (!f) {
+			free(fds);
+			closedir(d);
+			return -ENOMEM;
+		}
+		fds = f;
+		fds[n++] = (int)fd;
+	}
+	closedir(d);
+	*ret = fds;
+	*ret_n = n;
+	return 0;
+}
+
+static void cloexec_new_sockets(const int *before, size_t n_before)
+{
+	_cleanup_free_ int *after = NULL;
+	size_t n_after;
+	if (fd_list(&after, &n_after) < 0)
+		return;
+	for (size_t i = 0; i < n_after; i++) {
+		bool old = false;
+		struct stat st;
+		for (size_t j = 0; j < n_before && !old; j++)
+			old = before[j] == after[i];
+		if (old || fstat(after[i], &st) < 0 || !S_ISSOCK(st.st_mode))
+			continue;
+		int fl = fcntl(after[i], F_GETFD);
+		if (fl >= 0 && !(fl & FD_CLOEXEC))
+			(void)fcntl(after[i], F_SETFD, fl | FD_CLOEXEC);
+	}
+}
+
 static long usec_to_ms(uint64_t usec)
 {
 	uint64_t ms = (usec + 999) / 1000;
@@ -605,6 +668,7 @@ static int setup_hop(struct xfer *x, const char *url, enum http_method method, b
 	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
 	SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
 	SETOPT(CURLOPT_NOSIGNAL, 1L);
+	SETOPT(CURLOPT_OPENSOCKETFUNCTION, open_socket_cb);
 	/* connections are kept across requests (etcd, daemons): notice dead peers */
 	SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
 	SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
@@ -871,7 +935,15 @@ static int attempt(struct http_client *c, const struct http_request *req, struct
 			curl_slist_free_all(headers);
 			return r;
 		}
+		_cleanup_free_ int *fds_before = NULL;
+		size_t n_fds_before = 0;
+		bool first = !c->performed;
+		if (first && fd_list(&fds_before, &n_fds_before) < 0)
+			first = false;
 		CURLcode cc = curl_easy_perform(c->curl);
+		if (first)
+			cloexec_new_sockets(fds_before, n_fds_before);
+		c->performed = true;
 		(void)curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &resp->status);
 		(void)curl_easy_getinfo(c->curl, CURLINFO_NUM_CONNECTS, &conns);
 		resp->new_connections += conns;

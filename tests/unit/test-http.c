@@ -215,6 +215,24 @@ TEST(keepalive_reuses_connection)
 	ASSERT_EQ(b.body_size, 100);
 }
 
+TEST(kept_connections_are_cloexec)
+{
+	SETUP();
+	CLIENT(c);
+	_cleanup_(http_response_release) struct http_response r = {};
+	ASSERT_OK(http_get(c, HURL("/hello"), &r));
+	/* the connection stays open in the client: every socket we hold must be close-on-exec */
+	unsigned sockets = 0;
+	for (int fd = 0; fd < 1024; fd++) {
+		struct stat st;
+		if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
+			continue;
+		sockets++;
+		ASSERT_TRUE(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	}
+	ASSERT_TRUE(sockets >= 1);
+}
+
 TEST(post_put_delete_send_body_and_headers)
 {
 	SETUP();
