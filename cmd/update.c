@@ -14,6 +14,7 @@
 
 #include "args/args.h"
 #include "cmd.h"
+#include "crypto/crypto.h"
 #include "flatctl.h"
 #include "fs/fs.h"
 #include "log/log.h"
@@ -61,14 +62,14 @@ struct update_args {
 };
 
 struct keyring {
-	struct payload_key *k[MAX_KEYS];
+	struct crypto_key *k[MAX_KEYS];
 	size_t n;
 };
 
 static void keyring_release(struct keyring *r)
 {
 	for (size_t i = 0; i < r->n; i++)
-		payload_key_free(r->k[i]);
+		crypto_key_free(r->k[i]);
 	r->n = 0;
 }
 
@@ -120,8 +121,8 @@ static int load_key(int root, const char *path, bool private, struct keyring *ri
 		r = read_plain_file(path, KEY_FILE_MAX, &pem, &n);
 	if (r < 0)
 		return log_error_errno(r, "reading key '%s'", path);
-	r = (private ? payload_key_load_private : payload_key_load_public)(pem, n, path,
-									  &ring->k[ring->n], &p);
+	r = (private ? crypto_privkey_load_pem : crypto_pubkey_load_pem)(pem, n, path,
+									&ring->k[ring->n], &p);
 	explicit_bzero(pem, n);
 	if (r < 0) {
 		char prefix[512];
@@ -194,7 +195,14 @@ static int load_trusted_keys(struct flat_ctx *ctx, struct keyring *ring)
 
 static void b64(const uint8_t *d, size_t n, char *out)
 {
-	payload_base64(d, n, out);
+	_cleanup_free_ char *e = crypto_base64_encode(d, n);
+	strcpy(out, e ? e : "");
+}
+
+static void hexs(const uint8_t *d, size_t n, char *out)
+{
+	_cleanup_free_ char *e = crypto_hex_encode(d, n);
+	strcpy(out, e ? e : "");
 }
 
 static int verify_json(const char *path, const struct payload_manifest *m,
@@ -213,7 +221,7 @@ static int verify_json(const char *path, const struct payload_manifest *m,
 					      "message", msg ? msg : strerror(-r)));
 	} else {
 		b64(res->sha256, PAYLOAD_SHA256_SIZE, s256);
-		payload_hex(res->sha256, PAYLOAD_SHA256_SIZE, hex);
+		hexs(res->sha256, PAYLOAD_SHA256_SIZE, hex);
 		b64(m->new_hash, PAYLOAD_SHA256_SIZE, nh);
 		json_object_set_new(j, "size", json_integer((json_int_t)res->size));
 		json_object_set_new(j, "sha256", json_string(s256));
@@ -256,7 +264,7 @@ static void verify_text(const char *path, const struct payload_manifest *m,
 	char s256[64], hex[72], nh[64], kh[64];
 
 	b64(res->sha256, PAYLOAD_SHA256_SIZE, s256);
-	payload_hex(res->sha256, PAYLOAD_SHA256_SIZE, hex);
+	hexs(res->sha256, PAYLOAD_SHA256_SIZE, hex);
 	b64(m->new_hash, PAYLOAD_SHA256_SIZE, nh);
 	printf("payload:        %s (%llu bytes)\n", path, (unsigned long long)res->size);
 	printf("sha256:         %s (%s)\n", s256, hex);
@@ -308,7 +316,7 @@ static int verb_verify(int argc, char **argv, void *userdata)
 	if (fd < 0)
 		return log_error_errno(-errno, "payload %s: cannot open", path), -EIO;
 
-	struct payload_stream_opts o = { .keys = ring.k, .n_keys = ring.n, .usr_fd = -1,
+	struct payload_stream_opts o = { .keys = (const struct crypto_key *const *)ring.k, .n_keys = ring.n, .usr_fd = -1,
 					 .kernel_fd = -1 };
 	r = payload_stream_new(&o, &s);
 	if (r < 0)
@@ -357,7 +365,7 @@ static int pack_print(const struct update_args *u, const struct payload_pack_res
 	char s256[64], hex[72], s1[40];
 
 	b64(res->sha256, PAYLOAD_SHA256_SIZE, s256);
-	payload_hex(res->sha256, PAYLOAD_SHA256_SIZE, hex);
+	hexs(res->sha256, PAYLOAD_SHA256_SIZE, hex);
 	b64(res->sha1, PAYLOAD_SHA1_SIZE, s1);
 	if (u->ctx->json) {
 		json_auto_t *j = json_pack(
@@ -436,7 +444,7 @@ static int verb_pack(int argc, char **argv, void *userdata)
 		.block_size = (uint32_t)u->block_size,
 		.chunk_size = u->chunk_size,
 		.compress = u->compress,
-		.keys = ring.k,
+		.keys = (const struct crypto_key *const *)ring.k,
 		.n_keys = ring.n,
 	};
 	r = payload_pack(image, kernel, out, spool, &o, &res, &p);

@@ -44,6 +44,6 @@ test_expect 'a non-RSA or unreadable key file is an error naming it' '
 test_expect 'a small RSA key is refused' '
 	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 2>/dev/null | openssl pkey -pubout >"$T/small.pub" &&
 	test_exit 1 flatctl update verify "$T/p" --key "$T/small.pub" 2>"$T/err" &&
-	test_grep "RSA key of 1024 bits (2048 to 8192 allowed)" "$T/err"
+	test_grep "RSA key of 1024 bits, need 2048 to 8192" "$T/err"
 '
 test_done

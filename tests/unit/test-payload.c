@@ -11,54 +11,53 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "crypto/crypto.h"
 #include "payload/payload.h"
 #include "tap.h"
 #include "util/cleanup.h"
 #include "util/problem.h"
 
 struct keys {
-	struct payload_key *priv, *pub;
+	struct crypto_key *priv, *pub;
 };
+
+/* A fresh RSA key pair as PEM, loaded through lib/crypto. */
+static void gen_key(const char *name, struct crypto_key **ret_priv, struct crypto_key **ret_pub)
+{
+	EVP_PKEY *pkey = EVP_RSA_gen(2048);
+	BIO *b = BIO_new(BIO_s_mem());
+	_cleanup_free_ char *pub = NULL;
+	char *p;
+
+	if (!pkey || !b || PEM_write_bio_PrivateKey(b, pkey, NULL, NULL, 0, NULL, NULL) != 1)
+		abort();
+	long n = BIO_get_mem_data(b, &p);
+	struct crypto_key *priv = NULL;
+	if (crypto_privkey_load_pem(p, (size_t)n, name, &priv, NULL) < 0 ||
+	    crypto_key_public_pem(priv, &pub) < 0 ||
+	    crypto_pubkey_load_pem(pub, strlen(pub), name, ret_pub, NULL) < 0)
+		abort();
+	if (ret_priv)
+		*ret_priv = priv;
+	else
+		crypto_key_free(priv);
+	BIO_free(b);
+	EVP_PKEY_free(pkey);
+}
 
 static struct keys *test_keys(void)
 {
 	static struct keys k;
-	if (k.priv)
-		return &k;
-	EVP_PKEY *pkey = EVP_RSA_gen(2048);
-	BIO *b1 = BIO_new(BIO_s_mem()), *b2 = BIO_new(BIO_s_mem());
-	char *p1, *p2;
-	long n1, n2;
-
-	if (!pkey || !b1 || !b2 || PEM_write_bio_PrivateKey(b1, pkey, NULL, NULL, 0, NULL, NULL) != 1 ||
-	    PEM_write_bio_PUBKEY(b2, pkey) != 1)
-		abort();
-	n1 = BIO_get_mem_data(b1, &p1);
-	n2 = BIO_get_mem_data(b2, &p2);
-	if (payload_key_load_private(p1, (size_t)n1, "priv.pem", &k.priv, NULL) < 0 ||
-	    payload_key_load_public(p2, (size_t)n2, "pub.pem", &k.pub, NULL) < 0)
-		abort();
-	BIO_free(b1);
-	BIO_free(b2);
-	EVP_PKEY_free(pkey);
+	if (!k.priv)
+		gen_key("pub.pem", &k.priv, &k.pub);
 	return &k;
 }
 
-static struct payload_key *other_pub(void)
+static struct crypto_key *other_pub(void)
 {
-	static struct payload_key *k;
-	if (k)
-		return k;
-	EVP_PKEY *pkey = EVP_RSA_gen(2048);
-	BIO *b = BIO_new(BIO_s_mem());
-	char *p;
-	if (!pkey || !b || PEM_write_bio_PUBKEY(b, pkey) != 1)
-		abort();
-	long n = BIO_get_mem_data(b, &p);
-	if (payload_key_load_public(p, (size_t)n, "other.pem", &k, NULL) < 0)
-		abort();
-	BIO_free(b);
-	EVP_PKEY_free(pkey);
+	static struct crypto_key *k;
+	if (!k)
+		gen_key("other.pem", NULL, &k);
 	return k;
 }
 
@@ -107,7 +106,7 @@ static int pack_buf(const uint8_t *img, size_t n, const uint8_t *kern, size_t kn
 	_cleanup_close_ int kfd = kern ? memfd_with(kern, kn) : -1;
 	_cleanup_close_ int ofd = memfd_with(NULL, 0);
 	_cleanup_close_ int sfd = memfd_with(NULL, 0);
-	struct payload_key *keys[] = { test_keys()->priv };
+	const struct crypto_key *keys[] = { test_keys()->priv };
 	struct payload_pack_opts o = { .chunk_size = chunk, .compress = c, .keys = keys, .n_keys = 1 };
 	struct payload_pack_result res;
 	int r = payload_pack(ifd, kfd, ofd, sfd, &o, &res, NULL);
@@ -118,11 +117,11 @@ static int pack_buf(const uint8_t *img, size_t n, const uint8_t *kern, size_t kn
 }
 
 /* Verify buf with key, feeding step bytes at a time. Returns the result, *ret_m the manifest. */
-static int verify_buf(const uint8_t *buf, size_t n, struct payload_key *key, size_t step,
+static int verify_buf(const uint8_t *buf, size_t n, const struct crypto_key *key, size_t step,
 		      struct problem_list *p, struct payload_manifest **ret_m,
 		      struct payload_stream_result *ret_res)
 {
-	struct payload_key *keys[] = { key };
+	const struct crypto_key *keys[] = { key };
 	struct payload_stream_opts o = { .keys = keys, .n_keys = 1, .usr_fd = -1, .kernel_fd = -1,
 					 .workers = 2 };
 	struct payload_stream *s = NULL;
@@ -355,7 +354,7 @@ TEST(small_budget_still_works)
 	_cleanup_free_ uint8_t *buf = NULL;
 	size_t bn;
 	ASSERT_OK(pack_buf(img, n, NULL, 0, PAYLOAD_COMPRESS_NONE, 8 * 4096, &buf, &bn));
-	struct payload_key *keys[] = { test_keys()->pub };
+	const struct crypto_key *keys[] = { test_keys()->pub };
 	struct payload_stream_opts o = { .keys = keys, .n_keys = 1, .usr_fd = -1, .kernel_fd = -1,
 					 .workers = 4, .mem_budget = 1000 };
 	struct payload_stream *s = NULL;
