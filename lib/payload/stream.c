@@ -407,11 +407,12 @@ static int pool_start(struct payload_stream *s)
 	return 0;
 }
 
-/* Wait until len more bytes fit the budget (a blob larger than the budget runs alone). */
+/* Wait until len more bytes fit the budget (a blob larger than the budget runs alone) and the
+ * queue is short: two jobs per worker keep every worker busy, more only costs memory. */
 static void pool_reserve(struct pool *p, size_t len)
 {
 	pthread_mutex_lock(&p->lock);
-	while (p->in_use > 0 && p->in_use + len > p->budget)
+	while (p->in_use > 0 && (p->in_use + len > p->budget || p->pending >= 2 * p->n_threads))
 		pthread_cond_wait(&p->idle, &p->lock);
 	p->in_use += len;
 	pthread_mutex_unlock(&p->lock);
