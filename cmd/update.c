@@ -34,6 +34,10 @@ enum {
 	OPT_COMPRESS,
 	OPT_CHUNK_SIZE,
 	OPT_BLOCK_SIZE,
+	OPT_OMAHA_RESPONSE,
+	OPT_URL_BASE,
+	OPT_VERSION,
+	OPT_APPID,
 };
 
 static const struct flat_option update_opts[] = {
@@ -45,6 +49,11 @@ static const struct flat_option update_opts[] = {
 	{ "compress", OPT_COMPRESS, ARG_REQ, "bzip2|xz|none", "pack: blob compression (bzip2)" },
 	{ "chunk-size", OPT_CHUNK_SIZE, ARG_REQ, "BYTES", "pack: bytes per operation (1048576)" },
 	{ "block-size", OPT_BLOCK_SIZE, ARG_REQ, "BYTES", "pack: block size (4096)" },
+	{ "omaha-response", OPT_OMAHA_RESPONSE, ARG_REQ, "FILE",
+	  "pack: also write an Omaha response offering the payload" },
+	{ "url-base", OPT_URL_BASE, ARG_REQ, "URL", "pack: where the payload will be served" },
+	{ "version", OPT_VERSION, ARG_REQ, "V", "pack: the version the response offers" },
+	{ "appid", OPT_APPID, ARG_REQ, "ID", "pack: the response's appid (Flatcar's)" },
 	{},
 };
 
@@ -56,6 +65,7 @@ struct update_args {
 	const char *keys[MAX_KEYS];
 	size_t n_keys;
 	const char *image, *out, *kernel;
+	const char *omaha_response, *url_base, *version, *appid;
 	enum payload_compress compress;
 	bool compress_given;
 	unsigned long long chunk_size, block_size;
@@ -298,9 +308,9 @@ static int verb_verify(int argc, char **argv, void *userdata)
 	struct payload_stream_result res = {};
 	int r;
 
-	if (u->image || u->out || u->kernel || u->chunk_size || u->block_size || u->compress_given)
-		return args_usage_error(u->a, "--image, --out, --kernel, --compress, --chunk-size "
-					      "and --block-size are options of 'pack'");
+	if (u->image || u->out || u->kernel || u->chunk_size || u->block_size || u->compress_given ||
+	    u->omaha_response || u->url_base || u->version || u->appid)
+		return args_usage_error(u->a, "only --key is an option of 'verify'");
 	for (size_t i = 0; i < u->n_keys; i++) {
 		r = load_key(-1, u->keys[i], false, &ring);
 		if (r < 0)
@@ -395,7 +405,7 @@ static int verb_pack(int argc, char **argv, void *userdata)
 	_cleanup_(keyring_release) struct keyring ring = {};
 	_cleanup_(problem_list_release) struct problem_list p = {};
 	_cleanup_close_ int image = -1, kernel = -1, out = -1, spool = -1;
-	_cleanup_free_ char *outdir_buf = NULL, *tmp = NULL;
+	_cleanup_free_ char *outdir_buf = NULL, *tmp = NULL, *rtmp = NULL;
 	struct payload_pack_result res = {};
 	int r;
 
@@ -407,6 +417,11 @@ static int verb_pack(int argc, char **argv, void *userdata)
 		return args_usage_error(u->a, "'pack' needs --key PRIVKEY.pem");
 	if (u->n_keys > 3)
 		return args_usage_error(u->a, "'pack' signs with at most 3 keys");
+	if (u->omaha_response && (!u->url_base || !u->version))
+		return args_usage_error(u->a, "--omaha-response needs --url-base URL and --version V");
+	if (!u->omaha_response && (u->url_base || u->version || u->appid))
+		return args_usage_error(u->a, "--url-base, --version and --appid go with "
+					      "--omaha-response FILE");
 	for (size_t i = 0; i < u->n_keys; i++) {
 		r = load_key(-1, u->keys[i], true, &ring);
 		if (r < 0)
@@ -450,14 +465,47 @@ static int verb_pack(int argc, char **argv, void *userdata)
 	r = payload_pack(image, kernel, out, spool, &o, &res, &p);
 	if (r < 0)
 		goto fail;
+	if (u->omaha_response) {
+		_cleanup_free_ char *xml = NULL, *name_buf = strdup(u->out);
+		if (!name_buf) {
+			r = -ENOMEM;
+			goto fail;
+		}
+		struct payload_omaha_response_params rp = {
+			.appid = u->appid, .version = u->version, .url_base = u->url_base,
+			.name = basename(name_buf), .payload = &res,
+		};
+		r = payload_omaha_response(&rp, &xml, &p);
+		if (r < 0)
+			goto fail;
+		if (asprintf(&rtmp, "%s.tmp-XXXXXX", u->omaha_response) < 0) {
+			rtmp = NULL;
+			r = -ENOMEM;
+			goto fail;
+		}
+		_cleanup_close_ int rfd = mkostemp(rtmp, O_CLOEXEC);
+		size_t len = strlen(xml);
+		if (rfd < 0 || write(rfd, xml, len) != (ssize_t)len || fchmod(rfd, 0644) < 0 ||
+		    fsync(rfd) < 0) {
+			r = errno ? -errno : -EIO;
+			goto fail;
+		}
+	}
 	if (fchmod(out, 0644) < 0 || rename(tmp, u->out) < 0) {
 		r = -errno;
 		goto fail;
+	}
+	if (rtmp && rename(rtmp, u->omaha_response) < 0) {
+		r = log_error_errno(-errno, "writing '%s'", u->omaha_response);
+		(void)unlink(rtmp);
+		return r;
 	}
 	return pack_print(u, &res);
 
 fail:
 	(void)unlink(tmp);
+	if (rtmp)
+		(void)unlink(rtmp);
 	if (p.n) {
 		char prefix[512];
 		snprintf(prefix, sizeof(prefix), "packing '%s': ", u->out);
@@ -480,7 +528,9 @@ int cmd_update(int argc, char **argv, struct flat_ctx *ctx)
 
 	r = args_init(&a, argc, argv, update_opts,
 		      "[OPTIONS] verify PAYLOAD [--key PUBKEY.pem]...\n"
-		      "       flatctl update [OPTIONS] pack --image FILE --key PRIVKEY.pem --out FILE",
+		      "       flatctl update [OPTIONS] pack --image FILE --key PRIVKEY.pem --out FILE\n"
+		      "                                     [--omaha-response FILE --url-base URL "
+		      "--version V]",
 		      ctx, 0);
 	if (r < 0)
 		return log_error_errno(r, "parsing arguments");
@@ -521,6 +571,18 @@ int cmd_update(int argc, char **argv, struct flat_ctx *ctx)
 				return r;
 			if (u.block_size == 0)
 				return args_usage_error(&a, "--block-size: must not be 0");
+			break;
+		case OPT_OMAHA_RESPONSE:
+			u.omaha_response = a.optarg;
+			break;
+		case OPT_URL_BASE:
+			u.url_base = a.optarg;
+			break;
+		case OPT_VERSION:
+			u.version = a.optarg;
+			break;
+		case OPT_APPID:
+			u.appid = a.optarg;
 			break;
 		default:
 			return args_usage_error(&a, "unexpected option");

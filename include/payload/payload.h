@@ -214,3 +214,16 @@ struct payload_pack_result {
 int payload_pack(int image_fd, int kernel_fd, int out_fd, int spool_fd,
 		 const struct payload_pack_opts *o, struct payload_pack_result *ret,
 		 struct problem_list *reterr);
+
+/* A Nebraska-shaped Omaha update response offering one payload (update pack --omaha-response,
+ * spec/update.md 2.6, 4.3), for serving with any static web server. */
+struct payload_omaha_response_params {
+	const char *appid;        /* NULL: Flatcar's {e96281a6-d1af-4bde-9a0a-97b76e56dc57} */
+	const char *version;      /* 1..64 printable characters */
+	const char *url_base;     /* absolute http:// or https:// URL (the codebase) */
+	const char *name;         /* package name, [A-Za-z0-9._+-]{1,255}, not . or .. */
+	const struct payload_pack_result *payload;
+};
+/* *ret: the NUL-terminated XML. -EINVAL with a problem for a bad parameter. */
+int payload_omaha_response(const struct payload_omaha_response_params *p, char **ret,
+			   struct problem_list *reterr);

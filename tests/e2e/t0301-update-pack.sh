@@ -82,6 +82,39 @@ test_expect 'a public key cannot sign: exit 1 naming the file' '
 	test_exit 1 flatctl update pack --image "$T/img" --key "$T/k1.pub" --out "$T/p6" 2>"$T/err" &&
 	test_grep "k1.pub" "$T/err"
 '
+test_expect 'pack --omaha-response writes a response matching the payload' '
+	flatctl update pack --image "$T/img" --key "$T/k1.pem" --out "$T/flatcar_production_update.gz" \
+		--omaha-response "$T/response.xml" --url-base "http://127.0.0.1:1/4081.2.0/" \
+		--version 4081.2.0 >/dev/null &&
+	python3 - "$T/response.xml" "$T/flatcar_production_update.gz" <<-PY
+	import base64, hashlib, sys, xml.etree.ElementTree as ET
+	r = ET.parse(sys.argv[1]).getroot()
+	data = open(sys.argv[2], "rb").read()
+	assert r.tag == "response" and r.get("protocol") == "3.0"
+	app = r.find("app")
+	assert app.get("appid") == "{e96281a6-d1af-4bde-9a0a-97b76e56dc57}"
+	assert r.find("app/updatecheck/urls/url").get("codebase") == "http://127.0.0.1:1/4081.2.0/"
+	assert r.find("app/updatecheck/manifest").get("version") == "4081.2.0"
+	pkg = r.find("app/updatecheck/manifest/packages/package")
+	assert pkg.get("name") == "flatcar_production_update.gz"
+	assert int(pkg.get("size")) == len(data)
+	assert pkg.get("hash") == base64.b64encode(hashlib.sha1(data).digest()).decode()
+	assert pkg.get("hash_sha256") == hashlib.sha256(data).hexdigest()
+	act = r.find("app/updatecheck/manifest/actions/action")
+	assert act.get("event") == "postinstall"
+	assert act.get("sha256") == base64.b64encode(hashlib.sha256(data).digest()).decode()
+	PY
+	! ls "$T" | grep -q "response.xml.tmp"
+'
+test_expect '--omaha-response needs --url-base and --version' '
+	test_exit 2 flatctl update pack --image "$T/img" --key "$T/k1.pem" --out "$T/p7" \
+		--omaha-response "$T/r7" --version 1.0 2>"$T/err" &&
+	test_grep "needs --url-base URL and --version V" "$T/err" &&
+	test_exit 2 flatctl update pack --image "$T/img" --key "$T/k1.pem" --out "$T/p7" \
+		--omaha-response "$T/r7" --version 1.0 --url-base ftp://x/ 2>"$T/err" &&
+	test_grep "not an absolute http:// or https:// URL" "$T/err" &&
+	test ! -e "$T/p7" && test ! -e "$T/r7"
+'
 test_expect 'every long option of --help is in the man page' '
 	flatctl update --help >"$T/help" &&
 	for o in $(grep -o -- "--[a-z][a-z-]*" "$T/help" | sort -u); do

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "crypto/crypto.h"
+#include "omaha/response.h"
 #include "payload/payload.h"
 #include "tap.h"
 #include "util/cleanup.h"
@@ -362,4 +363,37 @@ TEST(small_budget_still_works)
 	ASSERT_OK(payload_stream_feed(s, buf, bn, NULL));
 	ASSERT_OK(payload_stream_finish(s, NULL));
 	payload_stream_free(s);
+}
+
+TEST(omaha_response_parses_back)
+{
+	struct payload_pack_result res = { .size = 12345 };
+	for (size_t i = 0; i < sizeof(res.sha256); i++)
+		res.sha256[i] = (uint8_t)i;
+	for (size_t i = 0; i < sizeof(res.sha1); i++)
+		res.sha1[i] = (uint8_t)(100 + i);
+	struct payload_omaha_response_params rp = {
+		.version = "4081.2.0", .url_base = "https://example.test/a&b", .name = "update.gz",
+		.payload = &res,
+	};
+	_cleanup_free_ char *xml = NULL;
+	ASSERT_OK(payload_omaha_response(&rp, &xml, NULL));
+	_cleanup_(omaha_response_freep) struct omaha_response *r = NULL;
+	ASSERT_OK(omaha_response_parse(xml, strlen(xml), "{E96281A6-D1AF-4BDE-9A0A-97B76E56DC57}",
+				       true, &r, NULL));
+	ASSERT_EQ(r->outcome, OMAHA_OUTCOME_UPDATE);
+	ASSERT_STREQ(r->version, "4081.2.0");
+	ASSERT_STREQ(r->urls[0], "https://example.test/a&b");
+	ASSERT_STREQ(r->packages[0].name, "update.gz");
+	ASSERT_EQ(r->packages[0].size, 12345);
+	ASSERT_TRUE(r->packages[0].has_sha256 && r->packages[0].has_sha1);
+	ASSERT_TRUE(memcmp(r->packages[0].sha256, res.sha256, 32) == 0);
+	ASSERT_TRUE(memcmp(r->packages[0].sha1, res.sha1, 20) == 0);
+	ASSERT_TRUE(memcmp(r->sha256, res.sha256, 32) == 0);
+
+	rp.url_base = "ftp://x/";
+	ASSERT_ERR(payload_omaha_response(&rp, &xml, NULL), EINVAL);
+	rp.url_base = "https://x/";
+	rp.name = "..";
+	ASSERT_ERR(payload_omaha_response(&rp, &xml, NULL), EINVAL);
 }
