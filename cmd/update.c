@@ -17,6 +17,7 @@
 #include "crypto/crypto.h"
 #include "flatctl.h"
 #include "fs/fs.h"
+#include "gpt/gpt.h"
 #include "log/log.h"
 #include "payload/payload.h"
 #include "util/cleanup.h"
@@ -297,6 +298,46 @@ static void verify_text(const char *path, const struct payload_manifest *m,
 	       res->matched_key ? res->matched_key : "");
 }
 
+/* update.md 2.5: with --disk, extents are checked against the partition an install would write:
+ * the USR partition that is not booted (partitions.md 8.7), or the smaller of the two when the
+ * booted one is unknown. Returns the size (> 0), or an error already reported. */
+static int disk_target(struct flat_ctx *ctx, uint64_t *ret_size, char *ret_label)
+{
+	_cleanup_(gpt_disk_freep) struct gpt_disk *d = NULL;
+	_cleanup_(problem_list_release) struct problem_list p = {};
+	_cleanup_close_ int root_fd = -1;
+	uint64_t off, size[2];
+	int nr[2], r;
+	bool inferred = false;
+
+	r = gpt_disk_open(ctx->disk, 0, &d, &p);
+	if (r < 0) {
+		const char *why = p.n ? p.item[0].message : strerror(-r);
+		(void)log_fail(r, "%s: %s", ctx->disk, why);
+		/* partitions.md 10: an I/O error is 1, anything else about the disk 2 */
+		return r == -EIO ? -EIO : -EINVAL;
+	}
+	for (int i = 0; i < 2; i++) {
+		const char *label = i ? "USR-B" : "USR-A";
+		nr[i] = gpt_find_label(d->gpt, label);
+		if (nr[i] < 0)
+			return log_fail(-EINVAL, "%s: no partition labelled %s", ctx->disk, label);
+		r = gpt_entry_extent(d->gpt, (unsigned)nr[i], &off, &size[i]);
+		if (r < 0)
+			return log_error_errno(r, "%s: %s", ctx->disk, label);
+	}
+	root_fd = fs_root_open(ctx->root);
+	int booted = root_fd < 0 ? -ENOENT
+				 : gpt_find_booted(root_fd, strcmp(ctx->root, "/") == 0, d, &inferred);
+	int t = booted == nr[0] ? 1 : booted == nr[1] ? 0 : size[0] <= size[1] ? 0 : 1;
+	if (booted != nr[0] && booted != nr[1])
+		log_info("%s: booted partition unknown, checking against the smaller USR partition",
+			 ctx->disk);
+	strcpy(ret_label, t ? "USR-B" : "USR-A");
+	*ret_size = size[t];
+	return 0;
+}
+
 static int verb_verify(int argc, char **argv, void *userdata)
 {
 	struct update_args *u = userdata;
@@ -322,12 +363,21 @@ static int verb_verify(int argc, char **argv, void *userdata)
 			return -EIO;
 	}
 
+	uint64_t part_size = 0;
+	char part_label[8] = "";
+	if (u->ctx->disk) {
+		r = disk_target(u->ctx, &part_size, part_label);
+		if (r < 0)
+			return r;
+	}
+
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return log_error_errno(-errno, "payload %s: cannot open", path), -EIO;
 
-	struct payload_stream_opts o = { .keys = (const struct crypto_key *const *)ring.k, .n_keys = ring.n, .usr_fd = -1,
-					 .kernel_fd = -1 };
+	struct payload_stream_opts o = { .keys = (const struct crypto_key *const *)ring.k,
+					 .n_keys = ring.n, .usr_fd = -1, .kernel_fd = -1,
+					 .partition_size = part_size };
 	r = payload_stream_new(&o, &s);
 	if (r < 0)
 		return log_error_errno(r, "payload %s", path);
@@ -348,8 +398,12 @@ static int verb_verify(int argc, char **argv, void *userdata)
 	}
 	if (u->ctx->json)
 		(void)verify_json(path, payload_stream_manifest(s), &res, r, msg);
-	else if (r >= 0)
+	else if (r >= 0) {
 		verify_text(path, payload_stream_manifest(s), &res);
+		if (part_size)
+			printf("checked against: %s on %s (%llu bytes)\n", part_label, u->ctx->disk,
+			       (unsigned long long)part_size);
+	}
 	payload_stream_free(s);
 	/* spec 2.5: exit 1 for any invalid payload (not 2) */
 	return r < 0 ? -EIO : 0;
