@@ -61,6 +61,7 @@ struct pool {
 	size_t in_use, budget;
 	unsigned pending;        /* queued or running */
 	bool stop;
+	bool cancel;             /* the stream is freed: skip what is still queued */
 	bool have_fault;
 	struct fault fault;      /* the fault of the lowest operation index */
 	pthread_t *threads;
@@ -359,7 +360,8 @@ static void *worker(void *arg)
 		if (!p->head)
 			p->tail = NULL;
 		/* After a fault only lower operations still matter (verify), none at all (write). */
-		bool skip = p->have_fault && (write_mode(p->s) || j->op->index > p->fault.index);
+		bool skip = p->cancel ||
+			    (p->have_fault && (write_mode(p->s) || j->op->index > p->fault.index));
 		pthread_mutex_unlock(&p->lock);
 
 		struct fault f = {};
@@ -500,6 +502,9 @@ struct payload_stream *payload_stream_free(struct payload_stream *s)
 	if (!s)
 		return NULL;
 	if (s->pool_started) {
+		pthread_mutex_lock(&s->pool.lock);
+		s->pool.cancel = true;
+		pthread_mutex_unlock(&s->pool.lock);
 		pool_drain(&s->pool);
 		pool_stop(&s->pool);
 	}
