@@ -397,3 +397,24 @@ TEST(omaha_response_parses_back)
 	rp.name = "..";
 	ASSERT_ERR(payload_omaha_response(&rp, &xml, NULL), EINVAL);
 }
+
+TEST(write_pass_refuses_other_manifest)
+{
+	const size_t n = 8 * 4096;
+	_cleanup_free_ uint8_t *a = make_image(n, 8), *b = make_image(n, 9);
+	_cleanup_free_ uint8_t *pa = NULL, *pb = NULL;
+	size_t na, nb;
+	struct payload_manifest *m = NULL;
+	struct payload_stream_result res;
+	ASSERT_OK(pack_buf(a, n, NULL, 0, PAYLOAD_COMPRESS_BZIP2, 4096, &pa, &na));
+	ASSERT_OK(pack_buf(b, n, NULL, 0, PAYLOAD_COMPRESS_BZIP2, 4096, &pb, &nb));
+	ASSERT_OK(verify_buf(pa, na, test_keys()->pub, 4096, NULL, &m, &res));
+	_cleanup_free_ uint8_t *zero = calloc(1, n);
+	_cleanup_close_ int dfd = memfd_with(zero, n);
+	_cleanup_(problem_list_release) struct problem_list p = {};
+	ASSERT_ERR(write_buf(pb, nb, m, res.signed_sha256, dfd, 0, -1, 2, &p), EBADMSG);
+	size_t dn;
+	_cleanup_free_ uint8_t *after = read_all(dfd, &dn);
+	ASSERT_TRUE(memcmp(after, zero, n) == 0);
+	payload_manifest_free(m);
+}
