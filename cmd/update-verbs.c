@@ -389,9 +389,6 @@ int update_cmd_option(struct update_cmd *uc, int id, const char *arg)
 	case UPDATE_OPT_PAYLOAD:
 		uc->payload = arg;
 		return 1;
-	case UPDATE_OPT_VERSION:
-		uc->version = arg;
-		return 1;
 	case UPDATE_OPT_SHA256:
 		uc->sha256 = arg;
 		return 1;
@@ -532,7 +529,7 @@ static int install_prepare(struct install_ctx *ic, struct update_cmd *uc)
 		.booted = nr,
 		.target = other,
 		.target_label = ic->target_label,
-		.keys = ic->keys.k,
+		.keys = (const struct crypto_key *const *)ic->keys.k,
 		.n_keys = ic->keys.n,
 	};
 	return 0;
@@ -736,7 +733,7 @@ static void print_check_json(const struct update_config *cfg, const struct omaha
 	if (resp && resp->outcome == OMAHA_OUTCOME_UPDATE && resp->n_packages > 0) {
 		char b64[64];
 		json_t *urls = json_array(), *ext = json_array();
-		payload_base64(resp->sha256, 32, b64);
+		update_base64_32(resp->sha256, b64);
 		(void)json_object_set_new(doc, "version", json_string(resp->version));
 		(void)json_object_set_new(doc, "size", json_integer((json_int_t)resp->packages[0].size));
 		(void)json_object_set_new(doc, "sha256", json_string(b64));
@@ -929,7 +926,7 @@ static int download_and_install(struct install_ctx *ic, struct update_cmd *uc,
 	int r;
 
 	if (sha)
-		payload_base64(sha, 32, sha_b64);
+		update_base64_32(sha, sha_b64);
 	r = fs_mkdir_p(ic->root_fd, UPDATE_STATE_DIR, 0700);
 	if (r >= 0)
 		r = fs_exists(ic->root_fd, UPDATE_PART_FILE);

@@ -15,8 +15,10 @@
 
 #include "args/args.h"
 #include "cmd.h"
+#include "crypto/crypto.h"
 #include "flatctl.h"
 #include "fs/fs.h"
+#include "gpt/gpt.h"
 #include "log/log.h"
 #include "payload/payload.h"
 #include "update.h"
@@ -35,6 +37,10 @@ enum {
 	OPT_COMPRESS,
 	OPT_CHUNK_SIZE,
 	OPT_BLOCK_SIZE,
+	OPT_OMAHA_RESPONSE,
+	OPT_URL_BASE,
+	OPT_VERSION,
+	OPT_APPID,
 };
 
 static const struct flat_option update_opts[] = {
@@ -46,6 +52,12 @@ static const struct flat_option update_opts[] = {
 	{ "compress", OPT_COMPRESS, ARG_REQ, "bzip2|xz|none", "pack: blob compression (bzip2)" },
 	{ "chunk-size", OPT_CHUNK_SIZE, ARG_REQ, "BYTES", "pack: bytes per operation (1048576)" },
 	{ "block-size", OPT_BLOCK_SIZE, ARG_REQ, "BYTES", "pack: block size (4096)" },
+	{ "omaha-response", OPT_OMAHA_RESPONSE, ARG_REQ, "FILE",
+	  "pack: also write an Omaha response offering the payload" },
+	{ "url-base", OPT_URL_BASE, ARG_REQ, "URL", "pack: where the payload will be served" },
+	{ "version", OPT_VERSION, ARG_REQ, "V",
+	  "pack: the version the response offers; apply --payload: the version to record" },
+	{ "appid", OPT_APPID, ARG_REQ, "ID", "pack: the response's appid (Flatcar's)" },
 	UPDATE_PIPELINE_OPTIONS,
 	{},
 };
@@ -59,6 +71,7 @@ struct update_args {
 	const char *keys[MAX_KEYS];
 	size_t n_keys;
 	const char *image, *out, *kernel;
+	const char *omaha_response, *url_base, *version, *appid;
 	enum payload_compress compress;
 	bool compress_given;
 	unsigned long long chunk_size, block_size;
@@ -66,14 +79,14 @@ struct update_args {
 _Static_assert(offsetof(struct update_args, pipe) == 0, "verbs of cmd/update.h take &u as struct update_cmd");
 
 struct keyring {
-	struct payload_key *k[MAX_KEYS];
+	struct crypto_key *k[MAX_KEYS];
 	size_t n;
 };
 
 static void keyring_release(struct keyring *r)
 {
 	for (size_t i = 0; i < r->n; i++)
-		payload_key_free(r->k[i]);
+		crypto_key_free(r->k[i]);
 	r->n = 0;
 }
 
@@ -125,8 +138,8 @@ static int load_key(int root, const char *path, bool private, struct keyring *ri
 		r = read_plain_file(path, KEY_FILE_MAX, &pem, &n);
 	if (r < 0)
 		return log_error_errno(r, "reading key '%s'", path);
-	r = (private ? payload_key_load_private : payload_key_load_public)(pem, n, path,
-									  &ring->k[ring->n], &p);
+	r = (private ? crypto_privkey_load_pem : crypto_pubkey_load_pem)(pem, n, path,
+									&ring->k[ring->n], &p);
 	explicit_bzero(pem, n);
 	if (r < 0) {
 		char prefix[512];
@@ -199,7 +212,14 @@ static int load_trusted_keys(struct flat_ctx *ctx, struct keyring *ring)
 
 static void b64(const uint8_t *d, size_t n, char *out)
 {
-	payload_base64(d, n, out);
+	_cleanup_free_ char *e = crypto_base64_encode(d, n);
+	strcpy(out, e ? e : "");
+}
+
+static void hexs(const uint8_t *d, size_t n, char *out)
+{
+	_cleanup_free_ char *e = crypto_hex_encode(d, n);
+	strcpy(out, e ? e : "");
 }
 
 static int verify_json(const char *path, const struct payload_manifest *m,
@@ -218,7 +238,7 @@ static int verify_json(const char *path, const struct payload_manifest *m,
 					      "message", msg ? msg : strerror(-r)));
 	} else {
 		b64(res->sha256, PAYLOAD_SHA256_SIZE, s256);
-		payload_hex(res->sha256, PAYLOAD_SHA256_SIZE, hex);
+		hexs(res->sha256, PAYLOAD_SHA256_SIZE, hex);
 		b64(m->new_hash, PAYLOAD_SHA256_SIZE, nh);
 		json_object_set_new(j, "size", json_integer((json_int_t)res->size));
 		json_object_set_new(j, "sha256", json_string(s256));
@@ -261,7 +281,7 @@ static void verify_text(const char *path, const struct payload_manifest *m,
 	char s256[64], hex[72], nh[64], kh[64];
 
 	b64(res->sha256, PAYLOAD_SHA256_SIZE, s256);
-	payload_hex(res->sha256, PAYLOAD_SHA256_SIZE, hex);
+	hexs(res->sha256, PAYLOAD_SHA256_SIZE, hex);
 	b64(m->new_hash, PAYLOAD_SHA256_SIZE, nh);
 	printf("payload:        %s (%llu bytes)\n", path, (unsigned long long)res->size);
 	printf("sha256:         %s (%s)\n", s256, hex);
@@ -284,6 +304,46 @@ static void verify_text(const char *path, const struct payload_manifest *m,
 	       res->matched_key ? res->matched_key : "");
 }
 
+/* update.md 2.5: with --disk, extents are checked against the partition an install would write:
+ * the USR partition that is not booted (partitions.md 8.7), or the smaller of the two when the
+ * booted one is unknown. Returns the size (> 0), or an error already reported. */
+static int disk_target(struct flat_ctx *ctx, uint64_t *ret_size, char *ret_label)
+{
+	_cleanup_(gpt_disk_freep) struct gpt_disk *d = NULL;
+	_cleanup_(problem_list_release) struct problem_list p = {};
+	_cleanup_close_ int root_fd = -1;
+	uint64_t off, size[2];
+	int nr[2], r;
+	bool inferred = false;
+
+	r = gpt_disk_open(ctx->disk, 0, &d, &p);
+	if (r < 0) {
+		const char *why = p.n ? p.item[0].message : strerror(-r);
+		(void)log_fail(r, "%s: %s", ctx->disk, why);
+		/* partitions.md 10: an I/O error is 1, anything else about the disk 2 */
+		return r == -EIO ? -EIO : -EINVAL;
+	}
+	for (int i = 0; i < 2; i++) {
+		const char *label = i ? "USR-B" : "USR-A";
+		nr[i] = gpt_find_label(d->gpt, label);
+		if (nr[i] < 0)
+			return log_fail(-EINVAL, "%s: no partition labelled %s", ctx->disk, label);
+		r = gpt_entry_extent(d->gpt, (unsigned)nr[i], &off, &size[i]);
+		if (r < 0)
+			return log_error_errno(r, "%s: %s", ctx->disk, label);
+	}
+	root_fd = fs_root_open(ctx->root);
+	int booted = root_fd < 0 ? -ENOENT
+				 : gpt_find_booted(root_fd, strcmp(ctx->root, "/") == 0, d, &inferred);
+	int t = booted == nr[0] ? 1 : booted == nr[1] ? 0 : size[0] <= size[1] ? 0 : 1;
+	if (booted != nr[0] && booted != nr[1])
+		log_info("%s: booted partition unknown, checking against the smaller USR partition",
+			 ctx->disk);
+	strcpy(ret_label, t ? "USR-B" : "USR-A");
+	*ret_size = size[t];
+	return 0;
+}
+
 static int verb_verify(int argc, char **argv, void *userdata)
 {
 	struct update_args *u = userdata;
@@ -295,9 +355,9 @@ static int verb_verify(int argc, char **argv, void *userdata)
 	struct payload_stream_result res = {};
 	int r;
 
-	if (u->image || u->out || u->kernel || u->chunk_size || u->block_size || u->compress_given)
-		return args_usage_error(u->a, "--image, --out, --kernel, --compress, --chunk-size "
-					      "and --block-size are options of 'pack'");
+	if (u->image || u->out || u->kernel || u->chunk_size || u->block_size || u->compress_given ||
+	    u->omaha_response || u->url_base || u->version || u->appid)
+		return args_usage_error(u->a, "only --key is an option of 'verify'");
 	for (size_t i = 0; i < u->n_keys; i++) {
 		r = load_key(-1, u->keys[i], false, &ring);
 		if (r < 0)
@@ -309,12 +369,21 @@ static int verb_verify(int argc, char **argv, void *userdata)
 			return -EIO;
 	}
 
+	uint64_t part_size = 0;
+	char part_label[8] = "";
+	if (u->ctx->disk) {
+		r = disk_target(u->ctx, &part_size, part_label);
+		if (r < 0)
+			return r;
+	}
+
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return log_error_errno(-errno, "payload %s: cannot open", path), -EIO;
 
-	struct payload_stream_opts o = { .keys = ring.k, .n_keys = ring.n, .usr_fd = -1,
-					 .kernel_fd = -1 };
+	struct payload_stream_opts o = { .keys = (const struct crypto_key *const *)ring.k,
+					 .n_keys = ring.n, .usr_fd = -1, .kernel_fd = -1,
+					 .partition_size = part_size };
 	r = payload_stream_new(&o, &s);
 	if (r < 0)
 		return log_error_errno(r, "payload %s", path);
@@ -335,8 +404,12 @@ static int verb_verify(int argc, char **argv, void *userdata)
 	}
 	if (u->ctx->json)
 		(void)verify_json(path, payload_stream_manifest(s), &res, r, msg);
-	else if (r >= 0)
+	else if (r >= 0) {
 		verify_text(path, payload_stream_manifest(s), &res);
+		if (part_size)
+			printf("checked against: %s on %s (%llu bytes)\n", part_label, u->ctx->disk,
+			       (unsigned long long)part_size);
+	}
 	payload_stream_free(s);
 	/* spec 2.5: exit 1 for any invalid payload (not 2) */
 	return r < 0 ? -EIO : 0;
@@ -362,7 +435,7 @@ static int pack_print(const struct update_args *u, const struct payload_pack_res
 	char s256[64], hex[72], s1[40];
 
 	b64(res->sha256, PAYLOAD_SHA256_SIZE, s256);
-	payload_hex(res->sha256, PAYLOAD_SHA256_SIZE, hex);
+	hexs(res->sha256, PAYLOAD_SHA256_SIZE, hex);
 	b64(res->sha1, PAYLOAD_SHA1_SIZE, s1);
 	if (u->ctx->json) {
 		json_auto_t *j = json_pack(
@@ -392,7 +465,7 @@ static int verb_pack(int argc, char **argv, void *userdata)
 	_cleanup_(keyring_release) struct keyring ring = {};
 	_cleanup_(problem_list_release) struct problem_list p = {};
 	_cleanup_close_ int image = -1, kernel = -1, out = -1, spool = -1;
-	_cleanup_free_ char *outdir_buf = NULL, *tmp = NULL;
+	_cleanup_free_ char *outdir_buf = NULL, *tmp = NULL, *rtmp = NULL;
 	struct payload_pack_result res = {};
 	int r;
 
@@ -404,6 +477,11 @@ static int verb_pack(int argc, char **argv, void *userdata)
 		return args_usage_error(u->a, "'pack' needs --key PRIVKEY.pem");
 	if (u->n_keys > 3)
 		return args_usage_error(u->a, "'pack' signs with at most 3 keys");
+	if (u->omaha_response && (!u->url_base || !u->version))
+		return args_usage_error(u->a, "--omaha-response needs --url-base URL and --version V");
+	if (!u->omaha_response && (u->url_base || u->version || u->appid))
+		return args_usage_error(u->a, "--url-base, --version and --appid go with "
+					      "--omaha-response FILE");
 	for (size_t i = 0; i < u->n_keys; i++) {
 		r = load_key(-1, u->keys[i], true, &ring);
 		if (r < 0)
@@ -441,20 +519,53 @@ static int verb_pack(int argc, char **argv, void *userdata)
 		.block_size = (uint32_t)u->block_size,
 		.chunk_size = u->chunk_size,
 		.compress = u->compress,
-		.keys = ring.k,
+		.keys = (const struct crypto_key *const *)ring.k,
 		.n_keys = ring.n,
 	};
 	r = payload_pack(image, kernel, out, spool, &o, &res, &p);
 	if (r < 0)
 		goto fail;
+	if (u->omaha_response) {
+		_cleanup_free_ char *xml = NULL, *name_buf = strdup(u->out);
+		if (!name_buf) {
+			r = -ENOMEM;
+			goto fail;
+		}
+		struct payload_omaha_response_params rp = {
+			.appid = u->appid, .version = u->version, .url_base = u->url_base,
+			.name = basename(name_buf), .payload = &res,
+		};
+		r = payload_omaha_response(&rp, &xml, &p);
+		if (r < 0)
+			goto fail;
+		if (asprintf(&rtmp, "%s.tmp-XXXXXX", u->omaha_response) < 0) {
+			rtmp = NULL;
+			r = -ENOMEM;
+			goto fail;
+		}
+		_cleanup_close_ int rfd = mkostemp(rtmp, O_CLOEXEC);
+		size_t len = strlen(xml);
+		if (rfd < 0 || write(rfd, xml, len) != (ssize_t)len || fchmod(rfd, 0644) < 0 ||
+		    fsync(rfd) < 0) {
+			r = errno ? -errno : -EIO;
+			goto fail;
+		}
+	}
 	if (fchmod(out, 0644) < 0 || rename(tmp, u->out) < 0) {
 		r = -errno;
 		goto fail;
+	}
+	if (rtmp && rename(rtmp, u->omaha_response) < 0) {
+		r = log_error_errno(-errno, "writing '%s'", u->omaha_response);
+		(void)unlink(rtmp);
+		return r;
 	}
 	return pack_print(u, &res);
 
 fail:
 	(void)unlink(tmp);
+	if (rtmp)
+		(void)unlink(rtmp);
 	if (p.n) {
 		char prefix[512];
 		snprintf(prefix, sizeof(prefix), "packing '%s': ", u->out);
@@ -486,7 +597,9 @@ int cmd_update(int argc, char **argv, struct flat_ctx *ctx)
 	r = args_init(&a, argc, argv, update_opts,
 		      "[OPTIONS] check|apply|status|reset\n"
 		      "       flatctl update [OPTIONS] verify PAYLOAD [--key PUBKEY.pem]...\n"
-		      "       flatctl update [OPTIONS] pack --image FILE --key PRIVKEY.pem --out FILE",
+		      "       flatctl update [OPTIONS] pack --image FILE --key PRIVKEY.pem --out FILE\n"
+		      "                                     [--omaha-response FILE --url-base URL "
+		      "--version V]",
 		      ctx, 0);
 	if (r < 0)
 		return log_error_errno(r, "parsing arguments");
@@ -527,6 +640,19 @@ int cmd_update(int argc, char **argv, struct flat_ctx *ctx)
 				return r;
 			if (u.block_size == 0)
 				return args_usage_error(&a, "--block-size: must not be 0");
+			break;
+		case OPT_OMAHA_RESPONSE:
+			u.omaha_response = a.optarg;
+			break;
+		case OPT_URL_BASE:
+			u.url_base = a.optarg;
+			break;
+		case OPT_VERSION:
+			u.version = a.optarg;
+			u.pipe.version = a.optarg;
+			break;
+		case OPT_APPID:
+			u.appid = a.optarg;
 			break;
 		default:
 			r = update_cmd_option(&u.pipe, c, a.optarg);

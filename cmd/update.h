@@ -8,12 +8,12 @@
 #include "args/args.h"
 #include "flatctl.h"
 
-/* Options of check/apply/reset, appended to cmd/update.c's option table. */
+/* Options of check/apply/reset, appended to cmd/update.c's option table. --version is that
+ * table's own (shared with pack): cmd/update.c copies it into struct update_cmd. */
 enum {
 	UPDATE_OPT_SERVER = ARG_LONG_BASE + 0x40,
 	UPDATE_OPT_GROUP,
 	UPDATE_OPT_PAYLOAD,
-	UPDATE_OPT_VERSION,
 	UPDATE_OPT_SHA256,
 	UPDATE_OPT_DRY_RUN,
 	UPDATE_OPT_WAIT,
@@ -23,7 +23,6 @@ enum {
 	{ "group", UPDATE_OPT_GROUP, ARG_REQ, "NAME", "check/apply: use this group (track)" },       \
 	{ "payload", UPDATE_OPT_PAYLOAD, ARG_REQ, "FILE|URL",                                       \
 	  "apply: install this payload without an Omaha server" },                                  \
-	{ "version", UPDATE_OPT_VERSION, ARG_REQ, "V", "apply --payload: record V as the version" }, \
 	{ "sha256", UPDATE_OPT_SHA256, ARG_REQ, "HASH",                                             \
 	  "apply --payload: expected SHA-256 of the file (hex or base64)" },                        \
 	{ "dry-run", UPDATE_OPT_DRY_RUN, ARG_NONE, NULL,                                            \

@@ -9,7 +9,7 @@ PAYLOAD_GEN_DIR := $(B)/gen/payload
 GEN_SRC += $(PAYLOAD_GEN_DIR)/update_metadata.pb-c.c
 GEN_HDR += $(PAYLOAD_GEN_DIR)/update_metadata.pb-c.h
 
-DEPS_APT += bzip2 xz-utils openssl coreutils e2fsprogs time
+DEPS_APT += bzip2 xz-utils openssl coreutils e2fsprogs time python3
 
 $(PAYLOAD_GEN_DIR)/update_metadata.pb-c.c $(PAYLOAD_GEN_DIR)/update_metadata.pb-c.h &: $(PAYLOAD_PROTO)
 	@mkdir -p $(PAYLOAD_GEN_DIR)

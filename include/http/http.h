@@ -92,6 +92,7 @@ struct http_client_options {
 	struct http_retry_policy retry;
 };
 #define HTTP_NO_REDIRECTS ((unsigned)-1)
+#define HTTP_NO_TIMEOUT UINT64_MAX
 
 /* The body sink of a streaming request: called for each piece in order. offset is the position of
  * data[0] in the resource (it starts at the resume offset for a 206, at 0 for a 200). Return < 0 to
@@ -123,7 +124,10 @@ struct http_request {
 	http_begin_fn begin_cb;
 	http_progress_fn progress_cb;
 	void *userdata;
-	uint64_t resume_from;         /* > 0: send "Range: bytes=N-"; 206 must start at N */
+	/* > 0: send "Range: bytes=N-"; a 206 must start at N. A 416 whose Content-Range says the
+	 * resource is exactly N bytes long counts as success (status 416, nothing received). */
+	uint64_t resume_from;
+	uint64_t timeout_usec;        /* whole request; 0: the client's; HTTP_NO_TIMEOUT: none */
 	/* Upper bound on the resource end (offset + body): for payloads, the announced size.
 	 * 0: the client's max_response_size for memory bodies, unlimited for streams. */
 	uint64_t max_size;
@@ -141,7 +145,7 @@ struct http_response {
 	size_t body_size;
 	struct http_header *headers;  /* headers of the final response */
 	size_t n_headers;
-	char *effective_url;          /* after redirects */
+	char *effective_url;          /* after redirects; may hold secrets: print http_url_redact() */
 	uint64_t offset;              /* where the body started in the resource (206: resume offset) */
 	uint64_t bytes_received;      /* body bytes of the last attempt */
 	uint64_t total_size;          /* resource size if known (Content-Length/Content-Range), 0 */

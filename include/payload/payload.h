@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct crypto_key;
 struct problem_list;
 
 #define PAYLOAD_HEADER_SIZE 20u
@@ -123,38 +124,6 @@ int payload_signatures_parse(const uint8_t *data, size_t size, uint64_t file_off
 			     struct payload_signatures *ret, struct problem_list *reterr);
 void payload_signatures_release(struct payload_signatures *s);
 
-/* RSA keys (lib/payload/sign.c holds every OpenSSL call of this module). */
-struct payload_key;
-/* PEM public key (SubjectPublicKeyInfo), RSA 2048..8192 bits; label (the file name) is copied. */
-int payload_key_load_public(const void *pem, size_t size, const char *label,
-			    struct payload_key **ret, struct problem_list *reterr);
-/* PEM private key (PKCS#8 or traditional RSA), same size range. */
-int payload_key_load_private(const void *pem, size_t size, const char *label,
-			     struct payload_key **ret, struct problem_list *reterr);
-struct payload_key *payload_key_free(struct payload_key *k);
-const char *payload_key_label(const struct payload_key *k);
-size_t payload_key_modulus_size(const struct payload_key *k);
-/* PKCS#1 v1.5 over a SHA-256 digest; *ret (malloc'd, modulus size) set on success. */
-int payload_key_sign(const struct payload_key *k, const uint8_t digest[PAYLOAD_SHA256_SIZE],
-		     uint8_t **ret, size_t *ret_size);
-/* 1 verified, 0 does not verify, <0 error. */
-int payload_key_verify(const struct payload_key *k, const uint8_t digest[PAYLOAD_SHA256_SIZE],
-		       const uint8_t *sig, size_t sig_size);
-
-/* Incremental SHA-256 / SHA-1 (one-shot helpers too). */
-struct payload_hash;
-enum payload_hash_alg { PAYLOAD_HASH_SHA256, PAYLOAD_HASH_SHA1 };
-struct payload_hash *payload_hash_new(enum payload_hash_alg alg);
-int payload_hash_update(struct payload_hash *h, const void *data, size_t n);
-/* Digest of what was hashed so far; h stays usable. out: 32 or 20 bytes. */
-int payload_hash_peek(const struct payload_hash *h, uint8_t *out);
-struct payload_hash *payload_hash_free(struct payload_hash *h);
-int payload_sha256(const void *data, size_t n, uint8_t out[PAYLOAD_SHA256_SIZE]);
-/* Base64 (standard alphabet, padded) and lowercase hex of n bytes into out (NUL-terminated;
- * out needs 4*((n+2)/3)+1 resp. 2n+1 bytes). */
-void payload_base64(const uint8_t *in, size_t n, char *out);
-void payload_hex(const uint8_t *in, size_t n, char *out);
-
 /* Streaming reader. Feed the payload bytes in order (from a file or a download callback); it
  * checks header and manifest as soon as they are complete, hashes everything, verifies each
  * blob's SHA-256 and decompresses it on a bounded pool of worker threads, and at the end checks
@@ -167,7 +136,7 @@ void payload_hex(const uint8_t *in, size_t n, char *out);
  * decompressed data goes to usr_fd at usr_offset + extent offset (and to kernel_fd, truncated to
  * the kernel size at the end). Any fault stops at once. */
 struct payload_stream_opts {
-	struct payload_key *const *keys; /* trusted keys; required in verify mode */
+	const struct crypto_key *const *keys; /* trusted public keys; required in verify mode */
 	size_t n_keys;
 	uint64_t partition_size;         /* bound for USR extents; 0: new_partition_info.size */
 	const struct payload_manifest *verified;
@@ -201,7 +170,7 @@ struct payload_stream_result {
 	uint32_t versions[8];                      /* the first 8 signature versions */
 	bool verified;                             /* a signature matched (verify mode) */
 	uint32_t matched_version;
-	const char *matched_key;                   /* label of the key, owned by the key */
+	const char *matched_key;                   /* name of the key, owned by the key */
 };
 void payload_stream_result(const struct payload_stream *s, struct payload_stream_result *ret);
 
@@ -228,7 +197,7 @@ struct payload_pack_opts {
 	uint32_t block_size;       /* 0: 4096 */
 	uint64_t chunk_size;       /* 0: 1 MiB */
 	enum payload_compress compress;
-	struct payload_key *const *keys; /* private keys, 1..3 */
+	const struct crypto_key *const *keys; /* private keys, 1..3 */
 	size_t n_keys;
 	unsigned workers;          /* 0: online CPUs */
 };
@@ -245,3 +214,16 @@ struct payload_pack_result {
 int payload_pack(int image_fd, int kernel_fd, int out_fd, int spool_fd,
 		 const struct payload_pack_opts *o, struct payload_pack_result *ret,
 		 struct problem_list *reterr);
+
+/* A Nebraska-shaped Omaha update response offering one payload (update pack --omaha-response,
+ * spec/update.md 2.6, 4.3), for serving with any static web server. */
+struct payload_omaha_response_params {
+	const char *appid;        /* NULL: Flatcar's {e96281a6-d1af-4bde-9a0a-97b76e56dc57} */
+	const char *version;      /* 1..64 printable characters */
+	const char *url_base;     /* absolute http:// or https:// URL (the codebase) */
+	const char *name;         /* package name, [A-Za-z0-9._+-]{1,255}, not . or .. */
+	const struct payload_pack_result *payload;
+};
+/* *ret: the NUL-terminated XML. -EINVAL with a problem for a bad parameter. */
+int payload_omaha_response(const struct payload_omaha_response_params *p, char **ret,
+			   struct problem_list *reterr);

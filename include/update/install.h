@@ -20,7 +20,7 @@ int update_gpt_revert(struct gpt *g, unsigned booted, unsigned target);
 #include <stdint.h>
 
 struct gpt_disk;
-struct payload_key;
+struct crypto_key;
 struct payload_manifest;
 
 /* Where an install goes and what it trusts. */
@@ -29,7 +29,7 @@ struct update_target {
 	struct gpt_disk *disk;           /* opened (and locked) by the caller */
 	unsigned booted, target;         /* entry numbers; never equal */
 	const char *target_label;        /* "USR-B" */
-	struct payload_key *const *keys;
+	const struct crypto_key *const *keys;
 	size_t n_keys;
 };
 
@@ -62,6 +62,9 @@ int update_payload_write(const struct update_target *t, int fd, const struct upd
 /* 6.5: the target becomes the next boot (tries=1, successful=0, highest priority); this is the
  * last disk write. -errno with problems, code 5 on failure. */
 int update_flip(const struct update_target *t, int *ret_code, struct problem_list *reterr);
+
+/* Standard base64 of a 32-byte digest into out (at least 45 bytes); "" if out of memory. */
+void update_base64_32(const uint8_t in[32], char *out);
 
 /* Fault injection for crash tests (spec/cli.md exit 99 sibling): when FLATCTL_TEST_UPDATE_KILL
  * names this point ("download:BYTES", "write:OPS", "flip"), the process kills itself with

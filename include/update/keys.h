@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-struct payload_key;
+struct crypto_key;
 struct problem_list;
 
 #define UPDATE_KEY_FILE "/usr/share/update_engine/update-payload-key.pub.pem"
@@ -12,7 +12,7 @@ struct problem_list;
 #define UPDATE_KEYS_MAX 64u
 
 struct update_keys {
-	struct payload_key *k[UPDATE_KEYS_MAX];
+	struct crypto_key *k[UPDATE_KEYS_MAX];
 	size_t n;
 };
 void update_keys_release(struct update_keys *keys);

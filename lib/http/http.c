@@ -7,6 +7,7 @@
  * dropped when the host changes. Each hop is one curl_easy_perform() on the client's single easy
  * handle; curl_easy_reset() between requests keeps its connection cache, so keep-alive works. */
 #include <ctype.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -16,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,6 +44,7 @@ struct http_client {
 	unsigned max_redirects;
 	uint64_t max_response_size;
 	struct http_retry_policy retry;
+	bool performed;        /* the easy handle has run once (see cloexec_new_sockets) */
 };
 
 static const char *const method_names[_HTTP_METHOD_MAX] = {
@@ -480,8 +484,7 @@ static int body_begin(struct xfer *x, CURL *curl)
 	}
 	if (x->limit && resp->total_size > x->limit)
 		return fail(resp, HTTP_ERROR_TOO_LARGE,
-			    "response too large (%" PRIu64 " bytes, limit %" PRIu64 ")",
-			    resp->total_size, x->limit), -EFBIG;
+			    "response too large (more than %" PRIu64 " bytes)", x->limit), -EFBIG;
 	if (req->use_out_fd) {
 		r = fd_truncate_to(req->out_fd, resp->offset);
 		if (r < 0)
@@ -578,6 +581,65 @@ static int xferinfo_cb(void *userdata, curl_off_t dltotal, curl_off_t dlnow, cur
 	return 0;
 }
 
+/* STYLE.md 3: every fd gets O_CLOEXEC. libcurl 7.88 opens its sockets without it, and kept-alive
+ * connections would leak into the hooks and helpers daemons start. */
+static curl_socket_t open_socket_cb(void *userdata, curlsocktype purpose,
+				    struct curl_sockaddr *addr)
+{
+	return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+}
+
+/* libcurl < 8.8 also creates a socketpair without close-on-exec for the multi handle inside every
+ * easy handle, on its first curl_easy_perform() (curl issue 13618), and keeps it until cleanup.
+ * Around that first call, the sockets that appeared get FD_CLOEXEC. */
+static int fd_list(int **ret, size_t *ret_n)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int *fds = NULL;
+	size_t n = 0;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		char *end;
+		long fd = strtol(de->d_name, &end, 10);
+		if (*end || end == de->d_name || fd == dirfd(d) || fd < 0 || fd > INT_MAX)
+			continue;
+		int *f = reallocarray(fds, n + 1, sizeof(int));
+		if (!f) {
+			free(fds);
+			closedir(d);
+			return -ENOMEM;
+		}
+		fds = f;
+		fds[n++] = (int)fd;
+	}
+	closedir(d);
+	*ret = fds;
+	*ret_n = n;
+	return 0;
+}
+
+static void cloexec_new_sockets(const int *before, size_t n_before)
+{
+	_cleanup_free_ int *after = NULL;
+	size_t n_after;
+	if (fd_list(&after, &n_after) < 0)
+		return;
+	for (size_t i = 0; i < n_after; i++) {
+		bool old = false;
+		struct stat st;
+		for (size_t j = 0; j < n_before && !old; j++)
+			old = before[j] == after[i];
+		if (old || fstat(after[i], &st) < 0 || !S_ISSOCK(st.st_mode))
+			continue;
+		int fl = fcntl(after[i], F_GETFD);
+		if (fl >= 0 && !(fl & FD_CLOEXEC))
+			(void)fcntl(after[i], F_SETFD, fl | FD_CLOEXEC);
+	}
+}
+
 static long usec_to_ms(uint64_t usec)
 {
 	uint64_t ms = (usec + 999) / 1000;
@@ -606,12 +668,15 @@ static int setup_hop(struct xfer *x, const char *url, enum http_method method, b
 	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
 	SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
 	SETOPT(CURLOPT_NOSIGNAL, 1L);
+	SETOPT(CURLOPT_OPENSOCKETFUNCTION, open_socket_cb);
+	/* connections are kept across requests (etcd, daemons): notice dead peers */
+	SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
 	SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
 	SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
 	SETOPT(CURLOPT_USERAGENT, c->user_agent);
 	SETOPT(CURLOPT_CONNECTTIMEOUT_MS, usec_to_ms(c->connect_timeout_usec));
-	if (c->timeout_usec)
-		SETOPT(CURLOPT_TIMEOUT_MS, usec_to_ms(c->timeout_usec));
+	if (req->timeout_usec != HTTP_NO_TIMEOUT && (req->timeout_usec || c->timeout_usec))
+		SETOPT(CURLOPT_TIMEOUT_MS, usec_to_ms(req->timeout_usec ?: c->timeout_usec));
 	if (c->low_speed_time_usec) {
 		long secs = (long)((c->low_speed_time_usec + USEC_PER_SEC - 1) / USEC_PER_SEC);
 		SETOPT(CURLOPT_LOW_SPEED_LIMIT,
@@ -800,6 +865,24 @@ static int map_status(struct http_response *resp)
 	return -EPROTO;
 }
 
+/* A 416 to "Range: bytes=N-" whose Content-Range gives N as the complete length: the resource
+ * ends exactly where we are, so the download is already complete. 0 when so, 1 when it is an ordinary 416. */
+static int range_complete(struct xfer *x)
+{
+	struct http_response *resp = x->resp;
+	const char *cr = http_response_header(resp, "Content-Range"), *e;
+	int64_t t;
+	if (!cr || strncasecmp(cr, "bytes */", 8) != 0 || (t = parse_u64(cr + 8, &e)) < 0 || *e ||
+	    (uint64_t)t != x->resume_from)
+		return 1;
+	resp->offset = resp->total_size = (uint64_t)t;
+	resp->bytes_received = 0;
+	resp->body_size = 0;
+	if (resp->body)
+		resp->body[0] = 0;
+	return 0;
+}
+
 static bool is_redirect(long s)
 {
 	return s == 301 || s == 302 || s == 303 || s == 307 || s == 308;
@@ -818,6 +901,7 @@ static int attempt(struct http_client *c, const struct http_request *req, struct
 		.resume_from = resume_from,
 	};
 	char scheme[16], range[32], errbuf[CURL_ERROR_SIZE];
+	unsigned hops = 0;
 	int r;
 
 	if (!url)
@@ -851,7 +935,15 @@ static int attempt(struct http_client *c, const struct http_request *req, struct
 			curl_slist_free_all(headers);
 			return r;
 		}
+		_cleanup_free_ int *fds_before = NULL;
+		size_t n_fds_before = 0;
+		bool first = !c->performed;
+		if (first && fd_list(&fds_before, &n_fds_before) < 0)
+			first = false;
 		CURLcode cc = curl_easy_perform(c->curl);
+		if (first)
+			cloexec_new_sockets(fds_before, n_fds_before);
+		c->performed = true;
 		(void)curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &resp->status);
 		(void)curl_easy_getinfo(c->curl, CURLINFO_NUM_CONNECTS, &conns);
 		resp->new_connections += conns;
@@ -866,6 +958,11 @@ static int attempt(struct http_client *c, const struct http_request *req, struct
 		curl_slist_free_all(headers);
 		if (cc != CURLE_OK)
 			return map_curl_error(&x, cc, errbuf);
+		if (!loc && resp->status == 416 && x.resume_from > 0) {
+			r = range_complete(&x);
+			if (r <= 0)
+				return r;
+		}
 		if (!loc) {
 			if (resp->status >= 200 && resp->status <= 299 && !x.started && x.streaming) {
 				/* empty 2xx body: still tell the sink where the (empty) body starts */
@@ -885,11 +982,11 @@ static int attempt(struct http_client *c, const struct http_request *req, struct
 			return fail(resp, HTTP_ERROR_REDIRECT_REFUSED, "redirect to %s refused",
 				    nscheme[0] ? nscheme : "an unknown scheme"),
 			       -EPROTONOSUPPORT;
-		if (resp->redirects >= c->max_redirects)
+		if (hops >= c->max_redirects)
 			return fail(resp, HTTP_ERROR_TOO_MANY_REDIRECTS, "too many redirects (%u)",
 				    c->max_redirects),
 			       -ELOOP;
-		resp->redirects++;
+		resp->redirects = ++hops;
 		/* RFC 9110 15.4: 301/302/303 turn a POST into a GET in practice; 307/308 keep it */
 		if ((resp->status == 303 && method != HTTP_HEAD) ||
 		    ((resp->status == 301 || resp->status == 302) && method == HTTP_POST))
@@ -956,6 +1053,7 @@ int http_request_perform(struct http_client *c, const struct http_request *req,
 		return -EINVAL;
 	for (unsigned n = 0;; n++) {
 		resp->attempts = n + 1;
+		resp->redirects = 0;
 		resp->kind = HTTP_ERROR_NONE;
 		resp->error[0] = 0;
 		r = attempt(c, req, resp, resume);

@@ -7,6 +7,7 @@
  * parsing, and parsed documents are checked again for any DTD. libxml2 runs with XML_PARSE_NONET,
  * without XML_PARSE_NOENT/DTDLOAD/DTDATTR/XINCLUDE, and with its error printing switched off. */
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,6 +210,31 @@ static int decode_sha256_any(const char *s, uint8_t out[32])
 	return -EINVAL;
 }
 
+/* An error (-EINVAL) or warning at an element: its path and its line in the document. */
+_printf_(4, 5) static int bad(struct problem_list *l, const xmlNode *n, const char *where,
+			      const char *fmt, ...)
+{
+	va_list ap;
+	long line = n ? xmlGetLineNo(n) : 0;
+	va_start(ap, fmt);
+	int r = problem_addv(l, PROBLEM_ERROR, -EINVAL, where, line > 0 ? (unsigned)line : 0, 0,
+			     NULL, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+_printf_(4, 5) static int warn(struct problem_list *l, const xmlNode *n, const char *where,
+			       const char *fmt, ...)
+{
+	va_list ap;
+	long line = n ? xmlGetLineNo(n) : 0;
+	va_start(ap, fmt);
+	(void)problem_addv(l, PROBLEM_WARNING, 0, where, line > 0 ? (unsigned)line : 0, 0, NULL,
+			   fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
 #define P_APP "/response/app"
 #define P_UC P_APP "/updatecheck"
 #define P_MANIFEST P_UC "/manifest"
@@ -223,9 +249,7 @@ static int parse_package(const xmlNode *n, size_t idx, bool first, struct omaha_
 	_cleanup_free_ char *name = prop(n, "name"), *size = prop(n, "size");
 	_cleanup_free_ char *sha1 = prop(n, "hash"), *sha256 = prop(n, "hash_sha256");
 	/* the OS payload must be right; extension payloads only get warnings (phase 1 lists them) */
-	int err = first ? -EINVAL : 0;
-#define BAD(...) (first ? problem_add(reterr, err, where, __VA_ARGS__) \
-			: problem_warn(reterr, where, __VA_ARGS__))
+#define BAD(...) (first ? bad(reterr, n, where, __VA_ARGS__) : warn(reterr, n, where, __VA_ARGS__))
 	if (!name)
 		r = BAD("package has no name");
 	else if (!package_name_ok(name))
@@ -238,7 +262,7 @@ static int parse_package(const xmlNode *n, size_t idx, bool first, struct omaha_
 		if (crypto_base64_decode_exact(sha1, pkg->sha1, sizeof(pkg->sha1)) == 0)
 			pkg->has_sha1 = true;
 		else
-			(void)problem_warn(reterr, where, "hash '%s' is not a base64 SHA-1; ignored",
+			(void)warn(reterr, n, where, "hash '%s' is not a base64 SHA-1; ignored",
 					   sha1);
 	}
 	if (sha256) {
@@ -269,12 +293,11 @@ static int parse_update(const xmlNode *uc, struct omaha_response *resp, struct p
 		(void)snprintf(where, sizeof(where), P_UC "/urls/url[%zu]", idx);
 		_cleanup_free_ char *cb = prop(n, "codebase");
 		if (!cb) {
-			r = problem_add(reterr, -EINVAL, where, "url has no codebase");
+			r = bad(reterr, n, where, "url has no codebase");
 			continue;
 		}
 		if (!http_url_ok(cb)) {
-			r = problem_add(reterr, -EINVAL, where,
-					"codebase '%s' is not an http:// or https:// URL", cb);
+			r = bad(reterr, n, where, "codebase '%s' is not an http:// or https:// URL", cb);
 			continue;
 		}
 		char **u = reallocarray(resp->urls, resp->n_urls + 1, sizeof(char *));
@@ -284,18 +307,17 @@ static int parse_update(const xmlNode *uc, struct omaha_response *resp, struct p
 		resp->urls[resp->n_urls++] = TAKE_PTR(cb);
 	}
 	if (idx == 0)
-		r = problem_add(reterr, -EINVAL, P_UC "/urls", "response has no url");
+		r = bad(reterr, urls ? urls : uc, P_UC "/urls", "response has no url");
 
 	/* 6. the first manifest */
 	const xmlNode *m = child(uc, "manifest");
 	if (!m)
-		return problem_add(reterr, -EINVAL, P_MANIFEST, "updatecheck has no manifest");
+		return bad(reterr, uc, P_MANIFEST, "updatecheck has no manifest");
 	_cleanup_free_ char *version = prop(m, "version");
 	if (!version || !*version)
-		r = problem_add(reterr, -EINVAL, P_MANIFEST, "manifest has no version");
+		r = bad(reterr, m, P_MANIFEST, "manifest has no version");
 	else if (!version_ok(version))
-		r = problem_add(reterr, -EINVAL, P_MANIFEST,
-				"manifest version is not 1 to 64 printable characters");
+		r = bad(reterr, m, P_MANIFEST, "manifest version is not 1 to 64 printable characters");
 	else
 		resp->version = TAKE_PTR(version);
 
@@ -326,7 +348,7 @@ static int parse_update(const xmlNode *uc, struct omaha_response *resp, struct p
 		resp->packages[resp->n_packages++] = pkg;
 	}
 	if (idx == 0)
-		r = problem_add(reterr, -EINVAL, P_MANIFEST "/packages", "manifest has no package");
+		r = bad(reterr, pkgs ? pkgs : m, P_MANIFEST "/packages", "manifest has no package");
 
 	/* 8. the postinstall action */
 	const xmlNode *acts = child(m, "actions"), *post = NULL;
@@ -334,23 +356,22 @@ static int parse_update(const xmlNode *uc, struct omaha_response *resp, struct p
 		if (is_elem(n, "action") && prop_eq(n, "event", "postinstall", false))
 			post = n;
 	if (!post)
-		return problem_add(reterr, -EINVAL, P_MANIFEST "/actions",
-				   "manifest has no postinstall action");
+		return bad(reterr, acts ? acts : m, P_MANIFEST "/actions",
+			   "manifest has no postinstall action");
 	const char *pw = P_MANIFEST "/actions/action";
 	_cleanup_free_ char *sha = prop(post, "sha256");
 	if (!sha)
-		r = problem_add(reterr, -EINVAL, pw, "action postinstall has no sha256");
+		r = bad(reterr, post, pw, "action postinstall has no sha256");
 	else if (crypto_base64_decode_exact(sha, resp->sha256, sizeof(resp->sha256)) < 0)
-		r = problem_add(reterr, -EINVAL, pw,
-				"action postinstall sha256 '%s' is not base64 of 32 bytes", sha);
+		r = bad(reterr, post, pw, "action postinstall sha256 '%s' is not base64 of 32 bytes", sha);
 	if (prop_eq(post, "IsDeltaPayload", "true", true))
-		r = problem_add(reterr, -EINVAL, pw, "delta payloads are not supported");
+		r = bad(reterr, post, pw, "delta payloads are not supported");
 	_cleanup_free_ char *dpb = prop(post, "DisablePayloadBackoff");
 	if (dpb) {
 		if (strcasecmp(dpb, "true") == 0)
 			resp->disable_payload_backoff = true;
 		else if (strcasecmp(dpb, "false") != 0)
-			(void)problem_warn(reterr, pw, "DisablePayloadBackoff '%s' is not true or false; "
+			(void)warn(reterr, post, pw, "DisablePayloadBackoff '%s' is not true or false; "
 					   "taken as false", dpb);
 	}
 	_cleanup_free_ char *mf = prop(post, "MaxFailureCountPerUrl");
@@ -359,8 +380,19 @@ static int parse_update(const xmlNode *uc, struct omaha_response *resp, struct p
 		if (parse_uint(mf, INT32_MAX, &v) == 0)
 			resp->max_failure_count_per_url = (int)v;
 		else
-			(void)problem_warn(reterr, pw, "MaxFailureCountPerUrl '%s' ignored", mf);
+			(void)warn(reterr, post, pw, "MaxFailureCountPerUrl '%s' ignored", mf);
 	}
+	return r;
+}
+
+_printf_(5, 6) static int problem_addv_at(struct problem_list *l, int error, int line, int column,
+					  const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = problem_addv(l, PROBLEM_ERROR, error, NULL, line > 0 ? (unsigned)line : 0,
+			     column > 0 ? (unsigned)column : 0, NULL, fmt, ap);
+	va_end(ap);
 	return r;
 }
 
@@ -403,7 +435,8 @@ int omaha_response_parse(const void *buf, size_t size, const char *appid, bool e
 			while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
 				msg[--n] = 0;
 		}
-		return problem_add(reterr, -EBADMSG, NULL, "line %d: %s", e ? e->line : 0, msg);
+		return problem_addv_at(reterr, -EBADMSG, e ? e->line : 0, e ? e->int2 : 0,
+				       "line %d: %s", e ? e->line : 0, msg);
 	}
 	if (doc->intSubset || doc->extSubset)
 		return problem_add(reterr, -EINVAL, NULL, "DOCTYPE not allowed");
@@ -411,11 +444,11 @@ int omaha_response_parse(const void *buf, size_t size, const char *appid, bool e
 	/* 1. root */
 	const xmlNode *root = xmlDocGetRootElement(doc);
 	if (!root || !is_elem(root, "response"))
-		return problem_add(reterr, -EINVAL, "/", "root element is <%s>, not <response>",
+		return bad(reterr, root, "/", "root element is <%s>, not <response>",
 				   root ? (const char *)root->name : "");
 	_cleanup_free_ char *protocol = prop(root, "protocol");
 	if (protocol && strncmp(protocol, "3.", 2) != 0)
-		return problem_add(reterr, -EINVAL, "/response", "unsupported protocol '%s'",
+		return bad(reterr, root, "/response", "unsupported protocol '%s'",
 				   protocol);
 
 	_cleanup_(omaha_response_freep) struct omaha_response *resp = calloc(1, sizeof(*resp));
@@ -443,11 +476,11 @@ int omaha_response_parse(const void *buf, size_t size, const char *appid, bool e
 	if (!app && n_apps == 1) {
 		app = only;
 		_cleanup_free_ char *id = prop(app, "appid");
-		(void)problem_warn(reterr, P_APP, "response app '%s' is not '%s'; using it anyway",
+		(void)warn(reterr, app, P_APP, "response app '%s' is not '%s'; using it anyway",
 				   id ? id : "", appid ? appid : "");
 	}
 	if (!app)
-		return problem_add(reterr, -EINVAL, "/response", "response has no app for %s",
+		return bad(reterr, root, "/response", "response has no app for %s",
 				   appid ? appid : "(none)");
 	resp->appid = prop(app, "appid");
 
@@ -466,14 +499,14 @@ int omaha_response_parse(const void *buf, size_t size, const char *appid, bool e
 	const xmlNode *uc = child(app, "updatecheck");
 	if (!uc) {
 		if (expect_updatecheck)
-			return problem_add(reterr, -EINVAL, P_APP, "response has no updatecheck");
+			return bad(reterr, app, P_APP, "response has no updatecheck");
 		resp->outcome = OMAHA_OUTCOME_NO_CHECK;
 		*ret = TAKE_PTR(resp);
 		return 0;
 	}
 	resp->updatecheck_status = prop(uc, "status");
 	if (!resp->updatecheck_status)
-		return problem_add(reterr, -EINVAL, P_UC, "updatecheck has no status");
+		return bad(reterr, uc, P_UC, "updatecheck has no status");
 	_cleanup_free_ char *poll = prop(uc, "PollInterval");
 	uint64_t pi;
 	if (poll && parse_uint(poll, UINT32_MAX, &pi) == 0 && pi >= OMAHA_POLL_INTERVAL_MIN &&

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "crypto/crypto.h"
 #include "payload/payload.h"
 #include "payload/update_metadata.pb-c.h"
 #include "util/cleanup.h"
@@ -125,7 +126,7 @@ static void *chunk_run(void *arg)
 		memcpy(c->out, c->raw, c->len);
 		c->out_len = c->len;
 	}
-	c->r = payload_sha256(c->out, c->out_len, c->hash);
+	c->r = crypto_sha256(c->out, c->out_len, c->hash);
 	return NULL;
 }
 
@@ -200,7 +201,7 @@ static int builder_add(struct builder *b, InstallOperation *op)
 /* Cut fd (size bytes) into chunks; append one operation per chunk. With full_extents (the
  * kernel) the last chunk's extent still covers a whole chunk, as Flatcar's generator does. */
 static int add_chunks(struct builder *b, int fd, uint64_t size, bool full_extents,
-		      struct payload_hash *whole, struct payload_pack_result *res)
+		      struct crypto_hash *whole, struct payload_pack_result *res)
 {
 	const struct payload_pack_opts *o = b->o;
 	uint64_t chunk = o->chunk_size, bs = o->block_size;
@@ -250,7 +251,7 @@ static int add_chunks(struct builder *b, int fd, uint64_t size, bool full_extent
 						"data_offset can address");
 				break;
 			}
-			r = payload_hash_update(whole, c[i].raw, c[i].len);
+			r = crypto_hash_update(whole, c[i].raw, c[i].len);
 			if (r < 0)
 				break;
 			r = write_all(b->spool_fd, c[i].out, c[i].out_len);
@@ -313,7 +314,8 @@ static int file_size(int fd, uint64_t *ret)
 /* Output with running SHA-256 and SHA-1. */
 struct out {
 	int fd;
-	struct payload_hash *sha256, *sha1;
+	struct crypto_hash *sha256, *sha1;
+	struct crypto_hash *signed_sha256; /* NULL once the Signatures message is written */
 	uint64_t size;
 };
 
@@ -321,9 +323,11 @@ static int out_write(struct out *o, const void *p, size_t n)
 {
 	int r = write_all(o->fd, p, n);
 	if (r >= 0)
-		r = payload_hash_update(o->sha256, p, n);
+		r = crypto_hash_update(o->sha256, p, n);
 	if (r >= 0)
-		r = payload_hash_update(o->sha1, p, n);
+		r = crypto_hash_update(o->sha1, p, n);
+	if (r >= 0 && o->signed_sha256)
+		r = crypto_hash_update(o->signed_sha256, p, n);
 	if (r >= 0)
 		o->size += n;
 	return r;
@@ -352,7 +356,7 @@ int payload_pack(int image_fd, int kernel_fd, int out_fd, int spool_fd,
 	struct payload_pack_result res = {};
 	struct builder b = { .o = &o, .spool_fd = spool_fd, .reterr = reterr };
 	struct out out = { .fd = out_fd };
-	struct payload_hash *h_image = NULL, *h_kernel = NULL;
+	struct crypto_hash *h_image = NULL, *h_kernel = NULL;
 	uint8_t image_hash[PAYLOAD_SHA256_SIZE], kernel_hash[PAYLOAD_SHA256_SIZE];
 	size_t n_usr_ops = 0;
 	InstallOperation **noops = NULL;
@@ -404,12 +408,12 @@ int payload_pack(int image_fd, int kernel_fd, int out_fd, int spool_fd,
 				   "%llu operations, more than the %u allowed: use a larger chunk",
 				   (unsigned long long)n_total, PAYLOAD_OPS_MAX);
 
-	h_image = payload_hash_new(PAYLOAD_HASH_SHA256);
-	h_kernel = payload_hash_new(PAYLOAD_HASH_SHA256);
-	out.sha256 = payload_hash_new(PAYLOAD_HASH_SHA256);
-	out.sha1 = payload_hash_new(PAYLOAD_HASH_SHA1);
 	copy = malloc(COPY_BUF_SIZE);
-	if (!h_image || !h_kernel || !out.sha256 || !out.sha1 || !copy) {
+	if (crypto_hash_new(CRYPTO_SHA256, &h_image) < 0 ||
+	    crypto_hash_new(CRYPTO_SHA256, &h_kernel) < 0 ||
+	    crypto_hash_new(CRYPTO_SHA256, &out.sha256) < 0 ||
+	    crypto_hash_new(CRYPTO_SHA256, &out.signed_sha256) < 0 ||
+	    crypto_hash_new(CRYPTO_SHA1, &out.sha1) < 0 || !copy) {
 		r = -ENOMEM;
 		goto finish;
 	}
@@ -424,9 +428,9 @@ int payload_pack(int image_fd, int kernel_fd, int out_fd, int spool_fd,
 		if (r < 0)
 			goto finish;
 	}
-	r = payload_hash_peek(h_image, image_hash);
+	r = crypto_hash_final(h_image, image_hash, sizeof(image_hash));
 	if (r >= 0)
-		r = payload_hash_peek(h_kernel, kernel_hash);
+		r = crypto_hash_final(h_kernel, kernel_hash, sizeof(kernel_hash));
 	if (r < 0)
 		goto finish;
 
@@ -436,8 +440,8 @@ int payload_pack(int image_fd, int kernel_fd, int out_fd, int spool_fd,
 	for (size_t i = 0; i < o.n_keys; i++) {
 		signatures__signature__init(&sig_msgs[i]);
 		sig_msgs[i].has_version = sig_msgs[i].has_data = true;
-		sig_msgs[i].version = (uint32_t)(3 - o.n_keys + i);
-		sig_len[i] = payload_key_modulus_size(o.keys[i]);
+		sig_msgs[i].version = (uint32_t)crypto_signature_version(o.n_keys, i);
+		sig_len[i] = crypto_key_size(o.keys[i]);
 		sig_data[i] = calloc(1, sig_len[i]);
 		if (!sig_data[i]) {
 			r = -ENOMEM;
@@ -529,16 +533,17 @@ int payload_pack(int image_fd, int kernel_fd, int out_fd, int spool_fd,
 		goto finish;
 
 	uint8_t digest[PAYLOAD_SHA256_SIZE];
-	r = payload_hash_peek(out.sha256, digest);
+	r = crypto_hash_final(out.signed_sha256, digest, sizeof(digest));
+	out.signed_sha256 = crypto_hash_free(out.signed_sha256);
 	if (r < 0)
 		goto finish;
 	for (size_t i = 0; i < o.n_keys; i++) {
 		uint8_t *s = NULL;
 		size_t n = 0;
-		r = payload_key_sign(o.keys[i], digest, &s, &n);
+		r = crypto_rsa_sign_digest(o.keys[i], digest, &s, &n);
 		if (r < 0) {
-			r = problem_add(reterr, r, payload_key_label(o.keys[i]),
-					"signing with '%s' failed", payload_key_label(o.keys[i]));
+			r = problem_add(reterr, r, crypto_key_name(o.keys[i]),
+					"signing with '%s' failed", crypto_key_name(o.keys[i]));
 			goto finish;
 		}
 		if (n != sig_len[i]) {
@@ -566,11 +571,13 @@ int payload_pack(int image_fd, int kernel_fd, int out_fd, int spool_fd,
 		goto finish;
 	}
 	res.size = out.size;
-	r = payload_hash_peek(out.sha256, res.sha256);
+	r = crypto_hash_final(out.sha256, res.sha256, sizeof(res.sha256));
 	if (r >= 0)
-		r = payload_hash_peek(out.sha1, res.sha1);
-	if (r >= 0)
+		r = crypto_hash_final(out.sha1, res.sha1, sizeof(res.sha1));
+	if (r >= 0) {
 		*ret = res;
+		r = 0;
+	}
 
 finish:
 	for (size_t i = 0; i < b.n_ops; i++)
@@ -581,9 +588,10 @@ finish:
 	free(noops);
 	for (size_t i = 0; i < 3; i++)
 		free(sig_data[i]);
-	payload_hash_free(h_image);
-	payload_hash_free(h_kernel);
-	payload_hash_free(out.sha256);
-	payload_hash_free(out.sha1);
+	crypto_hash_free(h_image);
+	crypto_hash_free(h_kernel);
+	crypto_hash_free(out.sha256);
+	crypto_hash_free(out.sha1);
+	crypto_hash_free(out.signed_sha256);
 	return r;
 }

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "crypto/crypto.h"
 #include "payload/payload.h"
 #include "util/cleanup.h"
 #include "util/problem.h"
@@ -60,6 +61,7 @@ struct pool {
 	size_t in_use, budget;
 	unsigned pending;        /* queued or running */
 	bool stop;
+	bool cancel;             /* the stream is freed: skip what is still queued */
 	bool have_fault;
 	struct fault fault;      /* the fault of the lowest operation index */
 	pthread_t *threads;
@@ -83,11 +85,11 @@ struct payload_stream {
 	uint8_t *sigbuf;
 	size_t sig_n;
 	uint64_t extra;
-	struct payload_hash *file_hash;
+	struct crypto_hash *file_hash;   /* every byte */
+	struct crypto_hash *signed_hash; /* the bytes before the Signatures message (5.4) */
 	uint8_t signed_digest[PAYLOAD_SHA256_SIZE];
 	struct payload_stream_result res;
 	int fatal;
-	bool take_signed_digest;
 	bool pool_started;
 	struct pool pool;
 };
@@ -296,7 +298,7 @@ static int job_run(struct payload_stream *s, const struct job *j, uint8_t *out, 
 	struct sink sk = { .fd = -1, .op = op, .bs = s->m->block_size };
 	int r;
 
-	r = payload_sha256(j->blob, j->len, digest);
+	r = crypto_sha256(j->blob, j->len, digest);
 	if (r < 0)
 		return job_fault(f, r, j, "cannot hash data");
 	if (memcmp(digest, op->hash, sizeof(digest)) != 0)
@@ -358,7 +360,8 @@ static void *worker(void *arg)
 		if (!p->head)
 			p->tail = NULL;
 		/* After a fault only lower operations still matter (verify), none at all (write). */
-		bool skip = p->have_fault && (write_mode(p->s) || j->op->index > p->fault.index);
+		bool skip = p->cancel ||
+			    (p->have_fault && (write_mode(p->s) || j->op->index > p->fault.index));
 		pthread_mutex_unlock(&p->lock);
 
 		struct fault f = {};
@@ -406,11 +409,12 @@ static int pool_start(struct payload_stream *s)
 	return 0;
 }
 
-/* Wait until len more bytes fit the budget (a blob larger than the budget runs alone). */
+/* Wait until len more bytes fit the budget (a blob larger than the budget runs alone) and the
+ * queue is short: two jobs per worker keep every worker busy, more only costs memory. */
 static void pool_reserve(struct pool *p, size_t len)
 {
 	pthread_mutex_lock(&p->lock);
-	while (p->in_use > 0 && p->in_use + len > p->budget)
+	while (p->in_use > 0 && (p->in_use + len > p->budget || p->pending >= 2 * p->n_threads))
 		pthread_cond_wait(&p->idle, &p->lock);
 	p->in_use += len;
 	pthread_mutex_unlock(&p->lock);
@@ -480,8 +484,9 @@ int payload_stream_new(const struct payload_stream_opts *o, struct payload_strea
 	if (!s)
 		return -ENOMEM;
 	s->o = *o;
-	s->file_hash = payload_hash_new(PAYLOAD_HASH_SHA256);
-	if (!s->file_hash) {
+	if (crypto_hash_new(CRYPTO_SHA256, &s->file_hash) < 0 ||
+	    crypto_hash_new(CRYPTO_SHA256, &s->signed_hash) < 0) {
+		crypto_hash_free(s->file_hash);
 		free(s);
 		return -ENOMEM;
 	}
@@ -497,6 +502,9 @@ struct payload_stream *payload_stream_free(struct payload_stream *s)
 	if (!s)
 		return NULL;
 	if (s->pool_started) {
+		pthread_mutex_lock(&s->pool.lock);
+		s->pool.cancel = true;
+		pthread_mutex_unlock(&s->pool.lock);
 		pool_drain(&s->pool);
 		pool_stop(&s->pool);
 	}
@@ -507,7 +515,8 @@ struct payload_stream *payload_stream_free(struct payload_stream *s)
 	free(s->mbuf);
 	free(s->sigbuf);
 	payload_manifest_free(s->m);
-	payload_hash_free(s->file_hash);
+	crypto_hash_free(s->file_hash);
+	crypto_hash_free(s->signed_hash);
 	free(s);
 	return NULL;
 }
@@ -540,9 +549,8 @@ static int next_blob(struct payload_stream *s)
 	s->blob_n = 0;
 	if (s->op_i < s->m->n_ops)
 		return 0;
-	/* All blobs seen: the signed bytes end here (5.4); feed() takes the digest once the
-	 * bytes of this step are hashed. */
-	s->take_signed_digest = true;
+	/* All blobs seen: the signed bytes end here (5.4). feed() hashes the bytes of a step
+	 * after it, by the state the step started in, so the digest is taken at finish. */
 	s->sigbuf = malloc(s->m->signatures_size);
 	if (!s->sigbuf)
 		return -ENOMEM;
@@ -681,18 +689,15 @@ int payload_stream_feed(struct payload_stream *s, const void *data, size_t n,
 	if (s->fatal < 0)
 		return s->fatal;
 	while (n > 0) {
+		bool is_signed = s->st < ST_SIGNATURES;
 		ssize_t k = step(s, p, n, reterr);
 		if (k < 0)
 			return s->fatal = (int)k;
-		int r = payload_hash_update(s->file_hash, p, (size_t)k);
+		int r = crypto_hash_update(s->file_hash, p, (size_t)k);
+		if (r >= 0 && is_signed)
+			r = crypto_hash_update(s->signed_hash, p, (size_t)k);
 		if (r < 0)
 			return s->fatal = r;
-		if (s->take_signed_digest) {
-			s->take_signed_digest = false;
-			r = payload_hash_peek(s->file_hash, s->signed_digest);
-			if (r < 0)
-				return s->fatal = r;
-		}
 		p += k;
 		n -= (size_t)k;
 		s->pos += (uint64_t)k;
@@ -706,7 +711,9 @@ int payload_stream_feed(struct payload_stream *s, const void *data, size_t n,
 static int check_signatures(struct payload_stream *s, struct problem_list *reterr)
 {
 	_cleanup_(payload_signatures_release) struct payload_signatures sigs = {};
+	_cleanup_free_ struct crypto_signature *cs = NULL;
 	uint64_t at = s->m->blobs_offset + s->m->signatures_offset;
+	size_t si = 0, ki = 0;
 	int r;
 
 	r = payload_signatures_parse(s->sigbuf, s->sig_n, at, &sigs, reterr);
@@ -724,27 +731,28 @@ static int check_signatures(struct payload_stream *s, struct problem_list *reter
 		s->res.verified = true;
 		return 0;
 	}
+	cs = calloc(sigs.n, sizeof(*cs));
+	if (!cs)
+		return -ENOMEM;
 	for (size_t i = 0; i < sigs.n; i++)
-		for (size_t k = 0; k < s->o.n_keys; k++) {
-			if (!sigs.item[i].data)
-				continue;
-			r = payload_key_verify(s->o.keys[k], s->signed_digest, sigs.item[i].data,
-					       sigs.item[i].size);
-			if (r < 0)
-				return r;
-			if (r > 0) {
-				s->res.verified = true;
-				s->res.matched_version = sigs.item[i].version;
-				s->res.matched_key = payload_key_label(s->o.keys[k]);
-				return 0;
-			}
-		}
+		cs[i] = (struct crypto_signature){ .version = sigs.item[i].version,
+						   .data = sigs.item[i].data,
+						   .size = sigs.item[i].size };
+	r = crypto_verify_any(s->o.keys, s->o.n_keys, cs, sigs.n, s->signed_digest, &si, &ki);
+	if (r >= 0) {
+		s->res.verified = true;
+		s->res.matched_version = sigs.item[si].version;
+		s->res.matched_key = crypto_key_name(s->o.keys[ki]);
+		return 0;
+	}
+	if (r != -EKEYREJECTED)
+		return r;
 
 	char names[512] = "";
 	size_t off = 0;
 	for (size_t k = 0; k < s->o.n_keys && off < sizeof(names); k++)
 		off += (size_t)snprintf(names + off, sizeof(names) - off, "%s%s", k ? ", " : "",
-					payload_key_label(s->o.keys[k]));
+					crypto_key_name(s->o.keys[k]) ?: "key");
 	return fail(reterr, -EKEYREJECTED, "signatures",
 		    "signature verification failed: none of %zu signature%s matches the %zu trusted "
 		    "key%s (%s)",
@@ -789,6 +797,9 @@ int payload_stream_finish(struct payload_stream *s, struct problem_list *reterr)
 		if (r < 0)
 			return s->fatal = r;
 	}
+	r = crypto_hash_final(s->signed_hash, s->signed_digest, sizeof(s->signed_digest));
+	if (r < 0)
+		return s->fatal = r;
 	/* 5.5 step 6 */
 	if (!s->o.verified_digest && s->o.n_keys == 0)
 		return s->fatal = fail(reterr, -ENOKEY, "signatures", "no trusted update key");
@@ -811,7 +822,7 @@ int payload_stream_finish(struct payload_stream *s, struct problem_list *reterr)
 
 	s->res.size = s->pos;
 	memcpy(s->res.signed_sha256, s->signed_digest, PAYLOAD_SHA256_SIZE);
-	r = payload_hash_peek(s->file_hash, s->res.sha256);
+	r = crypto_hash_final(s->file_hash, s->res.sha256, sizeof(s->res.sha256));
 	if (r < 0)
 		return s->fatal = r;
 	return 0;
@@ -841,37 +852,9 @@ int payload_stream_feed_fd(struct payload_stream *s, int fd, struct problem_list
 int payload_check_image(int fd, uint64_t offset, uint64_t size,
 			const uint8_t hash[PAYLOAD_SHA256_SIZE], uint8_t *ret_actual)
 {
-	_cleanup_free_ uint8_t *buf = malloc(READ_BUF_SIZE);
-	struct payload_hash *h = payload_hash_new(PAYLOAD_HASH_SHA256);
 	uint8_t digest[PAYLOAD_SHA256_SIZE];
-	int r = 0;
+	int r = crypto_hash_fd(CRYPTO_SHA256, fd, offset, size, digest, sizeof(digest));
 
-	if (!buf || !h) {
-		payload_hash_free(h);
-		return -ENOMEM;
-	}
-	while (size > 0) {
-		size_t want = size < READ_BUF_SIZE ? (size_t)size : READ_BUF_SIZE;
-		ssize_t n = pread(fd, buf, want, (off_t)offset);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			break;
-		}
-		if (n == 0) {
-			r = -ENODATA;
-			break;
-		}
-		r = payload_hash_update(h, buf, (size_t)n);
-		if (r < 0)
-			break;
-		offset += (uint64_t)n;
-		size -= (uint64_t)n;
-	}
-	if (r >= 0)
-		r = payload_hash_peek(h, digest);
-	payload_hash_free(h);
 	if (r < 0)
 		return r;
 	if (ret_actual)

@@ -40,6 +40,14 @@ void update_test_kill_point(const char *point, uint64_t amount)
 	(void)kill(getpid(), SIGKILL);
 }
 
+void update_base64_32(const uint8_t in[32], char *out)
+{
+	_cleanup_free_ char *b = crypto_base64_encode(in, 32);
+	out[0] = 0;
+	if (b)
+		memcpy(out, b, strlen(b) + 1);
+}
+
 void update_verified_release(struct update_verified *v)
 {
 	v->manifest = payload_manifest_free(v->manifest);
@@ -104,8 +112,8 @@ int update_payload_verify(const struct update_target *t, int fd, uint64_t expect
 					      : NULL;
 		if (want) {
 			char w[64], g[64];
-			payload_base64(want, 32, w);
-			payload_base64(got, 32, g);
+			update_base64_32(want, w);
+			update_base64_32(got, g);
 			*ret_code = 10;
 			return problem_add(reterr, -EILSEQ, NULL, "SHA-256 mismatch: expected %s, got %s",
 					   w, g);
@@ -272,8 +280,8 @@ int update_payload_write(const struct update_target *t, int fd, const struct upd
 	r = payload_check_image(disk_fd, part_off, m->new_size, m->new_hash, actual);
 	if (r < 0) {
 		char w[64], g[64];
-		payload_base64(m->new_hash, 32, w);
-		payload_base64(actual, 32, g);
+		update_base64_32(m->new_hash, w);
+		update_base64_32(actual, g);
 		*ret_code = r == -EILSEQ ? 15 : 1;
 		if (r == -EILSEQ)
 			(void)problem_add(reterr, r, t->target_label,

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "fs/fs.h"
-#include "payload/payload.h"
+#include "crypto/crypto.h"
 #include "update/keys.h"
 #include "util/problem.h"
 
@@ -16,7 +16,7 @@
 void update_keys_release(struct update_keys *keys)
 {
 	for (size_t i = 0; i < keys->n; i++)
-		keys->k[i] = payload_key_free(keys->k[i]);
+		keys->k[i] = crypto_key_free(keys->k[i]);
 	keys->n = 0;
 }
 
@@ -54,7 +54,7 @@ static int add_key(struct update_keys *keys, int root_fd, const char *path,
 	r = root_fd >= 0 ? fs_read_file(root_fd, path, KEY_FILE_MAX, &pem, &n) : read_plain(path, &pem, &n);
 	if (r < 0)
 		return problem_add(reterr, r, path, "cannot read key: %s", strerror(-r));
-	r = payload_key_load_public(pem, n, path, &keys->k[keys->n], &p);
+	r = crypto_pubkey_load_pem(pem, n, path, &keys->k[keys->n], &p);
 	if (r < 0)
 		return problem_add(reterr, r, path, "%s",
 				   p.n ? p.item[0].message : "not a usable RSA public key");

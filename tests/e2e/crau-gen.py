@@ -97,7 +97,9 @@ def main():
             typ, data = 8, lzma.compress(raw, check=lzma.CHECK_CRC32)
         nblocks = a.chunk // a.block
         if a.fault == "bz-corrupt" and i == a.chunk:
-            data = data[:len(data) // 2] + bytes([data[len(data) // 2] ^ 0xFF]) + data[len(data) // 2 + 1:]
+            # break the block magic after the 4-byte stream header: a data error at once,
+            # before any output (a flip deeper inside may first decompress to too much data)
+            data = data[:5] + bytes([data[5] ^ 0xFF]) + data[6:]
         if a.fault == "too-big-for-extents" and i == 0:
             typ, data = 1, bz2.compress(raw + raw, 9)
         if a.fault == "xz-bomb" and i == 0:

@@ -215,6 +215,24 @@ TEST(keepalive_reuses_connection)
 	ASSERT_EQ(b.body_size, 100);
 }
 
+TEST(kept_connections_are_cloexec)
+{
+	SETUP();
+	CLIENT(c);
+	_cleanup_(http_response_release) struct http_response r = {};
+	ASSERT_OK(http_get(c, HURL("/hello"), &r));
+	/* the connection stays open in the client: every socket we hold must be close-on-exec */
+	unsigned sockets = 0;
+	for (int fd = 0; fd < 1024; fd++) {
+		struct stat st;
+		if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
+			continue;
+		sockets++;
+		ASSERT_TRUE(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	}
+	ASSERT_TRUE(sockets >= 1);
+}
+
 TEST(post_put_delete_send_body_and_headers)
 {
 	SETUP();
@@ -374,6 +392,7 @@ TEST(memory_size_cap)
 	/* announced too large: refused before reading */
 	ASSERT_ERR(http_get(c, HURL("/data/5000"), &r2), EFBIG);
 	ASSERT_EQ(r2.kind, HTTP_ERROR_TOO_LARGE);
+	ASSERT_STREQ(r2.error, "response too large (more than 1000 bytes)");
 	ASSERT_EQ(r2.bytes_received, 0);
 	/* no Content-Length: reading stops at the limit */
 	ASSERT_ERR(http_get(c, HURL("/big/5000"), &r3), EFBIG);
@@ -457,6 +476,27 @@ TEST(range_resume)
 	ASSERT_EQ(p.last_total, 100000);
 }
 
+TEST(range_at_end_is_complete)
+{
+	SETUP();
+	CLIENT(c);
+	_cleanup_close_ int fd = write_prefix(path("out8"), 5000, false);
+	ASSERT_OK(fd);
+	_cleanup_(http_response_release) struct http_response r = {}, r2 = {};
+	const struct http_request req = { .url = HURL("/data/5000"), .use_out_fd = true,
+					  .out_fd = fd, .resume_from = 5000 };
+	ASSERT_OK(http_request_perform(c, &req, &r));
+	ASSERT_EQ(r.status, 416);
+	ASSERT_EQ(r.offset, 5000);
+	ASSERT_EQ(r.bytes_received, 0);
+	ASSERT_TRUE(file_is_pattern(path("out8"), 5000));
+	/* past the end is an error */
+	const struct http_request past = { .url = HURL("/data/5000"), .use_out_fd = true,
+					   .out_fd = fd, .resume_from = 6000 };
+	ASSERT_ERR(http_request_perform(c, &past, &r2), EPROTO);
+	ASSERT_STREQ(r2.error, "HTTP 416");
+}
+
 TEST(range_ignored_starts_over)
 {
 	SETUP();
@@ -535,6 +575,20 @@ TEST(stall_times_out)
 	ASSERT_TRUE(strncmp(r.error, "transfer stalled: ", 18) == 0);
 }
 
+TEST(request_timeout_overrides_client)
+{
+	SETUP();
+	CLIENT(c);
+	_cleanup_(http_response_release) struct http_response r = {};
+	const struct http_request req = { .url = HURL("/stall/20000"), .timeout_usec = 200000 };
+	ASSERT_ERR(http_request_perform(c, &req, &r), EAGAIN);
+	ASSERT_EQ(r.kind, HTTP_ERROR_TIMEOUT);
+	CLIENT(c2, .timeout_usec = 1);
+	_cleanup_(http_response_release) struct http_response r2 = {};
+	const struct http_request req2 = { .url = HURL("/hello"), .timeout_usec = HTTP_NO_TIMEOUT };
+	ASSERT_OK(http_request_perform(c2, &req2, &r2));
+}
+
 TEST(low_speed_abort)
 {
 	SETUP();
@@ -558,6 +612,14 @@ TEST(retry_on_status_is_opt_in)
 	ASSERT_OK(http_get(c2, HURL("/flaky/b/2"), &r2));
 	ASSERT_EQ(r2.attempts, 3);
 	ASSERT_EQ(r2.body_size, 1000);
+
+	/* the redirect limit counts per attempt */
+	CLIENT(c3, .max_redirects = 1, .retry = { .max_retries = 3, .initial_delay_usec = 1000,
+						   .retry_on_status = true });
+	_cleanup_(http_response_release) struct http_response r4 = {};
+	ASSERT_OK(http_get(c3, HURL("/location?to=/flaky/c/2"), &r4));
+	ASSERT_EQ(r4.attempts, 3);
+	ASSERT_EQ(r4.redirects, 1);
 
 	_cleanup_(http_response_release) struct http_response r3 = {};
 	ASSERT_ERR(http_get(c2, HURL("/retry-after"), &r3), EAGAIN);

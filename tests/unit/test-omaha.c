@@ -450,6 +450,33 @@ TEST(response_reports_every_problem)
 	ASSERT_EQ(problem_count(&p, PROBLEM_ERROR), 5);
 }
 
+TEST(response_problems_carry_lines)
+{
+	static const char xml[] =
+		"<response protocol=\"3.0\">\n"
+		"<app appid=\"" APPID "\" status=\"ok\">\n"
+		"<updatecheck status=\"ok\">\n"
+		"<urls><url codebase=\"https://h/\"/></urls>\n"
+		"<manifest version=\"1\">\n"
+		"<packages>\n"
+		"<package name=\"p.gz\" size=\"big\"/>\n"
+		"</packages>\n"
+		"<actions><action event=\"postinstall\"/></actions>\n"
+		"</manifest></updatecheck></app></response>\n";
+	_cleanup_(omaha_response_freep) struct omaha_response *r = NULL;
+	_cleanup_(problem_list_release) struct problem_list p = {};
+	ASSERT_ERR(parse_str(xml, true, &r, &p), EINVAL);
+	ASSERT_EQ(p.n, 2);
+	ASSERT_EQ(p.item[0].line, 7);
+	ASSERT_STREQ(p.item[0].where, PKG_PATH);
+	ASSERT_EQ(p.item[1].line, 9);
+	ASSERT_STREQ(p.item[1].message, "action postinstall has no sha256");
+
+	_cleanup_(problem_list_release) struct problem_list p2 = {};
+	ASSERT_ERR(parse_str("<response>\n\n<app></response>", true, &r, &p2), EBADMSG);
+	ASSERT_EQ(p2.item[0].line, 3);
+}
+
 TEST(response_hash_encodings_and_optional_fields)
 {
 	const char *xml = UPDATE(
@@ -575,7 +602,11 @@ static char *tpath(const char *name)
 
 static int start_omaha(void)
 {
+	static int port;
 	char script[1024];
+	if (port)
+		return port;
+	port = -1;
 	(void)snprintf(tmpdir, sizeof(tmpdir), "/tmp/flatctl-omaha-XXXXXX");
 	if (!mkdtemp(tmpdir))
 		return -1;
@@ -599,7 +630,6 @@ static int start_omaha(void)
 	for (int i = 0; i < 2000; i++) {
 		FILE *pf = fopen(tpath("port"), "re");
 		if (pf) {
-			int port = -1;
 			if (fscanf(pf, "%d", &port) != 1)
 				port = -1;
 			fclose(pf);
@@ -716,4 +746,66 @@ TEST(round_trip_check_download_resume_and_events)
 	ASSERT_NOT_NULL(strstr(log.body, "\"eventtype\": \"13\""));
 	ASSERT_NOT_NULL(strstr(log.body, "\"previousversion\": \"\""));
 	ASSERT_NOT_NULL(strstr(log.body, "\"machineid\": \"4f2a9c0d1e8b47c6a5d3b2e1f0a9c8d7\""));
+}
+
+TEST(payload_download_failures_from_the_server)
+{
+	int port = start_omaha();
+	ASSERT_TRUE(port > 0);
+	char purl[160];
+	snprintf(purl, sizeof(purl), "http://127.0.0.1:%d/payloads/flatcar_production_update.gz",
+		 port);
+	const uint64_t announced = 300000;
+	_cleanup_close_ int fd = open(tpath("payload2.part"), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
+				      0600);
+	ASSERT_OK(fd);
+	const struct http_request dl = { .url = purl, .use_out_fd = true, .out_fd = fd,
+					 .max_size = announced };
+
+	/* two 503s, then the payload: the download retry policy of spec/update.md 4.1 */
+	const struct http_client_options o = {
+		.retry = { .max_retries = 4, .initial_delay_usec = 1000, .max_delay_usec = 8000,
+			   .retry_on_status = true },
+	};
+	_cleanup_(http_client_freep) struct http_client *c = NULL;
+	ASSERT_OK(http_client_new(&o, &c));
+	ASSERT_OK(write_config("{\"payload_fail\": 1000000}"));
+	_cleanup_(http_response_release) struct http_response r0 = {};
+	ASSERT_ERR(http_request_perform(c, &dl, &r0), EAGAIN);
+	ASSERT_EQ(r0.attempts, 5);
+	ASSERT_STREQ(r0.error, "server error: HTTP 503");
+
+	/* 404: not retried, not try-later */
+	ASSERT_OK(write_config("{\"payload_status\": 404}"));
+	_cleanup_(http_response_release) struct http_response r1 = {};
+	ASSERT_ERR(http_request_perform(c, &dl, &r1), ENOENT);
+	ASSERT_EQ(r1.attempts, 1);
+
+	/* more bytes than announced */
+	ASSERT_OK(write_config("{\"payload_extra\": 10}"));
+	_cleanup_(http_response_release) struct http_response r2 = {};
+	ASSERT_ERR(http_request_perform(c, &dl, &r2), EFBIG);
+	ASSERT_EQ(r2.kind, HTTP_ERROR_TOO_LARGE);
+
+	/* a stall mid-download is try-later, with the bytes so far kept for a resume */
+	ASSERT_OK(write_config("{\"stall_after\": 1000}"));
+	_cleanup_(http_client_freep) struct http_client *slow = NULL;
+	ASSERT_OK(http_client_new(&(struct http_client_options){ .low_speed_limit = 1000000,
+								 .low_speed_time_usec = 1000000 },
+				  &slow));
+	_cleanup_(http_response_release) struct http_response r3 = {};
+	ASSERT_ERR(http_request_perform(slow, &dl, &r3), EAGAIN);
+	ASSERT_EQ(r3.kind, HTTP_ERROR_TIMEOUT);
+	ASSERT_EQ(r3.bytes_received, 1000);
+
+	/* and a truncating server is beaten by retries that resume */
+	ASSERT_OK(write_config("{\"truncate_after\": 70000}"));
+	_cleanup_(http_response_release) struct http_response r4 = {};
+	ASSERT_OK(http_request_perform(c, &dl, &r4));
+	ASSERT_EQ(r4.attempts, 5);
+	ASSERT_EQ(r4.offset, 280000);
+	struct stat st;
+	ASSERT_OK(fstat(fd, &st));
+	ASSERT_EQ(st.st_size, 300000);
+	ASSERT_OK(write_config("{}"));
 }

@@ -11,54 +11,54 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "crypto/crypto.h"
+#include "omaha/response.h"
 #include "payload/payload.h"
 #include "tap.h"
 #include "util/cleanup.h"
 #include "util/problem.h"
 
 struct keys {
-	struct payload_key *priv, *pub;
+	struct crypto_key *priv, *pub;
 };
+
+/* A fresh RSA key pair as PEM, loaded through lib/crypto. */
+static void gen_key(const char *name, struct crypto_key **ret_priv, struct crypto_key **ret_pub)
+{
+	EVP_PKEY *pkey = EVP_RSA_gen(2048);
+	BIO *b = BIO_new(BIO_s_mem());
+	_cleanup_free_ char *pub = NULL;
+	char *p;
+
+	if (!pkey || !b || PEM_write_bio_PrivateKey(b, pkey, NULL, NULL, 0, NULL, NULL) != 1)
+		abort();
+	long n = BIO_get_mem_data(b, &p);
+	struct crypto_key *priv = NULL;
+	if (crypto_privkey_load_pem(p, (size_t)n, name, &priv, NULL) < 0 ||
+	    crypto_key_public_pem(priv, &pub) < 0 ||
+	    crypto_pubkey_load_pem(pub, strlen(pub), name, ret_pub, NULL) < 0)
+		abort();
+	if (ret_priv)
+		*ret_priv = priv;
+	else
+		crypto_key_free(priv);
+	BIO_free(b);
+	EVP_PKEY_free(pkey);
+}
 
 static struct keys *test_keys(void)
 {
 	static struct keys k;
-	if (k.priv)
-		return &k;
-	EVP_PKEY *pkey = EVP_RSA_gen(2048);
-	BIO *b1 = BIO_new(BIO_s_mem()), *b2 = BIO_new(BIO_s_mem());
-	char *p1, *p2;
-	long n1, n2;
-
-	if (!pkey || !b1 || !b2 || PEM_write_bio_PrivateKey(b1, pkey, NULL, NULL, 0, NULL, NULL) != 1 ||
-	    PEM_write_bio_PUBKEY(b2, pkey) != 1)
-		abort();
-	n1 = BIO_get_mem_data(b1, &p1);
-	n2 = BIO_get_mem_data(b2, &p2);
-	if (payload_key_load_private(p1, (size_t)n1, "priv.pem", &k.priv, NULL) < 0 ||
-	    payload_key_load_public(p2, (size_t)n2, "pub.pem", &k.pub, NULL) < 0)
-		abort();
-	BIO_free(b1);
-	BIO_free(b2);
-	EVP_PKEY_free(pkey);
+	if (!k.priv)
+		gen_key("pub.pem", &k.priv, &k.pub);
 	return &k;
 }
 
-static struct payload_key *other_pub(void)
+static struct crypto_key *other_pub(void)
 {
-	static struct payload_key *k;
-	if (k)
-		return k;
-	EVP_PKEY *pkey = EVP_RSA_gen(2048);
-	BIO *b = BIO_new(BIO_s_mem());
-	char *p;
-	if (!pkey || !b || PEM_write_bio_PUBKEY(b, pkey) != 1)
-		abort();
-	long n = BIO_get_mem_data(b, &p);
-	if (payload_key_load_public(p, (size_t)n, "other.pem", &k, NULL) < 0)
-		abort();
-	BIO_free(b);
-	EVP_PKEY_free(pkey);
+	static struct crypto_key *k;
+	if (!k)
+		gen_key("other.pem", NULL, &k);
 	return k;
 }
 
@@ -107,7 +107,7 @@ static int pack_buf(const uint8_t *img, size_t n, const uint8_t *kern, size_t kn
 	_cleanup_close_ int kfd = kern ? memfd_with(kern, kn) : -1;
 	_cleanup_close_ int ofd = memfd_with(NULL, 0);
 	_cleanup_close_ int sfd = memfd_with(NULL, 0);
-	struct payload_key *keys[] = { test_keys()->priv };
+	const struct crypto_key *keys[] = { test_keys()->priv };
 	struct payload_pack_opts o = { .chunk_size = chunk, .compress = c, .keys = keys, .n_keys = 1 };
 	struct payload_pack_result res;
 	int r = payload_pack(ifd, kfd, ofd, sfd, &o, &res, NULL);
@@ -118,11 +118,11 @@ static int pack_buf(const uint8_t *img, size_t n, const uint8_t *kern, size_t kn
 }
 
 /* Verify buf with key, feeding step bytes at a time. Returns the result, *ret_m the manifest. */
-static int verify_buf(const uint8_t *buf, size_t n, struct payload_key *key, size_t step,
+static int verify_buf(const uint8_t *buf, size_t n, const struct crypto_key *key, size_t step,
 		      struct problem_list *p, struct payload_manifest **ret_m,
 		      struct payload_stream_result *ret_res)
 {
-	struct payload_key *keys[] = { key };
+	const struct crypto_key *keys[] = { key };
 	struct payload_stream_opts o = { .keys = keys, .n_keys = 1, .usr_fd = -1, .kernel_fd = -1,
 					 .workers = 2 };
 	struct payload_stream *s = NULL;
@@ -355,7 +355,7 @@ TEST(small_budget_still_works)
 	_cleanup_free_ uint8_t *buf = NULL;
 	size_t bn;
 	ASSERT_OK(pack_buf(img, n, NULL, 0, PAYLOAD_COMPRESS_NONE, 8 * 4096, &buf, &bn));
-	struct payload_key *keys[] = { test_keys()->pub };
+	const struct crypto_key *keys[] = { test_keys()->pub };
 	struct payload_stream_opts o = { .keys = keys, .n_keys = 1, .usr_fd = -1, .kernel_fd = -1,
 					 .workers = 4, .mem_budget = 1000 };
 	struct payload_stream *s = NULL;
@@ -363,4 +363,58 @@ TEST(small_budget_still_works)
 	ASSERT_OK(payload_stream_feed(s, buf, bn, NULL));
 	ASSERT_OK(payload_stream_finish(s, NULL));
 	payload_stream_free(s);
+}
+
+TEST(omaha_response_parses_back)
+{
+	struct payload_pack_result res = { .size = 12345 };
+	for (size_t i = 0; i < sizeof(res.sha256); i++)
+		res.sha256[i] = (uint8_t)i;
+	for (size_t i = 0; i < sizeof(res.sha1); i++)
+		res.sha1[i] = (uint8_t)(100 + i);
+	struct payload_omaha_response_params rp = {
+		.version = "4081.2.0", .url_base = "https://example.test/a&b", .name = "update.gz",
+		.payload = &res,
+	};
+	_cleanup_free_ char *xml = NULL;
+	ASSERT_OK(payload_omaha_response(&rp, &xml, NULL));
+	_cleanup_(omaha_response_freep) struct omaha_response *r = NULL;
+	ASSERT_OK(omaha_response_parse(xml, strlen(xml), "{E96281A6-D1AF-4BDE-9A0A-97B76E56DC57}",
+				       true, &r, NULL));
+	ASSERT_EQ(r->outcome, OMAHA_OUTCOME_UPDATE);
+	ASSERT_STREQ(r->version, "4081.2.0");
+	ASSERT_STREQ(r->urls[0], "https://example.test/a&b");
+	ASSERT_STREQ(r->packages[0].name, "update.gz");
+	ASSERT_EQ(r->packages[0].size, 12345);
+	ASSERT_TRUE(r->packages[0].has_sha256 && r->packages[0].has_sha1);
+	ASSERT_TRUE(memcmp(r->packages[0].sha256, res.sha256, 32) == 0);
+	ASSERT_TRUE(memcmp(r->packages[0].sha1, res.sha1, 20) == 0);
+	ASSERT_TRUE(memcmp(r->sha256, res.sha256, 32) == 0);
+
+	rp.url_base = "ftp://x/";
+	ASSERT_ERR(payload_omaha_response(&rp, &xml, NULL), EINVAL);
+	rp.url_base = "https://x/";
+	rp.name = "..";
+	ASSERT_ERR(payload_omaha_response(&rp, &xml, NULL), EINVAL);
+}
+
+TEST(write_pass_refuses_other_manifest)
+{
+	const size_t n = 8 * 4096;
+	_cleanup_free_ uint8_t *a = make_image(n, 8), *b = make_image(n, 9);
+	_cleanup_free_ uint8_t *pa = NULL, *pb = NULL;
+	size_t na, nb;
+	struct payload_manifest *m = NULL;
+	struct payload_stream_result res;
+	ASSERT_OK(pack_buf(a, n, NULL, 0, PAYLOAD_COMPRESS_BZIP2, 4096, &pa, &na));
+	ASSERT_OK(pack_buf(b, n, NULL, 0, PAYLOAD_COMPRESS_BZIP2, 4096, &pb, &nb));
+	ASSERT_OK(verify_buf(pa, na, test_keys()->pub, 4096, NULL, &m, &res));
+	_cleanup_free_ uint8_t *zero = calloc(1, n);
+	_cleanup_close_ int dfd = memfd_with(zero, n);
+	_cleanup_(problem_list_release) struct problem_list p = {};
+	ASSERT_ERR(write_buf(pb, nb, m, res.signed_sha256, dfd, 0, -1, 2, &p), EBADMSG);
+	size_t dn;
+	_cleanup_free_ uint8_t *after = read_all(dfd, &dn);
+	ASSERT_TRUE(memcmp(after, zero, n) == 0);
+	payload_manifest_free(m);
 }
