@@ -767,6 +767,37 @@ TEST(credentials_only_over_https)
 	ASSERT_NOT_NULL(strstr(r2.body, "\"authorization\": \"Basic dTpw\""));
 }
 
+TEST(secrets_stay_with_their_origin)
+{
+	SETUP();
+	static const char *const hdrs[] = { "Authorization: Bearer t0ken", "Cookie: a=b",
+					    "X-Other: kept", NULL };
+	CLIENT(c, .ca_file = path("ca.pem"));
+	char p[512];
+	/* same origin: everything is sent */
+	_cleanup_(http_response_release) struct http_response r = {};
+	const struct http_request same = { .url = SURL("/location?to=/echo"), .headers = hdrs,
+					   .username = "u", .password = "p" };
+	ASSERT_OK(http_request_perform(c, &same, &r));
+	ASSERT_NOT_NULL(strstr(r.body, "\"authorization\": \"Bearer t0ken\""));
+	ASSERT_NOT_NULL(strstr(r.body, "\"cookie\": \"a=b\""));
+	_cleanup_(http_response_release) struct http_response r1 = {};
+	const struct http_request basic = { .url = SURL("/location?to=/echo"), .username = "u",
+					    .password = "p" };
+	ASSERT_OK(http_request_perform(c, &basic, &r1));
+	ASSERT_NOT_NULL(strstr(r1.body, "\"authorization\": \"Basic dTpw\""));
+	/* another port is another origin */
+	/* another host name (same address) is another origin */
+	snprintf(p, sizeof(p), "/location?to=https://localhost:%d/echo", port_https);
+	_cleanup_(http_response_release) struct http_response r2 = {};
+	const struct http_request cross = { .url = SURL(p), .headers = hdrs, .username = "u",
+					    .password = "p" };
+	ASSERT_OK(http_request_perform(c, &cross, &r2));
+	ASSERT_NULL(strstr(r2.body, "authorization"));
+	ASSERT_NULL(strstr(r2.body, "cookie"));
+	ASSERT_NOT_NULL(strstr(r2.body, "\"x-other\": \"kept\""));
+}
+
 TEST(url_redaction)
 {
 	_cleanup_free_ char *a = http_url_redact("https://user:secret@host:8443/p/q?token=abc&x=1#frag");
