@@ -3,6 +3,7 @@
  * (tests/servers/httpd.py) with a throw-away CA, server and client certificates made by openssl. */
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -68,6 +69,8 @@ static int start_server(const char *name, const char *const *extra)
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
+		/* the server dies with us, even when a test crashes */
+		(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
 		execvp("python3", (char *const *)argv);
 		_exit(127);
 	}
