@@ -756,6 +756,26 @@ TEST(proxy_from_environment_and_options)
 	ASSERT_ERR(rr, EAGAIN);
 }
 
+TEST(https_through_proxy_from_environment)
+{
+	SETUP();
+	char proxy[64];
+	snprintf(proxy, sizeof(proxy), "http://127.0.0.1:%d", port_http);
+	ASSERT_OK(setenv("https_proxy", proxy, 1));
+	CLIENT(c, .ca_file = path("ca.pem"));
+	_cleanup_(http_response_release) struct http_response r = {}, r2 = {};
+	int rr = http_get(c, SURL("/hello"), &r);
+	ASSERT_OK(unsetenv("https_proxy"));
+	ASSERT_OK(rr);
+	ASSERT_STREQ(r.body, "hello\n");
+	/* the answer came from the https server (which opens no tunnels), through a tunnel that
+	 * the proxy (the plain http server) opened */
+	ASSERT_STREQ(http_response_header(&r, "X-Tunnels"), "0");
+	ASSERT_OK(http_get(c, HURL("/hello"), &r2));
+	ASSERT_NOT_NULL(http_response_header(&r2, "X-Tunnels"));
+	ASSERT_TRUE(atoi(http_response_header(&r2, "X-Tunnels")) >= 1);
+}
+
 TEST(credentials_only_over_https)
 {
 	SETUP();
