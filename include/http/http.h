@@ -111,9 +111,11 @@ struct http_request {
 	const void *body;             /* POST/PUT/DELETE body, may be NULL */
 	size_t body_size;
 	const char *content_type;     /* e.g. "text/xml"; NULL: none sent */
-	const char *const *headers;   /* extra "Name: value" lines, NULL-terminated */
+	/* extra "Name: value" lines, NULL-terminated; after a redirect to another scheme, host or
+	 * port, Authorization and Cookie lines (here and the client's) are no longer sent */
+	const char *const *headers;
 	/* HTTP basic auth; refused (-EPERM, HTTP_ERROR_CREDENTIALS) unless the URL is https.
-	 * libcurl does not send it to another host after a redirect. */
+	 * not sent after a redirect to another scheme, host or port. */
 	const char *username;
 	const char *password;
 	/* Streaming: out_fd >= 0 (with use_out_fd) writes with pwrite() at the resource offset and

@@ -653,7 +653,14 @@ static long usec_to_ms(uint64_t usec)
 			       -EINVAL;                                            \
 	} while (0)
 
-static int setup_hop(struct xfer *x, const char *url, enum http_method method, bool send_auth,
+static bool header_is_sensitive(const char *h)
+{
+	return strncasecmp(h, "Authorization:", 14) == 0 || strncasecmp(h, "Cookie:", 7) == 0;
+}
+
+/* same_origin: still on the scheme, host and port the request started with; otherwise
+ * credentials and the Authorization and Cookie headers stay behind (as browsers and Go do). */
+static int setup_hop(struct xfer *x, const char *url, enum http_method method, bool same_origin,
 		     struct curl_slist **headers, char *range, size_t range_size)
 {
 	struct http_client *c = x->c;
@@ -728,7 +735,7 @@ static int setup_hop(struct xfer *x, const char *url, enum http_method method, b
 		return fail(resp, HTTP_ERROR_OTHER, "unknown method"), -EINVAL;
 	}
 
-	if (send_auth && req->username) {
+	if (same_origin && req->username) {
 		SETOPT(CURLOPT_USERNAME, req->username);
 		SETOPT(CURLOPT_PASSWORD, req->password ? req->password : "");
 		SETOPT(CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
@@ -749,6 +756,8 @@ static int setup_hop(struct xfer *x, const char *url, enum http_method method, b
 		l = t;
 	}
 	for (size_t i = 0; i < c->n_headers; i++) {
+		if (!same_origin && header_is_sensitive(c->headers[i]))
+			continue;
 		if (!(t = curl_slist_append(l, c->headers[i])))
 			goto oom;
 		l = t;
@@ -758,6 +767,8 @@ static int setup_hop(struct xfer *x, const char *url, enum http_method method, b
 			curl_slist_free_all(l);
 			return fail(resp, HTTP_ERROR_OTHER, "malformed request header"), -EINVAL;
 		}
+		if (!same_origin && header_is_sensitive(req->headers[i]))
+			continue;
 		if (!(t = curl_slist_append(l, req->headers[i])))
 			goto oom;
 		l = t;
@@ -894,7 +905,7 @@ static int attempt(struct http_client *c, const struct http_request *req, struct
 {
 	_cleanup_free_ char *url = strdup(req->url);
 	enum http_method method = req->method;
-	bool send_auth = req->username != NULL;
+	bool same_origin = true;
 	struct xfer x = {
 		.c = c, .req = req, .resp = resp,
 		.streaming = req->use_out_fd || req->write_cb,
@@ -928,7 +939,7 @@ static int attempt(struct http_client *c, const struct http_request *req, struct
 		x.started = x.is_2xx = false;
 		x.cb_error = 0;
 		errbuf[0] = 0;
-		r = setup_hop(&x, url, method, send_auth, &headers, range, sizeof(range));
+		r = setup_hop(&x, url, method, same_origin, &headers, range, sizeof(range));
 		if (r >= 0 && curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK)
 			r = -EINVAL;
 		if (r < 0) {
@@ -991,8 +1002,8 @@ static int attempt(struct http_client *c, const struct http_request *req, struct
 		if ((resp->status == 303 && method != HTTP_HEAD) ||
 		    ((resp->status == 301 || resp->status == 302) && method == HTTP_POST))
 			method = HTTP_GET;
-		if (send_auth && !url_same_origin(url, next))
-			send_auth = false;
+		if (same_origin && !url_same_origin(url, next))
+			same_origin = false;
 		free(url);
 		url = TAKE_PTR(next);
 		memcpy(scheme, nscheme, sizeof(scheme));

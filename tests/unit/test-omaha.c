@@ -4,6 +4,7 @@
  * loopback Omaha server (tests/servers/omaha.py) with lib/http, including a resumed download. */
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -622,6 +623,8 @@ static int start_omaha(void)
 	if (server_pid < 0)
 		return -1;
 	if (server_pid == 0) {
+		/* the server dies with us, even when a test crashes */
+		(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
 		execlp("python3", "python3", script, "--port-file", tpath("port"), "--payload",
 		       tpath("flatcar_production_update.gz"), "--version", "4081.2.0", "--config",
 		       tpath("config.json"), "--log", tpath("requests.log"), (char *)NULL);
