@@ -4,8 +4,18 @@ USR_TYPE=5DFBF5F4-2848-4BAC-AA5E-0D9A20B745A6
 command -v cgpt >/dev/null && command -v sgdisk >/dev/null || skip_all "cgpt and sgdisk (make deps) missing"
 command -v jq >/dev/null || skip_all "jq (make deps) missing"
 
-# mk IMG [mkdisk options]: a compact image
-mk() { local img=$1; shift; "$MKDISK" --layout compact -q --force "$@" "$img"; }
+# mk IMG [mkdisk options]: a compact image. mkdisk runs sgdisk, which sleeps a second after
+# writing, so each distinct image is made once per test file and copied.
+mk() {
+	local img=$1 key
+	shift
+	key=$(printf '%s_' "$@" | tr -c 'A-Za-z0-9_.-' '_')
+	mkdir -p "$T/.mkcache"
+	if [ ! -e "$T/.mkcache/$key" ]; then
+		"$MKDISK" --layout compact -q --force "$@" "$T/.mkcache/$key" || return 1
+	fi
+	rm -f "$img" && cp --sparse=always "$T/.mkcache/$key" "$img"
+}
 
 # P/T/S of partition NR as each tool sees it
 pts_cgpt() {
@@ -64,4 +74,33 @@ as_kernel() {
 ends() {
 	dd if="$1" bs=512 count=34 status=none
 	dd if="$1" bs=512 skip=$(($(stat -c %s "$1") / 512 - 33)) status=none
+}
+# same A B: byte-identical files (like cmp), reading only the allocated parts of sparse images;
+# a hole reads as zeros, so any range holding data in either file is compared.
+same() {
+	/usr/bin/python3 - "$1" "$2" <<'PY'
+import os, sys
+a, b = sys.argv[1], sys.argv[2]
+fa, fb = os.open(a, os.O_RDONLY), os.open(b, os.O_RDONLY)
+size = os.fstat(fa).st_size
+if size != os.fstat(fb).st_size:
+    sys.exit(f"{a} and {b} differ in size")
+def extents(fd):
+    out, pos = [], 0
+    while pos < size:
+        try:
+            d = os.lseek(fd, pos, os.SEEK_DATA)
+        except OSError:
+            break
+        h = os.lseek(fd, d, os.SEEK_HOLE)
+        out.append((d, h)); pos = h
+    return out
+for start, end in extents(fa) + extents(fb):
+    pos = start
+    while pos < end:
+        n = min(1 << 20, end - pos)
+        if os.pread(fa, n, pos) != os.pread(fb, n, pos):
+            sys.exit(f"{a} {b} differ in bytes {pos}-{pos + n}")
+        pos += n
+PY
 }
