@@ -135,6 +135,7 @@ struct gpt {
 	uint8_t *orig_regions[4];     /* current bytes at the 4 target regions, order of §7.2 */
 	uint64_t region_lba[4];
 	size_t region_bytes[4];
+	uint8_t *orig_entries;        /* the chosen entry array as read (array_bytes) */
 };
 
 /* Read and choose (§6). sector_size: 512 or 4096, or 0 to detect (block device: BLKSSZGET;
@@ -155,8 +156,13 @@ bool gpt_needs_write(const struct gpt *g);
 /* Refuse-to-write checks (entries beyond a shrunk disk's end): 0 or -EINVAL with a problem. */
 int gpt_check_writable(const struct gpt *g, struct problem_list *reterr);
 /* Write both copies (§7): backup array, backup header, fsync, primary array, primary header,
- * fsync, then read back and compare. fd must be open O_RDWR. Honours FLATCTL_TEST_CRASH_AFTER
- * (§7.4; malformed: -EINVAL before any write). Returns 0 when nothing needed writing, 1 when
+ * fsync, then read back and compare. fd must be open O_RDWR. When a copy must be rebuilt or a
+ * grown disk's backup relocated *and* entries changed, this takes two such passes: first the
+ * table as read (repaired/relocated), then the change, so that no cut ever leaves two complete
+ * copies with different entries where tools disagree on which to trust (cgpt reads the backup at
+ * the end, sgdisk where the primary points) and no cut leaves no complete copy. Honours
+ * FLATCTL_TEST_CRASH_AFTER (§7.4; K counts the region writes of the whole operation: 4, or 8
+ * with two passes; malformed: -EINVAL before any write). Returns 0 when nothing needed writing, 1 when
  * written, -errno otherwise (the problem list names the step). On success g describes the new
  * disk (both copies ok). */
 int gpt_write(int fd, struct gpt *g, struct problem_list *reterr);

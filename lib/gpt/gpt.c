@@ -274,6 +274,7 @@ static void release_internals(struct gpt *g)
 	free(g->entries);
 	free(g->hdr_sector);
 	free(g->backup_sector);
+	free(g->orig_entries);
 	for (size_t i = 0; i < 4; i++)
 		free(g->orig_regions[i]);
 }
@@ -503,15 +504,18 @@ static int read_at(const struct dev *d, uint32_t ss, struct gpt **ret, struct pr
 	r = read_side(d, ss, sectors, blba, false, &b);
 	if (r < 0)
 		goto out;
-	if (!b.hvalid && blba != last) {
-		/* The primary may point at an old backup; try the end too. */
+	if ((!b.hvalid || !(p.hvalid && p.avalid)) && blba != last) {
+		/* The primary may point at an old backup; try the end too. When the primary itself
+		 * is broken, a complete backup at the end wins over the one it points at: only a
+		 * write that relocates a grown disk's backup (§7.1) puts one there, and it was cut
+		 * while writing the primary. cgpt always reads the backup at the end. */
 		struct side b2 = {};
 		r = read_side(d, ss, sectors, last, false, &b2);
 		if (r < 0) {
 			side_release(&b2);
 			goto out;
 		}
-		if (b2.hvalid) {
+		if (b2.hvalid && (!b.hvalid || b2.avalid)) {
 			side_release(&b);
 			b = b2;
 		} else
@@ -615,6 +619,12 @@ static int read_at(const struct dev *d, uint32_t ss, struct gpt **ret, struct pr
 		goto out;
 	}
 	memcpy(g->entries, chosen_arr, g->array_bytes);
+	g->orig_entries = malloc(g->array_bytes);
+	if (!g->orig_entries) {
+		r = -ENOMEM;
+		goto out;
+	}
+	memcpy(g->orig_entries, chosen_arr, g->array_bytes);
 
 	/* Copy states. */
 	g->primary.header_lba = 1;
@@ -871,33 +881,25 @@ static int crash_spec(unsigned *ret_k, unsigned long long *ret_s)
 static const char *const region_names[4] = { "backup entry array", "backup header",
 					     "primary entry array", "primary header" };
 
-static int write_dev(const struct dev *d, struct gpt *g, struct problem_list *reterr)
+struct crash {
+	bool armed;
+	unsigned k;               /* crash before region write number k (0-based, whole operation) */
+	unsigned long long s;     /* after writing s sectors of it */
+	unsigned done;            /* region writes so far */
+};
+
+/* One pass of §7.2 for the table in g, then read back, then re-read g from the disk. */
+static int write_pass(const struct dev *d, struct gpt *g, struct crash *c, struct problem_list *reterr)
 {
 	uint8_t *out[4] = {};
-	unsigned ck = 0;
-	unsigned long long cs = 0;
 	int r;
 
-	r = crash_spec(&ck, &cs);
-	if (r < 0)
-		return problem_add(reterr, -EINVAL, "FLATCTL_TEST_CRASH_AFTER",
-				   "malformed value (K or K:S expected)");
-	bool crash = r > 0 && ck < 4;
-	if (r > 0)
-		log_debug("FLATCTL_TEST_CRASH_AFTER set: crash after %u region writes and %llu sectors",
-			  ck, cs);
-	r = gpt_check_writable(g, reterr);
-	if (r < 0)
-		return r;
-	if (!gpt_needs_write(g))
-		return 0;
 	r = build_regions(g, out);
 	if (r < 0)
 		goto out;
-
-	for (unsigned i = 0; i < 4; i++) {
-		if (crash && i == ck) {
-			size_t n = (size_t)(cs * g->sector_size);
+	for (unsigned i = 0; i < 4; i++, c->done++) {
+		if (c->armed && c->done == c->k) {
+			size_t n = (size_t)(c->s * g->sector_size);
 			if (n > g->region_bytes[i])
 				n = g->region_bytes[i];
 			if (n)
@@ -956,6 +958,49 @@ static int write_dev(const struct dev *d, struct gpt *g, struct problem_list *re
 out:
 	free_regions(out);
 	return r;
+}
+
+static int write_dev(const struct dev *d, struct gpt *g, struct problem_list *reterr)
+{
+	struct crash c = {};
+	int r;
+
+	r = crash_spec(&c.k, &c.s);
+	if (r < 0)
+		return problem_add(reterr, -EINVAL, "FLATCTL_TEST_CRASH_AFTER",
+				   "malformed value (K or K:S expected)");
+	c.armed = r > 0;
+	if (r > 0)
+		log_debug("FLATCTL_TEST_CRASH_AFTER set: crash after %u region writes and %llu sectors",
+			  c.k, c.s);
+	r = gpt_check_writable(g, reterr);
+	if (r < 0)
+		return r;
+	if (!gpt_needs_write(g))
+		return 0;
+
+	bool fixup = g->primary.state != GPT_COPY_OK || g->backup.state != GPT_COPY_OK || g->grown ||
+		     g->shrunk;
+	if (fixup && memcmp(g->entries, g->orig_entries, g->array_bytes) != 0) {
+		/* Pass 1: the table as read, repaired and relocated. */
+		_cleanup_free_ uint8_t *changed = malloc(g->array_bytes);
+		if (!changed)
+			return -ENOMEM;
+		memcpy(changed, g->entries, g->array_bytes);
+		size_t bytes = g->array_bytes;
+		memcpy(g->entries, g->orig_entries, g->array_bytes);
+		r = write_pass(d, g, &c, reterr);
+		if (r < 0) {
+			memcpy(g->entries, changed, g->array_bytes);
+			return r;
+		}
+		if (g->array_bytes != bytes)
+			return problem_add(reterr, -EIO, NULL, "the table changed while writing");
+		memcpy(g->entries, changed, g->array_bytes);
+		if (!gpt_needs_write(g))
+			return 1;
+	}
+	return write_pass(d, g, &c, reterr);
 }
 
 int gpt_write(int fd, struct gpt *g, struct problem_list *reterr)

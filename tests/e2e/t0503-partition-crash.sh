@@ -28,4 +28,25 @@ for k in 0 1 2 3; do
 		done
 	'
 done
+
+# A change on a disk with a damaged copy writes twice: the repair (regions 1-4), then the change
+# (5-8); a cut anywhere leaves one complete copy and all tools on the same values.
+mk "$T/dmg.img" --state booted-b
+printf "\377" | dd of="$T/dmg.img" bs=1 seek=600 conv=notrunc status=none   # primary array
+test_expect 'repair-then-change crash matrix on a damaged primary: K in 0-7' '
+	for k in 0 1 2 3 4 5 6 7; do
+		case $k in 0|2|4|6) ss="0 1 31" ;; *) ss=0 ;; esac
+		for s in $ss; do
+			cp --sparse=always "$T/dmg.img" "$T/d.img" &&
+			FLATCTL_TEST_CRASH_AFTER=$k:$s test_exit 99 flatctl --disk "$T/d.img" rollback >/dev/null 2>&1 &&
+			cgpt show "$T/d.img" >/dev/null 2>&1 &&
+			[ "$(sgdisk -p "$T/d.img" 2>/dev/null | grep -c "^ *[0-9]")" = 7 ] &&
+			got=$(state "$T/d.img") &&
+			if [ $k -lt 6 ] || { [ $k = 6 ] && [ $s = 0 ]; }; then want=$OLD; else want=$NEW; fi &&
+			{ [ "$got" = "$want" ] || { echo "K=$k S=$s: got $got, expected $want"; return 1; }; } &&
+			flatctl --disk "$T/d.img" partition repair >/dev/null && sgdisk_clean "$T/d.img" &&
+			test "$(state "$T/d.img")" = "$want" || return 1
+		done
+	done
+'
 test_done
