@@ -237,6 +237,10 @@ int gpt_find_unique(const struct gpt *g, const struct gpt_guid *uuid);
 int gpt_find_usr_target(const struct gpt *g, const char *target, struct problem_list *reterr);
 /* Number of used USR-type entries; fills up to `max` numbers into nrs when non-NULL. */
 unsigned gpt_usr_entries(const struct gpt *g, unsigned *nrs, unsigned max);
+/* With exactly two USR entries, the one that is not nr (the updater's passive partition when nr
+ * is the booted one; its extent via gpt_entry_extent()). -ENOENT fewer than two or nr not one of
+ * them, -ENOTUNIQ more than two. */
+int gpt_other_usr(const struct gpt *g, unsigned nr);
 /* "USR-A", or the number as a string when the label is empty, into buf (GPT_LABEL_MAX). */
 const char *gpt_entry_name(const struct gpt *g, unsigned nr, char *buf);
 

@@ -465,6 +465,20 @@ unsigned gpt_usr_entries(const struct gpt *g, unsigned *nrs, unsigned max)
 	return n;
 }
 
+int gpt_other_usr(const struct gpt *g, unsigned nr)
+{
+	unsigned nrs[3];
+	unsigned n = gpt_usr_entries(g, nrs, 3);
+
+	if (n != 2)
+		return n < 2 ? -ENOENT : -ENOTUNIQ;
+	if (nrs[0] == nr)
+		return (int)nrs[1];
+	if (nrs[1] == nr)
+		return (int)nrs[0];
+	return -ENOENT;
+}
+
 const char *gpt_entry_name(const struct gpt *g, unsigned nr, char *buf)
 {
 	const struct gpt_entry *e = gpt_entry_get_const(g, nr);

@@ -432,7 +432,11 @@ static enum gpt_mbr_kind mbr_kind(const uint8_t *m, uint64_t sectors, bool *ret_
 	}
 	if (!ee)
 		return GPT_MBR_NO_EE;
-	return others ? GPT_MBR_HYBRID : GPT_MBR_PROTECTIVE;
+	if (others) {
+		*ret_mismatch = false; /* a hybrid MBR's 0xEE record covers only the GPT's own part */
+		return GPT_MBR_HYBRID;
+	}
+	return GPT_MBR_PROTECTIVE;
 }
 
 /* Fill g->region_* for the table the next write produces, and read the current bytes there. */
@@ -909,7 +913,7 @@ static int write_pass(const struct dev *d, struct gpt *g, struct crash *c, struc
 		r = dev_write(d, out[i], g->region_bytes[i], g->region_lba[i] * g->sector_size);
 		if (r < 0) {
 			(void)problem_add(reterr, r, region_names[i],
-					  "writing the %s at LBA %" PRIu64 ": %s; the %s copy is intact",
+					  "the %s at LBA %" PRIu64 ": %s; the %s copy is intact",
 					  region_names[i], g->region_lba[i], strerror(-r),
 					  i < 2 ? "primary" : "backup");
 			goto out;

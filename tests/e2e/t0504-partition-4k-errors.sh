@@ -29,6 +29,9 @@ attach Lw "$T/4k-base.img.work" --sector-size 4096
 attach L512 "$T/512.img" --sector-size 4096
 attach L2 "$T/4k2.img"
 attach Lro "$T/ro.img" -r
+# a 2 MiB tmpfs that fills up: writes into holes of a sparse image fail with ENOSPC
+mkdir "$T/small" && mount -t tmpfs -o size=2m tmpfs "$T/small" && cleanup_mount "$T/small" ||
+	{ echo "Bail out! cannot mount a tmpfs"; exit 1; }
 
 test_expect '4096-byte loop device: show agrees with cgpt and sgdisk' '
 	test "$(blockdev --getss "$L4")" = 4096 &&
@@ -76,6 +79,16 @@ test_expect 'lock held by another process: exit 75 after 5 s, unchanged; reads d
 	test_exit 75 flatctl --disk "$T/l.img" rollback 2>"$T/e" &&
 	test_grep "locking .$T/l.img.: held by another process" "$T/e" &&
 	kill $pid && same "$T/l.img" "$T/l-o.img"
+'
+
+test_expect 'I/O error while writing: exit 1 naming the step, the other copy intact' '
+	cp --sparse=always "$T/ro-o.img" "$T/small/g.img" && truncate -s 256M "$T/small/g.img" &&
+	cp --sparse=always "$T/small/g.img" "$T/g-o.img" &&
+	{ dd if=/dev/zero of="$T/small/fill" bs=4k status=none 2>/dev/null || true; } &&
+	test_exit 1 flatctl --disk "$T/small/g.img" partition repair 2>"$T/e" &&
+	test_grep "^flatctl partition: writing .$T/small/g.img.: the backup entry array at LBA 524255: No space left on device; the primary copy is intact$" "$T/e" &&
+	flatctl --disk "$T/small/g.img" --json partition show 2>/dev/null | jq -e ".gpt.primary == \"ok\"" >/dev/null &&
+	expect_state "$T/small/g.img" "1/0/1 2/0/1" && same "$T/small/g.img" "$T/g-o.img"
 '
 
 # §10: each bad input, for a reading and a changing command

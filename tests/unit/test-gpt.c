@@ -436,6 +436,9 @@ TEST(mark_successful_and_prepare_for_boot)
 	ASSERT_EQ(pts(g, 3), 210);
 	ASSERT_EQ(pts(g, 4), 101);
 	ASSERT_ERR(gpt_mark_successful(g, 9), EINVAL);
+	ASSERT_EQ(gpt_other_usr(g, 3), 4);
+	ASSERT_EQ(gpt_other_usr(g, 4), 3);
+	ASSERT_ERR(gpt_other_usr(g, 9), ENOENT);
 }
 
 TEST(write_changes_only_attributes_and_crcs)
