@@ -102,6 +102,8 @@ static void print_copy_warning(const struct gpt_disk *d)
 			    d->path);
 }
 
+static int root_booted(struct flat_ctx *ctx, struct gpt_disk *d, bool *ret_inferred);
+
 int partition_open(struct flat_ctx *ctx, bool lock, bool warn_repair, struct gpt_disk **ret)
 {
 	_cleanup_(problem_list_release) struct problem_list p = {};
@@ -111,6 +113,27 @@ int partition_open(struct flat_ctx *ctx, bool lock, bool warn_repair, struct gpt
 
 	if (!path) {
 		r = gpt_find_disk(&p, &found);
+		if (r == -ENOTUNIQ) {
+			/* §8.6: several Flatcar disks; take the one holding the booted /usr. */
+			const char *pick = NULL;
+			unsigned hits = 0;
+			for (size_t i = 0; i < p.n; i++) {
+				_cleanup_(gpt_disk_freep) struct gpt_disk *c = NULL;
+				bool inferred = false;
+				if (!p.item[i].where || gpt_disk_open(p.item[i].where, 0, &c, NULL) < 0)
+					continue;
+				if (root_booted(ctx, c, &inferred) > 0 && !inferred) {
+					pick = p.item[i].where;
+					hits++;
+				}
+			}
+			if (hits == 1) {
+				found = strdup(pick);
+				if (!found)
+					return log_fail(-ENOMEM, "out of memory");
+				r = 0;
+			}
+		}
 		if (r == -ENOTUNIQ) {
 			char buf[512] = "";
 			size_t o = 0;
