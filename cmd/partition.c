@@ -279,15 +279,8 @@ int partition_print_state(struct flat_ctx *ctx, struct gpt_disk *d, int changed)
 		}
 		const struct gpt_copy *copies[2] = { &g->primary, &g->backup };
 		for (size_t i = 0; i < 2; i++)
-			if (copies[i]->state != GPT_COPY_OK) {
-				char *s = NULL;
-				if (asprintf(&s, "%s %s: %s", i ? "backup" : "primary",
-					     gpt_copy_state_to_string(copies[i]->state),
-					     copies[i]->problem ? copies[i]->problem : "damaged") >= 0) {
-					json_array_append_new(problems, json_string(s));
-					free(s);
-				}
-			}
+			if (copies[i]->state != GPT_COPY_OK && copies[i]->detail)
+				json_array_append_new(problems, json_string(copies[i]->detail));
 		for (unsigned i = 0; i < n; i++) {
 			const struct gpt_entry *e = gpt_entry_get_const(g, nrs[i]);
 			char attr[32];

@@ -111,6 +111,8 @@ struct gpt_copy {
 	uint64_t header_lba;    /* where the header was read */
 	struct gpt_header hdr;  /* decoded (meaningful when header_valid, best effort otherwise) */
 	char *problem;          /* first problem, e.g. "header CRC mismatch", or NULL */
+	char *detail;           /* the same with its place and values (§6.2), e.g. "backup header at
+				 * LBA 262143: header CRC 0x1f2e3d4c, computed 0x9a8b7c6d", or NULL */
 };
 
 struct gpt {

@@ -271,6 +271,8 @@ static void release_internals(struct gpt *g)
 {
 	free(g->primary.problem);
 	free(g->backup.problem);
+	free(g->primary.detail);
+	free(g->backup.detail);
 	free(g->entries);
 	free(g->hdr_sector);
 	free(g->backup_sector);
@@ -382,16 +384,20 @@ static bool same_table(const struct side *p, const struct side *b)
 	return memcmp(p->arr, b->arr, (size_t)p->h.num_entries * GPT_ENTRY_SIZE) == 0;
 }
 
-static char *copy_problem(const char *what, const struct side *s)
+/* "primary header at LBA 1: ..." or "backup entry array at LBA 262111: ...", or NULL. */
+static char *copy_problem(const char *copy, const struct side *s)
 {
 	char *p = NULL;
-	const char *why = s->hc.problem ? s->hc.problem : s->ac.problem;
+	int r;
 
-	if (!why)
+	if (s->hc.problem)
+		r = asprintf(&p, "%s header at LBA %" PRIu64 ": %s", copy, s->lba, s->hc.problem);
+	else if (s->ac.problem)
+		r = asprintf(&p, "%s entry array at LBA %" PRIu64 ": %s", copy, s->h.entries_lba,
+			     s->ac.problem);
+	else
 		return NULL;
-	if (asprintf(&p, "%s at LBA %" PRIu64 ": %s", what, s->lba, why) < 0)
-		return NULL;
-	return p;
+	return r < 0 ? NULL : p;
 }
 
 static const char *short_problem(const struct side *s)
@@ -535,8 +541,8 @@ static int read_at(const struct dev *d, uint32_t ss, struct gpt **ret, struct pr
 		}
 		if (memcmp(p.hsec, gpt_signature, 8) == 0 || (b.hsec && memcmp(b.hsec, gpt_signature, 8) == 0)) {
 			/* A GPT was there: both copies damaged (§10), not "no GPT". */
-			_cleanup_free_ char *pp = copy_problem("primary header", &p);
-			_cleanup_free_ char *bp = copy_problem("backup header", &b);
+			_cleanup_free_ char *pp = copy_problem("primary", &p);
+			_cleanup_free_ char *bp = copy_problem("backup", &b);
 			(void)problem_add(reterr, -EBADMSG, "primary", "%s", pp ? pp : "primary invalid");
 			r = problem_add(reterr, -EBADMSG, "backup", "%s", bp ? bp : "backup invalid");
 			goto out;
@@ -590,8 +596,8 @@ static int read_at(const struct dev *d, uint32_t ss, struct gpt **ret, struct pr
 		free(c.problem);
 	}
 	if (!chosen_h) {
-		_cleanup_free_ char *pp = copy_problem("primary header", &p);
-		_cleanup_free_ char *bp = copy_problem("backup header", &b);
+		_cleanup_free_ char *pp = copy_problem("primary", &p);
+		_cleanup_free_ char *bp = copy_problem("backup", &b);
 		if (p.hc.unsupported || b.hc.unsupported)
 			r = -EINVAL;
 		else
@@ -673,15 +679,22 @@ static int read_at(const struct dev *d, uint32_t ss, struct gpt **ret, struct pr
 
 	g->grown = !g->shrunk && g->hdr.alternate_lba < last;
 
-	/* Warnings for a usable table with a damaged copy (§6.4); the caller prints them. */
+	/* Details, and warnings for a usable table with a damaged copy (§6.4). */
 	if (g->primary.state != GPT_COPY_OK) {
-		_cleanup_free_ char *pp = copy_problem("primary header", &p);
-		(void)problem_warn(reterr, "primary", "%s", pp ? pp : "primary copy invalid");
+		g->primary.detail = copy_problem("primary", &p);
+		if (!g->primary.detail && asprintf(&g->primary.detail, "primary header at LBA 1: %s",
+						   g->primary.problem ? g->primary.problem : "invalid") < 0)
+			g->primary.detail = NULL;
+		(void)problem_warn(reterr, "primary", "%s",
+				   g->primary.detail ? g->primary.detail : "primary copy invalid");
 	}
 	if (g->backup.state != GPT_COPY_OK) {
-		_cleanup_free_ char *bp = copy_problem("backup header", &b);
+		g->backup.detail = g->backup.state == GPT_COPY_INVALID ? copy_problem("backup", &b) : NULL;
+		if (!g->backup.detail && asprintf(&g->backup.detail, "backup header at LBA %" PRIu64 ": %s",
+						  b.lba, g->backup.problem ? g->backup.problem : "invalid") < 0)
+			g->backup.detail = NULL;
 		(void)problem_warn(reterr, "backup", "%s",
-				   bp ? bp : g->backup.problem ? g->backup.problem : "backup copy");
+				   g->backup.detail ? g->backup.detail : "backup copy invalid");
 	}
 
 	if (g->backup.state == GPT_COPY_OK && b.hsec) {
