@@ -27,8 +27,8 @@ static const char gpt_signature[8] = { 'E', 'F', 'I', ' ', 'P', 'A', 'R', 'T' };
 
 struct dev {
 	int fd;
-	uint8_t *buf;   /* memory image instead of fd */
-	uint64_t size;  /* bytes */
+	uint8_t *buf;  /* memory image instead of fd */
+	uint64_t size; /* bytes */
 };
 
 static int dev_read(const struct dev *d, void *p, size_t n, uint64_t off)
@@ -102,7 +102,8 @@ const char *gpt_copy_state_to_string(enum gpt_copy_state s)
 
 const char *gpt_source_to_string(enum gpt_source s)
 {
-	static const char *const names[] = { "primary", "backup", "primary-header", "backup-header" };
+	static const char *const names[] = { "primary", "backup", "primary-header",
+					     "backup-header" };
 	return s >= 0 && s < _GPT_SOURCE_MAX ? names[s] : NULL;
 }
 
@@ -223,7 +224,8 @@ static bool check_header(const uint8_t *s, uint32_t ss, uint64_t lba, uint64_t s
 				    h->alternate_lba);
 	} else {
 		if (h->alternate_lba != 1)
-			return fail(c, false, "alternate LBA %" PRIu64 " is not 1", h->alternate_lba);
+			return fail(c, false, "alternate LBA %" PRIu64 " is not 1",
+				    h->alternate_lba);
 		if (h->entries_lba <= h->last_usable_lba || h->entries_lba > UINT64_MAX - as ||
 		    h->entries_lba + as > lba)
 			return fail(c, false, "entry array LBA %" PRIu64 " out of range",
@@ -238,8 +240,7 @@ static bool check_header(const uint8_t *s, uint32_t ss, uint64_t lba, uint64_t s
 }
 
 /* §5.3 rules on an array that matched its CRC. */
-static bool check_entries(const struct gpt_entry *ents, const struct gpt_header *h,
-			  struct check *c)
+static bool check_entries(const struct gpt_entry *ents, const struct gpt_header *h, struct check *c)
 {
 	for (uint32_t i = 0; i < h->num_entries; i++) {
 		const struct gpt_entry *e = &ents[i];
@@ -247,8 +248,9 @@ static bool check_entries(const struct gpt_entry *ents, const struct gpt_header 
 			continue;
 		uint64_t f = gpt_entry_first_lba(e), l = gpt_entry_last_lba(e);
 		if (f < h->first_usable_lba || f > l || l > h->last_usable_lba)
-			return fail(c, false, "partition %" PRIu32 " (LBA %" PRIu64 "-%" PRIu64
-					      ") outside the usable area",
+			return fail(c, false,
+				    "partition %" PRIu32 " (LBA %" PRIu64 "-%" PRIu64
+				    ") outside the usable area",
 				    i + 1, f, l);
 		for (uint32_t j = i + 1; j < h->num_entries; j++) {
 			const struct gpt_entry *o = &ents[j];
@@ -256,11 +258,13 @@ static bool check_entries(const struct gpt_entry *ents, const struct gpt_header 
 				continue;
 			uint64_t of = gpt_entry_first_lba(o), ol = gpt_entry_last_lba(o);
 			if (of <= l && f <= ol)
-				return fail(c, false, "partitions %" PRIu32 " and %" PRIu32 " overlap",
-					    i + 1, j + 1);
+				return fail(c, false,
+					    "partitions %" PRIu32 " and %" PRIu32 " overlap", i + 1,
+					    j + 1);
 			if (gpt_guid_equal(&e->unique, &o->unique))
 				return fail(c, false,
-					    "partitions %" PRIu32 " and %" PRIu32 " share a unique GUID",
+					    "partitions %" PRIu32 " and %" PRIu32
+					    " share a unique GUID",
 					    i + 1, j + 1);
 		}
 	}
@@ -292,8 +296,8 @@ struct gpt *gpt_free(struct gpt *g)
 
 /* Both copies as read for one sector size. */
 struct side {
-	uint8_t *hsec;          /* header sector */
-	uint8_t *arr;           /* entry array, whole sectors, or NULL */
+	uint8_t *hsec; /* header sector */
+	uint8_t *arr;  /* entry array, whole sectors, or NULL */
 	size_t arr_bytes;
 	struct gpt_header h;
 	bool hvalid, avalid, crc_ok;
@@ -363,7 +367,8 @@ static int read_side(const struct dev *d, uint32_t ss, uint64_t sectors, uint64_
 	s->crc_ok = array_matches(s, &s->h, ss);
 	if (!s->crc_ok) {
 		fail(&s->ac, false, "entry array CRC 0x%08" PRIx32 ", computed 0x%08" PRIx32,
-		     s->h.entries_crc, gpt_crc32(s->arr, (size_t)s->h.num_entries * GPT_ENTRY_SIZE));
+		     s->h.entries_crc,
+		     gpt_crc32(s->arr, (size_t)s->h.num_entries * GPT_ENTRY_SIZE));
 		return 0;
 	}
 	s->avalid = check_entries((const struct gpt_entry *)s->arr, &s->h, &s->ac);
@@ -439,7 +444,8 @@ static enum gpt_mbr_kind mbr_kind(const uint8_t *m, uint64_t sectors, bool *ret_
 	if (!ee)
 		return GPT_MBR_NO_EE;
 	if (others) {
-		*ret_mismatch = false; /* a hybrid MBR's 0xEE record covers only the GPT's own part */
+		*ret_mismatch =
+			false; /* a hybrid MBR's 0xEE record covers only the GPT's own part */
 		return GPT_MBR_HYBRID;
 	}
 	return GPT_MBR_PROTECTIVE;
@@ -453,7 +459,8 @@ static int plan_regions(const struct dev *d, struct gpt *g, const struct side *b
 	uint64_t as = array_sectors(g->hdr.num_entries, ss);
 	uint64_t bent = last - as;
 
-	if (!g->grown && !g->shrunk && b->hvalid && b->lba == last && g->backup.state == GPT_COPY_OK)
+	if (!g->grown && !g->shrunk && b->hvalid && b->lba == last &&
+	    g->backup.state == GPT_COPY_OK)
 		bent = b->h.entries_lba;
 	g->region_lba[0] = bent;
 	g->region_bytes[0] = (size_t)(as * ss);
@@ -535,16 +542,20 @@ static int read_at(const struct dev *d, uint32_t ss, struct gpt **ret, struct pr
 	if (!p.hvalid && !b.hvalid) {
 		if (p.hc.unsupported || b.hc.unsupported) {
 			struct side *s = p.hc.unsupported ? &p : &b;
-			r = problem_add(reterr, -EINVAL, p.hc.unsupported ? "primary header" : "backup header",
-					"%s", s->hc.problem);
+			r = problem_add(reterr, -EINVAL,
+					p.hc.unsupported ? "primary header" : "backup header", "%s",
+					s->hc.problem);
 			goto out;
 		}
-		if (memcmp(p.hsec, gpt_signature, 8) == 0 || (b.hsec && memcmp(b.hsec, gpt_signature, 8) == 0)) {
+		if (memcmp(p.hsec, gpt_signature, 8) == 0 ||
+		    (b.hsec && memcmp(b.hsec, gpt_signature, 8) == 0)) {
 			/* A GPT was there: both copies damaged (§10), not "no GPT". */
 			_cleanup_free_ char *pp = copy_problem("primary", &p);
 			_cleanup_free_ char *bp = copy_problem("backup", &b);
-			(void)problem_add(reterr, -EBADMSG, "primary", "%s", pp ? pp : "primary invalid");
-			r = problem_add(reterr, -EBADMSG, "backup", "%s", bp ? bp : "backup invalid");
+			(void)problem_add(reterr, -EBADMSG, "primary", "%s",
+					  pp ? pp : "primary invalid");
+			r = problem_add(reterr, -EBADMSG, "backup", "%s",
+					bp ? bp : "backup invalid");
 			goto out;
 		}
 		r = -ENOMSG;
@@ -619,7 +630,8 @@ static int read_at(const struct dev *d, uint32_t ss, struct gpt **ret, struct pr
 		g->hdr.my_lba = 1;
 		g->hdr.alternate_lba = b.lba;
 		g->hdr.entries_lba = p.hvalid ? p.h.entries_lba : 2;
-		if (g->hdr.entries_lba + array_sectors(g->hdr.num_entries, ss) > g->hdr.first_usable_lba)
+		if (g->hdr.entries_lba + array_sectors(g->hdr.num_entries, ss) >
+		    g->hdr.first_usable_lba)
 			g->hdr.entries_lba = 2;
 	}
 	g->array_bytes = (size_t)(array_sectors(g->hdr.num_entries, ss) * ss);
@@ -655,15 +667,18 @@ static int read_at(const struct dev *d, uint32_t ss, struct gpt **ret, struct pr
 		g->backup.state = GPT_COPY_OK;
 		g->primary.state = GPT_COPY_INVALID;
 	} else {
-		g->primary.state = g->source == GPT_SOURCE_PRIMARY_HEADER ? GPT_COPY_OK : GPT_COPY_INVALID;
-		g->backup.state = g->source == GPT_SOURCE_BACKUP_HEADER ? GPT_COPY_OK : GPT_COPY_INVALID;
+		g->primary.state =
+			g->source == GPT_SOURCE_PRIMARY_HEADER ? GPT_COPY_OK : GPT_COPY_INVALID;
+		g->backup.state =
+			g->source == GPT_SOURCE_BACKUP_HEADER ? GPT_COPY_OK : GPT_COPY_INVALID;
 		/* Whichever array did not match its own header is the broken part. */
 	}
 	if (g->primary.state != GPT_COPY_OK) {
 		const char *why = short_problem(&p);
 		if (!why)
-			why = g->source == GPT_SOURCE_BACKUP_HEADER ? "header does not match its array"
-								    : "entry array does not match";
+			why = g->source == GPT_SOURCE_BACKUP_HEADER
+				      ? "header does not match its array"
+				      : "entry array does not match";
 		g->primary.problem = strdup(why);
 	}
 	if (g->backup.state == GPT_COPY_STALE)
@@ -682,16 +697,19 @@ static int read_at(const struct dev *d, uint32_t ss, struct gpt **ret, struct pr
 	/* Details, and warnings for a usable table with a damaged copy (§6.4). */
 	if (g->primary.state != GPT_COPY_OK) {
 		g->primary.detail = copy_problem("primary", &p);
-		if (!g->primary.detail && asprintf(&g->primary.detail, "primary header at LBA 1: %s",
-						   g->primary.problem ? g->primary.problem : "invalid") < 0)
+		if (!g->primary.detail &&
+		    asprintf(&g->primary.detail, "primary header at LBA 1: %s",
+			     g->primary.problem ? g->primary.problem : "invalid") < 0)
 			g->primary.detail = NULL;
 		(void)problem_warn(reterr, "primary", "%s",
 				   g->primary.detail ? g->primary.detail : "primary copy invalid");
 	}
 	if (g->backup.state != GPT_COPY_OK) {
-		g->backup.detail = g->backup.state == GPT_COPY_INVALID ? copy_problem("backup", &b) : NULL;
-		if (!g->backup.detail && asprintf(&g->backup.detail, "backup header at LBA %" PRIu64 ": %s",
-						  b.lba, g->backup.problem ? g->backup.problem : "invalid") < 0)
+		g->backup.detail =
+			g->backup.state == GPT_COPY_INVALID ? copy_problem("backup", &b) : NULL;
+		if (!g->backup.detail &&
+		    asprintf(&g->backup.detail, "backup header at LBA %" PRIu64 ": %s", b.lba,
+			     g->backup.problem ? g->backup.problem : "invalid") < 0)
 			g->backup.detail = NULL;
 		(void)problem_warn(reterr, "backup", "%s",
 				   g->backup.detail ? g->backup.detail : "backup copy invalid");
@@ -724,8 +742,8 @@ static int read_dev(const struct dev *d, uint32_t sector_size, bool blockdev, st
 	int r;
 
 	if (sector_size && sector_size != 512 && sector_size != 4096)
-		return problem_add(reterr, -EINVAL, NULL, "sector size %" PRIu32 " is not supported",
-				   sector_size);
+		return problem_add(reterr, -EINVAL, NULL,
+				   "sector size %" PRIu32 " is not supported", sector_size);
 	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
 		uint32_t ss = sizes[i];
 		if (sector_size && ss != sector_size)
@@ -738,20 +756,23 @@ static int read_dev(const struct dev *d, uint32_t sector_size, bool blockdev, st
 			return r;
 	}
 	if (!tried)
-		return problem_add(reterr, -EINVAL, NULL, "size %" PRIu64 " is not a multiple of %" PRIu32,
-				   d->size, sector_size ? sector_size : 512);
+		return problem_add(reterr, -EINVAL, NULL,
+				   "size %" PRIu64 " is not a multiple of %" PRIu32, d->size,
+				   sector_size ? sector_size : 512);
 	if (blockdev && sector_size) {
 		/* An image copied onto a disk of the other sector size (§10). */
 		uint32_t other = sector_size == 512 ? 4096 : 512;
 		_cleanup_(gpt_freep) struct gpt *tmp = NULL;
 		if (d->size % other == 0 && read_at(d, other, &tmp, NULL) == 0)
 			return problem_add(reterr, -EINVAL, NULL,
-					   "laid out for %" PRIu32 "-byte sectors, the device uses %" PRIu32
+					   "laid out for %" PRIu32
+					   "-byte sectors, the device uses %" PRIu32
 					   "-byte sectors",
 					   other, sector_size);
 	}
-	return problem_add(reterr, -ENOMSG, NULL,
-			   "no GPT found (no valid header at LBA 1 or at the last LBA, 512 or 4096-byte sectors)");
+	return problem_add(
+		reterr, -ENOMSG, NULL,
+		"no GPT found (no valid header at LBA 1 or at the last LBA, 512 or 4096-byte sectors)");
 }
 
 int gpt_read(int fd, uint32_t sector_size, struct gpt **ret, struct problem_list *reterr)
@@ -860,7 +881,8 @@ int gpt_check_writable(const struct gpt *g, struct problem_list *reterr)
 		if (gpt_entry_is_used(e) && gpt_entry_last_lba(e) > limit)
 			return problem_add(reterr, -EINVAL, NULL,
 					   "partition %u ends at LBA %" PRIu64
-					   " beyond the last usable LBA %" PRIu64 " of the shrunk disk",
+					   " beyond the last usable LBA %" PRIu64
+					   " of the shrunk disk",
 					   nr, gpt_entry_last_lba(e), limit);
 	}
 	return 0;
@@ -900,13 +922,14 @@ static const char *const region_names[4] = { "backup entry array", "backup heade
 
 struct crash {
 	bool armed;
-	unsigned k;               /* crash before region write number k (0-based, whole operation) */
-	unsigned long long s;     /* after writing s sectors of it */
-	unsigned done;            /* region writes so far */
+	unsigned k;	      /* crash before region write number k (0-based, whole operation) */
+	unsigned long long s; /* after writing s sectors of it */
+	unsigned done;	      /* region writes so far */
 };
 
 /* One pass of §7.2 for the table in g, then read back, then re-read g from the disk. */
-static int write_pass(const struct dev *d, struct gpt *g, struct crash *c, struct problem_list *reterr)
+static int write_pass(const struct dev *d, struct gpt *g, struct crash *c,
+		      struct problem_list *reterr)
 {
 	uint8_t *out[4] = {};
 	int r;
@@ -954,7 +977,8 @@ static int write_pass(const struct dev *d, struct gpt *g, struct crash *c, struc
 			r = -EIO;
 		if (r < 0) {
 			(void)problem_add(reterr, r, region_names[i],
-					  "verifying the %s at LBA %" PRIu64 ": what was read back differs",
+					  "verifying the %s at LBA %" PRIu64
+					  ": what was read back differs",
 					  region_names[i], g->region_lba[i]);
 			goto out;
 		}
@@ -988,16 +1012,17 @@ static int write_dev(const struct dev *d, struct gpt *g, struct problem_list *re
 				   "malformed value (K or K:S expected)");
 	c.armed = r > 0;
 	if (r > 0)
-		log_debug("FLATCTL_TEST_CRASH_AFTER set: crash after %u region writes and %llu sectors",
-			  c.k, c.s);
+		log_debug(
+			"FLATCTL_TEST_CRASH_AFTER set: crash after %u region writes and %llu sectors",
+			c.k, c.s);
 	r = gpt_check_writable(g, reterr);
 	if (r < 0)
 		return r;
 	if (!gpt_needs_write(g))
 		return 0;
 
-	bool fixup = g->primary.state != GPT_COPY_OK || g->backup.state != GPT_COPY_OK || g->grown ||
-		     g->shrunk;
+	bool fixup = g->primary.state != GPT_COPY_OK || g->backup.state != GPT_COPY_OK ||
+		     g->grown || g->shrunk;
 	if (fixup && memcmp(g->entries, g->orig_entries, g->array_bytes) != 0) {
 		/* Pass 1: the table as read, repaired and relocated. */
 		_cleanup_free_ uint8_t *changed = malloc(g->array_bytes);

@@ -6,6 +6,7 @@
 . "$FLATCTL_SRC/tests/data/gpt/e2e.sh"
 
 mk "$T/base.img" --state booted-b
+# shellcheck disable=SC2034 # used inside test_expect bodies (eval)
 OLD="1/0/1 2/0/1" NEW="2/0/1 1/0/1"
 
 test_expect 'no crash (K=4): the new state' '

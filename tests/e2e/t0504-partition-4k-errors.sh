@@ -99,6 +99,7 @@ bad() { # bad NAME FILE MESSAGE: both commands exit 2 with MESSAGE, the file sta
 	test_exit 2 flatctl --disk "$2" partition repair 2>/dev/null &&
 	same "$2" "$2.orig"
 }
+# shellcheck disable=SC2034 # used inside test_expect bodies (eval)
 NOGPT="reading .*: no GPT found (no valid header at LBA 1 or at the last LBA, 512 or 4096-byte sectors)"
 test_expect 'no GPT: zeroes' 'truncate -s 1M "$T/z.img" && bad zeroes "$T/z.img" "$NOGPT"'
 test_expect 'no GPT: MBR only' '

@@ -6,7 +6,9 @@
 . "$FLATCTL_SRC/tests/data/gpt/e2e.sh"
 
 mk "$T/base.img" --state booted-b
+# shellcheck disable=SC2034 # used inside test_expect bodies (eval)
 GROWN=$((2 * 262144))   # sectors after growing to 256 MiB
+# shellcheck disable=SC2034
 ROOT_START=221184
 
 test_expect 'a grown disk: show reports grown, the backup in the middle, no change' '

@@ -1,4 +1,5 @@
 # tests/data/gpt/e2e.sh - helpers for the t05xx partition tests; source after lib.sh.
+# shellcheck shell=bash
 # Every value is cross-checked with the real cgpt and sgdisk.
 USR_TYPE=5DFBF5F4-2848-4BAC-AA5E-0D9A20B745A6
 command -v cgpt >/dev/null && command -v sgdisk >/dev/null || skip_all "cgpt and sgdisk (make deps) missing"
