@@ -35,9 +35,12 @@ pts_flatctl() {
 }
 # state IMG: "A-pts B-pts" after checking that cgpt, sgdisk and flatctl agree on both
 state() {
-	local out='' n c s f
+	local out='' n c s f fl
+	fl=$(flatctl --disk "$1" --json partition show 2>/dev/null | jq -r '.partitions[] |
+		"\(.number) \(.priority)/\(.tries)/\(if .successful then 1 else 0 end)"') || return 1
 	for n in 3 4; do
-		c=$(pts_cgpt "$1" $n) && s=$(pts_sgdisk "$1" $n) && f=$(pts_flatctl "$1" $n) || return 1
+		c=$(pts_cgpt "$1" $n) && s=$(pts_sgdisk "$1" $n) || return 1
+		f=$(echo "$fl" | sed -n "s/^$n //p")
 		if [ "$c" != "$s" ] || [ "$c" != "$f" ]; then
 			echo "partition $n: cgpt $c, sgdisk $s, flatctl $f" >&2
 			return 1
