@@ -1,8 +1,8 @@
 #!/bin/bash
 # demo/run.sh - the end-to-end demo (`make demo`): runs demo/[0-9][0-9]-*.sh in order, each in
-# this shell (without errexit) with a banner, against $FLATCTL (make passes the static binary), in a temporary
-# $DEMO_DIR that is removed on exit together with the loop devices, mounts and processes the
-# parts registered. Builds nothing itself.
+# this shell (without errexit) with a banner, against $FLATCTL (make passes the static binary),
+# in a temporary $DEMO_DIR that is removed on exit together with the loop devices, mounts and
+# processes the parts registered. Builds nothing itself.
 #
 # Helpers for the parts:
 #   demo_run CMD...        print "$ CMD" then run it (a failure ends the demo)
