@@ -1,8 +1,8 @@
 #!/bin/bash
 # demo/run.sh - the end-to-end demo (`make demo`): runs demo/[0-9][0-9]-*.sh in order, each in
-# this shell with a banner, against $FLATCTL (make passes the static binary), in a temporary
-# $DEMO_DIR that is removed on exit together with the loop devices, mounts and processes the
-# parts registered. Builds nothing itself.
+# this shell (without errexit) with a banner, against $FLATCTL (make passes the static binary),
+# in a temporary $DEMO_DIR that is removed on exit together with the loop devices, mounts and
+# processes the parts registered. Builds nothing itself.
 #
 # Helpers for the parts:
 #   demo_run CMD...        print "$ CMD" then run it (a failure ends the demo)
@@ -15,7 +15,7 @@ FLATCTL=$(realpath "$FLATCTL")
 [ -x "$FLATCTL" ] || { echo "demo: $FLATCTL not built (run 'make demo')" >&2; exit 1; }
 DEMO_DIR=$(mktemp -d "${TMPDIR:-/tmp}/flatctl-demo.XXXXXX")
 DEMO_SRC=$(cd "$here/.." && pwd)
-MKDISK=${MKDISK:-$DEMO_SRC/../shared/tools/mkdisk}
+MKDISK=${MKDISK:-${SHARED:-$DEMO_SRC/../shared}/tools/mkdisk}
 export FLATCTL DEMO_DIR DEMO_SRC MKDISK
 
 _demo_pids=
@@ -47,7 +47,16 @@ for part in "${parts[@]}"; do
 	[ -f "$part" ] || continue
 	name=$(basename "$part" .sh)
 	printf '\n%s==== %s ====%s\n' "$_b" "$name" "$_n"
+	# Parts show failures on purpose ("exit 75 = try later"), so they run without errexit; a
+	# part fails the demo through the status of its last command.
+	set +e
 	# shellcheck source=/dev/null
 	. "$part"
+	rc=$?
+	set -e
+	if [ "$rc" != 0 ]; then
+		echo "demo: part $name failed (status $rc)" >&2
+		exit "$rc"
+	fi
 done
 printf '\n%sdemo: %d parts done%s\n' "$_b" "${#parts[@]}" "$_n"

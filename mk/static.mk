@@ -25,7 +25,9 @@ OPT_CFLAGS := -O2 -D_FORTIFY_SOURCE=2 -fPIE -ffunction-sections -fdata-sections
 PKG_CFLAGS := -DCURL_STATICLIB -I$(STATIC_TP)/curl/include -I$(STATIC_TP)/libxml2/include/libxml2 \
 	-I$(STATIC_TP)/libsystemd/include $(shell $(PKG_CONFIG) --cflags blkid jansson libprotobuf-c 2>/dev/null)
 PKG_LIBS := $(STATIC_LIBS_EXTRA) $(STATIC_TP_LIBS) $(STATIC_SYS_LIBS)
-BASE_LDFLAGS += -static-pie -Wl,--gc-sections
+# -z pack-relative-relocs (DT_RELR, glibc 2.36 + binutils 2.38): a static PIE relocates itself
+# at start, and its relative relocations stored as RELA took 0.6 MB of the 8 MiB budget
+BASE_LDFLAGS += -static-pie -Wl,--gc-sections -Wl,-z,pack-relative-relocs
 # the guards check these warnings against the known list; don't repeat them on every link
 LINK_SHOW := grep -v -e 'in statically linked applications requires' -e ': in function ' --
 endif

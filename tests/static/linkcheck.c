@@ -14,6 +14,7 @@
 #include <protobuf-c/protobuf-c.h>
 #include <stdio.h>
 #include <string.h>
+#include <systemd/sd-bus.h>
 #include <systemd/sd-id128.h>
 #include <zlib.h>
 
@@ -68,6 +69,9 @@ int main(void)
 	/* libsystemd */
 	sd_id128_t id;
 	CHECK("sd_id128_randomize", sd_id128_randomize(&id) >= 0);
+	sd_bus *bus = NULL;
+	CHECK("sd_bus_new", sd_bus_new(&bus) >= 0);
+	bus = sd_bus_unref(bus);
 	printf("libsystemd ok\n");
 
 	/* libblkid */
