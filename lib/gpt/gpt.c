@@ -525,6 +525,14 @@ static int read_at(const struct dev *d, uint32_t ss, struct gpt **ret, struct pr
 					"%s", s->hc.problem);
 			goto out;
 		}
+		if (memcmp(p.hsec, gpt_signature, 8) == 0 || (b.hsec && memcmp(b.hsec, gpt_signature, 8) == 0)) {
+			/* A GPT was there: both copies damaged (§10), not "no GPT". */
+			_cleanup_free_ char *pp = copy_problem("primary header", &p);
+			_cleanup_free_ char *bp = copy_problem("backup header", &b);
+			(void)problem_add(reterr, -EBADMSG, "primary", "%s", pp ? pp : "primary invalid");
+			r = problem_add(reterr, -EBADMSG, "backup", "%s", bp ? bp : "backup invalid");
+			goto out;
+		}
 		r = -ENOMSG;
 		goto out;
 	}
@@ -540,8 +548,23 @@ static int read_at(const struct dev *d, uint32_t ss, struct gpt **ret, struct pr
 		chosen_h = &b;
 		chosen_arr = b.arr;
 	} else {
-		/* §6.3 rule 3: a header whose CRC matches the other copy's array. */
+		/* §6.3 rule 3: a header whose CRC matches the other copy's array. An array behind a
+		 * broken header is read where it normally lies. */
 		struct check c = {};
+		if (p.hvalid && !b.arr && b.lba > array_sectors(p.h.num_entries, ss)) {
+			struct gpt_header h = p.h;
+			h.entries_lba = b.lba - array_sectors(p.h.num_entries, ss);
+			r = read_array(d, ss, &h, &b);
+			if (r < 0)
+				goto out;
+		}
+		if (b.hvalid && !p.arr) {
+			struct gpt_header h = b.h;
+			h.entries_lba = 2;
+			r = read_array(d, ss, &h, &p);
+			if (r < 0)
+				goto out;
+		}
 		if (p.hvalid && b.arr && b.arr_bytes >= p.h.num_entries * GPT_ENTRY_SIZE &&
 		    array_matches(&b, &p.h, ss) &&
 		    check_entries((const struct gpt_entry *)b.arr, &p.h, &c)) {
@@ -559,14 +582,14 @@ static int read_at(const struct dev *d, uint32_t ss, struct gpt **ret, struct pr
 		free(c.problem);
 	}
 	if (!chosen_h) {
-		_cleanup_free_ char *pp = copy_problem("primary", &p);
-		_cleanup_free_ char *bp = copy_problem("backup", &b);
+		_cleanup_free_ char *pp = copy_problem("primary header", &p);
+		_cleanup_free_ char *bp = copy_problem("backup header", &b);
 		if (p.hc.unsupported || b.hc.unsupported)
 			r = -EINVAL;
 		else
 			r = -EBADMSG;
-		(void)problem_add(reterr, r, "primary", "%s", pp ? pp : "primary: invalid");
-		(void)problem_add(reterr, r, "backup", "%s", bp ? bp : "backup: invalid");
+		(void)problem_add(reterr, r, "primary", "%s", pp ? pp : "primary invalid");
+		(void)problem_add(reterr, r, "backup", "%s", bp ? bp : "backup invalid");
 		goto out;
 	}
 
