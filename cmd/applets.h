@@ -17,6 +17,7 @@ APPLET("rollback",   cmd_rollback,   "make the other USR partition the next boot
 
 /*     link name             applet            implied first argument */
 /* -- partitions links -- */
+ALIAS("cgpt",                "partition",      NULL)
 
 /* -- update links -- */
 

@@ -68,8 +68,7 @@ test_expect 'add -A sets the whole word (Debian: bits 48-63)' '
 
 test_expect 'add -l, -t, -u give the bytes Debian cgpt gives' '
 	same fresh -i 4 -l USR-X --
-	same fresh -i 7 -l "" --
-	same fresh -i 4 -l "$(printf "y%.0s" $(seq 36))" --
+	same fresh -i 4 -l "$(printf "y%.0s" $(seq 35))" --
 	same fresh -i 6 -l "Ünïcødé €" --
 	same fresh -i 4 -t efi --
 	same fresh -i 4 -t data --
@@ -85,7 +84,23 @@ test_expect 'add -l, -t, -u give the bytes Debian cgpt gives' '
 	same fresh -i 1 -t data -- -i 1 -t linux-data
 	same fresh -i 4 -u 01234567-89AB-CDEF-0123-456789ABCDEF --
 	same fresh -i 4 -u 01234567-89ab-cdef-0123-456789abcdef --
-	same fresh -i 4 -P 3 -T 2 -S 0 -l NEW -u 11111111-2222-3333-4444-555555555555 --
+	same fresh -i 4 -P 3 -T 2 -S 0 -l NEWER -u 11111111-2222-3333-4444-555555555555 --
+'
+
+# Debian's cgpt keeps 35 units and leaves old bytes after the terminator; we store up to 36
+# units and zero the rest of the name field (spec/partitions.md 5.3, 9.2).
+name_field() { dd if="$1" bs=1 skip=$((1024 + ($2 - 1) * 128 + 56)) count=72 status=none | od -An -v -tx1 | tr -d " \n"; }
+test_expect 'add -l stores 36 units, zero-pads, and an empty label clears the field' '
+	cp "$T/fresh.img" "$T/our.img"
+	ours add -i 4 -l "$(printf "y%.0s" $(seq 36))" "$T/our.img"
+	test "$(ours show -i 4 -l "$T/our.img")" = "$(printf "y%.0s" $(seq 36))"
+	test "$(name_field "$T/our.img" 4)" = "$(printf "7900%.0s" $(seq 36))"
+	ours add -i 7 -l "" "$T/our.img"
+	test "$($DEB show -i 7 -l "$T/our.img")" = ""
+	test "$(name_field "$T/our.img" 7)" = "$(printf "0000%.0s" $(seq 36))"
+	ours add -i 9 -l R "$T/our.img"
+	test "$($DEB show -i 9 -l "$T/our.img")" = R
+	sgdisk_ok "$T/our.img"
 '
 
 test_expect 'add -t flatcar-usr then show -t gives the USR GUID' '

@@ -53,8 +53,8 @@ done
 "$MKDISK" -q --layout compact --usr-a 15:0:1 --usr-b 15:1:0 "$T/max.img"
 # Four USR partitions (slots 3, 4, 5, 8) for grouping, -P and -f.
 "$MKDISK" -q --layout compact --usr-a 4:0:1 --usr-b 2:1:0 "$T/four.img"
-sgdisk -q -n 5:253952:+1M -t 5:$USR -c 5:USR-C -A 5:=:0004000000000000 \
-	-n 8:256000:+1M -t 8:$USR -c 8:USR-D -A 8:=:0002000000000000 "$T/four.img" >/dev/null
+sgdisk -n 5:253952:+1M -t 5:$USR -c 5:USR-C -A 5:=:0004000000000000 \
+	-n 8:256000:+1M -t 8:$USR -c 8:USR-D -A 8:=:0002000000000000 "$T/four.img" >/dev/null 2>&1
 STATES="fresh updated trying-b booted-b fell-back updated-a 5-3 tie max four"
 
 test_expect 'prioritize -i N equals Debian cgpt in every state' '

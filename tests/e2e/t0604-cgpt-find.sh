@@ -102,7 +102,7 @@ test_expect 'find without DRIVE scans the whole disks of proc/partitions under -
 	mkdir -p "$r/proc" "$r/dev"
 	cp "$T/disk.img" "$r/dev/vda"
 	"$MKDISK" -q --layout compact --usr-a 0:0:0 "$r/dev/nvme0n1"
-	sgdisk -q -c 3:OTHER "$r/dev/nvme0n1" >/dev/null
+	sgdisk -c 3:OTHER "$r/dev/nvme0n1" >/dev/null
 	truncate -s 1M "$r/dev/vdb"
 	cat >"$r/proc/partitions" <<-EOF
 	major minor  #blocks  name

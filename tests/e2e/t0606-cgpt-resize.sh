@@ -57,8 +57,8 @@ test_expect 'resize when ROOT already fills the disk: exit 0, nothing written' '
 
 test_expect 'resize of a partition followed by another stops before it' '
 	"$MKDISK" -q --layout compact --size 192M "$T/gap.img"
-	sgdisk -q -d 9 "$T/gap.img" >/dev/null
-	sgdisk -q -n 9:245760:+16M -t 9:3884DD41-8582-4404-B9A8-E9B84F2DF50E -c 9:ROOT "$T/gap.img" >/dev/null
+	sgdisk -d 9 "$T/gap.img" >/dev/null
+	sgdisk -n 9:245760:+16M -t 9:3884DD41-8582-4404-B9A8-E9B84F2DF50E -c 9:ROOT "$T/gap.img" >/dev/null
 	cp "$T/gap.img" "$T/our.img"
 	ours resize -i 7 "$T/our.img"
 	sgdisk_ok "$T/our.img"
