@@ -147,6 +147,25 @@ test_expect '-d equals Debian cgpt (but Type/Attr/LBA 0 rows); -v shows both hea
 	test "$(grep -c "Sig: \[EFI PART\]" "$T/our")" = 2
 '
 
+test_expect '4096-byte image file: same rows as Debian cgpt on a 4096-byte loop device' '
+	if [ "$(id -u)" != 0 ]; then echo "# 4096-byte images need root (spec 11)"; exit 0; fi
+	"$MKDISK" -q --layout compact --sector-size 4096 --state updated "$T/4k.img"
+	dev=$(losetup --find --show --sector-size 4096 --read-only "$T/4k.img")
+	cleanup_loop "$dev"
+	$DEB show "$dev" >"$T/deb"
+	ours show "$T/4k.img" >"$T/our"
+	filter "$T/deb" >"$T/deb.f"; filter "$T/our" >"$T/our.f"
+	test_cmp "$T/deb.f" "$T/our.f"
+	test_grep "^ \{11\}2 \{11\}4 \{10\}Pri GPT table$" "$T/our"
+	$DEB show -q -n "$dev" >"$T/deb"
+	ours show -q -n "$T/4k.img" >"$T/our"
+	test_cmp "$T/deb" "$T/our"
+	for f in b s P T S; do
+		test "$($DEB show -i 4 -$f "$dev")" = "$(ours show -i 4 -$f "$T/4k.img")"
+	done
+	test "$($DEB find -n -l USR-B "$dev")" = "$(ours find -n -l USR-B "$T/4k.img")"
+'
+
 # Damage one copy at a time; Debian and we must agree on every compared row.
 damage() { # image offset
 	printf "\377" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
