@@ -242,7 +242,8 @@ static void print_header(int fd, const struct gpt *g, const struct gpt_copy *c, 
 	(void)gpt_cgpt_header_crc_ok(fd, g, c, &crc_ok);
 	_cleanup_free_ struct gpt_entry *ents = NULL;
 	size_t n = 0;
-	if (gpt_cgpt_read_array(fd, g, h, &ents, &n) == 0)
+	/* Like cgpt, an array is only looked at through a valid header. */
+	if (c->header_valid && gpt_cgpt_read_array(fd, g, h, &ents, &n) == 0)
 		array_ok = gpt_crc32(ents, n * GPT_ENTRY_SIZE) == h->entries_crc;
 
 	printf("%34sSig: ", "");
@@ -381,9 +382,12 @@ static void show_table(const struct gpt_disk *d, bool numeric, bool verbose, boo
 	_cleanup_free_ struct gpt_entry *pents = NULL, *sents = NULL;
 	size_t pn = 0, sn = 0;
 
-	/* Each copy's own array as stored (the chosen one is g->entries). */
-	(void)gpt_cgpt_read_array(d->fd, g, &p->hdr, &pents, &pn);
-	(void)gpt_cgpt_read_array(d->fd, g, &b->hdr, &sents, &sn);
+	/* Each copy's own array as stored (the chosen one is g->entries); like cgpt, only where
+	 * a valid header says it is. */
+	if (p->header_valid)
+		(void)gpt_cgpt_read_array(d->fd, g, &p->hdr, &pents, &pn);
+	if (b->header_valid)
+		(void)gpt_cgpt_read_array(d->fd, g, &b->hdr, &sents, &sn);
 
 	if (verbose || debug) {
 		printf("Drive details:\n");

@@ -1,6 +1,4 @@
-# mk/cgpt.mk - the cgpt link (cmd/cgpt.c): test tools its e2e tests compare with, the benchmark.
+# mk/cgpt.mk - the cgpt link (cmd/cgpt.c): the tools its e2e tests and bench/cgpt-show compare
+# with (Debian's cgpt, sgdisk, losetup, hyperfine). No rules here: a fragment is read before the
+# Makefile's `all`, so a target defined here would become the default goal.
 DEPS_APT += cgpt gdisk util-linux hyperfine python3
-
-.PHONY: bench-cgpt
-bench-cgpt: $(B)/flatctl
-	bench/cgpt-show $(B)/flatctl

@@ -170,10 +170,10 @@ test_expect '4096-byte image file: same rows as Debian cgpt on a 4096-byte loop 
 damage() { # image offset
 	printf "\377" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
 }
-test_expect 'damaged copies: INVALID rows like Debian cgpt, one warning, exit 0' '
+test_expect 'damaged copies: INVALID rows (also -d) like Debian cgpt, one warning, exit 0' '
 	last=$((262144 - 1))
 	for what in prihdr:$((512 + 16)) pritab:$((2 * 512 + 200)) sechdr:$((last * 512 + 16)) \
-		    sectab:$(((last - 32) * 512 + 200)); do
+		    sectab:$(((last - 32) * 512 + 200)) prisig:512 secsig:$((last * 512)); do
 		cp "$T/fresh.img" "$T/d.img"
 		damage "$T/d.img" ${what#*:}
 		$DEB show "$T/d.img" >"$T/deb" 2>/dev/null
@@ -187,6 +187,10 @@ test_expect 'damaged copies: INVALID rows like Debian cgpt, one warning, exit 0'
 		ours show -q -n "$T/d.img" >"$T/our" 2>/dev/null
 		test_cmp "$T/deb" "$T/our"
 		test "$(ours show -i 3 -P "$T/d.img" 2>/dev/null)" = 1
+		$DEB show -d "$T/d.img" >"$T/deb" 2>/dev/null
+		ours show -d "$T/d.img" >"$T/our" 2>/dev/null
+		filter "$T/deb" >"$T/deb.f"; filter "$T/our" >"$T/our.f"
+		test_cmp "$T/deb.f" "$T/our.f"
 	done
 '
 
