@@ -20,6 +20,7 @@
 #include "args/args.h"
 #include "cgpt.h"
 #include "fs/fs.h"
+#include "gpt/cgpt-find.h"
 #include "gpt/cgpt-show.h"
 #include "gpt/gpt.h"
 #include "log/log.h"
@@ -190,6 +191,11 @@ static void opt_end(struct opt_iter *it)
 	if (it->ready)
 		args_release(&it->a);
 	it->ready = false;
+}
+
+static void names_freep(char ***p)
+{
+	*p = gpt_cgpt_names_free(*p);
 }
 
 /* ---- formatting ------------------------------------------------------------------------ */
@@ -830,45 +836,40 @@ static void find_in(struct find_args *f, const struct gpt *g, const char *shown)
 	}
 }
 
-/* No DRIVE: every whole disk of proc/partitions, as cgpt picks them (a name directly followed by
- * one that extends it, e.g. "sda" then "sda1"), opened as /dev/NAME inside the root. */
+/* No DRIVE: every whole disk of proc/partitions (as cgpt picks them), opened as /dev/NAME inside
+ * the root; with the real root only block devices count. */
 static int find_scan(struct find_args *f, const char *root)
 {
 	_cleanup_close_ int root_fd = fs_root_open(root);
 	_cleanup_free_ char *text = NULL;
-	char prev[128] = "";
+	_cleanup_(names_freep) char **disks = NULL;
+	size_t size = 0;
 	int r;
 
 	if (root_fd < 0)
 		return log_error_errno(root_fd, "opening the root '%s'", root), 1;
-	r = fs_read_file(root_fd, "/proc/partitions", 1 << 20, &text, NULL);
+	r = fs_read_file(root_fd, "/proc/partitions", 1 << 20, &text, &size);
+	if (r < 0)
+		return log_error_errno(r, "reading '/proc/partitions'"), 1;
+	r = gpt_cgpt_whole_disks(text, size, &disks);
 	if (r < 0)
 		return log_error_errno(r, "reading '/proc/partitions'"), 1;
 
-	for (char *save = NULL, *line = strtok_r(text, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		unsigned ma, mi;
-		unsigned long long blocks;
-		char name[128];
-		if (sscanf(line, " %u %u %llu %127s", &ma, &mi, &blocks, name) != 4)
+	for (char **name = disks; *name; name++) {
+		char dev[160];
+		snprintf(dev, sizeof(dev), "/dev/%s", *name);
+		_cleanup_close_ int fd = fs_open(root_fd, dev, O_RDONLY | O_NOCTTY, 0);
+		struct stat st;
+		if (fd < 0 || fstat(fd, &st) < 0)
 			continue;
-		if (*prev && strncmp(prev, name, strlen(prev)) == 0 && strcmp(prev, name) != 0) {
-			char dev[160];
-			snprintf(dev, sizeof(dev), "/dev/%s", prev);
-			_cleanup_close_ int fd = fs_open(root_fd, dev, O_RDONLY | O_NOCTTY, 0);
-			struct stat st;
-			bool ok = fd >= 0 && fstat(fd, &st) == 0 &&
-				  (S_ISBLK(st.st_mode) || (S_ISREG(st.st_mode) && strcmp(root, "/") != 0));
-			if (ok) {
-				/* The fd was resolved inside the root; reopen that very file. */
-				char fdpath[64];
-				snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
-				_cleanup_(gpt_disk_freep) struct gpt_disk *d = NULL;
-				if (gpt_disk_open(fdpath, 0, &d, NULL) == 0)
-					find_in(f, d->gpt, dev);
-			}
-		}
-		snprintf(prev, sizeof(prev), "%s", name);
+		if (!S_ISBLK(st.st_mode) && !(S_ISREG(st.st_mode) && strcmp(root, "/") != 0))
+			continue;
+		/* The fd was resolved inside the root; reopen that very file. */
+		char fdpath[64];
+		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
+		_cleanup_(gpt_disk_freep) struct gpt_disk *d = NULL;
+		if (gpt_disk_open(fdpath, 0, &d, NULL) == 0)
+			find_in(f, d->gpt, dev);
 	}
 	return 0;
 }
