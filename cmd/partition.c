@@ -54,8 +54,8 @@ static void print_read_error(const char *path, int r, const struct problem_list 
 		size_t o = 0;
 		for (size_t i = 0; i < p->n && o < sizeof(buf); i++)
 			if (p->item[i].severity == PROBLEM_ERROR)
-				o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s", o ? "; " : "",
-						      p->item[i].message);
+				o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s",
+						      o ? "; " : "", p->item[i].message);
 		(void)log_fail(r, "reading '%s': both GPT copies are damaged: %s", path, buf);
 		return;
 	}
@@ -90,8 +90,8 @@ static void print_copy_warning(const struct gpt_disk *d)
 				      gpt_copy_state_to_string(g->primary.state),
 				      g->primary.problem ? g->primary.problem : "damaged");
 	if (g->backup.state != GPT_COPY_OK)
-		o += (size_t)snprintf(msg + o, sizeof(msg) - o, "%sbackup GPT %s (%s)", o ? ", " : "",
-				      gpt_copy_state_to_string(g->backup.state),
+		o += (size_t)snprintf(msg + o, sizeof(msg) - o, "%sbackup GPT %s (%s)",
+				      o ? ", " : "", gpt_copy_state_to_string(g->backup.state),
 				      g->backup.problem ? g->backup.problem : "damaged");
 	if (o)
 		log_warning("warning: '%s': %s; run 'flatctl partition repair'", d->path, msg);
@@ -101,6 +101,8 @@ static void print_copy_warning(const struct gpt_disk *d)
 		log_warning("warning: '%s': the protective MBR record does not match the disk size",
 			    d->path);
 }
+
+static int root_booted(struct flat_ctx *ctx, struct gpt_disk *d, bool *ret_inferred);
 
 int partition_open(struct flat_ctx *ctx, bool lock, bool warn_repair, struct gpt_disk **ret)
 {
@@ -112,16 +114,41 @@ int partition_open(struct flat_ctx *ctx, bool lock, bool warn_repair, struct gpt
 	if (!path) {
 		r = gpt_find_disk(&p, &found);
 		if (r == -ENOTUNIQ) {
+			/* §8.6: several Flatcar disks; take the one holding the booted /usr. */
+			const char *pick = NULL;
+			unsigned hits = 0;
+			for (size_t i = 0; i < p.n; i++) {
+				_cleanup_(gpt_disk_freep) struct gpt_disk *c = NULL;
+				bool inferred = false;
+				if (!p.item[i].where ||
+				    gpt_disk_open(p.item[i].where, 0, &c, NULL) < 0)
+					continue;
+				if (root_booted(ctx, c, &inferred) > 0 && !inferred) {
+					pick = p.item[i].where;
+					hits++;
+				}
+			}
+			if (hits == 1) {
+				found = strdup(pick);
+				if (!found)
+					return log_fail(-ENOMEM, "out of memory");
+				r = 0;
+			}
+		}
+		if (r == -ENOTUNIQ) {
 			char buf[512] = "";
 			size_t o = 0;
 			for (size_t i = 0; i < p.n && o < sizeof(buf); i++)
-				o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s'%s'", o ? ", " : "",
+				o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s'%s'",
+						      o ? ", " : "",
 						      p.item[i].where ? p.item[i].where : "?");
-			return log_fail(-EINVAL, "several disks carry a USR-A partition (%s); use --disk",
+			return log_fail(-EINVAL,
+					"several disks carry a USR-A partition (%s); use --disk",
 					buf);
 		}
 		if (r < 0)
-			return log_fail(-EINVAL, "no disk with a USR-A partition found; use --disk");
+			return log_fail(-EINVAL,
+					"no disk with a USR-A partition found; use --disk");
 		path = found;
 	}
 	r = gpt_disk_open(path, lock ? GPT_DISK_LOCK : 0, ret, &p);
@@ -136,7 +163,8 @@ int partition_open(struct flat_ctx *ctx, bool lock, bool warn_repair, struct gpt
 	}
 	if (warn_repair)
 		print_copy_warning(*ret);
-	else if ((*ret)->gpt->primary.state != GPT_COPY_OK || (*ret)->gpt->backup.state != GPT_COPY_OK)
+	else if ((*ret)->gpt->primary.state != GPT_COPY_OK ||
+		 (*ret)->gpt->backup.state != GPT_COPY_OK)
 		log_info("'%s': the damaged or stale GPT copy is rebuilt by this write", path);
 	return 0;
 }
@@ -168,11 +196,11 @@ const char *partition_describe(const struct gpt *g, int nr, char *buf, size_t si
 	const struct gpt_entry *e = gpt_entry_get_const(g, (unsigned)nr);
 	unsigned t = gpt_entry_tries(e);
 	if (gpt_entry_is_successful(e))
-		snprintf(buf, size, "%s (partition %d, successful)", gpt_entry_name(g, (unsigned)nr, name),
-			 nr);
+		snprintf(buf, size, "%s (partition %d, successful)",
+			 gpt_entry_name(g, (unsigned)nr, name), nr);
 	else
-		snprintf(buf, size, "%s (partition %d, %u %s left)", gpt_entry_name(g, (unsigned)nr, name),
-			 nr, t, t == 1 ? "try" : "tries");
+		snprintf(buf, size, "%s (partition %d, %u %s left)",
+			 gpt_entry_name(g, (unsigned)nr, name), nr, t, t == 1 ? "try" : "tries");
 	return buf;
 }
 
@@ -203,7 +231,8 @@ static void describe_next(const struct gpt *g, char *buf, size_t size)
 	}
 	unsigned t = gpt_entry_tries(e);
 	snprintf(buf, size, "%s, %u %s left, then %s", gpt_entry_name(g, (unsigned)nr, name), t,
-		 t == 1 ? "try" : "tries", after > 0 ? gpt_entry_name(g, (unsigned)after, name2) : "none");
+		 t == 1 ? "try" : "tries",
+		 after > 0 ? gpt_entry_name(g, (unsigned)after, name2) : "none");
 }
 
 static json_t *name_or_null(const struct gpt *g, int nr)
@@ -256,38 +285,34 @@ int partition_print_state(struct flat_ctx *ctx, struct gpt_disk *d, int changed)
 		}
 		const struct gpt_copy *copies[2] = { &g->primary, &g->backup };
 		for (size_t i = 0; i < 2; i++)
-			if (copies[i]->state != GPT_COPY_OK) {
-				char *s = NULL;
-				if (asprintf(&s, "%s %s: %s", i ? "backup" : "primary",
-					     gpt_copy_state_to_string(copies[i]->state),
-					     copies[i]->problem ? copies[i]->problem : "damaged") >= 0) {
-					json_array_append_new(problems, json_string(s));
-					free(s);
-				}
-			}
+			if (copies[i]->state != GPT_COPY_OK && copies[i]->detail)
+				json_array_append_new(problems, json_string(copies[i]->detail));
 		for (unsigned i = 0; i < n; i++) {
 			const struct gpt_entry *e = gpt_entry_get_const(g, nrs[i]);
 			char attr[32];
 			snprintf(attr, sizeof(attr), "0x%016" PRIx64, gpt_entry_attributes(e));
 			gpt_entry_label(e, name);
 			json_array_append_new(
-				parts, json_pack("{s:I, s:s, s:s, s:I, s:I, s:b, s:s, s:b, s:b}",
-						 "number", (json_int_t)nrs[i], "label", name, "uuid",
-						 gpt_guid_to_string(&e->unique, false, guid),
-						 "priority", (json_int_t)gpt_entry_priority(e), "tries",
-						 (json_int_t)gpt_entry_tries(e), "successful",
-						 gpt_entry_is_successful(e), "attributes", attr,
-						 "booted", booted == (int)nrs[i], "next",
-						 next == (int)nrs[i]));
+				parts,
+				json_pack("{s:I, s:s, s:s, s:I, s:I, s:b, s:s, s:b, s:b}", "number",
+					  (json_int_t)nrs[i], "label", name, "uuid",
+					  gpt_guid_to_string(&e->unique, false, guid), "priority",
+					  (json_int_t)gpt_entry_priority(e), "tries",
+					  (json_int_t)gpt_entry_tries(e), "successful",
+					  gpt_entry_is_successful(e), "attributes", attr, "booted",
+					  booted == (int)nrs[i], "next", next == (int)nrs[i]));
 		}
 		json_object_set_new(doc, "disk", json_string(d->path));
 		json_object_set_new(doc, "sector_size", json_integer(g->sector_size));
 		json_object_set_new(doc, "sectors", json_integer((json_int_t)g->sectors));
-		json_object_set_new(doc, "disk_guid",
-				    json_string(gpt_guid_to_string(&g->hdr.disk_guid, false, guid)));
+		json_object_set_new(
+			doc, "disk_guid",
+			json_string(gpt_guid_to_string(&g->hdr.disk_guid, false, guid)));
 		json_object_set_new(doc, "gpt",
 				    json_pack("{s:s, s:s, s:s, s:b, s:o}", "source",
-					      gpt_source_to_string(g->source) ? gpt_source_to_string(g->source) : "primary",
+					      gpt_source_to_string(g->source)
+						      ? gpt_source_to_string(g->source)
+						      : "primary",
 					      "primary", gpt_copy_state_to_string(g->primary.state),
 					      "backup", gpt_copy_state_to_string(g->backup.state),
 					      "grown", g->grown, "problems", problems));
@@ -306,13 +331,14 @@ int partition_print_state(struct flat_ctx *ctx, struct gpt_disk *d, int changed)
 
 	char pbuf[256], bbuf[256], nbuf[256];
 	bool ok = g->primary.state == GPT_COPY_OK && g->backup.state == GPT_COPY_OK;
-	printf("Disk:       %s  GPT %s (primary %s, backup %s)%s, %" PRIu32 "-byte sectors%s\n", d->path,
-	       ok ? "ok" : "usable", copy_status(&g->primary, pbuf, sizeof(pbuf)),
+	printf("Disk:       %s  GPT %s (primary %s, backup %s)%s, %" PRIu32 "-byte sectors%s\n",
+	       d->path, ok ? "ok" : "usable", copy_status(&g->primary, pbuf, sizeof(pbuf)),
 	       copy_status(&g->backup, bbuf, sizeof(bbuf)),
 	       ok ? "" : "; run 'flatctl partition repair'", g->sector_size,
 	       g->grown ? ", disk grew" : "");
 	if (booted > 0)
-		printf("Booted:     %s (partition %d)%s\n", gpt_entry_name(g, (unsigned)booted, name), booted,
+		printf("Booted:     %s (partition %d)%s\n",
+		       gpt_entry_name(g, (unsigned)booted, name), booted,
 		       inferred ? " (inferred from the attributes)" : "");
 	else
 		printf("Booted:     unknown\n");
@@ -363,10 +389,10 @@ static int find_target(struct partition_args *pa, struct gpt_disk *d, const char
 
 	if (nr < 0) {
 		if (target[strspn(target, "0123456789")] == 0)
-			return log_fail(-EINVAL, "no partition %s of type flatcar-usr on '%s'", target,
-					d->path);
-		return log_fail(-EINVAL, "no partition labelled '%s' of type flatcar-usr on '%s'", target,
-				d->path);
+			return log_fail(-EINVAL, "no partition %s of type flatcar-usr on '%s'",
+					target, d->path);
+		return log_fail(-EINVAL, "no partition labelled '%s' of type flatcar-usr on '%s'",
+				target, d->path);
 	}
 	return nr;
 }
@@ -378,7 +404,8 @@ static int finish(struct partition_args *pa, struct gpt_disk *d, int changed)
 	if (pa->ctx->json)
 		return partition_print_state(pa->ctx, d, changed);
 	if (pa->ctx->verbosity >= 0)
-		printf("next boot: %s\n", partition_describe(d->gpt, gpt_next_boot(d->gpt), buf, sizeof(buf)));
+		printf("next boot: %s\n",
+		       partition_describe(d->gpt, gpt_next_boot(d->gpt), buf, sizeof(buf)));
 	return 0;
 }
 
@@ -399,9 +426,10 @@ static int verb_prioritize(int argc, char **argv, void *userdata)
 		return log_error_errno(r, "prioritizing '%s'", argv[1]);
 	const struct gpt_entry *e = gpt_entry_get_const(d->gpt, (unsigned)nr);
 	if (gpt_entry_tries(e) == 0 && !gpt_entry_is_successful(e))
-		log_warning("warning: %s has no tries left and is not marked successful, so GRUB will "
-			    "skip it; use 'flatctl rollback' or 'cgpt add -T 1' to give it a try",
-			    gpt_entry_name(d->gpt, (unsigned)nr, name));
+		log_warning(
+			"warning: %s has no tries left and is not marked successful, so GRUB will "
+			"skip it; use 'flatctl rollback' or 'cgpt add -T 1' to give it a try",
+			gpt_entry_name(d->gpt, (unsigned)nr, name));
 	r = partition_commit(pa->ctx, d);
 	if (r < 0)
 		return r;
@@ -424,19 +452,22 @@ static int verb_mark_successful(int argc, char **argv, void *userdata)
 	int nr;
 	if (argc < 2) {
 		if (booted < 0)
-			return log_fail(-EINVAL, "cannot tell which USR partition is booted: no mount.usr= "
-						 "or verity.usr= on the kernel command line; name the partition");
+			return log_fail(
+				-EINVAL,
+				"cannot tell which USR partition is booted: no mount.usr= "
+				"or verity.usr= on the kernel command line; name the partition");
 		nr = booted;
 	} else {
 		nr = find_target(pa, d, argv[1]);
 		if (nr < 0)
 			return nr;
 		if (booted > 0 && nr != booted && !pa->force)
-			return log_fail(-EINVAL,
-					"%s is not the booted partition (%s is); marking an unbooted "
-					"image good makes GRUB boot it for ever; use --force to do it anyway",
-					gpt_entry_name(d->gpt, (unsigned)nr, name),
-					gpt_entry_name(d->gpt, (unsigned)booted, bname));
+			return log_fail(
+				-EINVAL,
+				"%s is not the booted partition (%s is); marking an unbooted "
+				"image good makes GRUB boot it for ever; use --force to do it anyway",
+				gpt_entry_name(d->gpt, (unsigned)nr, name),
+				gpt_entry_name(d->gpt, (unsigned)booted, bname));
 	}
 	uint64_t before = gpt_entry_attributes(gpt_entry_get_const(d->gpt, (unsigned)nr));
 	_cleanup_free_ uint64_t *old = calloc(gpt_num_entries(d->gpt), sizeof(uint64_t));
@@ -446,7 +477,8 @@ static int verb_mark_successful(int argc, char **argv, void *userdata)
 		old[i - 1] = gpt_entry_attributes(gpt_entry_get_const(d->gpt, i));
 	r = gpt_mark_successful(d->gpt, (unsigned)nr);
 	if (r < 0)
-		return log_error_errno(r, "marking '%s' successful", gpt_entry_name(d->gpt, (unsigned)nr, name));
+		return log_error_errno(r, "marking '%s' successful",
+				       gpt_entry_name(d->gpt, (unsigned)nr, name));
 	bool attrs_changed = false;
 	for (unsigned i = 1; i <= gpt_num_entries(d->gpt); i++)
 		attrs_changed |= old[i - 1] != gpt_entry_attributes(gpt_entry_get_const(d->gpt, i));
@@ -508,7 +540,8 @@ static int verb_grow(int argc, char **argv, void *userdata)
 		struct stat a, b;
 		if (gpt_partition_device(target, &disk, &pn) < 0 || stat(disk, &a) < 0 ||
 		    fstat(d->fd, &b) < 0 || a.st_rdev != b.st_rdev)
-			return log_fail(-EINVAL, "'%s' is not a partition of '%s'", target, d->path);
+			return log_fail(-EINVAL, "'%s' is not a partition of '%s'", target,
+					d->path);
 		nr = (int)pn;
 	} else if (target[strspn(target, "0123456789")] == 0)
 		nr = atoi(target);
@@ -534,13 +567,13 @@ static int verb_grow(int argc, char **argv, void *userdata)
 	}
 	uint32_t ss = d->gpt->sector_size;
 	if (pa->ctx->json) {
-		json_auto_t *doc = json_pack(
-			"{s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:b, s:b}", "disk", d->path, "partition",
-			(json_int_t)nr, "label", name, "old_last_lba", (json_int_t)old_last,
-			"new_last_lba", (json_int_t)new_last, "old_size",
-			(json_int_t)((old_last - first + 1) * ss), "new_size",
-			(json_int_t)((new_last - first + 1) * ss), "dry_run", pa->dry_run, "changed",
-			changed > 0);
+		json_auto_t *doc =
+			json_pack("{s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:b, s:b}", "disk", d->path,
+				  "partition", (json_int_t)nr, "label", name, "old_last_lba",
+				  (json_int_t)old_last, "new_last_lba", (json_int_t)new_last,
+				  "old_size", (json_int_t)((old_last - first + 1) * ss), "new_size",
+				  (json_int_t)((new_last - first + 1) * ss), "dry_run", pa->dry_run,
+				  "changed", changed > 0);
 		if (!doc || json_dumpf(doc, stdout, JSON_INDENT(2)) < 0)
 			return log_fail(-EIO, "writing the JSON document failed");
 		fputc('\n', stdout);
@@ -564,7 +597,8 @@ enum {
 };
 
 static const struct flat_option partition_opts[] = {
-	{ "force", OPT_FORCE, ARG_NONE, NULL, "mark-successful: allow a partition that is not booted" },
+	{ "force", OPT_FORCE, ARG_NONE, NULL,
+	  "mark-successful: allow a partition that is not booted" },
 	{ "dry-run", OPT_DRY_RUN, ARG_NONE, NULL, "grow: print what would change, write nothing" },
 	{},
 };
@@ -587,9 +621,10 @@ int cmd_partition(int argc, char **argv, struct flat_ctx *ctx)
 	struct partition_args pa = { .ctx = ctx, .args = &a };
 	int r, c;
 
-	r = args_init(&a, argc, argv, partition_opts,
-		      "[OPTIONS] show|mark-successful [TARGET]|prioritize TARGET|repair|grow [TARGET]",
-		      ctx, 0);
+	r = args_init(
+		&a, argc, argv, partition_opts,
+		"[OPTIONS] show|mark-successful [TARGET]|prioritize TARGET|repair|grow [TARGET]",
+		ctx, 0);
 	if (r < 0)
 		return log_fail(r, "out of memory");
 	while ((c = args_next(&a)) > 0) {
@@ -606,5 +641,6 @@ int cmd_partition(int argc, char **argv, struct flat_ctx *ctx)
 		return c;
 	if (a.exit_now)
 		return 0;
-	return args_dispatch_verb(&a, partition_verbs, "show", args_rest_count(&a), args_rest(&a), &pa);
+	return args_dispatch_verb(&a, partition_verbs, "show", args_rest_count(&a), args_rest(&a),
+				  &pa);
 }

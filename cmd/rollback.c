@@ -18,7 +18,8 @@ enum {
 };
 
 static const struct flat_option rollback_opts[] = {
-	{ "force", OPT_FORCE, ARG_NONE, NULL, "roll back even to a partition that holds no installed version" },
+	{ "force", OPT_FORCE, ARG_NONE, NULL,
+	  "roll back even to a partition that holds no installed version" },
 	{ "dry-run", OPT_DRY_RUN, ARG_NONE, NULL, "print what would change, write nothing" },
 	{},
 };
@@ -31,10 +32,12 @@ static void print_change(const struct gpt *g, unsigned nr, uint64_t old)
 
 	if (now == old)
 		return;
-	printf("%s: priority %u -> %u, tries %u -> %u, successful %s\n", gpt_entry_name(g, nr, name),
+	printf("%s: priority %u -> %u, tries %u -> %u, successful %s\n",
+	       gpt_entry_name(g, nr, name),
 	       (unsigned)((old & GPT_ATTR_PRIORITY_MASK) >> GPT_ATTR_PRIORITY_SHIFT),
-	       gpt_entry_priority(e), (unsigned)((old & GPT_ATTR_TRIES_MASK) >> GPT_ATTR_TRIES_SHIFT),
-	       gpt_entry_tries(e), gpt_entry_is_successful(e) ? "yes" : "no");
+	       gpt_entry_priority(e),
+	       (unsigned)((old & GPT_ATTR_TRIES_MASK) >> GPT_ATTR_TRIES_SHIFT), gpt_entry_tries(e),
+	       gpt_entry_is_successful(e) ? "yes" : "no");
 }
 
 int cmd_rollback(int argc, char **argv, struct flat_ctx *ctx)
@@ -72,18 +75,24 @@ int cmd_rollback(int argc, char **argv, struct flat_ctx *ctx)
 	struct gpt *g = d->gpt;
 	unsigned n = gpt_usr_entries(g, nrs, 3);
 	if (n != 2)
-		return log_fail(-EINVAL, "'%s' has %u USR partitions; rollback needs exactly two", d->path, n);
+		return log_fail(-EINVAL, "'%s' has %u USR partitions; rollback needs exactly two",
+				d->path, n);
 	int next = gpt_next_boot(g);
 	if (next < 0)
-		return log_fail(-EIO, "'%s': no USR partition is bootable now; name one with "
-				      "'flatctl partition prioritize'", d->path);
+		return log_fail(-EIO,
+				"'%s': no USR partition is bootable now; name one with "
+				"'flatctl partition prioritize'",
+				d->path);
 	unsigned target = (unsigned)next == nrs[0] ? nrs[1] : nrs[0];
 	unsigned other = (unsigned)next;
 	struct gpt_entry *t = gpt_entry_get(g, target);
 	gpt_entry_name(g, target, name);
-	if (gpt_entry_priority(t) == 0 && gpt_entry_tries(t) == 0 && !gpt_entry_is_successful(t) && !force)
-		return log_fail(-EPERM, "%s holds no installed version (priority 0, never booted); "
-					"nothing to roll back to", name);
+	if (gpt_entry_priority(t) == 0 && gpt_entry_tries(t) == 0 && !gpt_entry_is_successful(t) &&
+	    !force)
+		return log_fail(-EPERM,
+				"%s holds no installed version (priority 0, never booted); "
+				"nothing to roll back to",
+				name);
 	uint64_t old_t = gpt_entry_attributes(t);
 	uint64_t old_o = gpt_entry_attributes(gpt_entry_get_const(g, other));
 	if (!gpt_entry_is_successful(t))
@@ -97,7 +106,8 @@ int cmd_rollback(int argc, char **argv, struct flat_ctx *ctx)
 			return partition_print_state(ctx, d, 0);
 		print_change(g, target, old_t);
 		print_change(g, other, old_o);
-		printf("next boot would be: %s\n", partition_describe(g, gpt_next_boot(g), buf, sizeof(buf)));
+		printf("next boot would be: %s\n",
+		       partition_describe(g, gpt_next_boot(g), buf, sizeof(buf)));
 		return 0;
 	}
 	r = partition_commit(ctx, d);
@@ -106,6 +116,7 @@ int cmd_rollback(int argc, char **argv, struct flat_ctx *ctx)
 	if (ctx->json)
 		return partition_print_state(ctx, d, r);
 	if (ctx->verbosity >= 0)
-		printf("next boot: %s\n", partition_describe(d->gpt, gpt_next_boot(d->gpt), buf, sizeof(buf)));
+		printf("next boot: %s\n",
+		       partition_describe(d->gpt, gpt_next_boot(d->gpt), buf, sizeof(buf)));
 	return 0;
 }

@@ -23,9 +23,9 @@ struct problem_list;
 #define GPT_ENTRY_SIZE 128u
 #define GPT_HEADER_MIN_SIZE 92u
 #define GPT_MAX_ENTRIES 1024u
-#define GPT_LABEL_UNITS 36u          /* UTF-16 code units in an entry name */
-#define GPT_LABEL_MAX 148u           /* bytes for a label as UTF-8, NUL included */
-#define GPT_GUID_STRING_MAX 37u      /* 36 characters and the NUL */
+#define GPT_LABEL_UNITS 36u	/* UTF-16 code units in an entry name */
+#define GPT_LABEL_MAX 148u	/* bytes for a label as UTF-8, NUL included */
+#define GPT_GUID_STRING_MAX 37u /* 36 characters and the NUL */
 
 /* Attribute bits (§2). */
 #define GPT_ATTR_REQUIRED (UINT64_C(1) << 0)
@@ -74,9 +74,9 @@ struct gpt_header {
 };
 
 enum gpt_copy_state {
-	GPT_COPY_OK,        /* valid and equal to the chosen copy (apart from location fields) */
-	GPT_COPY_STALE,     /* valid on its own but different from the chosen copy */
-	GPT_COPY_INVALID,   /* header or array broken (see `problem`) */
+	GPT_COPY_OK,	  /* valid and equal to the chosen copy (apart from location fields) */
+	GPT_COPY_STALE,	  /* valid on its own but different from the chosen copy */
+	GPT_COPY_INVALID, /* header or array broken (see `problem`) */
 	_GPT_COPY_STATE_MAX,
 	_GPT_COPY_STATE_INVALID = -EINVAL,
 };
@@ -84,10 +84,10 @@ const char *gpt_copy_state_to_string(enum gpt_copy_state s);
 
 /* Where the chosen table came from (§6.3). */
 enum gpt_source {
-	GPT_SOURCE_PRIMARY,          /* rule 1 */
-	GPT_SOURCE_BACKUP,           /* rule 2 */
-	GPT_SOURCE_PRIMARY_HEADER,   /* rule 3: primary header with the backup array */
-	GPT_SOURCE_BACKUP_HEADER,    /* rule 3: backup header with the primary array */
+	GPT_SOURCE_PRIMARY,	   /* rule 1 */
+	GPT_SOURCE_BACKUP,	   /* rule 2 */
+	GPT_SOURCE_PRIMARY_HEADER, /* rule 3: primary header with the backup array */
+	GPT_SOURCE_BACKUP_HEADER,  /* rule 3: backup header with the primary array */
 	_GPT_SOURCE_MAX,
 	_GPT_SOURCE_INVALID = -EINVAL,
 };
@@ -95,10 +95,10 @@ const char *gpt_source_to_string(enum gpt_source s);
 
 /* What LBA 0 holds (§5.1, cgpt show's first row). */
 enum gpt_mbr_kind {
-	GPT_MBR_PROTECTIVE,   /* 0x55AA and one 0xEE record */
-	GPT_MBR_HYBRID,       /* 0xEE plus other records */
-	GPT_MBR_NO_EE,        /* 0x55AA but no 0xEE record */
-	GPT_MBR_UNKNOWN,      /* no 0x55AA signature */
+	GPT_MBR_PROTECTIVE, /* 0x55AA and one 0xEE record */
+	GPT_MBR_HYBRID,	    /* 0xEE plus other records */
+	GPT_MBR_NO_EE,	    /* 0x55AA but no 0xEE record */
+	GPT_MBR_UNKNOWN,    /* no 0x55AA signature */
 	_GPT_MBR_KIND_MAX,
 	_GPT_MBR_KIND_INVALID = -EINVAL,
 };
@@ -106,35 +106,38 @@ enum gpt_mbr_kind {
 /* One of the two copies as read. */
 struct gpt_copy {
 	enum gpt_copy_state state;
-	bool header_valid;      /* header passes every rule of §5.2 / §6.2 */
-	bool entries_valid;     /* its array matches its header's CRC and the entry rules */
-	uint64_t header_lba;    /* where the header was read */
-	struct gpt_header hdr;  /* decoded (meaningful when header_valid, best effort otherwise) */
-	char *problem;          /* first problem, e.g. "header CRC mismatch", or NULL */
+	bool header_valid;     /* header passes every rule of §5.2 / §6.2 */
+	bool entries_valid;    /* its array matches its header's CRC and the entry rules */
+	uint64_t header_lba;   /* where the header was read */
+	struct gpt_header hdr; /* decoded (meaningful when header_valid, best effort otherwise) */
+	char *problem;	       /* first problem, e.g. "header CRC mismatch", or NULL */
+	char *detail;	       /* the same with its place and values (§6.2), e.g. "backup header at
+				* LBA 262143: header CRC 0x1f2e3d4c, computed 0x9a8b7c6d", or NULL */
 };
 
 struct gpt {
-	uint32_t sector_size;         /* 512 or 4096 */
-	uint64_t sectors;             /* disk size in logical sectors */
-	bool grown;                   /* the backup is not at the last LBA: disk grew (§6.5) */
-	bool shrunk;                  /* the primary's alternate LBA lies beyond the end */
+	uint32_t sector_size; /* 512 or 4096 */
+	uint64_t sectors;     /* disk size in logical sectors */
+	bool grown;	      /* the backup is not at the last LBA: disk grew (§6.5) */
+	bool shrunk;	      /* the primary's alternate LBA lies beyond the end */
 	enum gpt_mbr_kind mbr;
-	bool mbr_size_mismatch;       /* the 0xEE record no longer covers the disk */
+	bool mbr_size_mismatch; /* the 0xEE record no longer covers the disk */
 
 	struct gpt_copy primary, backup;
 	enum gpt_source source;
 
 	/* The chosen table: a primary-form header and the working entry array. */
 	struct gpt_header hdr;
-	struct gpt_entry *entries;    /* hdr.num_entries entries; change through accessors */
+	struct gpt_entry *entries; /* hdr.num_entries entries; change through accessors */
 
 	/* Private to lib/gpt. */
-	uint8_t *hdr_sector;          /* chosen header sector as read (tail kept) */
-	uint8_t *backup_sector;       /* backup header sector as read, when valid */
-	size_t array_bytes;           /* whole sectors of the entry array */
-	uint8_t *orig_regions[4];     /* current bytes at the 4 target regions, order of §7.2 */
+	uint8_t *hdr_sector;	  /* chosen header sector as read (tail kept) */
+	uint8_t *backup_sector;	  /* backup header sector as read, when valid */
+	size_t array_bytes;	  /* whole sectors of the entry array */
+	uint8_t *orig_regions[4]; /* current bytes at the 4 target regions, order of §7.2 */
 	uint64_t region_lba[4];
 	size_t region_bytes[4];
+	uint8_t *orig_entries; /* the chosen entry array as read (array_bytes) */
 };
 
 /* Read and choose (§6). sector_size: 512 or 4096, or 0 to detect (block device: BLKSSZGET;
@@ -155,9 +158,14 @@ bool gpt_needs_write(const struct gpt *g);
 /* Refuse-to-write checks (entries beyond a shrunk disk's end): 0 or -EINVAL with a problem. */
 int gpt_check_writable(const struct gpt *g, struct problem_list *reterr);
 /* Write both copies (§7): backup array, backup header, fsync, primary array, primary header,
- * fsync, then read back and compare. fd must be open O_RDWR. Honours FLATCTL_TEST_CRASH_AFTER
- * (§7.4; malformed: -EINVAL before any write). Returns 0 when nothing needed writing, 1 when
- * written, -errno otherwise (the problem list names the step). On success g describes the new
+ * fsync, then read back and compare. fd must be open O_RDWR. When a copy must be rebuilt or a
+ * grown disk's backup relocated *and* entries changed, this takes two such passes: first the
+ * table as read (repaired/relocated), then the change, so that no cut ever leaves two complete
+ * copies with different entries where tools disagree on which to trust (cgpt reads the backup at
+ * the end, sgdisk where the primary points) and no cut leaves no complete copy. Honours
+ * FLATCTL_TEST_CRASH_AFTER (§7.4; K counts the region writes of the whole operation: 4, or 8
+ * with two passes; malformed: -EINVAL before any write). Returns 0 when nothing needed writing, 1
+ * when written, -errno otherwise (the problem list names the step). On success g describes the new
  * disk (both copies ok). */
 int gpt_write(int fd, struct gpt *g, struct problem_list *reterr);
 /* Build the four regions gpt_write() would write into a disk image in memory (tests). */
@@ -174,11 +182,11 @@ char *gpt_guid_to_string(const struct gpt_guid *g, bool upper, char *buf);
 bool gpt_guid_equal(const struct gpt_guid *a, const struct gpt_guid *b);
 bool gpt_guid_is_zero(const struct gpt_guid *g);
 
-extern const struct gpt_guid gpt_type_usr;          /* 5DFBF5F4-2848-4BAC-AA5E-0D9A20B745A6 */
-extern const struct gpt_guid gpt_type_resize;       /* 3884DD41-... flatcar-resize (ROOT) */
-extern const struct gpt_guid gpt_type_kernel;       /* FE3A2A5D-... ChromeOS kernel */
-extern const struct gpt_guid gpt_usr_a_uuid;        /* 7130C94A-213A-4E5A-8E26-6CCE9662F132 */
-extern const struct gpt_guid gpt_usr_b_uuid;        /* E03DD35C-7C2D-4A47-B3FE-27F15780A57C */
+extern const struct gpt_guid gpt_type_usr;    /* 5DFBF5F4-2848-4BAC-AA5E-0D9A20B745A6 */
+extern const struct gpt_guid gpt_type_resize; /* 3884DD41-... flatcar-resize (ROOT) */
+extern const struct gpt_guid gpt_type_kernel; /* FE3A2A5D-... ChromeOS kernel */
+extern const struct gpt_guid gpt_usr_a_uuid;  /* 7130C94A-213A-4E5A-8E26-6CCE9662F132 */
+extern const struct gpt_guid gpt_usr_b_uuid;  /* E03DD35C-7C2D-4A47-B3FE-27F15780A57C */
 
 /* ---- type names (Flatcar cgpt's table, §9.1/§9.2) ---- */
 /* The name `cgpt show` prints for a type ("EFI System Partition", "Alias for coreos-rootfs"),
@@ -231,6 +239,10 @@ int gpt_find_unique(const struct gpt *g, const struct gpt_guid *uuid);
 int gpt_find_usr_target(const struct gpt *g, const char *target, struct problem_list *reterr);
 /* Number of used USR-type entries; fills up to `max` numbers into nrs when non-NULL. */
 unsigned gpt_usr_entries(const struct gpt *g, unsigned *nrs, unsigned max);
+/* With exactly two USR entries, the one that is not nr (the updater's passive partition when nr
+ * is the booted one; its extent via gpt_entry_extent()). -ENOENT fewer than two or nr not one of
+ * them, -ENOTUNIQ more than two. */
+int gpt_other_usr(const struct gpt *g, unsigned nr);
 /* "USR-A", or the number as a string when the label is empty, into buf (GPT_LABEL_MAX). */
 const char *gpt_entry_name(const struct gpt *g, unsigned nr, char *buf);
 
@@ -252,8 +264,8 @@ int gpt_grow(struct gpt *g, unsigned nr, uint64_t *ret_old_last, uint64_t *ret_n
 
 /* ---- disks: open, lock, read, commit (§7.3, §8.6) ---- */
 struct gpt_disk {
-	char *path;            /* as given */
-	int fd;                /* O_RDONLY; the lock lives on it */
+	char *path; /* as given */
+	int fd;	    /* O_RDONLY; the lock lives on it */
 	bool is_blockdev;
 	bool locked;
 	uint64_t size_bytes;
@@ -261,12 +273,13 @@ struct gpt_disk {
 	struct gpt *gpt;
 };
 enum gpt_disk_flags {
-	GPT_DISK_LOCK = 1 << 0,        /* flock LOCK_EX, retry 100 ms for 5 s, then -EBUSY */
+	GPT_DISK_LOCK = 1 << 0, /* flock LOCK_EX, retry 100 ms for 5 s, then -EBUSY */
 };
 /* Open a disk or image (a partition device opens its whole disk and sets partition_nr), lock if
  * asked, and read the GPT. Errors: -ENOENT, -EISDIR/-ENODEV (directory, char device, with a
  * problem), -EBUSY lock held, and gpt_read's. */
-int gpt_disk_open(const char *path, unsigned flags, struct gpt_disk **ret, struct problem_list *reterr);
+int gpt_disk_open(const char *path, unsigned flags, struct gpt_disk **ret,
+		  struct problem_list *reterr);
 /* Write d->gpt back if anything changes: opens the disk O_RDWR only then. 0 unchanged, 1 written,
  * -EROFS for a read-only device or file (problem "read-only device"), other -errno. */
 int gpt_disk_commit(struct gpt_disk *d, struct problem_list *reterr);

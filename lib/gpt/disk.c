@@ -2,6 +2,7 @@
 /* lib/gpt/disk.c - opening and locking a disk, finding it (libblkid), and which USR partition is
  * booted; spec: spec/partitions.md §7.3, §8.6, §8.7. */
 #include <blkid/blkid.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -14,14 +15,12 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <dirent.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "fs/fs.h"
 #include "gpt/gpt.h"
 #include "util/problem.h"
-
 
 struct gpt_disk *gpt_disk_free(struct gpt_disk *d)
 {
@@ -88,7 +87,8 @@ static int lock_fd(int fd)
 	return -EBUSY;
 }
 
-int gpt_disk_open(const char *path, unsigned flags, struct gpt_disk **ret, struct problem_list *reterr)
+int gpt_disk_open(const char *path, unsigned flags, struct gpt_disk **ret,
+		  struct problem_list *reterr)
 {
 	_cleanup_(gpt_disk_freep) struct gpt_disk *d = NULL;
 	struct stat st;
@@ -135,7 +135,8 @@ int gpt_disk_open(const char *path, unsigned flags, struct gpt_disk **ret, struc
 	}
 	if (d->is_blockdev) {
 		if (ioctl(d->fd, BLKGETSIZE64, &d->size_bytes) < 0)
-			return problem_add(reterr, -errno, d->path, "reading the size: %s", strerror(errno));
+			return problem_add(reterr, -errno, d->path, "reading the size: %s",
+					   strerror(errno));
 	} else
 		d->size_bytes = (uint64_t)st.st_size;
 	r = gpt_read(d->fd, 0, &d->gpt, reterr);
@@ -158,7 +159,8 @@ int gpt_disk_commit(struct gpt_disk *d, struct problem_list *reterr)
 	struct stat st;
 	if (fstat(d->fd, &st) < 0)
 		return -errno;
-	/* As root, open() ignores permission bits; a file nobody may write is read-only to us too. */
+	/* As root, open() ignores permission bits; a file nobody may write is read-only to us too.
+	 */
 	if (S_ISREG(st.st_mode) && !(st.st_mode & 0222))
 		return problem_add(reterr, -EROFS, d->path, "read-only device");
 	if (S_ISBLK(st.st_mode)) {
@@ -170,7 +172,8 @@ int gpt_disk_commit(struct gpt_disk *d, struct problem_list *reterr)
 	if (fd < 0) {
 		if (errno == EROFS || errno == EACCES || errno == EPERM)
 			return problem_add(reterr, -EROFS, d->path, "read-only device");
-		return problem_add(reterr, -errno, d->path, "opening for writing: %s", strerror(errno));
+		return problem_add(reterr, -errno, d->path, "opening for writing: %s",
+				   strerror(errno));
 	}
 	r = gpt_write(fd, d->gpt, reterr);
 	if (r == -EROFS || r == -EACCES || r == -EPERM)
@@ -178,7 +181,8 @@ int gpt_disk_commit(struct gpt_disk *d, struct problem_list *reterr)
 	if (r < 0)
 		return r;
 	if (close(TAKE_FD(fd)) < 0)
-		return problem_add(reterr, -EIO, d->path, "closing after writing: %s", strerror(errno));
+		return problem_add(reterr, -EIO, d->path, "closing after writing: %s",
+				   strerror(errno));
 	return r;
 }
 
@@ -212,7 +216,8 @@ int gpt_find_disk(struct problem_list *reterr, char **ret)
 	blkid_dev_iterate_end(it);
 	blkid_put_cache(cache);
 	if (n == 0)
-		return problem_add(reterr, -ENOENT, NULL, "no disk with a USR-A partition found; use --disk");
+		return problem_add(reterr, -ENOENT, NULL,
+				   "no disk with a USR-A partition found; use --disk");
 	if (n > 1) {
 		for (size_t i = 0; i < n; i++) {
 			_cleanup_(freep) char *name = blkid_devno_to_devname(found[i]);
@@ -273,7 +278,8 @@ static int match_value(const struct gpt_disk *d, const char *v, bool offline)
 				nr = (int)pn;
 			free(disk);
 		}
-		return nr > 0 && gpt_entry_is_usr(gpt_entry_get_const(g, (unsigned)nr)) ? nr : -ENOENT;
+		return nr > 0 && gpt_entry_is_usr(gpt_entry_get_const(g, (unsigned)nr)) ? nr
+											: -ENOENT;
 	} else
 		return -ENOENT;
 	if (nr < 0 || !gpt_entry_is_usr(gpt_entry_get_const(g, (unsigned)nr)))

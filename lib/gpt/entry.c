@@ -12,9 +12,14 @@
 #include "util/problem.h"
 
 /* Stored mixed-endian (§5.3): the first three fields little-endian. */
-#define GUID(a, b, c, d0, d1, e0, e1, e2, e3, e4, e5)                                         \
-	{ { (a) & 0xff, ((a) >> 8) & 0xff, ((a) >> 16) & 0xff, ((a) >> 24) & 0xff, (b) & 0xff,   \
-	    ((b) >> 8) & 0xff, (c) & 0xff, ((c) >> 8) & 0xff, d0, d1, e0, e1, e2, e3, e4, e5 } }
+#define GUID(a, b, c, d0, d1, e0, e1, e2, e3, e4, e5)                                             \
+	{                                                                                         \
+		{                                                                                 \
+			(a) & 0xff, ((a) >> 8) & 0xff, ((a) >> 16) & 0xff, ((a) >> 24) & 0xff,    \
+				(b)&0xff, ((b) >> 8) & 0xff, (c)&0xff, ((c) >> 8) & 0xff, d0, d1, \
+				e0, e1, e2, e3, e4, e5                                            \
+		}                                                                                 \
+	}
 
 const struct gpt_guid gpt_type_usr =
 	GUID(0x5DFBF5F4, 0x2848, 0x4BAC, 0xAA, 0x5E, 0x0D, 0x9A, 0x20, 0xB7, 0x45, 0xA6);
@@ -224,7 +229,8 @@ void gpt_entry_set_attributes(struct gpt_entry *e, uint64_t attr)
 
 unsigned gpt_entry_priority(const struct gpt_entry *e)
 {
-	return (unsigned)((gpt_entry_attributes(e) & GPT_ATTR_PRIORITY_MASK) >> GPT_ATTR_PRIORITY_SHIFT);
+	return (unsigned)((gpt_entry_attributes(e) & GPT_ATTR_PRIORITY_MASK) >>
+			  GPT_ATTR_PRIORITY_SHIFT);
 }
 
 unsigned gpt_entry_tries(const struct gpt_entry *e)
@@ -339,8 +345,8 @@ static int get_utf8(const unsigned char *s, uint32_t *ret)
 			return -EINVAL;
 		c = c << 6 | (s[i] & 0x3f);
 	}
-	if ((n == 2 && c < 0x80) || (n == 3 && c < 0x800) || (n == 4 && c < 0x10000) || c > 0x10ffff ||
-	    (c >= 0xd800 && c < 0xe000))
+	if ((n == 2 && c < 0x80) || (n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
+	    c > 0x10ffff || (c >= 0xd800 && c < 0xe000))
 		return -EINVAL;
 	*ret = c;
 	return n;
@@ -427,7 +433,8 @@ int gpt_find_usr_target(const struct gpt *g, const char *target, struct problem_
 		return problem_add(reterr, -ENOENT, NULL, "empty partition name");
 	if (numeric) {
 		unsigned long v = strtoul(target, NULL, 10);
-		const struct gpt_entry *e = v <= GPT_MAX_ENTRIES ? gpt_entry_get_const(g, (unsigned)v) : NULL;
+		const struct gpt_entry *e =
+			v <= GPT_MAX_ENTRIES ? gpt_entry_get_const(g, (unsigned)v) : NULL;
 		if (e && gpt_entry_is_used(e) && gpt_entry_is_usr(e))
 			return (int)v;
 		return problem_add(reterr, -ENOENT, target, "no partition %s of type flatcar-usr",
@@ -446,8 +453,8 @@ int gpt_find_usr_target(const struct gpt *g, const char *target, struct problem_
 		if (strcmp(buf, target) == 0)
 			return (int)i;
 	}
-	return problem_add(reterr, -ENOENT, target, "no partition labelled '%s' of type flatcar-usr",
-			   target);
+	return problem_add(reterr, -ENOENT, target,
+			   "no partition labelled '%s' of type flatcar-usr", target);
 }
 
 unsigned gpt_usr_entries(const struct gpt *g, unsigned *nrs, unsigned max)
@@ -463,6 +470,20 @@ unsigned gpt_usr_entries(const struct gpt *g, unsigned *nrs, unsigned max)
 		n++;
 	}
 	return n;
+}
+
+int gpt_other_usr(const struct gpt *g, unsigned nr)
+{
+	unsigned nrs[3];
+	unsigned n = gpt_usr_entries(g, nrs, 3);
+
+	if (n != 2)
+		return n < 2 ? -ENOENT : -ENOTUNIQ;
+	if (nrs[0] == nr)
+		return (int)nrs[1];
+	if (nrs[1] == nr)
+		return (int)nrs[0];
+	return -ENOENT;
 }
 
 const char *gpt_entry_name(const struct gpt *g, unsigned nr, char *buf)

@@ -27,8 +27,8 @@ static const char gpt_signature[8] = { 'E', 'F', 'I', ' ', 'P', 'A', 'R', 'T' };
 
 struct dev {
 	int fd;
-	uint8_t *buf;   /* memory image instead of fd */
-	uint64_t size;  /* bytes */
+	uint8_t *buf;  /* memory image instead of fd */
+	uint64_t size; /* bytes */
 };
 
 static int dev_read(const struct dev *d, void *p, size_t n, uint64_t off)
@@ -102,7 +102,8 @@ const char *gpt_copy_state_to_string(enum gpt_copy_state s)
 
 const char *gpt_source_to_string(enum gpt_source s)
 {
-	static const char *const names[] = { "primary", "backup", "primary-header", "backup-header" };
+	static const char *const names[] = { "primary", "backup", "primary-header",
+					     "backup-header" };
 	return s >= 0 && s < _GPT_SOURCE_MAX ? names[s] : NULL;
 }
 
@@ -223,7 +224,8 @@ static bool check_header(const uint8_t *s, uint32_t ss, uint64_t lba, uint64_t s
 				    h->alternate_lba);
 	} else {
 		if (h->alternate_lba != 1)
-			return fail(c, false, "alternate LBA %" PRIu64 " is not 1", h->alternate_lba);
+			return fail(c, false, "alternate LBA %" PRIu64 " is not 1",
+				    h->alternate_lba);
 		if (h->entries_lba <= h->last_usable_lba || h->entries_lba > UINT64_MAX - as ||
 		    h->entries_lba + as > lba)
 			return fail(c, false, "entry array LBA %" PRIu64 " out of range",
@@ -238,8 +240,7 @@ static bool check_header(const uint8_t *s, uint32_t ss, uint64_t lba, uint64_t s
 }
 
 /* §5.3 rules on an array that matched its CRC. */
-static bool check_entries(const struct gpt_entry *ents, const struct gpt_header *h,
-			  struct check *c)
+static bool check_entries(const struct gpt_entry *ents, const struct gpt_header *h, struct check *c)
 {
 	for (uint32_t i = 0; i < h->num_entries; i++) {
 		const struct gpt_entry *e = &ents[i];
@@ -247,8 +248,9 @@ static bool check_entries(const struct gpt_entry *ents, const struct gpt_header 
 			continue;
 		uint64_t f = gpt_entry_first_lba(e), l = gpt_entry_last_lba(e);
 		if (f < h->first_usable_lba || f > l || l > h->last_usable_lba)
-			return fail(c, false, "partition %" PRIu32 " (LBA %" PRIu64 "-%" PRIu64
-					      ") outside the usable area",
+			return fail(c, false,
+				    "partition %" PRIu32 " (LBA %" PRIu64 "-%" PRIu64
+				    ") outside the usable area",
 				    i + 1, f, l);
 		for (uint32_t j = i + 1; j < h->num_entries; j++) {
 			const struct gpt_entry *o = &ents[j];
@@ -256,11 +258,13 @@ static bool check_entries(const struct gpt_entry *ents, const struct gpt_header 
 				continue;
 			uint64_t of = gpt_entry_first_lba(o), ol = gpt_entry_last_lba(o);
 			if (of <= l && f <= ol)
-				return fail(c, false, "partitions %" PRIu32 " and %" PRIu32 " overlap",
-					    i + 1, j + 1);
+				return fail(c, false,
+					    "partitions %" PRIu32 " and %" PRIu32 " overlap", i + 1,
+					    j + 1);
 			if (gpt_guid_equal(&e->unique, &o->unique))
 				return fail(c, false,
-					    "partitions %" PRIu32 " and %" PRIu32 " share a unique GUID",
+					    "partitions %" PRIu32 " and %" PRIu32
+					    " share a unique GUID",
 					    i + 1, j + 1);
 		}
 	}
@@ -271,9 +275,12 @@ static void release_internals(struct gpt *g)
 {
 	free(g->primary.problem);
 	free(g->backup.problem);
+	free(g->primary.detail);
+	free(g->backup.detail);
 	free(g->entries);
 	free(g->hdr_sector);
 	free(g->backup_sector);
+	free(g->orig_entries);
 	for (size_t i = 0; i < 4; i++)
 		free(g->orig_regions[i]);
 }
@@ -289,8 +296,8 @@ struct gpt *gpt_free(struct gpt *g)
 
 /* Both copies as read for one sector size. */
 struct side {
-	uint8_t *hsec;          /* header sector */
-	uint8_t *arr;           /* entry array, whole sectors, or NULL */
+	uint8_t *hsec; /* header sector */
+	uint8_t *arr;  /* entry array, whole sectors, or NULL */
 	size_t arr_bytes;
 	struct gpt_header h;
 	bool hvalid, avalid, crc_ok;
@@ -360,7 +367,8 @@ static int read_side(const struct dev *d, uint32_t ss, uint64_t sectors, uint64_
 	s->crc_ok = array_matches(s, &s->h, ss);
 	if (!s->crc_ok) {
 		fail(&s->ac, false, "entry array CRC 0x%08" PRIx32 ", computed 0x%08" PRIx32,
-		     s->h.entries_crc, gpt_crc32(s->arr, (size_t)s->h.num_entries * GPT_ENTRY_SIZE));
+		     s->h.entries_crc,
+		     gpt_crc32(s->arr, (size_t)s->h.num_entries * GPT_ENTRY_SIZE));
 		return 0;
 	}
 	s->avalid = check_entries((const struct gpt_entry *)s->arr, &s->h, &s->ac);
@@ -381,16 +389,20 @@ static bool same_table(const struct side *p, const struct side *b)
 	return memcmp(p->arr, b->arr, (size_t)p->h.num_entries * GPT_ENTRY_SIZE) == 0;
 }
 
-static char *copy_problem(const char *what, const struct side *s)
+/* "primary header at LBA 1: ..." or "backup entry array at LBA 262111: ...", or NULL. */
+static char *copy_problem(const char *copy, const struct side *s)
 {
 	char *p = NULL;
-	const char *why = s->hc.problem ? s->hc.problem : s->ac.problem;
+	int r;
 
-	if (!why)
+	if (s->hc.problem)
+		r = asprintf(&p, "%s header at LBA %" PRIu64 ": %s", copy, s->lba, s->hc.problem);
+	else if (s->ac.problem)
+		r = asprintf(&p, "%s entry array at LBA %" PRIu64 ": %s", copy, s->h.entries_lba,
+			     s->ac.problem);
+	else
 		return NULL;
-	if (asprintf(&p, "%s at LBA %" PRIu64 ": %s", what, s->lba, why) < 0)
-		return NULL;
-	return p;
+	return r < 0 ? NULL : p;
 }
 
 static const char *short_problem(const struct side *s)
@@ -431,7 +443,12 @@ static enum gpt_mbr_kind mbr_kind(const uint8_t *m, uint64_t sectors, bool *ret_
 	}
 	if (!ee)
 		return GPT_MBR_NO_EE;
-	return others ? GPT_MBR_HYBRID : GPT_MBR_PROTECTIVE;
+	if (others) {
+		*ret_mismatch =
+			false; /* a hybrid MBR's 0xEE record covers only the GPT's own part */
+		return GPT_MBR_HYBRID;
+	}
+	return GPT_MBR_PROTECTIVE;
 }
 
 /* Fill g->region_* for the table the next write produces, and read the current bytes there. */
@@ -442,7 +459,8 @@ static int plan_regions(const struct dev *d, struct gpt *g, const struct side *b
 	uint64_t as = array_sectors(g->hdr.num_entries, ss);
 	uint64_t bent = last - as;
 
-	if (!g->grown && !g->shrunk && b->hvalid && b->lba == last && g->backup.state == GPT_COPY_OK)
+	if (!g->grown && !g->shrunk && b->hvalid && b->lba == last &&
+	    g->backup.state == GPT_COPY_OK)
 		bent = b->h.entries_lba;
 	g->region_lba[0] = bent;
 	g->region_bytes[0] = (size_t)(as * ss);
@@ -503,15 +521,18 @@ static int read_at(const struct dev *d, uint32_t ss, struct gpt **ret, struct pr
 	r = read_side(d, ss, sectors, blba, false, &b);
 	if (r < 0)
 		goto out;
-	if (!b.hvalid && blba != last) {
-		/* The primary may point at an old backup; try the end too. */
+	if ((!b.hvalid || !(p.hvalid && p.avalid)) && blba != last) {
+		/* The primary may point at an old backup; try the end too. When the primary itself
+		 * is broken, a complete backup at the end wins over the one it points at: only a
+		 * write that relocates a grown disk's backup (§7.1) puts one there, and it was cut
+		 * while writing the primary. cgpt always reads the backup at the end. */
 		struct side b2 = {};
 		r = read_side(d, ss, sectors, last, false, &b2);
 		if (r < 0) {
 			side_release(&b2);
 			goto out;
 		}
-		if (b2.hvalid) {
+		if (b2.hvalid && (!b.hvalid || b2.avalid)) {
 			side_release(&b);
 			b = b2;
 		} else
@@ -521,16 +542,20 @@ static int read_at(const struct dev *d, uint32_t ss, struct gpt **ret, struct pr
 	if (!p.hvalid && !b.hvalid) {
 		if (p.hc.unsupported || b.hc.unsupported) {
 			struct side *s = p.hc.unsupported ? &p : &b;
-			r = problem_add(reterr, -EINVAL, p.hc.unsupported ? "primary header" : "backup header",
-					"%s", s->hc.problem);
+			r = problem_add(reterr, -EINVAL,
+					p.hc.unsupported ? "primary header" : "backup header", "%s",
+					s->hc.problem);
 			goto out;
 		}
-		if (memcmp(p.hsec, gpt_signature, 8) == 0 || (b.hsec && memcmp(b.hsec, gpt_signature, 8) == 0)) {
+		if (memcmp(p.hsec, gpt_signature, 8) == 0 ||
+		    (b.hsec && memcmp(b.hsec, gpt_signature, 8) == 0)) {
 			/* A GPT was there: both copies damaged (§10), not "no GPT". */
-			_cleanup_free_ char *pp = copy_problem("primary header", &p);
-			_cleanup_free_ char *bp = copy_problem("backup header", &b);
-			(void)problem_add(reterr, -EBADMSG, "primary", "%s", pp ? pp : "primary invalid");
-			r = problem_add(reterr, -EBADMSG, "backup", "%s", bp ? bp : "backup invalid");
+			_cleanup_free_ char *pp = copy_problem("primary", &p);
+			_cleanup_free_ char *bp = copy_problem("backup", &b);
+			(void)problem_add(reterr, -EBADMSG, "primary", "%s",
+					  pp ? pp : "primary invalid");
+			r = problem_add(reterr, -EBADMSG, "backup", "%s",
+					bp ? bp : "backup invalid");
 			goto out;
 		}
 		r = -ENOMSG;
@@ -582,8 +607,8 @@ static int read_at(const struct dev *d, uint32_t ss, struct gpt **ret, struct pr
 		free(c.problem);
 	}
 	if (!chosen_h) {
-		_cleanup_free_ char *pp = copy_problem("primary header", &p);
-		_cleanup_free_ char *bp = copy_problem("backup header", &b);
+		_cleanup_free_ char *pp = copy_problem("primary", &p);
+		_cleanup_free_ char *bp = copy_problem("backup", &b);
 		if (p.hc.unsupported || b.hc.unsupported)
 			r = -EINVAL;
 		else
@@ -605,7 +630,8 @@ static int read_at(const struct dev *d, uint32_t ss, struct gpt **ret, struct pr
 		g->hdr.my_lba = 1;
 		g->hdr.alternate_lba = b.lba;
 		g->hdr.entries_lba = p.hvalid ? p.h.entries_lba : 2;
-		if (g->hdr.entries_lba + array_sectors(g->hdr.num_entries, ss) > g->hdr.first_usable_lba)
+		if (g->hdr.entries_lba + array_sectors(g->hdr.num_entries, ss) >
+		    g->hdr.first_usable_lba)
 			g->hdr.entries_lba = 2;
 	}
 	g->array_bytes = (size_t)(array_sectors(g->hdr.num_entries, ss) * ss);
@@ -615,6 +641,12 @@ static int read_at(const struct dev *d, uint32_t ss, struct gpt **ret, struct pr
 		goto out;
 	}
 	memcpy(g->entries, chosen_arr, g->array_bytes);
+	g->orig_entries = malloc(g->array_bytes);
+	if (!g->orig_entries) {
+		r = -ENOMEM;
+		goto out;
+	}
+	memcpy(g->orig_entries, chosen_arr, g->array_bytes);
 
 	/* Copy states. */
 	g->primary.header_lba = 1;
@@ -635,15 +667,18 @@ static int read_at(const struct dev *d, uint32_t ss, struct gpt **ret, struct pr
 		g->backup.state = GPT_COPY_OK;
 		g->primary.state = GPT_COPY_INVALID;
 	} else {
-		g->primary.state = g->source == GPT_SOURCE_PRIMARY_HEADER ? GPT_COPY_OK : GPT_COPY_INVALID;
-		g->backup.state = g->source == GPT_SOURCE_BACKUP_HEADER ? GPT_COPY_OK : GPT_COPY_INVALID;
+		g->primary.state =
+			g->source == GPT_SOURCE_PRIMARY_HEADER ? GPT_COPY_OK : GPT_COPY_INVALID;
+		g->backup.state =
+			g->source == GPT_SOURCE_BACKUP_HEADER ? GPT_COPY_OK : GPT_COPY_INVALID;
 		/* Whichever array did not match its own header is the broken part. */
 	}
 	if (g->primary.state != GPT_COPY_OK) {
 		const char *why = short_problem(&p);
 		if (!why)
-			why = g->source == GPT_SOURCE_BACKUP_HEADER ? "header does not match its array"
-								    : "entry array does not match";
+			why = g->source == GPT_SOURCE_BACKUP_HEADER
+				      ? "header does not match its array"
+				      : "entry array does not match";
 		g->primary.problem = strdup(why);
 	}
 	if (g->backup.state == GPT_COPY_STALE)
@@ -659,15 +694,25 @@ static int read_at(const struct dev *d, uint32_t ss, struct gpt **ret, struct pr
 
 	g->grown = !g->shrunk && g->hdr.alternate_lba < last;
 
-	/* Warnings for a usable table with a damaged copy (§6.4); the caller prints them. */
+	/* Details, and warnings for a usable table with a damaged copy (§6.4). */
 	if (g->primary.state != GPT_COPY_OK) {
-		_cleanup_free_ char *pp = copy_problem("primary header", &p);
-		(void)problem_warn(reterr, "primary", "%s", pp ? pp : "primary copy invalid");
+		g->primary.detail = copy_problem("primary", &p);
+		if (!g->primary.detail &&
+		    asprintf(&g->primary.detail, "primary header at LBA 1: %s",
+			     g->primary.problem ? g->primary.problem : "invalid") < 0)
+			g->primary.detail = NULL;
+		(void)problem_warn(reterr, "primary", "%s",
+				   g->primary.detail ? g->primary.detail : "primary copy invalid");
 	}
 	if (g->backup.state != GPT_COPY_OK) {
-		_cleanup_free_ char *bp = copy_problem("backup header", &b);
+		g->backup.detail =
+			g->backup.state == GPT_COPY_INVALID ? copy_problem("backup", &b) : NULL;
+		if (!g->backup.detail &&
+		    asprintf(&g->backup.detail, "backup header at LBA %" PRIu64 ": %s", b.lba,
+			     g->backup.problem ? g->backup.problem : "invalid") < 0)
+			g->backup.detail = NULL;
 		(void)problem_warn(reterr, "backup", "%s",
-				   bp ? bp : g->backup.problem ? g->backup.problem : "backup copy");
+				   g->backup.detail ? g->backup.detail : "backup copy invalid");
 	}
 
 	if (g->backup.state == GPT_COPY_OK && b.hsec) {
@@ -697,8 +742,8 @@ static int read_dev(const struct dev *d, uint32_t sector_size, bool blockdev, st
 	int r;
 
 	if (sector_size && sector_size != 512 && sector_size != 4096)
-		return problem_add(reterr, -EINVAL, NULL, "sector size %" PRIu32 " is not supported",
-				   sector_size);
+		return problem_add(reterr, -EINVAL, NULL,
+				   "sector size %" PRIu32 " is not supported", sector_size);
 	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
 		uint32_t ss = sizes[i];
 		if (sector_size && ss != sector_size)
@@ -711,20 +756,23 @@ static int read_dev(const struct dev *d, uint32_t sector_size, bool blockdev, st
 			return r;
 	}
 	if (!tried)
-		return problem_add(reterr, -EINVAL, NULL, "size %" PRIu64 " is not a multiple of %" PRIu32,
-				   d->size, sector_size ? sector_size : 512);
+		return problem_add(reterr, -EINVAL, NULL,
+				   "size %" PRIu64 " is not a multiple of %" PRIu32, d->size,
+				   sector_size ? sector_size : 512);
 	if (blockdev && sector_size) {
 		/* An image copied onto a disk of the other sector size (§10). */
 		uint32_t other = sector_size == 512 ? 4096 : 512;
 		_cleanup_(gpt_freep) struct gpt *tmp = NULL;
 		if (d->size % other == 0 && read_at(d, other, &tmp, NULL) == 0)
 			return problem_add(reterr, -EINVAL, NULL,
-					   "laid out for %" PRIu32 "-byte sectors, the device uses %" PRIu32
+					   "laid out for %" PRIu32
+					   "-byte sectors, the device uses %" PRIu32
 					   "-byte sectors",
 					   other, sector_size);
 	}
-	return problem_add(reterr, -ENOMSG, NULL,
-			   "no GPT found (no valid header at LBA 1 or at the last LBA, 512 or 4096-byte sectors)");
+	return problem_add(
+		reterr, -ENOMSG, NULL,
+		"no GPT found (no valid header at LBA 1 or at the last LBA, 512 or 4096-byte sectors)");
 }
 
 int gpt_read(int fd, uint32_t sector_size, struct gpt **ret, struct problem_list *reterr)
@@ -833,7 +881,8 @@ int gpt_check_writable(const struct gpt *g, struct problem_list *reterr)
 		if (gpt_entry_is_used(e) && gpt_entry_last_lba(e) > limit)
 			return problem_add(reterr, -EINVAL, NULL,
 					   "partition %u ends at LBA %" PRIu64
-					   " beyond the last usable LBA %" PRIu64 " of the shrunk disk",
+					   " beyond the last usable LBA %" PRIu64
+					   " of the shrunk disk",
 					   nr, gpt_entry_last_lba(e), limit);
 	}
 	return 0;
@@ -871,33 +920,26 @@ static int crash_spec(unsigned *ret_k, unsigned long long *ret_s)
 static const char *const region_names[4] = { "backup entry array", "backup header",
 					     "primary entry array", "primary header" };
 
-static int write_dev(const struct dev *d, struct gpt *g, struct problem_list *reterr)
+struct crash {
+	bool armed;
+	unsigned k;	      /* crash before region write number k (0-based, whole operation) */
+	unsigned long long s; /* after writing s sectors of it */
+	unsigned done;	      /* region writes so far */
+};
+
+/* One pass of §7.2 for the table in g, then read back, then re-read g from the disk. */
+static int write_pass(const struct dev *d, struct gpt *g, struct crash *c,
+		      struct problem_list *reterr)
 {
 	uint8_t *out[4] = {};
-	unsigned ck = 0;
-	unsigned long long cs = 0;
 	int r;
 
-	r = crash_spec(&ck, &cs);
-	if (r < 0)
-		return problem_add(reterr, -EINVAL, "FLATCTL_TEST_CRASH_AFTER",
-				   "malformed value (K or K:S expected)");
-	bool crash = r > 0 && ck < 4;
-	if (r > 0)
-		log_debug("FLATCTL_TEST_CRASH_AFTER set: crash after %u region writes and %llu sectors",
-			  ck, cs);
-	r = gpt_check_writable(g, reterr);
-	if (r < 0)
-		return r;
-	if (!gpt_needs_write(g))
-		return 0;
 	r = build_regions(g, out);
 	if (r < 0)
 		goto out;
-
-	for (unsigned i = 0; i < 4; i++) {
-		if (crash && i == ck) {
-			size_t n = (size_t)(cs * g->sector_size);
+	for (unsigned i = 0; i < 4; i++, c->done++) {
+		if (c->armed && c->done == c->k) {
+			size_t n = (size_t)(c->s * g->sector_size);
 			if (n > g->region_bytes[i])
 				n = g->region_bytes[i];
 			if (n)
@@ -907,7 +949,7 @@ static int write_dev(const struct dev *d, struct gpt *g, struct problem_list *re
 		r = dev_write(d, out[i], g->region_bytes[i], g->region_lba[i] * g->sector_size);
 		if (r < 0) {
 			(void)problem_add(reterr, r, region_names[i],
-					  "writing the %s at LBA %" PRIu64 ": %s; the %s copy is intact",
+					  "the %s at LBA %" PRIu64 ": %s; the %s copy is intact",
 					  region_names[i], g->region_lba[i], strerror(-r),
 					  i < 2 ? "primary" : "backup");
 			goto out;
@@ -935,7 +977,8 @@ static int write_dev(const struct dev *d, struct gpt *g, struct problem_list *re
 			r = -EIO;
 		if (r < 0) {
 			(void)problem_add(reterr, r, region_names[i],
-					  "verifying the %s at LBA %" PRIu64 ": what was read back differs",
+					  "verifying the %s at LBA %" PRIu64
+					  ": what was read back differs",
 					  region_names[i], g->region_lba[i]);
 			goto out;
 		}
@@ -956,6 +999,50 @@ static int write_dev(const struct dev *d, struct gpt *g, struct problem_list *re
 out:
 	free_regions(out);
 	return r;
+}
+
+static int write_dev(const struct dev *d, struct gpt *g, struct problem_list *reterr)
+{
+	struct crash c = {};
+	int r;
+
+	r = crash_spec(&c.k, &c.s);
+	if (r < 0)
+		return problem_add(reterr, -EINVAL, "FLATCTL_TEST_CRASH_AFTER",
+				   "malformed value (K or K:S expected)");
+	c.armed = r > 0;
+	if (r > 0)
+		log_debug(
+			"FLATCTL_TEST_CRASH_AFTER set: crash after %u region writes and %llu sectors",
+			c.k, c.s);
+	r = gpt_check_writable(g, reterr);
+	if (r < 0)
+		return r;
+	if (!gpt_needs_write(g))
+		return 0;
+
+	bool fixup = g->primary.state != GPT_COPY_OK || g->backup.state != GPT_COPY_OK ||
+		     g->grown || g->shrunk;
+	if (fixup && memcmp(g->entries, g->orig_entries, g->array_bytes) != 0) {
+		/* Pass 1: the table as read, repaired and relocated. */
+		_cleanup_free_ uint8_t *changed = malloc(g->array_bytes);
+		if (!changed)
+			return -ENOMEM;
+		memcpy(changed, g->entries, g->array_bytes);
+		size_t bytes = g->array_bytes;
+		memcpy(g->entries, g->orig_entries, g->array_bytes);
+		r = write_pass(d, g, &c, reterr);
+		if (r < 0) {
+			memcpy(g->entries, changed, g->array_bytes);
+			return r;
+		}
+		if (g->array_bytes != bytes)
+			return problem_add(reterr, -EIO, NULL, "the table changed while writing");
+		memcpy(g->entries, changed, g->array_bytes);
+		if (!gpt_needs_write(g))
+			return 1;
+	}
+	return write_pass(d, g, &c, reterr);
 }
 
 int gpt_write(int fd, struct gpt *g, struct problem_list *reterr)

@@ -91,11 +91,33 @@ test_expect 'show: 4096-byte GPT in a plain file (a loop device built it)' '
 	test "$(jq -r "[.partitions[] | \"\(.priority)\(.tries)\"] | join(\" \")" "$T/j")" = "10 21"
 '
 
-test_expect 'partition --help lists every verb and option, man page has every option' '
-	flatctl partition --help >"$T/h" &&
-	test_grep "show|mark-successful" "$T/h" &&
-	for o in $(grep -o -- "--[a-z-]*" "$T/h" | sort -u); do
-		grep -q -- "$o" "$FLATCTL_SRC/man/flatctl-partition.1.scd" || { echo "$o missing"; return 1; }
-	done
+test_expect 'a damaged copy: exit 0, one warning naming it, problems in JSON as in §6.2' '
+	mk "$T/d.img" --state updated &&
+	printf X | dd of="$T/d.img" bs=1 seek=$((262143 * 512 + 20)) conv=notrunc status=none &&
+	flatctl --disk "$T/d.img" --json partition show >"$T/j" 2>"$T/e" &&
+	test "$(wc -l <"$T/e")" = 1 &&
+	test_grep "backup GPT invalid (header CRC mismatch); run .flatctl partition repair." "$T/e" &&
+	test "$(jq -r .gpt.backup "$T/j")" = invalid && test "$(jq -r .gpt.source "$T/j")" = primary &&
+	jq -r ".gpt.problems[0]" "$T/j" | grep -q "^backup header at LBA 262143: header CRC 0x[0-9a-f]\{8\}, computed 0x[0-9a-f]\{8\}$" &&
+	flatctl --disk "$T/d.img" partition show 2>/dev/null | head -1 >"$T/out" &&
+	test_grep "GPT usable (primary ok, backup invalid: header CRC mismatch); run .flatctl partition repair." "$T/out"
 '
+
+test_expect 'both copies valid but different: the primary, backup stale' '
+	mk "$T/d.img" --state booted-b && mk "$T/f.img" &&
+	dd if="$T/f.img" of="$T/d.img" bs=512 skip=262111 seek=262111 count=33 conv=notrunc status=none &&
+	flatctl --disk "$T/d.img" --json partition show >"$T/j" 2>/dev/null &&
+	test "$(jq -r .gpt.backup "$T/j")" = stale && test "$(jq -r .next "$T/j")" = USR-B &&
+	flatctl --disk "$T/d.img" partition repair >/dev/null && sgdisk_clean "$T/d.img" &&
+	expect_state "$T/d.img" "1/0/1 2/0/1"
+'
+
+for applet in partition rollback; do
+	test_expect "$applet --help: every long option is in man/flatctl-$applet.1.scd" '
+		flatctl '$applet' --help >"$T/h" && test_grep "^Usage: flatctl '$applet'" "$T/h" &&
+		for o in $(grep -o -- "--[a-z-]*" "$T/h" | sort -u); do
+			grep -q -- "$o" "$FLATCTL_SRC/man/flatctl-'$applet'.1.scd" || { echo "$o missing"; return 1; }
+		done
+	'
+done
 test_done

@@ -138,4 +138,11 @@ test_expect '--json on changes: the show document plus changed' '
 	flatctl --disk "$T/a.img" --json partition prioritize USR-A >"$T/j" &&
 	test "$(jq -r .changed "$T/j")" = false
 '
+test_expect 'older install with a hybrid MBR: no warning, LBA 0 kept, same bytes as cgpt' '
+	mk "$T/h.img" --hybrid-mbr --state booted-b && cp "$T/h.img" "$T/c.img" &&
+	flatctl --disk "$T/h.img" partition show >/dev/null 2>"$T/e" && ! test -s "$T/e" &&
+	flatctl --disk "$T/h.img" rollback >/dev/null &&
+	as_kernel "$T/c.img" cgpt prioritize -i 3 "$T/c.img" &&
+	same "$T/h.img" "$T/c.img" && sgdisk_clean "$T/h.img" && expect_state "$T/h.img" "2/0/1 1/0/1"
+'
 test_done

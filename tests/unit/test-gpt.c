@@ -117,8 +117,9 @@ TEST(parse_every_state)
 		unsigned a, b;
 		int next;
 	} cases[] = {
-		{ "fresh", 101, 0, 3 },     { "updated", 101, 210, 4 },  { "trying-b", 101, 200, 3 },
-		{ "booted-b", 101, 201, 4 }, { "fell-back", 201, 100, 3 }, { "updated-a", 210, 101, 3 },
+		{ "fresh", 101, 0, 3 },	      { "updated", 101, 210, 4 },
+		{ "trying-b", 101, 200, 3 },  { "booted-b", 101, 201, 4 },
+		{ "fell-back", 201, 100, 3 }, { "updated-a", 210, 101, 3 },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		_cleanup_close_ int fd = load_disk(cases[i].state, DISK_SECTORS);
@@ -210,8 +211,8 @@ TEST(mixed_copy_rule_3)
 	_cleanup_close_ int fd = load_disk("updated", DISK_SECTORS);
 	_cleanup_(gpt_freep) struct gpt *g = NULL;
 
-	poke(fd, 1024 + 128 * 20, 0x77);                        /* primary array broken */
-	poke(fd, (uint64_t)(DISK_SECTORS - 1) * 512 + 20, 1);   /* backup header broken */
+	poke(fd, 1024 + 128 * 20, 0x77);		      /* primary array broken */
+	poke(fd, (uint64_t)(DISK_SECTORS - 1) * 512 + 20, 1); /* backup header broken */
 	ASSERT_OK(gpt_read(fd, 0, &g, NULL));
 	ASSERT_EQ(g->source, GPT_SOURCE_PRIMARY_HEADER);
 	ASSERT_EQ(pts(g, 4), 210);
@@ -337,36 +338,36 @@ static bool prios_are(const struct gpt *g, unsigned n, const unsigned *want)
 	return true;
 }
 
-#define PRIO_CASE(n, target, top, friends, in, out)                                      \
-	do {                                                                              \
-		static const unsigned in_[] = { __VA_ARGS_IN in };                        \
-		static const unsigned out_[] = { __VA_ARGS_IN out };                      \
-		_cleanup_(gpt_freep) struct gpt *g_ = synthetic(n, in_);                  \
-		ASSERT_OK(gpt_prioritize(g_, target, top, friends));                      \
-		ASSERT_TRUE(prios_are(g_, n, out_));                                      \
+#define PRIO_CASE(n, target, top, friends, in, out)                      \
+	do {                                                             \
+		static const unsigned in_[] = { __VA_ARGS_IN in };       \
+		static const unsigned out_[] = { __VA_ARGS_IN out };     \
+		_cleanup_(gpt_freep) struct gpt *g_ = synthetic(n, in_); \
+		ASSERT_OK(gpt_prioritize(g_, target, top, friends));     \
+		ASSERT_TRUE(prios_are(g_, n, out_));                     \
 	} while (0)
 #define __VA_ARGS_IN(...) __VA_ARGS__
 
 TEST(prioritize_two)
 {
-	PRIO_CASE(2, 1, 0, false, (5, 3), (2, 1));   /* already highest: renumbered */
-	PRIO_CASE(2, 2, 0, false, (1, 0), (1, 2));   /* fresh disk, B */
-	PRIO_CASE(2, 2, 0, false, (0, 4), (0, 1));   /* the other at 0 stays 0 */
-	PRIO_CASE(2, 1, 0, false, (1, 2), (2, 1));   /* rollback-like */
-	PRIO_CASE(2, 0, 0, false, (7, 3), (2, 1));   /* no target: renumber */
-	PRIO_CASE(2, 2, 0, false, (2, 2), (1, 2));   /* tie broken by the target */
+	PRIO_CASE(2, 1, 0, false, (5, 3), (2, 1)); /* already highest: renumbered */
+	PRIO_CASE(2, 2, 0, false, (1, 0), (1, 2)); /* fresh disk, B */
+	PRIO_CASE(2, 2, 0, false, (0, 4), (0, 1)); /* the other at 0 stays 0 */
+	PRIO_CASE(2, 1, 0, false, (1, 2), (2, 1)); /* rollback-like */
+	PRIO_CASE(2, 0, 0, false, (7, 3), (2, 1)); /* no target: renumber */
+	PRIO_CASE(2, 2, 0, false, (2, 2), (1, 2)); /* tie broken by the target */
 	PRIO_CASE(1, 1, 0, false, (0), (1));
 	PRIO_CASE(1, 1, 0, false, (9), (1));
 }
 
 TEST(prioritize_top_and_friends)
 {
-	PRIO_CASE(4, 4, 3, false, (4, 3, 2, 1), (2, 1, 1, 3));   /* -P 3, never below 1 */
-	PRIO_CASE(3, 2, 0, true, (2, 2, 1), (2, 2, 1));          /* -f keeps the group */
-	PRIO_CASE(4, 3, 0, true, (3, 2, 1, 1), (2, 1, 3, 3));    /* -f lifts the whole group */
+	PRIO_CASE(4, 4, 3, false, (4, 3, 2, 1), (2, 1, 1, 3)); /* -P 3, never below 1 */
+	PRIO_CASE(3, 2, 0, true, (2, 2, 1), (2, 2, 1));	       /* -f keeps the group */
+	PRIO_CASE(4, 3, 0, true, (3, 2, 1, 1), (2, 1, 3, 3));  /* -f lifts the whole group */
 	PRIO_CASE(4, 3, 0, false, (3, 2, 1, 1), (3, 2, 4, 1));
-	PRIO_CASE(3, 1, 15, false, (1, 2, 3), (15, 13, 14));     /* -P 15 */
-	PRIO_CASE(3, 3, 1, false, (1, 2, 0), (1, 1, 1));          /* -P 1 */
+	PRIO_CASE(3, 1, 15, false, (1, 2, 3), (15, 13, 14)); /* -P 15 */
+	PRIO_CASE(3, 3, 1, false, (1, 2, 0), (1, 1, 1));     /* -P 1 */
 }
 
 TEST(prioritize_sixteen)
@@ -407,20 +408,20 @@ TEST(next_boot_rule)
 	set_pts(g, 1, 1, 0, true);
 	set_pts(g, 2, 2, 1, false);
 	set_pts(g, 3, 0, 0, false);
-	ASSERT_EQ(gpt_next_boot(g), 2);             /* tries qualify */
+	ASSERT_EQ(gpt_next_boot(g), 2); /* tries qualify */
 	set_pts(g, 2, 2, 0, false);
-	ASSERT_EQ(gpt_next_boot(g), 1);             /* no tries, not successful: skipped */
+	ASSERT_EQ(gpt_next_boot(g), 1); /* no tries, not successful: skipped */
 	set_pts(g, 2, 1, 0, true);
-	ASSERT_EQ(gpt_next_boot(g), 1);             /* tie: lower slot */
+	ASSERT_EQ(gpt_next_boot(g), 1); /* tie: lower slot */
 	set_pts(g, 3, 2, 0, true);
-	ASSERT_EQ(gpt_next_boot(g), 3);             /* strictly higher wins */
+	ASSERT_EQ(gpt_next_boot(g), 3); /* strictly higher wins */
 	set_pts(g, 1, 0, 5, true);
 	set_pts(g, 2, 0, 0, true);
 	set_pts(g, 3, 0, 1, false);
-	ASSERT_ERR(gpt_next_boot(g), ENOENT);       /* priority 0 never wins */
+	ASSERT_ERR(gpt_next_boot(g), ENOENT); /* priority 0 never wins */
 	g->entries[0].type = gpt_type_kernel;
 	set_pts(g, 1, 9, 1, true);
-	ASSERT_ERR(gpt_next_boot(g), ENOENT);       /* only the USR type counts */
+	ASSERT_ERR(gpt_next_boot(g), ENOENT); /* only the USR type counts */
 }
 
 TEST(mark_successful_and_prepare_for_boot)
@@ -436,6 +437,9 @@ TEST(mark_successful_and_prepare_for_boot)
 	ASSERT_EQ(pts(g, 3), 210);
 	ASSERT_EQ(pts(g, 4), 101);
 	ASSERT_ERR(gpt_mark_successful(g, 9), EINVAL);
+	ASSERT_EQ(gpt_other_usr(g, 3), 4);
+	ASSERT_EQ(gpt_other_usr(g, 4), 3);
+	ASSERT_ERR(gpt_other_usr(g, 9), ENOENT);
 }
 
 TEST(write_changes_only_attributes_and_crcs)

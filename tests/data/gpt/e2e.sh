@@ -1,4 +1,5 @@
 # tests/data/gpt/e2e.sh - helpers for the t05xx partition tests; source after lib.sh.
+# shellcheck shell=bash
 # Every value is cross-checked with the real cgpt and sgdisk.
 USR_TYPE=5DFBF5F4-2848-4BAC-AA5E-0D9A20B745A6
 command -v cgpt >/dev/null && command -v sgdisk >/dev/null || skip_all "cgpt and sgdisk (make deps) missing"
@@ -34,9 +35,12 @@ pts_flatctl() {
 }
 # state IMG: "A-pts B-pts" after checking that cgpt, sgdisk and flatctl agree on both
 state() {
-	local out='' n c s f
+	local out='' n c s f fl
+	fl=$(flatctl --disk "$1" --json partition show 2>/dev/null | jq -r '.partitions[] |
+		"\(.number) \(.priority)/\(.tries)/\(if .successful then 1 else 0 end)"') || return 1
 	for n in 3 4; do
-		c=$(pts_cgpt "$1" $n) && s=$(pts_sgdisk "$1" $n) && f=$(pts_flatctl "$1" $n) || return 1
+		c=$(pts_cgpt "$1" $n) && s=$(pts_sgdisk "$1" $n) || return 1
+		f=$(echo "$fl" | sed -n "s/^$n //p")
 		if [ "$c" != "$s" ] || [ "$c" != "$f" ]; then
 			echo "partition $n: cgpt $c, sgdisk $s, flatctl $f" >&2
 			return 1
@@ -103,4 +107,37 @@ for start, end in extents(fa) + extents(fb):
             sys.exit(f"{a} {b} differ in bytes {pos}-{pos + n}")
         pos += n
 PY
+}
+
+# crash_case DISK BASE K S OLD NEW: run a rollback on a copy of BASE (DISK: an image file, or a
+# loop device over it) that stops after K region writes and S sectors of the next (§7.4), then
+# prove §7.4's four properties. Expects OLD for a cut before the primary is touched, else NEW.
+crash_case() {
+	local disk=$1 base=$2 k=$3 s=$4 old=$5 new=$6 img=$2.work want got
+	cp --sparse=always "$base" "$img"
+	if [ "$disk" != "$base" ]; then
+		# the loop device sits over the work file; refresh it in place
+		dd if="$img" of="$disk" bs=1M conv=sparse,fsync status=none 2>/dev/null ||
+			dd if="$img" of="$disk" bs=1M status=none
+	else
+		disk=$img
+	fi
+	FLATCTL_TEST_CRASH_AFTER=$k:$s test_exit 99 flatctl --disk "$disk" rollback >/dev/null 2>&1 || return 1
+	if [ "$k" -lt 2 ] || { [ "$k" = 2 ] && [ "$s" = 0 ]; }; then want=$old; else want=$new; fi
+	# 1. cgpt show exits 0; 2. sgdisk -p exits 0 and lists all seven partitions
+	cgpt show "$disk" >/dev/null 2>&1 || { echo "cgpt show failed (K=$k S=$s)" >&2; return 1; }
+	[ "$(sgdisk -p "$disk" 2>/dev/null | grep -c '^ *[0-9]')" = 7 ] ||
+		{ echo "sgdisk -p does not list 7 partitions (K=$k S=$s)" >&2; return 1; }
+	# 1.-3. cgpt, sgdisk and flatctl agree, on the old or the new values as §7.2 says
+	got=$(state "$disk") || { echo "tools disagree (K=$k S=$s)" >&2; return 1; }
+	[ "$got" = "$want" ] || { echo "K=$k S=$s: got '$got', expected '$want'" >&2; return 1; }
+	# 4. repair: sgdisk -v clean, both copies valid and equal, same values
+	flatctl --disk "$disk" partition repair >/dev/null || { echo "repair failed (K=$k S=$s)" >&2; return 1; }
+	sgdisk_clean "$disk" || return 1
+	flatctl --disk "$disk" --json partition show 2>"$T/.warn" |
+		jq -e '.gpt.primary == "ok" and .gpt.backup == "ok"' >/dev/null ||
+		{ echo "copies not ok after repair (K=$k S=$s)" >&2; return 1; }
+	[ ! -s "$T/.warn" ] || { cat "$T/.warn" >&2; return 1; }
+	got=$(state "$disk") || return 1
+	[ "$got" = "$want" ] || { echo "K=$k S=$s after repair: got '$got', expected '$want'" >&2; return 1; }
 }
