@@ -52,7 +52,7 @@ static void cmd_usage(const struct cgpt_cmd *c, FILE *f)
 		else
 			snprintf(left, sizeof(left), "--%s%s%s", o->name, o->metavar ? " " : "",
 				 o->metavar ? o->metavar : "");
-		fprintf(f, "  %-12s%s\n", left, o->help);
+		fprintf(f, "  %-13s%s\n", left, o->help);
 	}
 	if (c->epilog)
 		fprintf(f, "\n%s", c->epilog);
@@ -535,14 +535,14 @@ static const struct flat_option add_opts[] = {
 
 #define TYPE_NAMES                                                                               \
 	"The partition type may also be given as one of these names:\n\n"                        \
-	"    efi              EFI System Partition\n"                                            \
-	"    bios             BIOS Boot Partition\n"                                             \
-	"    flatcar-usr      Flatcar /usr (also flatcar-rootfs, coreos-usr, coreos-rootfs)\n"   \
-	"    data             Linux data (also linux-data)\n"                                    \
-	"    flatcar-reserved CoreOS reserved (also coreos-reserved)\n"                          \
-	"    flatcar-resize   CoreOS auto-resize (also coreos-resize)\n"                         \
-	"    flatcar-root-raid CoreOS RAID containing root (also coreos-root-raid)\n"            \
-	"    kernel           ChromeOS kernel\n"
+	"    efi                EFI System Partition\n"                                          \
+	"    bios               BIOS Boot Partition\n"                                           \
+	"    flatcar-usr        Flatcar /usr (also flatcar-rootfs, coreos-usr, coreos-rootfs)\n" \
+	"    data               Linux data (also linux-data)\n"                                  \
+	"    flatcar-reserved   CoreOS reserved (also coreos-reserved)\n"                        \
+	"    flatcar-resize     CoreOS auto-resize (also coreos-resize)\n"                       \
+	"    flatcar-root-raid  CoreOS RAID containing root (also coreos-root-raid)\n"          \
+	"    kernel             ChromeOS kernel\n"
 
 struct add_args {
 	unsigned long long nr;
@@ -710,11 +710,11 @@ static int cgpt_add(const struct cgpt_cmd *c, int argc, char **argv, struct flat
 static const struct flat_option prioritize_opts[] = {
 	{ NULL, 'P', ARG_REQ, "NUM",
 	  "Highest priority to use in the new ordering (1-15); the others\n"
-	  "              keep their order below it, lowest ranks coalesced, never 0" },
+	  "               keep their order below it, lowest ranks coalesced, never 0" },
 	{ NULL, 'i', ARG_REQ, "NUM", "Specify the partition to make the highest in the new order" },
 	{ NULL, 'f', ARG_NONE, NULL,
 	  "Friends of the given partition (same starting priority) are\n"
-	  "              also updated to the new highest priority" },
+	  "               also updated to the new highest priority" },
 	{ NULL, 'h', ARG_NONE, NULL, "Show this help" },
 	{},
 };
