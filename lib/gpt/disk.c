@@ -268,8 +268,16 @@ static int match_value(const struct gpt_disk *d, const char *v, bool offline)
 		nr = gpt_find_unique(g, &u);
 	} else if (strncmp(v, "PARTLABEL=", 10) == 0)
 		nr = gpt_find_label(g, v + 10);
-	else if (v[0] == '/' && !offline) {
-		/* A path only names something on a live system. */
+	else if (v[0] == '/' && offline) {
+		/* An offline machine's device path (/dev/vda4, /dev/nvme0n1p4): its slot number. */
+		size_t l = strlen(v), k = l;
+		while (k > 0 && v[k - 1] >= '0' && v[k - 1] <= '9')
+			k--;
+		if (k == l || l - k > 4 || strncmp(v, "/dev/mapper/", 12) == 0)
+			return -ENOENT;
+		nr = atoi(v + k);
+	} else if (v[0] == '/' && !offline) {
+		/* A live system: the path must be a partition of this very disk. */
 		char *disk = NULL;
 		unsigned pn = 0;
 		if (gpt_partition_device(v, &disk, &pn) == 0) {
@@ -278,11 +286,12 @@ static int match_value(const struct gpt_disk *d, const char *v, bool offline)
 				nr = (int)pn;
 			free(disk);
 		}
-		return nr > 0 && gpt_entry_is_usr(gpt_entry_get_const(g, (unsigned)nr)) ? nr
-											: -ENOENT;
+		const struct gpt_entry *pe = nr > 0 ? gpt_entry_get_const(g, (unsigned)nr) : NULL;
+		return pe && gpt_entry_is_used(pe) && gpt_entry_is_usr(pe) ? nr : -ENOENT;
 	} else
 		return -ENOENT;
-	if (nr < 0 || !gpt_entry_is_usr(gpt_entry_get_const(g, (unsigned)nr)))
+	const struct gpt_entry *e = nr > 0 ? gpt_entry_get_const(g, (unsigned)nr) : NULL;
+	if (!e || !gpt_entry_is_used(e) || !gpt_entry_is_usr(e))
 		return -ENOENT;
 	if (offline)
 		return nr;

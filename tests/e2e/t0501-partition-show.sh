@@ -53,11 +53,12 @@ test_expect 'show --json: fields of spec §8.1' '
 	test "$(jq -c ".partitions[1]" "$T/j")" = "{\"number\":4,\"label\":\"USR-B\",\"uuid\":\"e03dd35c-7c2d-4a47-b3fe-27f15780a57c\",\"priority\":2,\"tries\":0,\"successful\":true,\"attributes\":\"0x0102000000000000\",\"booted\":true,\"next\":true}"
 '
 
-test_expect 'booted: PARTLABEL=, PARTUUID= in any case, usr=, mount.usr=/dev/mapper ignored' '
+test_expect 'booted: PARTLABEL=, PARTUUID= in any case, a device path, usr=, mount.usr=/dev/mapper ignored' '
 	mk "$T/d.img" --state booted-b &&
 	for c in "mount.usr=PARTLABEL=USR-A:USR-A" "verity.usr=PARTUUID=7130C94A-213A-4E5A-8E26-6CCE9662F132:USR-A" \
 		"usr=PARTLABEL=USR-B:USR-B" "mount.usr=PARTLABEL=USR-A verity.usr=PARTLABEL=USR-B:USR-B" \
-		"mount.usr=/dev/mapper/usr usr=PARTLABEL=USR-A:USR-A"; do
+		"mount.usr=/dev/mapper/usr usr=PARTLABEL=USR-A:USR-A" "mount.usr=/dev/vda4:USR-B" \
+		"usr=/dev/nvme0n1p3:USR-A"; do
 		echo "${c%:*}" >"$T/root/proc/cmdline" &&
 		test "$(flatctl --root "$T/root" --disk "$T/d.img" --json partition show | jq -r .booted)" = "${c##*:}" || return 1
 	done
@@ -73,9 +74,11 @@ test_expect 'booted: inferred on an image file with no command line' '
 
 test_expect 'booted: a command line naming no partition of this disk falls back to inference' '
 	mk "$T/d.img" --state fresh &&
-	echo "mount.usr=PARTLABEL=USR-C" >"$T/root/proc/cmdline" &&
-	flatctl --root "$T/root" --disk "$T/d.img" --json partition show >"$T/j" &&
-	test "$(jq -r .booted_inferred "$T/j")" = true
+	for c in mount.usr=PARTLABEL=USR-C mount.usr=/dev/vda77 usr=/dev/vda9 verity.usr=PARTUUID=bogus; do
+		echo "$c" >"$T/root/proc/cmdline" &&
+		flatctl --root "$T/root" --disk "$T/d.img" --json partition show >"$T/j" &&
+		test "$(jq -r .booted_inferred "$T/j")" = true || return 1
+	done
 '
 
 test_expect 'show: reading never writes' '

@@ -138,6 +138,17 @@ test_expect '--json on changes: the show document plus changed' '
 	flatctl --disk "$T/a.img" --json partition prioritize USR-A >"$T/j" &&
 	test "$(jq -r .changed "$T/j")" = false
 '
+test_expect 'the real Flatcar layout (8 GiB sparse): rollback = cgpt bytes, repair = original' '
+	"$MKDISK" -q --state updated "$T/fl.img" && cp --sparse=always "$T/fl.img" "$T/flc.img" &&
+	cp --sparse=always "$T/fl.img" "$T/flo.img" &&
+	flatctl --disk "$T/fl.img" rollback >/dev/null &&
+	as_kernel "$T/flc.img" cgpt prioritize -i 3 "$T/flc.img" &&
+	same "$T/fl.img" "$T/flc.img" && sgdisk_clean "$T/fl.img" && expect_state "$T/fl.img" "2/0/1 1/1/0" &&
+	test "$(cgpt show -i 4 -b "$T/fl.img")" = 6299648 &&
+	printf X | dd of="$T/flo.img" bs=1 seek=532 conv=notrunc status=none &&
+	flatctl --disk "$T/flo.img" partition repair >/dev/null && "$MKDISK" -q --state updated --force "$T/fl.img" &&
+	same "$T/flo.img" "$T/fl.img"
+'
 test_expect 'older install with a hybrid MBR: no warning, LBA 0 kept, same bytes as cgpt' '
 	mk "$T/h.img" --hybrid-mbr --state booted-b && cp "$T/h.img" "$T/c.img" &&
 	flatctl --disk "$T/h.img" partition show >/dev/null 2>"$T/e" && ! test -s "$T/e" &&

@@ -30,6 +30,8 @@ attach Lw "$T/4k-base.img.work" --sector-size 4096
 attach L512 "$T/512.img" --sector-size 4096
 attach L2 "$T/4k2.img"
 attach Lro "$T/ro.img" -r
+mk "$T/4kf.img" --sector-size 4096 --state updated
+attach Lf "$T/4kf.img" --sector-size 4096
 # a 2 MiB tmpfs that fills up: writes into holes of a sparse image fail with ENOSPC
 mkdir "$T/small" && mount -t tmpfs -o size=2m tmpfs "$T/small" && cleanup_mount "$T/small" ||
 	{ echo "Bail out! cannot mount a tmpfs"; exit 1; }
@@ -52,6 +54,11 @@ test_expect '4096-byte crash matrix: every K and S (arrays are 4 sectors)' '
 			crash_case "$Lw" "$T/4k-base.img" $k $s "1/0/1 2/0/1" "2/0/1 1/0/1" || return 1
 		done
 	done
+'
+test_expect 'a 4096-byte GPT in a plain file: rollback writes it, cgpt and sgdisk read it back' '
+	flatctl --disk "$T/4kf.img" rollback >"$T/out" &&
+	test_grep "^next boot: USR-A (partition 3, successful)$" "$T/out" &&
+	blockdev --flushbufs "$Lf" && expect_state "$Lf" "2/0/1 1/1/0" && sgdisk_clean "$Lf"
 '
 test_expect 'a 512-byte GPT on a 4096-byte device (and back): exit 2, unchanged' '
 	test_exit 2 flatctl --disk "$L512" partition show 2>"$T/e" &&

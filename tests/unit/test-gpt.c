@@ -3,6 +3,7 @@
  * prioritize, GRUB's next-boot rule, writing, growing; spec: spec/partitions.md §11. */
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tap.h"
@@ -532,4 +533,52 @@ TEST(crash_variable_malformed)
 	setenv("FLATCTL_TEST_CRASH_AFTER", "4", 1); /* K >= 4: no crash */
 	ASSERT_EQ(gpt_write(fd, g, NULL), 1);
 	unsetenv("FLATCTL_TEST_CRASH_AFTER");
+}
+
+TEST(booted_from_cmdline_offline)
+{
+	_cleanup_close_ int fd = load_disk("booted-b", DISK_SECTORS);
+	char root[] = "/tmp/test-gpt-root.XXXXXX", path[64], file[256];
+	static const struct {
+		const char *cmdline;
+		int nr;
+		bool inferred;
+	} cases[] = {
+		{ "mount.usr=/dev/mapper/usr verity.usr=PARTUUID=7130C94A-213A-4E5A-8E26-6CCE9662F132",
+		  3, false },
+		{ "mount.usr=PARTLABEL=USR-A usr=PARTLABEL=USR-B", 3, false },
+		{ "mount.usr=/dev/mapper/usr usr=PARTLABEL=USR-A", 3, false },
+		{ "root=LABEL=ROOT mount.usr=/dev/sda3\n", 3, false },
+		{ "mount.usr=PARTLABEL=ROOT", 4, true }, /* not a USR partition: inferred */
+		{ "mount.usr=/dev/sda300", 4, true },
+		{ "quiet", 4, true },
+	};
+
+	ASSERT_TRUE(fd >= 0);
+	ASSERT_NOT_NULL(mkdtemp(root));
+	snprintf(file, sizeof(file), "%s/proc", root);
+	ASSERT_TRUE(mkdir(file, 0755) == 0);
+	snprintf(file, sizeof(file), "%s/proc/cmdline", root);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	_cleanup_(gpt_disk_freep) struct gpt_disk *d = NULL;
+	ASSERT_OK(gpt_disk_open(path, 0, &d, NULL));
+	_cleanup_close_ int root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_TRUE(root_fd >= 0);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		FILE *f = fopen(file, "we");
+		ASSERT_NOT_NULL(f);
+		fputs(cases[i].cmdline, f);
+		fclose(f);
+		bool inferred = !cases[i].inferred;
+		ASSERT_EQ(gpt_find_booted(root_fd, false, d, &inferred), cases[i].nr);
+		ASSERT_EQ(inferred, cases[i].inferred);
+	}
+	/* with --root / an image file never matches the command line */
+	bool inferred = false;
+	ASSERT_EQ(gpt_find_booted(root_fd, true, d, &inferred), 4);
+	ASSERT_TRUE(inferred);
+	unlink(file);
+	snprintf(file, sizeof(file), "%s/proc", root);
+	rmdir(file);
+	rmdir(root);
 }
