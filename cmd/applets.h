@@ -18,6 +18,7 @@ APPLET("update",     cmd_update,     "Omaha update client: check, download, veri
 
 /*     link name             applet            implied first argument */
 /* -- partitions links -- */
+ALIAS("cgpt",                "partition",      NULL)
 
 /* -- update links -- */
 ALIAS("update_engine_client", "update", NULL)

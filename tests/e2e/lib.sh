@@ -39,7 +39,11 @@ flatctl() {
 # test_expect 'description' 'shell code': runs the code in a subshell; ok when it exits 0.
 test_expect() {
 	test_count=$((test_count + 1))
-	if (set -e; eval "$2") >"$T/.out" 2>&1; then
+	# Not inside `if`: there bash ignores `set -e` in the subshell and only the last command
+	# of the test would count.
+	(set -e; eval "$2") >"$T/.out" 2>&1
+	_rc=$?
+	if [ "$_rc" = 0 ]; then
 		echo "ok $test_count - $1"
 	else
 		test_failed=$((test_failed + 1))

@@ -33,8 +33,8 @@ test_expect 'both copies damaged: exit 2, each copy named' '
 	bad both "$T/b.img" "both GPT copies are damaged: primary header at LBA 1: header CRC .*; backup header at LBA 262143: header CRC"
 '
 test_expect 'overlapping entries: exit 2' '
-	mk "$T/o.img" && sgdisk -n 5:40960:41000 "$T/o.img" >/dev/null 2>&1;
-	cgpt show "$T/o.img" >/dev/null 2>&1; bad overlap "$T/o.img" "overlap" || {
+	mk "$T/o.img" && { sgdisk -n 5:40960:41000 "$T/o.img" >/dev/null 2>&1 || true; }
+	cgpt show "$T/o.img" >/dev/null 2>&1 || true; bad overlap "$T/o.img" "overlap" || {
 		# sgdisk refuses to create the overlap; make it by editing the entry and its CRCs
 		/usr/bin/python3 - "$T/o.img" <<-PY && bad overlap "$T/o.img" "overlap"
 		import struct, sys, zlib
