@@ -10,6 +10,7 @@
 /* -- provision (spec/provision.md) -- */
 
 /* -- lock (spec/reboot-lock.md) -- */
+APPLET("lock",            cmd_lock,            "take, release or inspect the cluster reboot lock")
 
 /* -- diag and status (spec/diag.md) -- */
 
@@ -21,5 +22,6 @@
 /* -- provision links -- */
 
 /* -- lock links -- */
+ALIAS("locksmithctl",       "lock",            NULL)
 
 /* -- diag links -- */
