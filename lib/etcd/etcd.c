@@ -327,12 +327,12 @@ static int request(struct etcd_client *c, const char *method, const char *path, 
 		   const char *ctype, const char *body, const char *auth, bool all, char **ret_body,
 		   size_t *ret_len)
 {
-	size_t tried = 0, refused = 0;
+	size_t tried = 0, refused = 0, start = c->current;
 
 	c->error[0] = 0;
 	c->all_refused = false;
 	for (size_t k = 0; k < c->n; k++) {
-		size_t idx = (c->current + k) % c->n;
+		size_t idx = (start + k) % c->n;
 		const char *ep = c->endpoints[idx];
 		_cleanup_free_ char *url = NULL;
 		char why[512] = "";

@@ -95,6 +95,10 @@ int lock_settings_open(const struct lock_settings *s, int root_fd, struct lock_h
 	const char *api = s->api ? s->api : "v3";
 	int r;
 
+	if (!!s->certfile != !!s->keyfile)
+		return problem_add(reterr, -EINVAL, s->certfile ? "etcd-certfile" : "etcd-keyfile",
+				   "a client certificate needs its key (--etcd-certfile and "
+				   "--etcd-keyfile go together)");
 	if (!backend)
 		backend = s->n_endpoints || s->prefer_etcd || s->locksmith_defaults ? "etcd" : "file";
 	if (strcmp(backend, "file") == 0) {
@@ -110,10 +114,6 @@ int lock_settings_open(const struct lock_settings *s, int root_fd, struct lock_h
 	if (strcmp(api, "v3") != 0 && strcmp(api, "v2") != 0)
 		return problem_add(reterr, -EINVAL, "etcd-api", "unknown API '%s' (expected v3 or v2)",
 				   api);
-	if (!!s->certfile != !!s->keyfile)
-		return problem_add(reterr, -EINVAL, s->certfile ? "etcd-certfile" : "etcd-keyfile",
-				   "a client certificate needs its key (--etcd-certfile and "
-				   "--etcd-keyfile go together)");
 	if (s->cafile && (r = check_readable(s->cafile, "CA file", reterr)) < 0)
 		return r;
 	if (s->certfile && (r = check_readable(s->certfile, "certificate", reterr)) < 0)

@@ -62,3 +62,15 @@ etcd_start_cluster() {
 etcd_get_raw() {
 	etcdctl --endpoints "$ETCD_ENDPOINTS" get --print-value-only "$1" | head -c -1
 }
+
+# etcd_history_max KEY: the largest number of holders KEY ever had, over every stored revision
+# (a watch from revision 1 replays the whole history; nothing is compacted in these tests).
+etcd_history_max() {
+	timeout 5 etcdctl --endpoints "$ETCD_ENDPOINTS" watch --rev=1 "$1" >"$T/.hist" 2>/dev/null || :
+	grep '^{' "$T/.hist" | jq -s 'map(.holders | length) | max // 0'
+}
+
+# etcd_history_count KEY: how many writes KEY saw.
+etcd_history_count() {
+	grep -c '^{' "$T/.hist"
+}
