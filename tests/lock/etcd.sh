@@ -46,7 +46,7 @@ etcd_start_cluster() {
 			--initial-advertise-peer-urls "http://127.0.0.1:$pp" \
 			--initial-cluster "$cluster" --initial-cluster-state new \
 			--initial-cluster-token "flatctl-test-$$" \
-			--logger zap --log-outputs "$T/etcd-m$i.log" "$@" &
+			--logger zap --log-outputs "$T/etcd-m$i.log" "$@" 2>>"$T/etcd-m$i.stderr" &
 		pid=$!
 		cleanup_pid "$pid"
 		eval "ETCD_PID_$i=$pid; ETCD_URL_$i=http://127.0.0.1:$cp"
@@ -66,11 +66,34 @@ etcd_get_raw() {
 # etcd_history_max KEY: the largest number of holders KEY ever had, over every stored revision
 # (a watch from revision 1 replays the whole history; nothing is compacted in these tests).
 etcd_history_max() {
-	timeout 5 etcdctl --endpoints "$ETCD_ENDPOINTS" watch --rev=1 "$1" >"$T/.hist" 2>/dev/null || :
+	timeout 2 etcdctl --endpoints "$ETCD_ENDPOINTS" watch --rev=1 "$1" >"$T/.hist" 2>/dev/null || :
 	grep '^{' "$T/.hist" | jq -s 'map(.holders | length) | max // 0'
 }
 
 # etcd_history_count KEY: how many writes KEY saw.
 etcd_history_count() {
 	grep -c '^{' "$T/.hist"
+}
+
+# contenders N HOLD_SECONDS [flatctl lock options...]: N processes each lock --wait, hold, unlock;
+# each records "got" with the holder count it saw right after locking into $T/got.
+contenders() {
+	n=$1; hold=$2; shift 2
+	: >"$T/got"; : >"$T/fail"
+	pids=
+	for i in $(seq 1 "$n"); do
+		(
+			if flatctl --root "$T" lock "$@" --wait=120s lock "c$i" 2>>"$T/fail"; then
+				echo "c$i" >>"$T/got"
+				sleep "$hold"
+				flatctl --root "$T" lock "$@" --timeout=60s unlock "c$i" 2>>"$T/fail" ||
+					echo "unlock c$i failed" >>"$T/fail"
+			else
+				echo "lock c$i failed" >>"$T/fail"
+			fi
+		) &
+		pids="$pids $!"
+	done
+	# shellcheck disable=SC2086
+	wait $pids
 }
