@@ -11,6 +11,7 @@
 
 /* -- lock (spec/reboot-lock.md) -- */
 APPLET("lock",            cmd_lock,            "take, release or inspect the cluster reboot lock")
+APPLET("reboot-manager",  cmd_reboot_manager,  "reboot after an update, inside the window, under the lock")
 
 /* -- diag and status (spec/diag.md) -- */
 
@@ -23,5 +24,6 @@ APPLET("lock",            cmd_lock,            "take, release or inspect the clu
 
 /* -- lock links -- */
 ALIAS("locksmithctl",       "lock",            NULL)
+ALIAS("locksmithd",         "reboot-manager",  NULL)
 
 /* -- diag links -- */

@@ -45,9 +45,9 @@ int reboot_window_parse(const char *start, const char *length, struct reboot_win
 	if (!have_s && !have_l)
 		return -ENOENT;
 	if (!have_s)
-		return problem_add(reterr, -EINVAL, "start", "set both or neither (length is set)");
+		return problem_add(reterr, -EINVAL, "start", "window length set without a start: set both or neither");
 	if (!have_l)
-		return problem_add(reterr, -EINVAL, "length", "set both or neither (start is set)");
+		return problem_add(reterr, -EINVAL, "length", "window start set without a length: set both or neither");
 
 	p = start + strspn(start, " \t");
 	if (isalpha((unsigned char)*p)) {
@@ -66,23 +66,23 @@ int reboot_window_parse(const char *start, const char *length, struct reboot_win
 					   "invalid day \"%s\" (use sun mon tue wed thu fri sat)", buf);
 		p += strlen(buf);
 		if (*p != ' ' && *p != '\t')
-			return problem_add(reterr, -EINVAL, "start", "expected [day] hh:mm");
+			return problem_add(reterr, -EINVAL, "start", "start must look like [day] hh:mm");
 		p += strspn(p, " \t");
 	}
 	r = parse_num(&p, 23, &w.hour);
 	if (r == -ERANGE)
 		return problem_add(reterr, -EINVAL, "start", "hour must be 0-23");
 	if (r < 0 || *p != ':')
-		return problem_add(reterr, -EINVAL, "start", "expected [day] hh:mm");
+		return problem_add(reterr, -EINVAL, "start", "start must look like [day] hh:mm");
 	p++;
 	r = parse_num(&p, 59, &w.minute);
 	if (r == -ERANGE)
 		return problem_add(reterr, -EINVAL, "start", "minute must be 0-59");
 	if (r < 0)
-		return problem_add(reterr, -EINVAL, "start", "expected [day] hh:mm");
+		return problem_add(reterr, -EINVAL, "start", "start must look like [day] hh:mm");
 	p += strspn(p, " \t");
 	if (*p)
-		return problem_add(reterr, -EINVAL, "start", "expected [day] hh:mm");
+		return problem_add(reterr, -EINVAL, "start", "start must look like [day] hh:mm");
 
 	p = length + strspn(length, " \t");
 	n = strlen(p);
@@ -94,12 +94,12 @@ int reboot_window_parse(const char *start, const char *length, struct reboot_win
 	buf[n] = 0;
 	if (lock_parse_duration(buf, &w.length_usec) < 0)
 		return problem_add(reterr, -EINVAL, "length",
-				   "not a duration (like 1h30m, 90m or seconds)");
+				   "length is not a duration (like 1h30m, 90m or seconds)");
 	if (w.length_usec == 0)
-		return problem_add(reterr, -EINVAL, "length", "must be longer than 0");
+		return problem_add(reterr, -EINVAL, "length", "length must be longer than 0");
 	uint64_t period = (w.wday < 0 ? 24ULL : 168ULL) * 3600 * 1000000;
 	if (w.length_usec >= period)
-		return problem_add(reterr, -EINVAL, "length", "must be shorter than a %s",
+		return problem_add(reterr, -EINVAL, "length", "length must be shorter than a %s",
 				   w.wday < 0 ? "day" : "week");
 	*ret = w;
 	return 0;
