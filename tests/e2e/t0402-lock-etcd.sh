@@ -93,7 +93,7 @@ test_expect 'a dead first endpoint fails over to the next' '
 	flatctl --root "$T" lock --endpoints "http://127.0.0.1:1" --endpoints "$ETCD_ENDPOINTS" unlock y1
 '
 test_expect 'etcd stopped: exit 75 naming every endpoint' '
-	kill "$ETCD_PID_1" && wait "$ETCD_PID_1" 2>/dev/null;
+	etcd_stop "$ETCD_PID_1" &&
 	test_exit 75 $L --endpoints http://127.0.0.1:1 status 2>"$T/err" &&
 	test_grep "status: cannot reach etcd: $ETCD_URL_1: connection refused; http://127.0.0.1:1: connection refused" "$T/err" &&
 	test_exit 75 $L lock 2>"$T/err" && test_grep "lock m0000000000000000000000000000001: cannot reach etcd" "$T/err"

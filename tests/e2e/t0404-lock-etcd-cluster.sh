@@ -22,7 +22,7 @@ test_expect 'leader killed mid-run: all 40 contenders get the lock, none fails' 
 		jq -r ".[] | select(.Status.leader == .Status.header.member_id) | .Endpoint")
 	for i in 1 2 3; do eval "u=\$ETCD_URL_$i p=\$ETCD_PID_$i"; [ "$u" = "$leader" ] && victim=$p; done
 	test -n "$victim"
-	( sleep 1; kill -9 "$victim"; echo killed >"$T/killed" ) &
+	( sleep 1; etcd_stop "$victim" KILL; echo killed >"$T/killed" ) &
 	contenders 40 0.2 --endpoints "$ETCD_ENDPOINTS"
 	wait
 	test -e "$T/killed" && ! kill -0 "$victim" 2>/dev/null &&
@@ -43,7 +43,7 @@ test_expect 'v2 mode against a cluster without v2: exit 1 with a clear message' 
 	test_grep "does not serve the v2 API (needs --enable-v2=true, etcd <= 3.5)" "$T/err"
 '
 test_expect 'two of three members gone (no quorum): exit 75 at the deadline' '
-	for i in 1 2 3; do eval "p=\$ETCD_PID_$i"; if kill -0 "$p" 2>/dev/null; then kill -9 "$p"; break; fi; done
+	for i in 1 2 3; do eval "p=\$ETCD_PID_$i"; if kill -0 "$p" 2>/dev/null; then etcd_stop "$p" KILL; break; fi; done
 	test_exit 75 $L --timeout 3s --request-timeout 1s lock nobody 2>"$T/err" &&
 	test_grep "cannot reach etcd" "$T/err"
 '

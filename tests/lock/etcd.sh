@@ -48,6 +48,7 @@ etcd_start_cluster() {
 			--initial-cluster-token "flatctl-test-$$" \
 			--logger zap --log-outputs "$T/etcd-m$i.log" "$@" 2>>"$T/etcd-m$i.stderr" &
 		pid=$!
+		disown "$pid" 2>/dev/null || : # no "Killed" job notices on stderr
 		cleanup_pid "$pid"
 		eval "ETCD_PID_$i=$pid; ETCD_URL_$i=http://127.0.0.1:$cp"
 		ETCD_ENDPOINTS="${ETCD_ENDPOINTS:+$ETCD_ENDPOINTS,}http://127.0.0.1:$cp"
@@ -96,4 +97,14 @@ contenders() {
 	done
 	# shellcheck disable=SC2086
 	wait $pids
+}
+
+# etcd_stop PID [SIGNAL]: stop one member and wait until the process is gone.
+etcd_stop() {
+	kill "-${2:-TERM}" "$1" 2>/dev/null || :
+	for _ in $(seq 1 200); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.05
+	done
+	return 1
 }
