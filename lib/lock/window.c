@@ -127,7 +127,8 @@ int reboot_window_check(const struct reboot_window *w, time_t now, bool *ret_ins
 			time_t *ret_start, time_t *ret_end)
 {
 	struct tm today;
-	time_t len = (time_t)(w->length_usec / 1000000);
+	/* whole seconds, rounded up: a sub-second length must not become an empty window */
+	time_t len = (time_t)((w->length_usec + 999999) / 1000000);
 	time_t best = (time_t)-1;
 	bool m;
 
