@@ -53,6 +53,13 @@ enum etcd_compare {
 int etcd_v3_txn_put(struct etcd_client *c, const char *key, enum etcd_compare cmp, uint64_t rev,
 		    const char *value);
 
+/* Watch key from start_revision for up to timeout_usec; each put value (and a delete, as NULL)
+ * goes to want(): the first for which it returns true ends the wait with 1. 0: nothing wanted
+ * seen; -errno on failure (callers fall back to polling). */
+int etcd_v3_watch_until(struct etcd_client *c, const char *key, uint64_t start_revision,
+			uint64_t timeout_usec, bool (*want)(const char *value, size_t n, void *ud),
+			void *ud);
+
 /* v2: GET path?quorum=true. -ENOENT: no key; -ENOPROTOOPT: the server does not serve v2. */
 int etcd_v2_get(struct etcd_client *c, const char *path, char **ret_value, uint64_t *ret_index);
 /* v2 compare-and-swap: create (prevExist=false) or update (prevIndex). 1/0/-errno as txn. */

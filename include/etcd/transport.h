@@ -19,3 +19,10 @@ int etcd_transport_request(struct etcd_transport *t, const char *method, const c
 			   const char *content_type, const char *body, size_t body_len,
 			   const char *auth_header, char **ret_body, size_t *ret_len, char *errbuf,
 			   size_t errlen);
+
+/* POST body to url and read the streamed answer; after each chunk on_data(all bytes so far,
+ * NUL-terminated, userdata) decides: 1 stop (returns 1), 0 go on. Returns 0 when the answer ends
+ * or timeout_usec passes, -errno when the transport fails. The connection is not reused after. */
+int etcd_transport_stream(struct etcd_transport *t, const char *url, const char *body,
+			  const char *auth_header, uint64_t timeout_usec,
+			  int (*on_data)(const char *all, size_t n, void *userdata), void *userdata);

@@ -22,6 +22,8 @@ struct lock_backend_ops {
 	/* Write value if the key is still at rev (exists) or still absent (!exists).
 	 * 1 written, 0 compare failed, -EAGAIN outcome unknown, other -errno: failed. */
 	int (*cas)(struct lock_backend *b, bool exists, uint64_t rev, const char *value);
+	/* Block up to usec or until the value may have changed since rev; NULL: just sleep. */
+	int (*wait_change)(struct lock_backend *b, uint64_t rev, uint64_t usec);
 	void (*free)(struct lock_backend *b);
 };
 

@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <openssl/evp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -537,6 +538,65 @@ int etcd_v3_txn_put(struct etcd_client *c, const char *key, enum etcd_compare cm
 		return -EAGAIN; /* we cannot tell whether it was applied */
 	}
 	return ok ? 1 : 0;
+}
+
+struct watch {
+	size_t done; /* bytes of complete lines already looked at */
+	bool (*want)(const char *value, size_t n, void *ud);
+	void *ud;
+};
+
+/* The gateway streams one JSON object per line: {"result":{"events":[{"type":..,"kv":{..}}]}}. */
+static int watch_chunk(const char *all, size_t n, void *userdata)
+{
+	struct watch *w = userdata;
+	for (;;) {
+		const char *nl = memchr(all + w->done, '\n', n - w->done);
+		if (!nl)
+			return 0;
+		json_auto_t *j = json_loadb(all + w->done, (size_t)(nl - all - (ptrdiff_t)w->done), 0,
+					    NULL);
+		w->done = (size_t)(nl - all) + 1;
+		json_t *res = j ? json_object_get(j, "result") : NULL;
+		json_t *evs = res ? json_object_get(res, "events") : NULL, *ev;
+		size_t i;
+		if (j && !res)
+			return 1; /* an error object: let the caller re-read */
+		json_array_foreach(evs, i, ev) {
+			json_t *type = json_object_get(ev, "type");
+			json_t *kv = json_object_get(ev, "kv");
+			json_t *v = kv ? json_object_get(kv, "value") : NULL;
+			_cleanup_free_ char *val = NULL;
+			size_t vl = 0;
+			if (json_is_string(type) && strcmp(json_string_value(type), "DELETE") == 0)
+				return w->want(NULL, 0, w->ud) ? 1 : 0;
+			if (!json_is_string(v) || b64_decode(json_string_value(v), &val, &vl) < 0)
+				return 1;
+			if (w->want(val, vl, w->ud))
+				return 1;
+		}
+	}
+}
+
+int etcd_v3_watch_until(struct etcd_client *c, const char *key, uint64_t start_revision,
+			uint64_t timeout_usec, bool (*want)(const char *value, size_t n, void *ud),
+			void *ud)
+{
+	_cleanup_free_ char *k = b64_encode(key, strlen(key)), *body = NULL, *url = NULL;
+	struct watch w = { .want = want, .ud = ud };
+	char rev[32];
+
+	if (!k)
+		return -ENOMEM;
+	snprintf(rev, sizeof(rev), "%" PRIu64, start_revision);
+	json_auto_t *req = json_pack("{s:{s:s, s:s}}", "create_request", "key", k, "start_revision",
+				     rev);
+	if (!req || !(body = json_dumps(req, JSON_COMPACT)))
+		return -ENOMEM;
+	if (asprintf(&url, "%s%swatch", c->endpoints[c->current], c->v3) < 0)
+		return -ENOMEM;
+	c->round_trips++;
+	return etcd_transport_stream(c->t, url, body, c->token, timeout_usec, watch_chunk, &w);
 }
 
 /* --- v2 ---------------------------------------------------------------------------------------- */

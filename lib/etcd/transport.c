@@ -4,6 +4,7 @@
  * TODO(lock): move onto lib/http once it is merged; the interface is transport.h only. */
 #include <curl/curl.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,4 +175,63 @@ int etcd_transport_request(struct etcd_transport *t, const char *method, const c
 	*ret_body = b.p;
 	*ret_len = b.n;
 	return status > 0 ? (int)status : -EPROTO;
+}
+
+struct stream {
+	struct buf b;
+	int (*cb)(const char *all, size_t n, void *userdata);
+	void *userdata;
+	bool found;
+};
+
+static size_t on_stream(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct stream *st = userdata;
+	size_t n = size * nmemb;
+	if (on_data(ptr, size, nmemb, &st->b) != n)
+		return 0;
+	if (st->cb(st->b.p, st->b.n, st->userdata) > 0) {
+		st->found = true;
+		return 0; /* enough: abort the transfer */
+	}
+	return n;
+}
+
+int etcd_transport_stream(struct etcd_transport *t, const char *url, const char *body,
+			  const char *auth_header, uint64_t timeout_usec,
+			  int (*cb)(const char *all, size_t n, void *userdata), void *userdata)
+{
+	CURL *c = t->curl;
+	struct stream st = { .cb = cb, .userdata = userdata };
+	struct curl_slist *h = NULL;
+	char auth[1024];
+	CURLcode cc;
+
+	h = curl_slist_append(h, "Content-Type: application/json");
+	if (auth_header) {
+		snprintf(auth, sizeof(auth), "Authorization: %s", auth_header);
+		h = curl_slist_append(h, auth);
+	}
+	(void)curl_easy_setopt(c, CURLOPT_URL, url);
+	(void)curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	(void)curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_stream);
+	(void)curl_easy_setopt(c, CURLOPT_WRITEDATA, &st);
+	(void)curl_easy_setopt(c, CURLOPT_POST, 1L);
+	(void)curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, NULL);
+	(void)curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	(void)curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+	(void)curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout_usec / 1000) + 1);
+	(void)curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
+	cc = curl_easy_perform(c);
+	(void)curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 0L);
+	(void)curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, t->timeout_ms);
+	(void)curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	(void)curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+	curl_slist_free_all(h);
+	free(st.b.p);
+	if (st.found)
+		return 1;
+	if (cc == CURLE_OK || cc == CURLE_OPERATION_TIMEDOUT)
+		return 0;
+	return map_curl(cc);
 }

@@ -74,6 +74,27 @@ static int etcd_cas(struct lock_backend *b, bool exists, uint64_t rev, const cha
 	return r;
 }
 
+/* Wake a waiter only for a value that could admit someone new (or one we cannot judge). */
+static bool may_admit(const char *value, size_t n, void *ud)
+{
+	struct lock_sem s;
+	if (!value)
+		return true;
+	if (lock_sem_parse(value, n, &s, NULL) < 0)
+		return true;
+	bool free_slot = (long long)s.n_holders < s.max && s.semaphore > 0;
+	lock_sem_release(&s);
+	return free_slot;
+}
+
+static int etcd_wait_change(struct lock_backend *b, uint64_t rev, uint64_t usec)
+{
+	struct etcd_backend *e = (struct etcd_backend *)b;
+	if (e->v2 || rev == 0)
+		return -EOPNOTSUPP;
+	return etcd_v3_watch_until(b->etcd, b->where, rev + 1, usec, may_admit, NULL);
+}
+
 static void etcd_free(struct lock_backend *b)
 {
 	struct etcd_backend *e = (struct etcd_backend *)b;
@@ -85,6 +106,7 @@ static void etcd_free(struct lock_backend *b)
 static const struct lock_backend_ops etcd_ops = {
 	.read = etcd_read,
 	.cas = etcd_cas,
+	.wait_change = etcd_wait_change,
 	.free = etcd_free,
 };
 

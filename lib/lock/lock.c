@@ -232,7 +232,12 @@ int lock_execute(struct lock_backend *b, const struct lock_request *req, struct 
 				if (d > left)
 					d = left;
 			}
-			lock_sleep_jitter(d);
+			/* a watch wakes us on the next write; the poll delay stays the upper bound */
+			uint64_t t0 = lock_now_usec();
+			if (!b->ops->wait_change || b->ops->wait_change(b, rev, d) < 0)
+				lock_sleep_jitter(d > lock_now_usec() - t0 ? d - (lock_now_usec() - t0) : 0);
+			else
+				sleep_usec(rnd() % 100001); /* spread the herd: first reader wins, few CAS misses */
 			wait_delay = wait_delay * 2 > 1000000 ? 1000000 : wait_delay * 2;
 			if (past(deadline))
 				return -EBUSY;
