@@ -291,6 +291,11 @@ static int report(struct lock_cmd *c, int r, const char *what, struct problem_li
 	}
 	if (r == -ENOPROTOOPT)
 		return log_fail(r, "%s: etcd at %s", what, b->error);
+	if (r == -EKEYREJECTED)
+		return log_fail(r, "%s: etcd authentication as '%s' failed: %s", what,
+				c->s.username ? c->s.username : "", b->error);
+	if (r == -EPROTO && strncmp(b->error, "https://", 8) == 0)
+		return log_fail(r, "%s: TLS with etcd failed: %s", what, b->error);
 	if (r == -EACCES)
 		return log_fail(r, "%s: permission denied on %s: %s", what, b->where, b->error);
 	if (b->error[0])

@@ -417,8 +417,8 @@ static int v3_login(struct etcd_client *c)
 	if (st < 0)
 		return st;
 	if (st != 200) {
-		int r = map_status(c, st, rb, rl);
-		return r == -EPROTO ? -EACCES : r; /* 400/3: wrong name or password */
+		(void)map_status(c, st, rb, rl);
+		return -EKEYREJECTED; /* 400/3: wrong name or password */
 	}
 	json_auto_t *j = load(rb, rl, NULL);
 	json_t *tok = j ? json_object_get(j, "token") : NULL;

@@ -164,6 +164,10 @@ int etcd_transport_request(struct etcd_transport *t, const char *method, const c
 			snprintf(errbuf, errlen, "connection refused");
 		else
 			snprintf(errbuf, errlen, "%s", cerr[0] ? cerr : curl_easy_strerror(cc));
+		/* a TLS alert (e.g. "certificate required") arrives as a receive error */
+		if ((cc == CURLE_RECV_ERROR || cc == CURLE_SEND_ERROR) && strstr(cerr, "SSL") &&
+		    strstr(cerr, "alert"))
+			return -EPROTO;
 		return map_curl(cc);
 	}
 	(void)curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
