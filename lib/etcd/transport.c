@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* lib/etcd/transport.c - libcurl under lib/etcd: one easy handle reused for every request, so the
- * connection stays open (keep-alive) and a lock costs two round trips, not two TCP handshakes.
- * TODO(lock): move onto lib/http once it is merged; the interface is transport.h only. */
-#include <curl/curl.h>
+/* lib/etcd/transport.c - the HTTP exchange under lib/etcd, on lib/http: one client (one libcurl
+ * handle, keep-alive) per etcd client, so a lock costs two round trips, not two handshakes. etcd's
+ * error answers (4xx/5xx with a JSON body) are returned as statuses for lib/etcd to judge. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -11,73 +10,36 @@
 
 #include "etcd/etcd.h"
 #include "etcd/transport.h"
-#include "util/cleanup.h"
+#include "http/http.h"
 
 struct etcd_transport {
-	CURL *curl;
-	long timeout_ms, connect_ms;
+	struct http_client *http;
+	uint64_t timeout_usec;
 };
-
-struct buf {
-	char *p;
-	size_t n, cap;
-};
-
-static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-	struct buf *b = userdata;
-	size_t n = size * nmemb;
-	if (b->n + n + 1 > 4 << 20)
-		return 0; /* refuse absurd replies */
-	if (b->n + n + 1 > b->cap) {
-		size_t cap = (b->n + n + 1) * 2;
-		char *q = realloc(b->p, cap);
-		if (!q)
-			return 0;
-		b->p = q;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->n, ptr, n);
-	b->n += n;
-	b->p[b->n] = 0;
-	return n;
-}
 
 int etcd_transport_new(const struct etcd_options *o, struct etcd_transport **ret)
 {
-	static bool inited;
-	struct etcd_transport *t;
+	struct etcd_transport *t = calloc(1, sizeof(*t));
+	int r;
 
-	if (!inited) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-			return -EIO;
-		inited = true;
-	}
-	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	t->curl = curl_easy_init();
-	if (!t->curl) {
+	t->timeout_usec = o->request_timeout_usec ? o->request_timeout_usec : 5000000;
+	struct http_client_options ho = {
+		.ca_file = o->cafile,
+		.client_cert_file = o->certfile,
+		.client_key_file = o->keyfile,
+		.proxy = "", /* etcd is never reached through a proxy */
+		.connect_timeout_usec = o->connect_timeout_usec ? o->connect_timeout_usec : 2000000,
+		.timeout_usec = t->timeout_usec,
+		.max_redirects = HTTP_NO_REDIRECTS,
+		.max_response_size = 4 << 20,
+	};
+	r = http_client_new(&ho, &t->http);
+	if (r < 0) {
 		free(t);
-		return -ENOMEM;
+		return r;
 	}
-	t->timeout_ms = (long)((o->request_timeout_usec ? o->request_timeout_usec : 5000000) / 1000);
-	t->connect_ms = (long)((o->connect_timeout_usec ? o->connect_timeout_usec : 2000000) / 1000);
-	CURL *c = t->curl;
-	(void)curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	(void)curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
-	(void)curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
-	(void)curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	(void)curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, t->timeout_ms);
-	(void)curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, t->connect_ms);
-	(void)curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	(void)curl_easy_setopt(c, CURLOPT_PROXY, ""); /* etcd is never reached through a proxy */
-	if (o->cafile)
-		(void)curl_easy_setopt(c, CURLOPT_CAINFO, o->cafile);
-	if (o->certfile)
-		(void)curl_easy_setopt(c, CURLOPT_SSLCERT, o->certfile);
-	if (o->keyfile)
-		(void)curl_easy_setopt(c, CURLOPT_SSLKEY, o->keyfile);
 	*ret = t;
 	return 0;
 }
@@ -86,35 +48,33 @@ struct etcd_transport *etcd_transport_free(struct etcd_transport *t)
 {
 	if (!t)
 		return NULL;
-	curl_easy_cleanup(t->curl);
+	http_client_free(t->http);
 	free(t);
 	return NULL;
 }
 
-static int map_curl(CURLcode cc)
+/* A failed exchange as -errno with a short reason; etcd answers (any status) are not failures. */
+static int classify(const struct etcd_transport *t, int r, const struct http_response *resp,
+		    char *errbuf, size_t errlen)
 {
-	switch (cc) {
-	case CURLE_COULDNT_CONNECT:
-		return -ECONNREFUSED;
-	case CURLE_COULDNT_RESOLVE_HOST:
-		return -EHOSTUNREACH;
-	case CURLE_OPERATION_TIMEDOUT:
+	if (resp->kind == HTTP_ERROR_TIMEOUT) {
+		snprintf(errbuf, errlen, "timed out after %.3gs", (double)t->timeout_usec / 1e6);
 		return -ETIMEDOUT;
-	case CURLE_SSL_CACERT_BADFILE:
-	case CURLE_SSL_CERTPROBLEM:
-		return -ENOKEY;
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CONNECT_ERROR:
-		return -EPROTO;
-	case CURLE_SEND_ERROR:
-	case CURLE_RECV_ERROR:
-	case CURLE_GOT_NOTHING:
-		return -ECONNRESET;
-	case CURLE_OUT_OF_MEMORY:
-		return -ENOMEM;
-	default:
-		return -EIO;
 	}
+	if (resp->kind == HTTP_ERROR_TLS || (strstr(resp->error, "SSL") && strstr(resp->error, "alert"))) {
+		/* verification, handshake, or an alert like "certificate required" */
+		snprintf(errbuf, errlen, "%s", resp->error);
+		return -EPROTO;
+	}
+	if (resp->kind == HTTP_ERROR_CONNECT && resp->status == 0 &&
+	    (strstr(resp->error, "Couldn't connect") || strstr(resp->error, "refused"))) {
+		snprintf(errbuf, errlen, "connection refused");
+		return -ECONNREFUSED;
+	}
+	snprintf(errbuf, errlen, "%s", resp->error[0] ? resp->error : strerror(-r));
+	if (resp->kind == HTTP_ERROR_CONNECT)
+		return resp->status ? -ECONNRESET : -EHOSTUNREACH;
+	return r == -ENOMEM ? r : -EIO;
 }
 
 int etcd_transport_request(struct etcd_transport *t, const char *method, const char *url,
@@ -122,120 +82,110 @@ int etcd_transport_request(struct etcd_transport *t, const char *method, const c
 			   const char *auth_header, char **ret_body, size_t *ret_len, char *errbuf,
 			   size_t errlen)
 {
-	CURL *c = t->curl;
-	struct buf b = {};
-	struct curl_slist *h = NULL;
-	char ctype[128], auth[1024], cerr[CURL_ERROR_SIZE] = "";
-	long status = 0;
-	CURLcode cc;
+	_cleanup_free_ char *auth = NULL;
+	const char *headers[2] = {};
+	struct http_response resp = {};
+	int r;
 
-	if (content_type) {
-		snprintf(ctype, sizeof(ctype), "Content-Type: %s", content_type);
-		h = curl_slist_append(h, ctype);
-	}
 	if (auth_header) {
-		snprintf(auth, sizeof(auth), "Authorization: %s", auth_header);
-		h = curl_slist_append(h, auth);
-	}
-	h = curl_slist_append(h, "Expect:");
-	(void)curl_easy_setopt(c, CURLOPT_URL, url);
-	(void)curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	(void)curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	(void)curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
-	if (strcmp(method, "GET") == 0) {
-		(void)curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, NULL);
-		(void)curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-	} else {
-		(void)curl_easy_setopt(c, CURLOPT_POST, 1L);
-		(void)curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
-		(void)curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
-		(void)curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST,
-				       strcmp(method, "POST") == 0 ? NULL : method);
-	}
-	cc = curl_easy_perform(c);
-	(void)curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
-	(void)curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
-	curl_slist_free_all(h);
-	if (cc != CURLE_OK) {
-		free(b.p);
-		if (cc == CURLE_OPERATION_TIMEDOUT)
-			snprintf(errbuf, errlen, "timed out after %.3gs", (double)t->timeout_ms / 1000);
-		else if (cc == CURLE_COULDNT_CONNECT)
-			snprintf(errbuf, errlen, "connection refused");
-		else
-			snprintf(errbuf, errlen, "%s", cerr[0] ? cerr : curl_easy_strerror(cc));
-		/* a TLS alert (e.g. "certificate required") arrives as a receive error */
-		if ((cc == CURLE_RECV_ERROR || cc == CURLE_SEND_ERROR) && strstr(cerr, "SSL") &&
-		    strstr(cerr, "alert"))
-			return -EPROTO;
-		return map_curl(cc);
-	}
-	(void)curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	if (!b.p) {
-		b.p = strdup("");
-		if (!b.p)
+		if (asprintf(&auth, "Authorization: %s", auth_header) < 0)
 			return -ENOMEM;
+		headers[0] = auth;
 	}
-	*ret_body = b.p;
-	*ret_len = b.n;
-	return status > 0 ? (int)status : -EPROTO;
+	struct http_request req = {
+		.method = strcmp(method, "GET") == 0   ? HTTP_GET
+			  : strcmp(method, "PUT") == 0 ? HTTP_PUT
+						       : HTTP_POST,
+		.url = url,
+		.body = body,
+		.body_size = body_len,
+		.content_type = content_type,
+		.headers = headers,
+	};
+	r = http_request_perform(t->http, &req, &resp);
+	if (resp.status > 0 && resp.kind != HTTP_ERROR_CONNECT && resp.kind != HTTP_ERROR_TIMEOUT &&
+	    resp.kind != HTTP_ERROR_TRUNCATED && (r == 0 || resp.kind == HTTP_ERROR_STATUS)) {
+		int st = (int)resp.status;
+		*ret_body = resp.body ? resp.body : strdup("");
+		*ret_len = resp.body ? resp.body_size : 0;
+		resp.body = NULL;
+		http_response_release(&resp);
+		return *ret_body ? st : -ENOMEM;
+	}
+	r = classify(t, r, &resp, errbuf, errlen);
+	http_response_release(&resp);
+	return r;
 }
 
 struct stream {
-	struct buf b;
+	char *p;
+	size_t n, cap;
 	int (*cb)(const char *all, size_t n, void *userdata);
 	void *userdata;
 	bool found;
 };
 
-static size_t on_stream(char *ptr, size_t size, size_t nmemb, void *userdata)
+static int on_stream(const void *data, size_t size, uint64_t offset, void *userdata)
 {
 	struct stream *st = userdata;
-	size_t n = size * nmemb;
-	if (on_data(ptr, size, nmemb, &st->b) != n)
-		return 0;
-	if (st->cb(st->b.p, st->b.n, st->userdata) > 0) {
-		st->found = true;
-		return 0; /* enough: abort the transfer */
+	if (st->n + size + 1 > 4 << 20)
+		return -EFBIG;
+	if (st->n + size + 1 > st->cap) {
+		size_t cap = (st->n + size + 1) * 2;
+		char *q = realloc(st->p, cap);
+		if (!q)
+			return -ENOMEM;
+		st->p = q;
+		st->cap = cap;
 	}
-	return n;
+	memcpy(st->p + st->n, data, size);
+	st->n += size;
+	st->p[st->n] = 0;
+	if (st->cb(st->p, st->n, st->userdata) > 0) {
+		st->found = true;
+		return -ECANCELED; /* enough: abort the transfer */
+	}
+	return 0;
 }
 
 int etcd_transport_stream(struct etcd_transport *t, const char *url, const char *body,
 			  const char *auth_header, uint64_t timeout_usec,
 			  int (*cb)(const char *all, size_t n, void *userdata), void *userdata)
 {
-	CURL *c = t->curl;
+	_cleanup_free_ char *auth = NULL;
+	const char *headers[2] = {};
+	struct http_response resp = {};
 	struct stream st = { .cb = cb, .userdata = userdata };
-	struct curl_slist *h = NULL;
-	char auth[1024];
-	CURLcode cc;
+	int r;
 
-	h = curl_slist_append(h, "Content-Type: application/json");
 	if (auth_header) {
-		snprintf(auth, sizeof(auth), "Authorization: %s", auth_header);
-		h = curl_slist_append(h, auth);
+		if (asprintf(&auth, "Authorization: %s", auth_header) < 0)
+			return -ENOMEM;
+		headers[0] = auth;
 	}
-	(void)curl_easy_setopt(c, CURLOPT_URL, url);
-	(void)curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	(void)curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_stream);
-	(void)curl_easy_setopt(c, CURLOPT_WRITEDATA, &st);
-	(void)curl_easy_setopt(c, CURLOPT_POST, 1L);
-	(void)curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, NULL);
-	(void)curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	(void)curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
-	(void)curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout_usec / 1000) + 1);
-	(void)curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
-	cc = curl_easy_perform(c);
-	(void)curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 0L);
-	(void)curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, t->timeout_ms);
-	(void)curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	(void)curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
-	curl_slist_free_all(h);
-	free(st.b.p);
-	if (st.found)
+	struct http_request req = {
+		.method = HTTP_POST,
+		.url = url,
+		.body = body,
+		.body_size = strlen(body),
+		.content_type = "application/json",
+		.headers = headers,
+		.write_cb = on_stream,
+		.userdata = &st,
+		.timeout_usec = timeout_usec ? timeout_usec : HTTP_NO_TIMEOUT,
+	};
+	r = http_request_perform(t->http, &req, &resp);
+	free(st.p);
+	if (st.found) {
+		http_response_release(&resp);
 		return 1;
-	if (cc == CURLE_OK || cc == CURLE_OPERATION_TIMEDOUT)
+	}
+	if (r == 0 || resp.kind == HTTP_ERROR_TIMEOUT) {
+		http_response_release(&resp);
 		return 0;
-	return map_curl(cc);
+	}
+	char why[256];
+	r = classify(t, r, &resp, why, sizeof(why));
+	http_response_release(&resp);
+	return r;
 }
