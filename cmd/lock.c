@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "args/args.h"
 #include "cmd.h"
@@ -17,6 +18,7 @@
 #include "fs/fs.h"
 #include "lock/conf.h"
 #include "lock/lock.h"
+#include "lock/reboot.h"
 #include "lock/settings.h"
 #include "log/log.h"
 
@@ -320,6 +322,30 @@ static void debug_round_trips(struct lock_cmd *c)
 		log_debug("etcd round trips: %u", etcd_client_round_trips(c->h.etcd));
 }
 
+/* 3.1: v2 and v3 are separate stores. In v3 mode, look at the v2 key too (when the server
+ * serves v2) and warn if real locksmith machines hold a lock there. */
+static void v2_holders_warning(struct lock_cmd *c, struct problem_list *p)
+{
+	_cleanup_free_ char *v = NULL;
+	uint64_t idx;
+	struct lock_sem s;
+
+	if (!c->h.etcd || !c->h.b->api || strcmp(c->h.b->api, "v3") != 0)
+		return;
+	if (etcd_v2_get(c->h.etcd, c->h.b->where, &v, &idx) < 0)
+		return;
+	if (lock_sem_parse(v, strlen(v), &s, NULL) < 0)
+		return;
+	if (s.n_holders > 0) {
+		(void)problem_warn(p, "v2",
+				   "the v2 semaphore at the same path (real locksmith) has %zu "
+				   "holder(s); v2 and v3 are separate, so both groups may reboot at once",
+				   s.n_holders);
+		log_warning("warning: %s", problem_last(p)->message);
+	}
+	lock_sem_release(&s);
+}
+
 static int verb_status(int argc, char **argv, void *userdata)
 {
 	struct lock_cmd *c = userdata;
@@ -340,6 +366,7 @@ static int verb_status(int argc, char **argv, void *userdata)
 		return report(c, r, "status", &p);
 	}
 	show_warnings(&p, true);
+	v2_holders_warning(c, &p);
 	if (c->ctx->json) {
 		json_auto_t *o = json_object(), *h = json_array(), *w = json_array();
 		if (!o || !h || !w)
@@ -539,6 +566,28 @@ static int verb_send_need_reboot(int argc, char **argv, void *userdata)
 	return 0;
 }
 
+/* locksmithctl reboot: take the lock for this machine, then ask logind to reboot (7.7). */
+static int verb_reboot(int argc, char **argv, void *userdata)
+{
+	struct lock_cmd *c = userdata;
+	char *fake[] = { (char *)"lock", NULL };
+	char why[512];
+	int r;
+
+	if (geteuid() != 0)
+		return log_fail(-EPERM, "reboot: must be root");
+	r = verb_lock(1, fake, c);
+	if (r < 0)
+		return r;
+	r = lock_logind_reboot(why, sizeof(why));
+	if (r >= 0)
+		return 0;
+	log_fail(r, "reboot: asking logind to reboot: %s; releasing the lock", why);
+	fake[0] = (char *)"unlock";
+	(void)verb_unlock(1, fake, c);
+	return -EIO;
+}
+
 static const char classic_help[] =
 	"Usage: locksmithctl [FLAGS] COMMAND [ARGS]\n"
 	"Manage the cluster reboot lock (flatctl lock under its classic name).\n\n"
@@ -547,6 +596,7 @@ static const char classic_help[] =
 	"  lock [ID]           take the lock for ID (default: this machine)\n"
 	"  unlock [ID]         release the lock of ID (default: this machine)\n"
 	"  set-max N           allow N holders at once\n"
+	"  reboot              take the lock for this machine, then reboot through logind\n"
 	"  send-need-reboot    tell the reboot manager a reboot is needed\n"
 	"  help [COMMAND]      show this help\n\n"
 	"Flags (one or two dashes, -flag=value or -flag value):\n"
@@ -578,6 +628,7 @@ static const struct flat_verb classic_verbs[] = {
 	{ "unlock", 0, 1, verb_unlock },
 	{ "set-max", 1, 1, verb_set_max },
 	{ "send-need-reboot", 0, 0, verb_send_need_reboot },
+	{ "reboot", 0, 0, verb_reboot },
 	{ "help", 0, 1, verb_help },
 	{},
 };

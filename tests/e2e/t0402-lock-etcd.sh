@@ -67,8 +67,17 @@ test_expect 'v2 mode: same JSON at the v2 path, CAS on prevIndex, separate from 
 	$L --etcd-api v2 --group "lb pool/1" lock g &&
 	curl -s "$ETCD_URL_1/v2/keys/coreos.com/updateengine/rebootlock/groups/lb%2Bpool%252F1/semaphore" | jq -e .node.value >/dev/null
 '
+test_expect 'v3 status warns when the separate v2 semaphore has holders' '
+	$L status >/dev/null 2>"$T/err" && test_grep "v2 semaphore at the same path (real locksmith) has 2 holder" "$T/err" &&
+	flatctl --root "$T" --json lock --endpoints "$ETCD_ENDPOINTS" status 2>/dev/null | jq -e ".warnings | length == 1" >/dev/null
+'
+test_expect 'locksmithctl reboot: lock, and with logind unreachable give it back (exit 1)' '
+	test -e "$T/locksmithctl" || ln -s "$FLATCTL" "$T/locksmithctl"
+	DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/no-bus" LOCKSMITHCTL_ENDPOINT="$ETCD_ENDPOINTS" \
+		test_exit 1 "$T/locksmithctl" -root "$T" reboot 2>"$T/err" &&
+	test_grep "asking logind to reboot" "$T/err" && ! $L status | grep -q "^m0000000000000000000000000000001$"
+'
 test_expect 'locksmithctl link: Go flags, env, messages, output' '
-	ln -s "$FLATCTL" "$T/locksmithctl" &&
 	"$T/locksmithctl" -endpoint=http://127.0.0.1:1 --endpoint "$ETCD_ENDPOINTS" -root "$T" status >"$T/out" &&
 	test_grep "^Max: 2" "$T/out" &&
 	LOCKSMITHCTL_ENDPOINT="$ETCD_ENDPOINTS" "$T/locksmithctl" -root="$T" lock x1 &&

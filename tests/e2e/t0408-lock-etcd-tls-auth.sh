@@ -30,7 +30,7 @@ etcd --name t1 --data-dir "$T/e1" --listen-client-urls "https://127.0.0.1:$cport
 	--logger zap --log-outputs "$T/e1.log" 2>>"$T/e1.stderr" &
 P1=$!; disown $P1 2>/dev/null || :; cleanup_pid $P1
 U1=https://127.0.0.1:$cport
-for _ in $(seq 1 100); do curl -s --cacert "$T/ca.pem" "$U1/health" | grep -q true && break; sleep 0.1; done
+for _ in $(seq 1 600); do curl -s -m 1 --cacert "$T/ca.pem" "$U1/health" | grep -q true && break; sleep 0.1; done
 
 test_expect 'https with --etcd-cafile alone (no client certificate) works' '
 	flatctl --root "$T" lock --endpoints "$U1" --etcd-cafile "$T/ca.pem" lock &&
@@ -59,7 +59,7 @@ etcd --name t2 --data-dir "$T/e2" --listen-client-urls "https://127.0.0.1:$cport
 	--logger zap --log-outputs "$T/e2.log" 2>>"$T/e2.stderr" &
 P2=$!; disown $P2 2>/dev/null || :; cleanup_pid $P2
 U2=https://127.0.0.1:$cport
-for _ in $(seq 1 100); do curl -s --cacert "$T/ca.pem" --cert "$T/client.pem" --key "$T/client.key" "$U2/health" | grep -q true && break; sleep 0.1; done
+for _ in $(seq 1 600); do curl -s -m 1 --cacert "$T/ca.pem" --cert "$T/client.pem" --key "$T/client.key" "$U2/health" | grep -q true && break; sleep 0.1; done
 
 test_expect 'client certificate and key: lock, status, unlock' '
 	o="--endpoints $U2 --etcd-cafile $T/ca.pem --etcd-certfile $T/client.pem --etcd-keyfile $T/client.key" &&

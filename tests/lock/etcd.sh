@@ -16,11 +16,12 @@ etcd_free_port() {
 }
 
 etcd_wait_healthy() {
-	for _ in $(seq 1 200); do
+	# generous: a loaded machine can take many seconds to elect a leader
+	for _ in $(seq 1 600); do
 		if curl -s -m 1 "$1/health" 2>/dev/null | grep -q '"health":"true"'; then
 			return 0
 		fi
-		sleep 0.05
+		sleep 0.1
 	done
 	echo "etcd at $1 did not become healthy" >&2
 	return 1
