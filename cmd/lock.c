@@ -38,6 +38,7 @@ enum {
 	OPT_TIMEOUT,
 	OPT_REQUEST_TIMEOUT,
 	OPT_RESET,
+	OPT_TTL,
 };
 
 static const struct flat_option lock_opts[] = {
@@ -55,6 +56,7 @@ static const struct flat_option lock_opts[] = {
 	{ "wait", OPT_WAIT, ARG_OPT, "DUR", "lock: block until acquired (at most DUR)" },
 	{ "timeout", OPT_TIMEOUT, ARG_REQ, "DUR", "overall deadline of the command (default 30s)" },
 	{ "request-timeout", OPT_REQUEST_TIMEOUT, ARG_REQ, "DUR", "one etcd request (default 5s)" },
+	{ "ttl", OPT_TTL, ARG_REQ, "DUR", "lock, etcd v3: the lock expires unless renewed (off: 0)" },
 	{ "reset", OPT_RESET, ARG_NONE, NULL, "set-max: overwrite a corrupt value" },
 	{},
 };
@@ -73,6 +75,8 @@ struct lock_cmd {
 	uint64_t timeout_usec;
 	bool timeout_given;
 	bool reset;
+	uint64_t ttl_usec;
+	bool ttl_given;
 	struct lock_conf conf;
 	struct lock_handle h;
 };
@@ -167,6 +171,9 @@ static int apply_opt(struct lock_cmd *c, int id, const char *v)
 	case OPT_RESET:
 		c->reset = true;
 		return 0;
+	case OPT_TTL:
+		c->ttl_given = true;
+		return parse_dur(c, "--ttl", v, &c->ttl_usec);
 	}
 	return -EINVAL;
 }
@@ -233,6 +240,14 @@ static int apply_defaults(struct lock_cmd *c)
 		r = apply_opt(c, map[i].id, v);
 		if (r < 0)
 			return r;
+	}
+	if (!c->ttl_given) {
+		const char *v = getenv("REBOOT_LOCK_TTL");
+		if (!v || !*v)
+			v = lock_conf_get(&c->conf, "REBOOT_LOCK_TTL", NULL);
+		if (v && *v && (r = apply_opt(c, OPT_TTL, v)) < 0)
+			return r;
+		c->ttl_given = false; /* a default, not an explicit flag */
 	}
 	c->s.endpoints = c->eps;
 	c->s.n_endpoints = c->n_eps;
@@ -310,6 +325,10 @@ static void show_warnings(const struct problem_list *p, bool status)
 	for (size_t i = 0; i < p->n; i++) {
 		if (p->item[i].severity == PROBLEM_ERROR)
 			continue;
+		if (p->item[i].where && strcmp(p->item[i].where, "reaped") == 0) {
+			log_notice("%s", p->item[i].message);
+			continue;
+		}
 		bool loud = status && p->item[i].where && strcmp(p->item[i].where, "/semaphore") == 0;
 		log_full(loud ? LOG_WARNING : LOG_INFO, 0, "warning: stored value %s: %s",
 			 p->item[i].where ? p->item[i].where : "", p->item[i].message);
@@ -354,6 +373,8 @@ static int verb_status(int argc, char **argv, void *userdata)
 	struct lock_sem s = {};
 	uint64_t rev = 0;
 	int r;
+	if (((struct lock_cmd *)userdata)->ttl_given)
+		return usage(userdata, "--ttl only applies to 'lock'");
 
 	r = open_backend(c, "status");
 	if (r < 0)
@@ -389,8 +410,11 @@ static int verb_status(int argc, char **argv, void *userdata)
 		json_object_set_new(o, "max", json_integer(s.max));
 		json_object_set_new(o, "available", json_integer(s.max - (long long)s.n_holders));
 		json_object_set(o, "holders", h);
-		json_object_set_new(o, "ttl", json_object());
-		json_object_set_new(o, "stale", json_array());
+		json_t *ttl = NULL, *stale = NULL;
+		if (lock_backend_ttl_info(c->h.b, &s, &ttl, &stale) < 0)
+			goto oom;
+		json_object_set_new(o, "ttl", ttl);
+		json_object_set_new(o, "stale", stale);
 		json_object_set(o, "warnings", w);
 		if (json_dumpf(o, stdout, JSON_PRESERVE_ORDER) < 0)
 			goto oom;
@@ -454,8 +478,12 @@ static int verb_lock(int argc, char **argv, void *userdata)
 	r = open_backend(c, "lock");
 	if (r < 0)
 		return r;
+	if (c->ttl_usec && (strcmp(c->h.b->kind, "etcd") != 0 || strcmp(c->h.b->api, "v3") != 0))
+		return usage(c, "--ttl needs the etcd v3 backend (not %s%s%s)", c->h.b->kind,
+			     c->h.b->api ? " " : "", c->h.b->api ? c->h.b->api : "");
 	snprintf(what, sizeof(what), "lock %s", id);
 	struct lock_request req = {
+		.ttl_usec = c->ttl_usec,
 		.op = LOCK_OP_LOCK,
 		.id = id,
 		.wait = c->wait,
@@ -482,6 +510,8 @@ static int verb_unlock(int argc, char **argv, void *userdata)
 	struct lock_outcome out = {};
 	char what[300];
 	int r;
+	if (((struct lock_cmd *)userdata)->ttl_given)
+		return usage(userdata, "--ttl only applies to 'lock'");
 
 	r = get_id(c, argc, argv, &id);
 	if (r < 0)
@@ -517,6 +547,8 @@ static int verb_set_max(int argc, char **argv, void *userdata)
 	unsigned long long n;
 	char what[64];
 	int r;
+	if (((struct lock_cmd *)userdata)->ttl_given)
+		return usage(userdata, "--ttl only applies to 'lock'");
 
 	if (c->a)
 		r = args_parse_uint(c->a, "set-max", argv[1], 1000000, &n);
@@ -646,6 +678,7 @@ static int parse_classic(struct lock_cmd *c, int argc, char **argv, int *ret_ind
 		{ "etcd-password", OPT_PASSWORD }, { "etcd-password-file", OPT_PASSWORD_FILE },
 		{ "group", OPT_GROUP },		   { "backend", OPT_BACKEND },
 		{ "etcd-api", OPT_API },	   { "timeout", OPT_TIMEOUT },
+		{ "ttl", OPT_TTL },
 		{ "request-timeout", OPT_REQUEST_TIMEOUT },
 	};
 	int i = 1;

@@ -53,6 +53,22 @@ enum etcd_compare {
 int etcd_v3_txn_put(struct etcd_client *c, const char *key, enum etcd_compare cmp, uint64_t rev,
 		    const char *value);
 
+/* A general txn: compares (all must hold) and success operations. */
+struct etcd_txn;
+struct etcd_txn *etcd_txn_new(void);
+struct etcd_txn *etcd_txn_free(struct etcd_txn *t);
+int etcd_txn_compare(struct etcd_txn *t, const char *key, enum etcd_compare cmp, uint64_t rev);
+/* lease 0: none */
+int etcd_txn_put(struct etcd_txn *t, const char *key, const char *value, uint64_t lease);
+int etcd_txn_delete(struct etcd_txn *t, const char *key);
+/* 1 succeeded, 0 a compare failed, -ENOENT a lease in it is gone, -EAGAIN unknown outcome. */
+int etcd_v3_txn(struct etcd_client *c, const struct etcd_txn *t);
+
+/* Leases (section 4): grant for ttl seconds; revoke; remaining seconds (-1: gone). */
+int etcd_v3_lease_grant(struct etcd_client *c, uint64_t ttl_sec, uint64_t *ret_id);
+int etcd_v3_lease_revoke(struct etcd_client *c, uint64_t id);
+int etcd_v3_lease_remaining(struct etcd_client *c, uint64_t id, int64_t *ret_sec);
+
 /* Watch key from start_revision for up to timeout_usec; each put value (and a delete, as NULL)
  * goes to want(): the first for which it returns true ends the wait with 1. 0: nothing wanted
  * seen; -errno on failure (callers fall back to polling). */

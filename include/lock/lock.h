@@ -10,6 +10,7 @@
 #include "util/problem.h"
 
 struct lock_backend;
+struct lock_request;
 struct etcd_client;
 
 struct lock_backend_ops {
@@ -19,9 +20,15 @@ struct lock_backend_ops {
 	/* Read the value: *ret_value NULL when absent; *ret_rev is what cas() compares against.
 	 * -EAGAIN: no endpoint answered (details in b->error). */
 	int (*read)(struct lock_backend *b, char **ret_value, size_t *ret_size, uint64_t *ret_rev);
-	/* Write value if the key is still at rev (exists) or still absent (!exists).
-	 * 1 written, 0 compare failed, -EAGAIN outcome unknown, other -errno: failed. */
-	int (*cas)(struct lock_backend *b, bool exists, uint64_t rev, const char *value);
+	/* Before deciding: drop holders whose TTL expired from s (section 4), remember what the
+	 * write must also check and delete; notes get "reaped ..." warnings. May be NULL. */
+	int (*prepare)(struct lock_backend *b, struct lock_sem *s, const struct lock_request *req,
+		       struct problem_list *notes);
+	/* Write value if the key is still at rev (exists) or still absent (!exists), with what
+	 * prepare() planned and req asks for (TTL sidecars). 1 written, 0 compare failed,
+	 * -EAGAIN outcome unknown, other -errno: failed. */
+	int (*cas)(struct lock_backend *b, bool exists, uint64_t rev, const char *value,
+		   const struct lock_request *req);
 	/* Block up to usec or until the value may have changed since rev; NULL: just sleep. */
 	int (*wait_change)(struct lock_backend *b, uint64_t rev, uint64_t usec);
 	void (*free)(struct lock_backend *b);
@@ -43,6 +50,10 @@ int lock_file_backend_new(int root_fd, const char *group, struct lock_backend **
 int lock_etcd_backend_new(struct etcd_client *c, const char *api, const char *group,
 			  struct lock_backend **ret);
 struct lock_backend *lock_backend_free(struct lock_backend *b);
+/* Section 4 status of the value last read by b (etcd v3 only): *ret_ttl {"ID":{"ttl":S,
+ * "remaining":R}}, *ret_stale ["ID"...]. Both empty for other backends. */
+int lock_backend_ttl_info(struct lock_backend *b, const struct lock_sem *s, struct json_t **ret_ttl,
+			  struct json_t **ret_stale);
 
 struct lock_request {
 	enum lock_op op;
@@ -51,6 +62,7 @@ struct lock_request {
 	bool reset;              /* SET_MAX: overwrite a corrupt value */
 	bool wait;               /* LOCK: wait for a free slot */
 	uint64_t timeout_usec;   /* overall deadline; 0: none */
+	uint64_t ttl_usec;       /* LOCK on etcd v3: holder expiry (section 4); 0: none */
 };
 
 struct lock_outcome {

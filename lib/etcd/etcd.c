@@ -507,25 +507,82 @@ int etcd_v3_range(struct etcd_client *c, const char *key, const char *range_end,
 	return r;
 }
 
-int etcd_v3_txn_put(struct etcd_client *c, const char *key, enum etcd_compare cmp, uint64_t rev,
-		    const char *value)
+struct etcd_txn {
+	json_t *compare;
+	json_t *success;
+};
+
+struct etcd_txn *etcd_txn_new(void)
+{
+	struct etcd_txn *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->compare = json_array();
+	t->success = json_array();
+	if (!t->compare || !t->success)
+		return etcd_txn_free(t);
+	return t;
+}
+
+struct etcd_txn *etcd_txn_free(struct etcd_txn *t)
+{
+	if (!t)
+		return NULL;
+	json_decref(t->compare);
+	json_decref(t->success);
+	free(t);
+	return NULL;
+}
+
+int etcd_txn_compare(struct etcd_txn *t, const char *key, enum etcd_compare cmp, uint64_t rev)
+{
+	_cleanup_free_ char *k = b64_encode(key, strlen(key));
+	char revs[32];
+	if (!k)
+		return -ENOMEM;
+	snprintf(revs, sizeof(revs), "%" PRIu64, cmp == ETCD_CMP_MOD ? rev : 0);
+	json_t *c = json_pack("{s:s, s:s, s:s, s:s}", "target", cmp == ETCD_CMP_MOD ? "MOD" : "CREATE",
+			      "key", k, "result", "EQUAL",
+			      cmp == ETCD_CMP_MOD ? "mod_revision" : "create_revision", revs);
+	return c && json_array_append_new(t->compare, c) == 0 ? 0 : -ENOMEM;
+}
+
+int etcd_txn_put(struct etcd_txn *t, const char *key, const char *value, uint64_t lease)
 {
 	_cleanup_free_ char *k = b64_encode(key, strlen(key));
 	_cleanup_free_ char *v = b64_encode(value, strlen(value));
+	char ls[32];
+	if (!k || !v)
+		return -ENOMEM;
+	json_t *op = json_pack("{s:s, s:s}", "key", k, "value", v);
+	if (op && lease) {
+		snprintf(ls, sizeof(ls), "%" PRIu64, lease);
+		if (json_object_set_new(op, "lease", json_string(ls)) < 0) {
+			json_decref(op);
+			op = NULL;
+		}
+	}
+	json_t *o = op ? json_pack("{s:o}", "request_put", op) : NULL;
+	return o && json_array_append_new(t->success, o) == 0 ? 0 : -ENOMEM;
+}
+
+int etcd_txn_delete(struct etcd_txn *t, const char *key)
+{
+	_cleanup_free_ char *k = b64_encode(key, strlen(key));
+	if (!k)
+		return -ENOMEM;
+	json_t *o = json_pack("{s:{s:s}}", "request_delete_range", "key", k);
+	return o && json_array_append_new(t->success, o) == 0 ? 0 : -ENOMEM;
+}
+
+int etcd_v3_txn(struct etcd_client *c, const struct etcd_txn *t)
+{
 	_cleanup_free_ char *rb = NULL;
-	char revs[32];
 	size_t rl;
 	bool ok = false;
 	int r;
 
-	if (!k || !v)
-		return -ENOMEM;
-	snprintf(revs, sizeof(revs), "%" PRIu64, cmp == ETCD_CMP_MOD ? rev : 0);
-	json_auto_t *req = json_pack(
-		"{s:[{s:s, s:s, s:s, s:s}], s:[{s:{s:s, s:s}}]}", "compare", "target",
-		cmp == ETCD_CMP_MOD ? "MOD" : "CREATE", "key", k, "result", "EQUAL",
-		cmp == ETCD_CMP_MOD ? "mod_revision" : "create_revision", revs, "success",
-		"request_put", "key", k, "value", v);
+	json_auto_t *req = json_pack("{s:O, s:O}", "compare", t->compare, "success", t->success);
 	if (!req)
 		return -ENOMEM;
 	r = v3_call(c, "kv/txn", req, false, &rb, &rl);
@@ -538,6 +595,88 @@ int etcd_v3_txn_put(struct etcd_client *c, const char *key, enum etcd_compare cm
 		return -EAGAIN; /* we cannot tell whether it was applied */
 	}
 	return ok ? 1 : 0;
+}
+
+int etcd_v3_txn_put(struct etcd_client *c, const char *key, enum etcd_compare cmp, uint64_t rev,
+		    const char *value)
+{
+	struct etcd_txn *t = etcd_txn_new();
+	int r;
+	if (!t)
+		return -ENOMEM;
+	r = etcd_txn_compare(t, key, cmp, rev);
+	if (r >= 0)
+		r = etcd_txn_put(t, key, value, 0);
+	if (r >= 0)
+		r = etcd_v3_txn(c, t);
+	etcd_txn_free(t);
+	return r;
+}
+
+static int lease_call(struct etcd_client *c, const char *what, json_t *req, json_t **ret)
+{
+	_cleanup_free_ char *rb = NULL;
+	size_t rl;
+	int r = v3_call(c, what, req, true, &rb, &rl);
+	if (r < 0)
+		return r;
+	*ret = load(rb, rl, NULL);
+	return *ret ? 0 : -EBADMSG;
+}
+
+int etcd_v3_lease_grant(struct etcd_client *c, uint64_t ttl_sec, uint64_t *ret_id)
+{
+	char ttl[32];
+	json_t *reply = NULL;
+	snprintf(ttl, sizeof(ttl), "%" PRIu64, ttl_sec);
+	json_auto_t *req = json_pack("{s:s}", "TTL", ttl);
+	if (!req)
+		return -ENOMEM;
+	int r = lease_call(c, "lease/grant", req, &reply);
+	if (r < 0)
+		return r;
+	uint64_t id = 0;
+	r = get_u64(reply, "ID", &id);
+	json_decref(reply);
+	if (r < 0 || id == 0)
+		return -EBADMSG;
+	*ret_id = id;
+	return 0;
+}
+
+int etcd_v3_lease_revoke(struct etcd_client *c, uint64_t id)
+{
+	char ids[32];
+	json_t *reply = NULL;
+	snprintf(ids, sizeof(ids), "%" PRIu64, id);
+	json_auto_t *req = json_pack("{s:s}", "ID", ids);
+	if (!req)
+		return -ENOMEM;
+	int r = lease_call(c, "lease/revoke", req, &reply);
+	json_decref(reply);
+	return r;
+}
+
+int etcd_v3_lease_remaining(struct etcd_client *c, uint64_t id, int64_t *ret_sec)
+{
+	char ids[32];
+	json_t *reply = NULL;
+	snprintf(ids, sizeof(ids), "%" PRIu64, id);
+	json_auto_t *req = json_pack("{s:s}", "ID", ids);
+	if (!req)
+		return -ENOMEM;
+	int r = lease_call(c, "lease/timetolive", req, &reply);
+	if (r < 0)
+		return r;
+	json_t *t = json_object_get(reply, "TTL");
+	long long v = -1;
+	if (json_is_string(t))
+		v = strtoll(json_string_value(t), NULL, 10);
+	else if (json_is_integer(t))
+		v = json_integer_value(t);
+	json_decref(reply);
+	*ret_sec = v;
+	return 0;
 }
 
 struct watch {

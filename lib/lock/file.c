@@ -86,7 +86,8 @@ static int file_read(struct lock_backend *b, char **ret_value, size_t *ret_size,
 	return 0;
 }
 
-static int file_cas(struct lock_backend *b, bool exists, uint64_t rev, const char *value)
+static int file_cas(struct lock_backend *b, bool exists, uint64_t rev, const char *value,
+		    const struct lock_request *req)
 {
 	struct file_backend *f = (struct file_backend *)b;
 	int r = fs_write_atomic(f->root_fd, b->where, value, strlen(value), 0644);

@@ -212,6 +212,11 @@ int lock_execute(struct lock_backend *b, const struct lock_request *req, struct 
 				a->n_holders++;
 			}
 		}
+		if (b->ops->prepare && !corrupt) {
+			r = b->ops->prepare(b, a, req, reterr);
+			if (r < 0)
+				goto fail;
+		}
 		r = lock_sem_decide(a, req->op, req->id, req->max);
 		if (r < 0)
 			goto fail;
@@ -246,7 +251,7 @@ int lock_execute(struct lock_backend *b, const struct lock_request *req, struct 
 		r = lock_sem_format(a, &value);
 		if (r < 0)
 			goto fail;
-		r = b->ops->cas(b, out->existed, rev, value);
+		r = b->ops->cas(b, out->existed, rev, value, req);
 		if (b->ops->end)
 			b->ops->end(b);
 		if (r > 0)
