@@ -87,6 +87,7 @@ struct rm {
 	char *id;
 	char *new_version;
 	uint64_t pre_hook_timeout, login_delay;
+	uint64_t ttl_usec, next_refresh; /* holder TTL (section 4); when to renew it next */
 	int coord_fd;
 };
 
@@ -203,8 +204,7 @@ static int load_config(struct rm *m)
 		uint64_t ttl;
 		if (lock_parse_duration(v, &ttl) < 0)
 			return config_error(src, "not a duration");
-		if (ttl)
-			return config_error(src, "holder TTLs are not supported by this version");
+		m->ttl_usec = ttl;
 	}
 
 	/* lock settings (7.1): flags, then LOCKSMITHD_* and REBOOT_LOCK_* from env or files */
@@ -247,6 +247,10 @@ static int load_config(struct rm *m)
 	m->s.prefer_etcd = m->strategy == STRATEGY_ETCD_LOCK;
 	m->s.locksmith_defaults = m->strategy == STRATEGY_ETCD_LOCK && !m->s.backend;
 	m->lock_configured = m->strategy == STRATEGY_ETCD_LOCK || m->s.backend || m->n_eps;
+	if (m->ttl_usec && m->s.backend && strcmp(m->s.backend, "file") == 0)
+		return config_error(src, "a holder TTL needs the etcd v3 backend");
+	if (m->ttl_usec && m->s.api && strcmp(m->s.api, "v2") == 0)
+		return config_error(src, "a holder TTL needs the etcd v3 backend");
 	return 0;
 }
 
@@ -263,11 +267,24 @@ static void set_state(struct rm *m, const char *state)
 	log_info("state %s", state);
 }
 
+/* While we hold a lock with a TTL and have not rebooted yet: renew it every TTL/3 (section 4). */
+static void refresh_tick(void *userdata)
+{
+	struct rm *m = userdata;
+	if (!m || !m->next_refresh || lock_now_usec() < m->next_refresh)
+		return;
+	int r = lock_backend_refresh(m->h.b);
+	if (r < 0)
+		log_warning("renewing the lock's TTL: %s", m->h.b->error);
+	m->next_refresh = lock_now_usec() + m->ttl_usec / 3;
+}
+
 /* Sleep, waking early on SIGTERM/SIGINT. Returns false when asked to stop. */
-static bool rest(uint64_t usec)
+static bool rest(struct rm *m, uint64_t usec)
 {
 	uint64_t end = lock_now_usec() + usec;
 	while (!stop_flag) {
+		refresh_tick(m);
 		uint64_t now = lock_now_usec();
 		if (now >= end)
 			return true;
@@ -291,7 +308,8 @@ static int lock_op(struct rm *m, enum lock_op op, uint64_t timeout, const char *
 {
 	_cleanup_(problem_list_release) struct problem_list p = {};
 	struct lock_outcome out = {};
-	struct lock_request req = { .op = op, .id = m->id, .timeout_usec = timeout };
+	struct lock_request req = { .op = op, .id = m->id, .timeout_usec = timeout,
+				    .ttl_usec = op == LOCK_OP_LOCK ? m->ttl_usec : 0 };
 	int r = lock_execute(m->h.b, &req, &out, &p);
 
 	if (r == -EBUSY)
@@ -330,7 +348,8 @@ static int run_hook(struct rm *m, const char *key, uint64_t timeout)
 	if (!cmd)
 		return 0;
 	log_info("running %s", key);
-	int r = lock_run_hook(cmd, hook_env(m, envbuf, sizeof(envbuf)), timeout, &stop_flag);
+	int r = lock_run_hook(cmd, hook_env(m, envbuf, sizeof(envbuf)), timeout, &stop_flag,
+			      refresh_tick, m);
 	if (r == -ETIMEDOUT)
 		return log_fail(-ETIMEDOUT, "%s timed out or was stopped", key);
 	if (r < 0)
@@ -435,9 +454,9 @@ static void warn_logins(struct rm *m, uint64_t delay)
 	if (!m->ctx->root_given) {
 		_cleanup_free_ char *msg = NULL;
 		if (asprintf(&msg, "wall 'System reboot in %u minutes!' 2>/dev/null", minutes) >= 0)
-			(void)lock_run_hook(msg, NULL, 10000000, NULL);
+			(void)lock_run_hook(msg, NULL, 10000000, NULL, refresh_tick, m);
 	}
-	(void)rest(delay);
+	(void)rest(m, delay);
 }
 
 /* One attempt from "reboot needed" to the reboot. 0 rebooted (or recorded), 75-like -EAGAIN /
@@ -457,6 +476,8 @@ static int attempt(struct rm *m, bool *ret_locked)
 		if (r < 0)
 			return r == -EUCLEAN ? -EAGAIN : r;
 		*ret_locked = true;
+		if (m->ttl_usec)
+			m->next_refresh = lock_now_usec() + m->ttl_usec / 3;
 	}
 	r = run_hook(m, "REBOOT_PRE_HOOK", m->pre_hook_timeout);
 	if (r < 0)
@@ -471,6 +492,7 @@ static int attempt(struct rm *m, bool *ret_locked)
 	if (!in_window(m, &next))
 		return -EAGAIN;
 	set_state(m, "rebooting");
+	m->next_refresh = 0; /* nobody refreshes during the reboot itself (section 4) */
 	if (m->dry_run) {
 		r = record_dry_run(m);
 		if (r < 0)
@@ -531,7 +553,7 @@ static int verb_run(int argc, char **argv, void *userdata)
 		if (!need) {
 			if (m->once)
 				return release_pending ? -EAGAIN : 3;
-			(void)rest(10000000);
+			(void)rest(m, 10000000);
 			continue;
 		}
 		if (!planned) {
@@ -541,7 +563,7 @@ static int verb_run(int argc, char **argv, void *userdata)
 		if (release_pending && m->strategy == STRATEGY_ETCD_LOCK) {
 			if (m->once)
 				return -EAGAIN;
-			(void)rest(5000000);
+			(void)rest(m, 5000000);
 			continue;
 		}
 		bool locked = false;
@@ -550,7 +572,7 @@ static int verb_run(int argc, char **argv, void *userdata)
 			if (m->dry_run || m->once)
 				return 0;
 			/* wait for the shutdown; ask again every 15 minutes */
-			while (rest(900000000)) {
+			while (rest(m, 900000000)) {
 				char why[512];
 				log_error("no shutdown 15 minutes after the reboot request; asking again");
 				(void)lock_logind_reboot(why, sizeof(why));
@@ -569,10 +591,10 @@ static int verb_run(int argc, char **argv, void *userdata)
 		if (r == -EAGAIN && !in_window(m, &next)) {
 			time_t now = time(NULL);
 			uint64_t d = next > now ? (uint64_t)(next - now) * 1000000 : 1000000;
-			(void)rest(d > 600000000 ? 600000000 : d);
+			(void)rest(m, d > 600000000 ? 600000000 : d);
 			continue;
 		}
-		(void)rest(next_backoff(&backoff));
+		(void)rest(m, next_backoff(&backoff));
 	}
 }
 

@@ -68,6 +68,8 @@ int etcd_v3_txn(struct etcd_client *c, const struct etcd_txn *t);
 int etcd_v3_lease_grant(struct etcd_client *c, uint64_t ttl_sec, uint64_t *ret_id);
 int etcd_v3_lease_revoke(struct etcd_client *c, uint64_t id);
 int etcd_v3_lease_remaining(struct etcd_client *c, uint64_t id, int64_t *ret_sec);
+/* One keep-alive (one POST per refresh works with the gateway). -ENOENT: the lease is gone. */
+int etcd_v3_lease_keepalive(struct etcd_client *c, uint64_t id);
 
 /* Watch key from start_revision for up to timeout_usec; each put value (and a delete, as NULL)
  * goes to want(): the first for which it returns true ends the wait with 1. 0: nothing wanted

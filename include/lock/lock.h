@@ -50,6 +50,8 @@ int lock_file_backend_new(int root_fd, const char *group, struct lock_backend **
 int lock_etcd_backend_new(struct etcd_client *c, const char *api, const char *group,
 			  struct lock_backend **ret);
 struct lock_backend *lock_backend_free(struct lock_backend *b);
+/* Renew the lease of the last lock with a TTL taken through b (section 4). 0 without one. */
+int lock_backend_refresh(struct lock_backend *b);
 /* Section 4 status of the value last read by b (etcd v3 only): *ret_ttl {"ID":{"ttl":S,
  * "remaining":R}}, *ret_stale ["ID"...]. Both empty for other backends. */
 int lock_backend_ttl_info(struct lock_backend *b, const struct lock_sem *s, struct json_t **ret_ttl,

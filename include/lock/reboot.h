@@ -30,9 +30,10 @@ int lock_count_logins(int root_fd, const char *path, size_t *ret);
 
 /* Run `sh -c cmd` with extra environment (NULL-terminated "K=V" list); stdout goes to stderr.
  * After timeout_usec (0 = none) SIGTERM, 10 s later SIGKILL. Returns the exit status (>= 0),
- * -ETIMEDOUT, or -errno. *stop is polled: when it becomes true the hook is terminated. */
+ * -ETIMEDOUT, or -errno. *stop is polled: when it becomes true the hook is terminated. tick (may
+ * be NULL) is called about every 20 ms while the hook runs (lease refreshes). */
 int lock_run_hook(const char *cmd, char *const *env, uint64_t timeout_usec,
-		  volatile const int *stop);
+		  volatile const int *stop, void (*tick)(void *), void *userdata);
 
 /* org.freedesktop.login1.Manager.Reboot(false) on the system bus. */
 int lock_logind_reboot(char *errbuf, size_t errlen);

@@ -679,6 +679,23 @@ int etcd_v3_lease_remaining(struct etcd_client *c, uint64_t id, int64_t *ret_sec
 	return 0;
 }
 
+int etcd_v3_lease_keepalive(struct etcd_client *c, uint64_t id)
+{
+	char ids[32];
+	json_t *reply = NULL;
+	snprintf(ids, sizeof(ids), "%" PRIu64, id);
+	json_auto_t *req = json_pack("{s:s}", "ID", ids);
+	if (!req)
+		return -ENOMEM;
+	int r = lease_call(c, "lease/keepalive", req, &reply);
+	if (r < 0)
+		return r;
+	json_t *res = json_object_get(reply, "result");
+	bool alive = json_is_object(res) && json_object_get(res, "TTL"); /* no TTL: lease gone */
+	json_decref(reply);
+	return alive ? 0 : -ENOENT;
+}
+
 struct watch {
 	size_t done; /* bytes of complete lines already looked at */
 	bool (*want)(const char *value, size_t n, void *ud);

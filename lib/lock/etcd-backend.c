@@ -31,6 +31,7 @@ struct etcd_backend {
 	/* planned by prepare() for the next cas(): keys to delete, guarded */
 	struct sidecar *plan; /* key, mod_revision of K/ttl/H (or alive key); value: alive key */
 	size_t n_plan;
+	uint64_t held_lease; /* lease of our last successful lock with a TTL */
 };
 
 static void sidecars_clear(struct sidecar **v, size_t *n)
@@ -285,6 +286,8 @@ static int etcd_cas(struct lock_backend *b, bool exists, uint64_t rev, const cha
 		(void)etcd_v3_lease_revoke(b->etcd, lease);
 	if (r > 0 && revoke)
 		(void)etcd_v3_lease_revoke(b->etcd, revoke);
+	if (r > 0 && lease)
+		e->held_lease = lease;
 	return r < 0 ? failed(b, r) : r;
 }
 
@@ -400,4 +403,12 @@ int lock_backend_ttl_info(struct lock_backend *b, const struct lock_sem *s, json
 	*ret_ttl = TAKE_PTR(ttl);
 	*ret_stale = TAKE_PTR(stale);
 	return 0;
+}
+
+int lock_backend_refresh(struct lock_backend *b)
+{
+	if (b->ops != &etcd_ops || !((struct etcd_backend *)b)->held_lease)
+		return 0;
+	int r = etcd_v3_lease_keepalive(b->etcd, ((struct etcd_backend *)b)->held_lease);
+	return r < 0 ? failed(b, r) : 0;
 }

@@ -105,7 +105,7 @@ int lock_count_logins(int root_fd, const char *path, size_t *ret)
 }
 
 int lock_run_hook(const char *cmd, char *const *env, uint64_t timeout_usec,
-		  volatile const int *stop)
+		  volatile const int *stop, void (*tick)(void *), void *userdata)
 {
 	uint64_t start = lock_now_usec(), term_at = 0;
 	pid_t pid = fork();
@@ -136,6 +136,8 @@ int lock_run_hook(const char *cmd, char *const *env, uint64_t timeout_usec,
 			(void)kill(-pid, SIGKILL);
 			(void)kill(pid, SIGKILL);
 		}
+		if (tick)
+			tick(userdata);
 		struct timespec ts = { 0, 20 * 1000 * 1000 };
 		(void)nanosleep(&ts, NULL);
 	}

@@ -52,6 +52,17 @@ test_expect 'orphan markers (holder gone, e.g. unlocked by real locksmith) go wi
 test_expect 'REBOOT_LOCK_TTL gives lock a ttl' '
 	REBOOT_LOCK_TTL=1h $L lock envttl && keys | grep -q "ttl/envttl" && $L unlock envttl
 '
+test_expect 'reboot manager with REBOOT_LOCK_TTL renews the lease while its pre hook runs' '
+	mkdir -p "$T/var/lib/flatctl/update" &&
+	echo "{\"status\":\"UPDATE_STATUS_UPDATED_NEED_REBOOT\"}" >"$T/var/lib/flatctl/update/state.json" &&
+	REBOOT_STRATEGY=etcd-lock LOCKSMITHD_ENDPOINT="$ETCD_ENDPOINTS" REBOOT_LOCK_TTL=3s \
+		REBOOT_PRE_HOOK="sleep 5" flatctl --root "$T" reboot-manager --once --dry-run &&
+	flatctl --root "$T" --json lock --endpoints "$ETCD_ENDPOINTS" status >"$T/j" &&
+	jq -e "(.holders | index(\"me\")) != null and (.stale | length) == 0 and .ttl.me.ttl == 3" "$T/j" >/dev/null &&
+	echo "{\"status\":\"UPDATE_STATUS_IDLE\"}" >"$T/var/lib/flatctl/update/state.json" &&
+	REBOOT_STRATEGY=etcd-lock LOCKSMITHD_ENDPOINT="$ETCD_ENDPOINTS" test_exit 3 flatctl --root "$T" reboot-manager --once --dry-run &&
+	! keys | grep -q "/me$"
+'
 test_expect '--ttl with v2, with the file backend, or on other commands: exit 2' '
 	test_exit 2 $L --etcd-api v2 lock --ttl 1h a 2>/dev/null &&
 	test_exit 2 flatctl --root "$T" lock --backend file lock --ttl 1h 2>/dev/null &&
