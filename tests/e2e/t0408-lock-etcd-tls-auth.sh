@@ -3,7 +3,7 @@
 # authentication (spec/reboot-lock.md 3.2 "TLS", "Authentication"; 9).
 . "$(dirname "$0")/lib.sh"
 . "$FLATCTL_SRC/tests/lock/etcd.sh"
-command -v openssl >/dev/null || skip_all "openssl not installed"
+command -v openssl >/dev/null || { echo "Bail out! openssl not installed: run make deps"; exit 1; }
 
 # a throw-away CA, a server certificate for 127.0.0.1, a client certificate
 mk() {

@@ -2,7 +2,10 @@
 # tests/e2e/lib.sh). Data dirs live in $T; every PID is registered with cleanup_pid.
 # etcd_start_cluster N [extra etcd flags]: sets ETCD_ENDPOINTS (comma list), ETCD_URL_i, ETCD_PID_i.
 
-command -v etcd >/dev/null || skip_all "etcd not installed (make deps installs etcd-server)"
+# etcd is a test dependency that `make deps` installs (mk/lock.mk): missing is a failure, not a skip
+for tool in etcd etcdctl jq curl; do
+	command -v "$tool" >/dev/null || { echo "Bail out! $tool not installed: run make deps"; exit 1; }
+done
 
 # A free TCP port on 127.0.0.1 (random, checked against listening sockets).
 etcd_free_port() {
