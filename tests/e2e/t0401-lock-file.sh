@@ -96,8 +96,9 @@ test_expect 'groups live under groups/ESC(G)' '
 '
 test_expect 'lock --wait gets the lock once the holder releases' '
 	$L set-max 1 >/dev/null && $L unlock q &&
-	$L lock holder && ( sleep 0.5; $L unlock holder ) & 
-	$L lock --wait=20s waiter && $L unlock waiter && wait
+	$L lock holder && { ( sleep 0.5; $L unlock holder ) & } &&
+	$L lock --wait=20s waiter && $L unlock waiter && wait &&
+	! $L status | grep -q holder
 '
 test_expect 'lock --wait=DUR gives up with 75' '
 	$L lock holder && test_exit 75 $L lock --wait=300ms waiter 2>"$T/err" &&

@@ -55,10 +55,10 @@ test_expect 'REBOOT_LOCK_TTL gives lock a ttl' '
 test_expect 'reboot manager with REBOOT_LOCK_TTL renews the lease while its pre hook runs' '
 	mkdir -p "$T/var/lib/flatctl/update" &&
 	echo "{\"status\":\"UPDATE_STATUS_UPDATED_NEED_REBOOT\"}" >"$T/var/lib/flatctl/update/state.json" &&
-	REBOOT_STRATEGY=etcd-lock LOCKSMITHD_ENDPOINT="$ETCD_ENDPOINTS" REBOOT_LOCK_TTL=3s \
-		REBOOT_PRE_HOOK="sleep 5" flatctl --root "$T" reboot-manager --once --dry-run &&
+	REBOOT_STRATEGY=etcd-lock LOCKSMITHD_ENDPOINT="$ETCD_ENDPOINTS" REBOOT_LOCK_TTL=4s \
+		REBOOT_PRE_HOOK="sleep 7" flatctl --root "$T" reboot-manager --once --dry-run &&
 	flatctl --root "$T" --json lock --endpoints "$ETCD_ENDPOINTS" status >"$T/j" &&
-	jq -e "(.holders | index(\"me\")) != null and (.stale | length) == 0 and .ttl.me.ttl == 3" "$T/j" >/dev/null &&
+	jq -e "(.holders | index(\"me\")) != null and (.stale | length) == 0 and .ttl.me.ttl == 4" "$T/j" >/dev/null &&
 	echo "{\"status\":\"UPDATE_STATUS_IDLE\"}" >"$T/var/lib/flatctl/update/state.json" &&
 	REBOOT_STRATEGY=etcd-lock LOCKSMITHD_ENDPOINT="$ETCD_ENDPOINTS" test_exit 3 flatctl --root "$T" reboot-manager --once --dry-run &&
 	! keys | grep -q "/me$"
