@@ -13,6 +13,8 @@ APPLET("update",     cmd_update,     "Omaha update client: check, download, veri
 /* -- provision (spec/provision.md) -- */
 
 /* -- lock (spec/reboot-lock.md) -- */
+APPLET("lock",            cmd_lock,            "take, release or inspect the cluster reboot lock")
+APPLET("reboot-manager",  cmd_reboot_manager,  "reboot after an update, inside the window, under the lock")
 
 /* -- diag and status (spec/diag.md) -- */
 
@@ -27,5 +29,7 @@ ALIAS("flatcar-update", "update", NULL)
 /* -- provision links -- */
 
 /* -- lock links -- */
+ALIAS("locksmithctl",       "lock",            NULL)
+ALIAS("locksmithd",         "reboot-manager",  NULL)
 
 /* -- diag links -- */

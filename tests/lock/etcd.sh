@@ -1,0 +1,114 @@
+# tests/lock/etcd.sh - start real etcd members on 127.0.0.1 for the lock tests (sourced after
+# tests/e2e/lib.sh). Data dirs live in $T; every PID is registered with cleanup_pid.
+# etcd_start_cluster N [extra etcd flags]: sets ETCD_ENDPOINTS (comma list), ETCD_URL_i, ETCD_PID_i.
+
+# etcd is a test dependency that `make deps` installs (mk/lock.mk): missing is a failure, not a skip
+for tool in etcd etcdctl jq curl; do
+	command -v "$tool" >/dev/null || { echo "Bail out! $tool not installed: run make deps"; exit 1; }
+done
+
+# A free TCP port on 127.0.0.1 (random, checked against listening sockets).
+etcd_free_port() {
+	while :; do
+		p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 30000 ))
+		if ! ss -Htln "sport = :$p" 2>/dev/null | grep -q .; then
+			echo "$p"
+			return
+		fi
+	done
+}
+
+etcd_wait_healthy() {
+	# generous: a loaded machine can take many seconds to elect a leader
+	for _ in $(seq 1 600); do
+		if curl -s -m 1 "$1/health" 2>/dev/null | grep -q '"health":"true"'; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "etcd at $1 did not become healthy" >&2
+	return 1
+}
+
+etcd_start_cluster() {
+	n=$1; shift
+	cluster=
+	for i in $(seq 1 "$n"); do
+		eval "ETCD_CPORT_$i=$(etcd_free_port)"
+		eval "ETCD_PPORT_$i=$(etcd_free_port)"
+		eval "pp=\$ETCD_PPORT_$i"
+		cluster="${cluster:+$cluster,}m$i=http://127.0.0.1:$pp"
+	done
+	ETCD_ENDPOINTS=
+	for i in $(seq 1 "$n"); do
+		eval "cp=\$ETCD_CPORT_$i; pp=\$ETCD_PPORT_$i"
+		mkdir -p "$T/etcd-m$i" && chmod 700 "$T/etcd-m$i"
+		etcd --name "m$i" --data-dir "$T/etcd-m$i" \
+			--listen-client-urls "http://127.0.0.1:$cp" \
+			--advertise-client-urls "http://127.0.0.1:$cp" \
+			--listen-peer-urls "http://127.0.0.1:$pp" \
+			--initial-advertise-peer-urls "http://127.0.0.1:$pp" \
+			--initial-cluster "$cluster" --initial-cluster-state new \
+			--initial-cluster-token "flatctl-test-$$" \
+			--logger zap --log-outputs "$T/etcd-m$i.log" "$@" 2>>"$T/etcd-m$i.stderr" &
+		pid=$!
+		disown "$pid" 2>/dev/null || : # no "Killed" job notices on stderr
+		cleanup_pid "$pid"
+		eval "ETCD_PID_$i=$pid; ETCD_URL_$i=http://127.0.0.1:$cp"
+		ETCD_ENDPOINTS="${ETCD_ENDPOINTS:+$ETCD_ENDPOINTS,}http://127.0.0.1:$cp"
+	done
+	for i in $(seq 1 "$n"); do
+		eval "etcd_wait_healthy \$ETCD_URL_$i" || return 1
+	done
+	export ETCDCTL_API=3
+}
+
+# etcd_get_raw KEY: the stored value, byte for byte (no trailing newline added).
+etcd_get_raw() {
+	etcdctl --endpoints "$ETCD_ENDPOINTS" get --print-value-only "$1" | head -c -1
+}
+
+# etcd_history_max KEY: the largest number of holders KEY ever had, over every stored revision
+# (a watch from revision 1 replays the whole history; nothing is compacted in these tests).
+etcd_history_max() {
+	timeout 2 etcdctl --endpoints "$ETCD_ENDPOINTS" watch --rev=1 "$1" >"$T/.hist" 2>/dev/null || :
+	grep '^{' "$T/.hist" | jq -s 'map(.holders | length) | max // 0'
+}
+
+# etcd_history_count KEY: how many writes KEY saw.
+etcd_history_count() {
+	grep -c '^{' "$T/.hist"
+}
+
+# contenders N HOLD_SECONDS [flatctl lock options...]: N processes each lock --wait, hold, unlock;
+# each records "got" with the holder count it saw right after locking into $T/got.
+contenders() {
+	n=$1; hold=$2; shift 2
+	: >"$T/got"; : >"$T/fail"
+	pids=
+	for i in $(seq 1 "$n"); do
+		(
+			if flatctl --root "$T" lock "$@" --wait=120s lock "c$i" 2>>"$T/fail"; then
+				echo "c$i" >>"$T/got"
+				sleep "$hold"
+				flatctl --root "$T" lock "$@" --timeout=60s unlock "c$i" 2>>"$T/fail" ||
+					echo "unlock c$i failed" >>"$T/fail"
+			else
+				echo "lock c$i failed" >>"$T/fail"
+			fi
+		) &
+		pids="$pids $!"
+	done
+	# shellcheck disable=SC2086
+	wait $pids
+}
+
+# etcd_stop PID [SIGNAL]: stop one member and wait until the process is gone.
+etcd_stop() {
+	kill "-${2:-TERM}" "$1" 2>/dev/null || :
+	for _ in $(seq 1 200); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.05
+	done
+	return 1
+}
