@@ -8,6 +8,7 @@
 /* -- update (spec/update.md) -- */
 
 /* -- provision (spec/provision.md) -- */
+APPLET("provision",       cmd_provision,       "validate Ignition configs (spec 2.x and 3.x)")
 
 /* -- lock (spec/reboot-lock.md) -- */
 
@@ -19,6 +20,7 @@
 /* -- update links -- */
 
 /* -- provision links -- */
+ALIAS("ignition-validate", "provision",       "validate")
 
 /* -- lock links -- */
 
