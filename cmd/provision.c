@@ -24,10 +24,6 @@ enum {
 };
 
 static const struct flat_option provision_opts[] = {
-	{ "config", OPT_CONFIG, ARG_REQ, "SRC", "take the user config from FILE, URL or - (stdin)" },
-	{ "platform", OPT_PLATFORM, ARG_REQ, "NAME", "ask this provider: file, metal, qemu, aws" },
-	{ "dry-run", OPT_DRY_RUN, ARG_NONE, NULL,
-	  "fetch, merge and check, print the config and the plan, change nothing" },
 	{ "strict", OPT_STRICT, ARG_NONE, NULL, "validate: treat warnings as errors" },
 	{},
 };
@@ -170,7 +166,8 @@ static int check_text(const char *text, size_t n, struct ign_config **ret, struc
 				if (r >= 0)
 					r = -EINVAL;
 			}
-	qsort(pl->item, pl->n, sizeof(pl->item[0]), cmp_problem);
+	if (pl->n)
+		qsort(pl->item, pl->n, sizeof(pl->item[0]), cmp_problem);
 	return r;
 }
 

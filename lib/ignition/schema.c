@@ -381,10 +381,10 @@ static int convert(json_t *v, const struct field *f, int version, struct fjson_p
 				}
 			}
 			fjson_path_pop(path, old);
-			if (!c) {
+			if (k < 0)
 				r = -EINVAL;
+			if (!c)
 				continue;
-			}
 			if (json_array_append_new(out, c) < 0)
 				return -ENOMEM;
 		}
