@@ -108,6 +108,15 @@ enum ign_platform {
 const char *ign_platform_to_string(enum ign_platform p);
 enum ign_platform ign_platform_from_string(const char *s);
 
+/* The platform Flatcar's initramfs would pick: flatcar.oem.id / coreos.oem.id on the command
+ * line inside the root, else qemu when fw_cfg exists, else metal. */
+enum ign_platform ign_platform_detect(int root_fd);
+
+/* AWS IMDSv2: PUT BASE/latest/api/token, then GET BASE/2019-10-01/user-data with the token.
+ * 404 = no config (-ENOENT). base_url NULL: http://169.254.169.254. */
+int ign_aws_user_data(const struct ign_fetcher *f, const char *base_url, char **ret,
+		      size_t *ret_size, char **ret_origin, struct problem_list *reterr);
+
 struct ign_source_opts {
 	int root_fd;                 /* the root: proc/cmdline, sys/firmware, config dirs */
 	enum ign_platform platform;  /* or _IGN_PLATFORM_INVALID: derive from the command line */

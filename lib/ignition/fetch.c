@@ -320,3 +320,9 @@ int ign_resource_fetch(const struct ign_fetcher *f, json_t *res, const char *whe
 		*ret_size = n;
 	return 0;
 }
+
+int ign_aws_user_data(const struct ign_fetcher *f, const char *base_url, char **ret,
+		      size_t *ret_size, char **ret_origin, struct problem_list *reterr)
+{
+	return problem_add(reterr, -EOPNOTSUPP, "", "the aws platform is not supported by this build yet");
+}
