@@ -4,6 +4,8 @@
 
 /*      name                entry                one-line help */
 /* -- partitions (spec/partitions.md) -- */
+APPLET("partition",  cmd_partition,  "show and change the USR-A/USR-B boot attributes, repair and grow the GPT")
+APPLET("rollback",   cmd_rollback,   "make the other USR partition the next boot target")
 
 /* -- update (spec/update.md) -- */
 
