@@ -10,7 +10,7 @@ APPLET("rollback",   cmd_rollback,   "make the other USR partition the next boot
 /* -- update (spec/update.md) -- */
 
 /* -- provision (spec/provision.md) -- */
-APPLET("provision",       cmd_provision,       "validate Ignition configs (spec 2.x and 3.x)")
+APPLET("provision",       cmd_provision,       "validate Ignition configs, show what provisioning would do")
 
 /* -- lock (spec/reboot-lock.md) -- */
 

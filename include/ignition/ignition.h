@@ -66,12 +66,17 @@ int ign_gunzip(const void *in, size_t n, size_t max, char **ret, size_t *ret_siz
  * digest in got, "sha512-..."; got of at least 136 bytes), -EINVAL bad specifier. */
 int ign_hash_check(const char *spec, const void *data, size_t n, char *got, size_t gotsize);
 
+/* "sha256-<hex>" (fn "sha256" or "sha512") of data into out (at least 136 bytes). */
+int ign_digest(const char *fn, const void *data, size_t n, char *out, size_t size);
+
 struct ign_fetcher {
 	int root_fd;         /* for file:// and --config FILE: paths are taken inside it (or -1) */
 	bool offline;        /* only data: (validate) */
 	size_t max_size;     /* per resource after decompression; 0 = IGN_MAX_CONFIG_SIZE */
 	json_t *ignition;    /* the "ignition" section in force (timeouts, CAs, proxy) or NULL */
 	uint64_t timeout_usec; /* total per fetch, 0 = none */
+	unsigned retries;    /* retries of a failed HTTP fetch (backoff 200 ms doubling to 5 s) */
+	json_t *resource;    /* set internally: the resource being fetched */
 };
 
 /* Fetch a resource object ({"source", "compression", "verification", "httpHeaders"}): download

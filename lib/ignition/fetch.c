@@ -11,7 +11,10 @@
 #include <openssl/evp.h>
 #include <zlib.h>
 
+#include "version.h"
+
 #include "fs/fs.h"
+#include "http/http.h"
 #include "ignition/ignition.h"
 #include "json/fjson.h"
 #include "util/cleanup.h"
@@ -186,6 +189,23 @@ int ign_gunzip(const void *in, size_t n, size_t max, char **ret, size_t *ret_siz
 	return 0;
 }
 
+int ign_digest(const char *fn, const void *data, size_t n, char *out, size_t size)
+{
+	const EVP_MD *md = !strcmp(fn, "sha512") ? EVP_sha512() : !strcmp(fn, "sha256") ? EVP_sha256() : NULL;
+	unsigned char dg[EVP_MAX_MD_SIZE];
+	unsigned dl = 0;
+	int w;
+
+	if (!md)
+		return -EINVAL;
+	if (!EVP_Digest(data, n, dg, &dl, md, NULL))
+		return -ENOMEM;
+	w = snprintf(out, size, "%s-", fn);
+	for (unsigned i = 0; i < dl && w > 0 && (size_t)w + 3 <= size; i++)
+		w += snprintf(out + w, size - (size_t)w, "%02x", dg[i]);
+	return 0;
+}
+
 int ign_hash_check(const char *spec, const void *data, size_t n, char *got, size_t gotsize)
 {
 	const EVP_MD *md;
@@ -228,6 +248,219 @@ static const char *scheme(const char *url, char *buf, size_t size)
 	return buf;
 }
 
+/* Does host match a noProxy entry: "*", a domain (and its subdomains), ".domain" (subdomains
+ * only), an IP prefix or CIDR, each with an optional ":port"? */
+static bool no_proxy_match(json_t *list, const char *host, const char *port)
+{
+	size_t i;
+	json_t *e;
+	json_array_foreach(list, i, e) {
+		char ent[256];
+		const char *v = json_string_value(e);
+		if (!v || snprintf(ent, sizeof(ent), "%s", v) >= (int)sizeof(ent))
+			continue;
+		if (!strcmp(ent, "*"))
+			return true;
+		char *colon = strrchr(ent, ':');
+		if (colon && !strchr(ent, ']') && strchr(ent, '.') && strspn(colon + 1, "0123456789") == strlen(colon + 1)) {
+			*colon = 0;
+			if (strcmp(colon + 1, port ? port : ""))
+				continue;
+		}
+		char *slash = strchr(ent, '/');
+		if (slash) { /* CIDR over IPv4 */
+			unsigned a[4], b[4], bits = (unsigned)atoi(slash + 1);
+			*slash = 0;
+			if (sscanf(ent, "%u.%u.%u.%u", &a[0], &a[1], &a[2], &a[3]) == 4 &&
+			    sscanf(host, "%u.%u.%u.%u", &b[0], &b[1], &b[2], &b[3]) == 4 && bits <= 32) {
+				uint32_t x = a[0] << 24 | a[1] << 16 | a[2] << 8 | a[3];
+				uint32_t y = b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3];
+				uint32_t m = bits ? ~0u << (32 - bits) : 0;
+				if ((x & m) == (y & m))
+					return true;
+			}
+			continue;
+		}
+		size_t hl = strlen(host), el = strlen(ent);
+		if (ent[0] == '.') {
+			if (hl > el && !strcasecmp(host + hl - el, ent))
+				return true;
+			continue;
+		}
+		if (!strcasecmp(host, ent))
+			return true;
+		if (hl > el && host[hl - el - 1] == '.' && !strcasecmp(host + hl - el, ent))
+			return true;
+		/* IP prefix such as 10.0. */
+		if (ent[el - 1] == '.' && !strncmp(host, ent, el))
+			return true;
+	}
+	return false;
+}
+
+/* The CA bundle: the system store plus the config's certificateAuthorities (each fetched with
+ * the same rules, without CAs of its own). NULL when the config adds none. */
+static int ca_bundle(const struct ign_fetcher *f, char **ret, size_t *ret_size,
+		     struct problem_list *reterr)
+{
+	json_t *cas = json_object_get(json_object_get(json_object_get(f->ignition, "security"), "tls"),
+				      "certificateAuthorities");
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *m;
+
+	*ret = NULL;
+	if (json_array_size(cas) == 0)
+		return 0;
+	m = open_memstream(&buf, &n);
+	if (!m)
+		return -ENOMEM;
+	FILE *sys = fopen("/etc/ssl/certs/ca-certificates.crt", "re");
+	if (sys) {
+		char chunk[65536];
+		size_t k;
+		while ((k = fread(chunk, 1, sizeof(chunk), sys)) > 0)
+			fwrite(chunk, 1, k, m);
+		fclose(sys);
+	}
+	struct ign_fetcher sub = *f;
+	sub.ignition = NULL;
+	size_t i;
+	json_t *ca;
+	json_array_foreach(cas, i, ca) {
+		char where[96];
+		_cleanup_free_ char *pem = NULL;
+		size_t pn = 0;
+		snprintf(where, sizeof(where), "/ignition/security/tls/certificateAuthorities/%zu", i);
+		int r = ign_resource_fetch(&sub, ca, where, &pem, &pn, reterr);
+		if (r < 0) {
+			fclose(m);
+			free(buf);
+			return r;
+		}
+		fputc('\n', m);
+		fwrite(pem, 1, pn, m);
+		fputc('\n', m);
+	}
+	if (fclose(m) != 0) {
+		free(buf);
+		return -ENOMEM;
+	}
+	*ret = buf;
+	*ret_size = n;
+	return 0;
+}
+
+/* One HTTP(S) request through lib/http with the config's CAs, proxy, timeouts and headers. */
+static int http_fetch(const struct ign_fetcher *f, enum http_method method, const char *url,
+		      json_t *headers, const char *const *extra, char **ret, size_t *ret_size,
+		      const char *where, struct problem_list *reterr)
+{
+	_cleanup_(http_client_freep) struct http_client *c = NULL;
+	_cleanup_free_ char *pem = NULL, *safe = http_url_redact(url);
+	size_t pem_size = 0, max = f->max_size ? f->max_size : IGN_MAX_CONFIG_SIZE;
+	json_t *ign = f->ignition;
+	json_t *proxy = json_object_get(ign, "proxy");
+	json_t *timeouts = json_object_get(ign, "timeouts");
+	char ua[96];
+	int r;
+
+	r = ca_bundle(f, &pem, &pem_size, reterr);
+	if (r < 0)
+		return r;
+
+	/* proxy for this URL */
+	const char *proxy_url = NULL;
+	const char *hs = strstr(url, "://");
+	char host[256] = "", port[16] = "";
+	if (hs) {
+		hs += 3;
+		const char *at = strchr(hs, '@'), *end = hs + strcspn(hs, "/?#");
+		if (at && at < end)
+			hs = at + 1;
+		size_t hl = (size_t)(end - hs);
+		snprintf(host, sizeof(host), "%.*s", (int)hl, hs);
+		char *pc = strrchr(host, ':');
+		if (pc && !strchr(pc, ']')) {
+			snprintf(port, sizeof(port), "%s", pc + 1);
+			*pc = 0;
+		}
+	}
+	if (proxy) {
+		const char *hp = json_string_value(json_object_get(proxy, "httpProxy"));
+		const char *hsp = json_string_value(json_object_get(proxy, "httpsProxy"));
+		bool https = !strncasecmp(url, "https:", 6);
+		proxy_url = https ? (hsp ? hsp : hp) : hp;
+		if (!proxy_url || no_proxy_match(json_object_get(proxy, "noProxy"), host, port))
+			proxy_url = "";
+	} else
+		proxy_url = "";
+
+	snprintf(ua, sizeof(ua), "flatctl/%s (Ignition compatible)", FLATCTL_VERSION);
+	long long hdr_s = 10, total_s = 0;
+	if (json_is_integer(json_object_get(timeouts, "httpResponseHeaders")))
+		hdr_s = json_integer_value(json_object_get(timeouts, "httpResponseHeaders"));
+	if (json_is_integer(json_object_get(timeouts, "httpTotal")))
+		total_s = json_integer_value(json_object_get(timeouts, "httpTotal"));
+	struct http_client_options o = {
+		.ca_pem = pem,
+		.ca_pem_size = pem_size,
+		.proxy = proxy_url,
+		.user_agent = ua,
+		.connect_timeout_usec = hdr_s > 0 ? (uint64_t)hdr_s * 1000000u : 0,
+		.timeout_usec = total_s > 0 ? (uint64_t)total_s * 1000000u : f->timeout_usec,
+		.max_response_size = max,
+		.retry = { .max_retries = f->retries, .initial_delay_usec = 200000,
+			   .max_delay_usec = 5000000, .retry_on_status = true },
+	};
+	r = http_client_new(&o, &c);
+	if (r < 0)
+		return problem_add(reterr, r, where, "cannot set up HTTP for %s: %s", safe ? safe : "URL",
+				   strerror(-r));
+
+	/* custom headers (values never reach messages) */
+	size_t nh = json_array_size(headers), k = 0;
+	_cleanup_free_ char **lines = calloc(nh + 8, sizeof(char *));
+	if (!lines)
+		return -ENOMEM;
+	for (size_t i = 0; i < nh; i++) {
+		json_t *h = json_array_get(headers, i);
+		const char *name = json_string_value(json_object_get(h, "name"));
+		const char *val = json_string_value(json_object_get(h, "value"));
+		if (name && val && asprintf(&lines[k], "%s: %s", name, val) >= 0)
+			k++;
+	}
+	for (size_t i = 0; extra && extra[i] && k < nh + 7; i++)
+		lines[k++] = strdup(extra[i]);
+
+	struct http_request req = { .method = method, .url = url, .headers = (const char *const *)lines };
+	struct http_response resp = {};
+	r = http_request_perform(c, &req, &resp);
+	for (size_t i = 0; i < k; i++)
+		erase_and_freep(&lines[i]);
+	if (r < 0) {
+		if (r == -ENOENT)
+			(void)problem_add(reterr, r, where, "%s: not found (HTTP %ld)", safe ? safe : "URL",
+					  resp.status);
+		else if (r == -EFBIG)
+			(void)problem_add(reterr, r, where, "%s: larger than %zu bytes", safe ? safe : "URL",
+					  max);
+		else
+			(void)problem_add(reterr, r, where, "fetching %s: %s", safe ? safe : "URL",
+					  resp.error[0] ? resp.error : strerror(-r));
+		http_response_release(&resp);
+		return r;
+	}
+	if (!strncasecmp(url, "http:", 5) && where && where[0] &&
+	    !json_object_get(json_object_get(f->resource, "verification"), "hash"))
+		(void)problem_warn(reterr, where, "%s fetched over plain http without a hash", safe ? safe : "URL");
+	*ret = TAKE_PTR(resp.body);
+	if (ret_size)
+		*ret_size = resp.body_size;
+	http_response_release(&resp);
+	return 0;
+}
+
 /* Raw bytes of a URL, before decompression and verification. */
 static int url_get(const struct ign_fetcher *f, const char *url, json_t *headers, char **ret,
 		   size_t *ret_size, const char *where, struct problem_list *reterr)
@@ -262,8 +495,7 @@ static int url_get(const struct ign_fetcher *f, const char *url, json_t *headers
 		return 0;
 	}
 	if (!strcmp(s, "http") || !strcmp(s, "https"))
-		return problem_add(reterr, -EOPNOTSUPP, where,
-				   "%s URLs are not supported by this build yet", s);
+		return http_fetch(f, HTTP_GET, url, headers, NULL, ret, ret_size, where, reterr);
 	return problem_add(reterr, -EOPNOTSUPP, where, "%s URLs are not supported by this build",
 			   s[0] ? s : "scheme-less");
 }
@@ -288,6 +520,9 @@ int ign_resource_fetch(const struct ign_fetcher *f, json_t *res, const char *whe
 
 	if (!src)
 		return problem_add(reterr, -EINVAL, where, "resource has no source");
+	struct ign_fetcher fr = *f;
+	fr.resource = res;
+	f = &fr;
 	r = url_get(f, src, json_object_get(res, "httpHeaders"), &data, &n, where, reterr);
 	if (r < 0)
 		return r;
@@ -321,8 +556,41 @@ int ign_resource_fetch(const struct ign_fetcher *f, json_t *res, const char *whe
 	return 0;
 }
 
+
 int ign_aws_user_data(const struct ign_fetcher *f, const char *base_url, char **ret,
 		      size_t *ret_size, char **ret_origin, struct problem_list *reterr)
 {
-	return problem_add(reterr, -EOPNOTSUPP, "", "the aws platform is not supported by this build yet");
+	const char *base = base_url ? base_url : "http://169.254.169.254";
+	_cleanup_free_ char *token_url = NULL, *data_url = NULL, *token = NULL, *hdr = NULL;
+	size_t tn = 0;
+	int r;
+
+	if (asprintf(&token_url, "%s/latest/api/token", base) < 0 ||
+	    asprintf(&data_url, "%s/2019-10-01/user-data", base) < 0)
+		return -ENOMEM;
+	static const char *const ttl[] = { "X-aws-ec2-metadata-token-ttl-seconds: 21600", NULL };
+	r = http_fetch(f, HTTP_PUT, token_url, NULL, ttl, &token, &tn, "", reterr);
+	if (r < 0)
+		return r;
+	while (tn && (token[tn - 1] == '\n' || token[tn - 1] == '\r'))
+		token[--tn] = 0;
+	if (asprintf(&hdr, "X-aws-ec2-metadata-token: %s", token) < 0)
+		return -ENOMEM;
+	const char *const auth[] = { hdr, NULL };
+	struct problem_list quiet = {};
+	r = http_fetch(f, HTTP_GET, data_url, NULL, auth, ret, ret_size, "", &quiet);
+	explicit_bzero(hdr, strlen(hdr));
+	if (r == -ENOENT) {
+		problem_list_release(&quiet);
+		return -ENOENT; /* no user data: no config */
+	}
+	if (r < 0) {
+		for (size_t i = 0; i < quiet.n; i++)
+			(void)problem_add(reterr, quiet.item[i].error, "", "%s", quiet.item[i].message);
+		problem_list_release(&quiet);
+		return r;
+	}
+	problem_list_release(&quiet);
+	*ret_origin = strdup("aws user-data (IMDSv2)");
+	return 0;
 }
