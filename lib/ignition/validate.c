@@ -228,7 +228,6 @@ static void check_data_url(struct v *v, json_t *res, const char *src)
 static void check_resource(struct v *v, json_t *res, enum res_kind kind)
 {
 	const char *src = jstr(res, "source");
-	json_t *jsrc = json_object_get(res, "source");
 	char sb[32];
 	const char *scheme = NULL;
 
@@ -266,7 +265,7 @@ static void check_resource(struct v *v, json_t *res, enum res_kind kind)
 			else if (scheme && !strcmp(scheme, "file"))
 				snprintf(hint, sizeof(hint), "Ignition cannot read file: URLs; inline "
 							     "the data as a data: URL");
-			ERR(v, "source", strncmp(src, "data:", 5) ? jsrc : NULL, hint[0] ? hint : NULL,
+			ERR(v, "source", NULL, hint[0] ? hint : NULL,
 			    "invalid URL scheme%s%s%s", scheme ? " \"" : "", scheme ? scheme : "",
 			    scheme ? "\"" : "");
 			scheme = NULL;
@@ -275,14 +274,14 @@ static void check_resource(struct v *v, json_t *res, enum res_kind kind)
 		else if (!strcmp(scheme, "s3")) {
 			const char *q = strstr(src, "versionId=");
 			if (q && (q[10] == 0 || q[10] == '&'))
-				ERR(v, "source", jsrc, NULL, "s3 versionId must not be empty");
+				ERR(v, "source", NULL, NULL, "s3 versionId must not be empty");
 		} else if (!strcmp(scheme, "arn")) {
 			if (!valid_arn(src))
-				ERR(v, "source", jsrc, NULL,
+				ERR(v, "source", NULL, NULL,
 				    "arn: must name an S3 object or access point object");
 		} else if (!strcmp(scheme, "oem")) {
 			if (strncmp(src, "oem:///", 7) != 0)
-				ERR(v, "source", jsrc, "write oem:///path", "oem: URLs need an absolute path");
+				ERR(v, "source", NULL, "write oem:///path", "oem: URLs need an absolute path");
 		}
 	}
 
@@ -336,7 +335,7 @@ static void check_resource(struct v *v, json_t *res, enum res_kind kind)
 				ERR(v, "hash", jh, BOOT_HINT, "hash digest is not hexadecimal");
 		}
 		pop(v, o);
-		if (!src && kind != RES_MERGE && kind != RES_CA)
+		if (!src && kind != RES_MERGE && kind != RES_CA && kind != RES_REPLACE)
 			ERR(v, "verification", NULL, NULL, "verification requires a source");
 	}
 }
@@ -432,51 +431,42 @@ static void check_owner(struct v *v, json_t *node, const char *key)
 		ERR(v, key, NULL, NULL, "cannot set both id and name");
 }
 
+/* Decimal modes that are octal digits written as if JSON took octal: 644 means 01204. */
+static long octal_lookalike(long long mode)
+{
+	static const int common[] = { 400, 440, 444, 555, 600, 640, 644, 660, 664,
+				      700, 750, 755, 770, 775, 777 };
+	for (size_t i = 0; i < ARRAY_SIZE(common); i++)
+		if (mode == common[i])
+			return (mode / 100) * 64 + ((mode / 10) % 10) * 8 + mode % 10;
+	return -1;
+}
+
 static void check_mode(struct v *v, json_t *node)
 {
+	json_t *jm = json_object_get(node, "mode");
 	long long mode;
+	char hint[128] = "";
+
 	if (!jint(node, "mode", &mode))
 		return;
+	long oct = octal_lookalike(mode);
+	if (oct >= 0)
+		snprintf(hint, sizeof(hint), "modes are decimal in JSON: 0%lld is %ld", mode, oct);
 	if (mode < 0 || mode > 07777) {
-		char hint[96] = "";
-		if (mode >= 100 && mode <= 7777) {
-			/* written in octal digits as if decimal */
-			char buf[16];
-			snprintf(buf, sizeof(buf), "%lld", mode);
-			char *end;
-			long oct = strtol(buf, &end, 8);
-			if (!*end)
-				snprintf(hint, sizeof(hint), "modes are decimal in JSON: 0%s is %ld",
-					 buf, oct);
-		}
-		ERR(v, "mode", json_object_get(node, "mode"), hint[0] ? hint : NULL,
+		ERR(v, "mode", jm, hint[0] ? hint : NULL,
 		    "illegal file mode (must be 0 to 4095, i.e. 0-07777)");
 		return;
 	}
 	if (mode > 0777 && v->ver < 36) {
-		char hint[96];
-		snprintf(hint, sizeof(hint), "setuid/setgid/sticky bits require spec 3.6.0; 0%llo is used",
-			 mode & 0777);
-		WARN(v, "mode", json_object_get(node, "mode"), hint,
-		     "mode bits 07000 are ignored before spec 3.6.0");
+		if (!hint[0])
+			snprintf(hint, sizeof(hint),
+				 "setuid/setgid/sticky bits require spec 3.6.0; 0%llo is used",
+				 mode & 0777);
+		WARN(v, "mode", jm, hint, "mode bits 07000 are ignored before spec 3.6.0");
 		(void)json_object_set_new(node, "mode", json_integer(mode & 0777));
-	}
-	if (mode <= 0777 && mode >= 100 && (mode % 10) <= 7 && ((mode / 10) % 10) <= 7 &&
-	    ((mode / 100) % 10) <= 7 && mode != 420 && mode != 493 && mode != 384 && mode != 448 &&
-	    mode != 511 && mode != 292 && mode != 365 && mode != 256 && mode != 320) {
-		/* looks like octal digits written as decimal, e.g. 644 */
-		char buf[16];
-		snprintf(buf, sizeof(buf), "%lld", mode);
-		long oct = strtol(buf, NULL, 8);
-		if (oct != mode && (mode == 644 || mode == 755 || mode == 600 || mode == 700 ||
-				    mode == 640 || mode == 750 || mode == 444 || mode == 555 ||
-				    mode == 400 || mode == 777)) {
-			char hint[96];
-			snprintf(hint, sizeof(hint), "did you mean 0%s? write %ld in JSON", buf, oct);
-			WARN(v, "mode", json_object_get(node, "mode"), hint,
-			     "mode %lld is 0%llo in octal", mode, mode);
-		}
-	}
+	} else if (oct >= 0)
+		WARN(v, "mode", jm, hint, "mode %lld is 0%llo in octal", mode, mode);
 }
 
 struct node_ref {
@@ -767,20 +757,6 @@ static void check_raid(struct v *v, json_t *st)
 		}
 		if (json_array_size(json_object_get(r, "devices")) == 0)
 			ERR(v, "devices", NULL, NULL, "raid needs at least one device");
-		else {
-			size_t k;
-			json_t *dv;
-			size_t o3 = push_key(v, "devices");
-			json_array_foreach(json_object_get(r, "devices"), k, dv) {
-				const char *s = json_string_value(dv);
-				if (s && s[0] != '/') {
-					size_t o4 = push_idx(v, k);
-					ERR(v, NULL, dv, NULL, "path must be absolute");
-					pop(v, o4);
-				}
-			}
-			pop(v, o3);
-		}
 		pop(v, o2);
 	}
 	pop(v, o);

@@ -279,6 +279,15 @@ static const struct rule_case cases[] = {
 	  "\"storage\":{\"files\":[{\"Path\":\"relative\"}]}", ERROR, "/storage/files/0/path" },
 	{ "wrong type", 30, 36, "\"storage\":{\"files\":{}}", ERROR, "/storage/files" },
 	{ "null is unset", 30, 36, "\"storage\":null,\"passwd\":{\"users\":null}", VALID, NULL },
+	{ "mode 644 written in decimal warns", 30, 36,
+	  "\"storage\":{\"files\":[{\"path\":\"/a\",\"mode\":644}]}", WARNING,
+	  "/storage/files/0/mode" },
+	{ "raid devices are not path-checked", 30, 36,
+	  "\"storage\":{\"raid\":[{\"name\":\"r\",\"level\":\"raid1\",\"devices\":[\"sda\"]}]}",
+	  VALID, NULL },
+	{ "raid needs a device", 30, 36,
+	  "\"storage\":{\"raid\":[{\"name\":\"r\",\"level\":\"raid1\"}]}", ERROR,
+	  "/storage/raid/0/devices" },
 };
 
 static bool has_problem(const struct problem_list *pl, enum problem_severity sev, const char *where)
