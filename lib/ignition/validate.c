@@ -957,6 +957,8 @@ static const char *unit_parse(const char *c, bool *ret_install)
 		}
 		while (n && (l[n - 1] == ' ' || l[n - 1] == '\t' || l[n - 1] == '\r'))
 			n--;
+		if (n > 2048)
+			return "a line is longer than 2048 bytes (systemd's LINE_MAX)";
 		if (!n || *l == '#' || *l == ';')
 			continue;
 		if (*l == '[') {
@@ -1005,7 +1007,7 @@ static void check_units(struct v *v, json_t *sd)
 		const char *name = jstr(u, "name");
 		bool ext_ok = false;
 		for (int k = 0; name && exts[k]; k++)
-			ext_ok |= has_suffix(name, exts[k]) && strlen(name) > strlen(exts[k]);
+			ext_ok |= has_suffix(name, exts[k]); /* Go's path.Ext: ".service" alone passes */
 		if (!name || !ext_ok)
 			ERR(v, "name", json_object_get(u, "name"), NULL,
 			    name ? "invalid systemd unit extension" : "unit name is required");

@@ -103,6 +103,19 @@ test_expect 'custom headers: sent for http(s) sources' '
 	printf "{\"ignition\":{\"version\":\"3.4.0\",\"config\":{\"merge\":[{\"source\":\"$H/hdr/child.ign\"}]}}}" >"$T/nh.ign"
 	test_exit 1 dry --config "$T/nh.ign" >"$T/out" 2>"$T/err"
 '
+test_expect 'proxy: ignition.proxy.httpProxy carries http fetches, noProxy bypasses it' '
+	printf "{\"ignition\":{\"version\":\"3.4.0\",\"proxy\":{\"httpProxy\":\"$H\"},\"config\":{\"merge\":[{\"source\":\"http://config.example.invalid/f/child.ign\"}]}}}" >"$T/px.ign"
+	dry --config "$T/px.ign" >"$T/out" 2>"$T/err"
+	test_grep "^+ file /etc/from-merge" "$T/out"
+	test_grep "^config.example.invalid/f/child.ign$" "$D/proxy.log"
+	printf "{\"ignition\":{\"version\":\"3.4.0\",\"proxy\":{\"httpProxy\":\"http://127.0.0.1:1\",\"noProxy\":[\"127.0.0.0/8\"]},\"config\":{\"merge\":[{\"source\":\"$H/f/child.ign\"}]}}}" >"$T/np.ign"
+	dry --config "$T/np.ign" >"$T/out" 2>"$T/err"
+	test_grep "^+ file /etc/from-merge" "$T/out"
+'
+test_expect 'initial config unreachable: exit 75 (try later)' '
+	test_exit 75 dry --config "http://127.0.0.1:1/user.ign" >"$T/out" 2>"$T/err"
+	test_grep "fetching http://127.0.0.1:1/user.ign" "$T/err"
+'
 test_expect 'not found: exit 1 with the URL' '
 	test_exit 1 dry --config "$H/f/nope.ign" >"$T/out" 2>"$T/err"
 	test_grep "nope.ign: not found" "$T/err"

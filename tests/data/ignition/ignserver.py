@@ -9,6 +9,8 @@
 #   GET /status/N                     status N
 #   PUT /latest/api/token             IMDSv2 token (needs X-aws-ec2-metadata-token-ttl-seconds)
 #   GET /2019-10-01/user-data         DOCROOT/user-data with the token, 401 without, 404 if none
+#   GET http://HOST/f/NAME            (absolute form, as sent to a proxy) the file, and a line
+#                                     "HOST/f/NAME" appended to DOCROOT/proxy.log
 import argparse, os, ssl, sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -35,6 +37,11 @@ class H(BaseHTTPRequestHandler):
             self.send(200, f.read())
 
     def do_GET(self):
+        if self.path.startswith("http://"):
+            rest = self.path[7:]
+            with open(os.path.join(self.server.docroot, "proxy.log"), "a") as f:
+                f.write(rest + "\n")
+            self.path = rest[rest.index("/"):]
         parts = self.path.split("/")
         if self.path.startswith("/f/"):
             return self.file(self.path[3:])
