@@ -130,9 +130,9 @@ static int detect_version(json_t *raw, int *ret, struct problem_list *l)
 		free(t);
 		return -EINVAL;
 	}
-	int v = (int)(maj * 10 + min);
-	if (pat != 0 || maj < 2 || maj > 3 || min > 9 || (maj == 2 && v > IGN_V2_LAST) ||
-	    (maj == 3 && v > IGN_V3_LAST)) {
+	/* range first: the parts may be as large as strtol allows (found by fuzzing) */
+	int v = maj >= 2 && maj <= 3 && min >= 0 && min <= 9 ? (int)(maj * 10 + min) : 0;
+	if (pat != 0 || !v || (maj == 2 && v > IGN_V2_LAST) || (maj == 3 && v > IGN_V3_LAST)) {
 		(void)problem_add(l, -EINVAL, "/ignition/version",
 				  "unsupported config version \"%s\": this flatctl accepts "
 				  IGN_ACCEPTED_TEXT, s);

@@ -367,6 +367,9 @@ TEST(versions_detected_and_rejected)
 		{ "{\"ignition\":{\"version\":\"2.0.0\"}}", 0, 20 },
 		{ "{\"ignition\":{\"version\":\"3.9.0\"}}", -EINVAL, 0 },
 		{ "{\"ignition\":{\"version\":\"3.4\"}}", -EINVAL, 0 },
+		/* fuzzing: parts that overflow when combined */
+		{ "{\"ignition\":{\"version\":\"3.99999999999999999999.0\"}}", -EINVAL, 0 },
+		{ "{\"ignition\":{\"version\":\"99999999999999999999.3.0\"}}", -EINVAL, 0 },
 		{ "{\"ignition\":{\"version\":\"3.5.0-experimental\"}}", -EINVAL, 0 },
 		{ "{\"ignitionVersion\":1}", -EINVAL, 0 },
 		{ "{}", -EINVAL, 0 },
