@@ -520,6 +520,12 @@ int ign_resource_fetch(const struct ign_fetcher *f, json_t *res, const char *whe
 
 	if (!src)
 		return problem_add(reterr, -EINVAL, where, "resource has no source");
+	if (!src[0]) { /* an empty source: empty contents (2.x translation) */
+		*ret = strdup("");
+		if (ret_size)
+			*ret_size = 0;
+		return *ret ? 0 : -ENOMEM;
+	}
 	struct ign_fetcher fr = *f;
 	fr.resource = res;
 	f = &fr;

@@ -422,11 +422,10 @@ static void translate_storage(struct t *t, json_t *st, json_t *out3, json_t *fil
 					check_resource2(t, c);
 					pp(t, oc);
 				}
+				/* 2.x wrote an empty file without a source; "" stays "" (empty) */
 				json_t *c3 = c ? translate_resource(c) : json_object();
 				if (!jstr(c3, "source"))
-					(void)json_object_set_new(c3, "source", json_string("data:,"));
-				else if (!jstr(c3, "source")[0])
-					(void)json_object_set_new(c3, "source", json_string("data:,"));
+					(void)json_object_set_new(c3, "source", json_string(""));
 				if (append) {
 					json_t *a = json_array();
 					(void)json_array_append_new(a, c3);

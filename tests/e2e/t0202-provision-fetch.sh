@@ -116,6 +116,15 @@ test_expect 'initial config unreachable: exit 75 (try later)' '
 	test_exit 75 dry --config "http://127.0.0.1:1/user.ign" >"$T/out" 2>"$T/err"
 	test_grep "fetching http://127.0.0.1:1/user.ign" "$T/err"
 '
+test_expect 'oem:///path reads /oem inside the root; a 2.x file without source is empty' '
+	mkdir -p "$T/root/oem"
+	cp "$D/child.ign" "$T/root/oem/extra.ign"
+	printf "{\"ignition\":{\"version\":\"2.2.0\",\"config\":{\"append\":[{\"source\":\"oem:///extra.ign\"}]}},\"storage\":{\"files\":[{\"filesystem\":\"root\",\"path\":\"/etc/empty\"}]}}" >"$T/oem.ign"
+	dry --config "$T/oem.ign" >"$T/out" 2>"$T/err"
+	test_grep "^+ file /etc/from-merge" "$T/out"
+	test_grep "^+ file /etc/empty 0644 root:root 0 B sha256-e3b0c442" "$T/out"
+	rm -r "$T/root/oem"
+'
 test_expect 'not found: exit 1 with the URL' '
 	test_exit 1 dry --config "$H/f/nope.ign" >"$T/out" 2>"$T/err"
 	test_grep "nope.ign: not found" "$T/err"
