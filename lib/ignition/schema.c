@@ -312,107 +312,104 @@ static void unknown_key(struct problem_list *l, struct fjson_path *path, const s
 		     "unknown key \"%s\"", key);
 }
 
-static int walk(json_t *raw, const struct schema *s, int version, struct fjson_path *path,
-		json_t **ret, struct problem_list *l);
+static int walk(json_t *obj, const struct schema *s, int version, struct fjson_path *path,
+		struct problem_list *l);
 
+/* Check v against f. Returns 0, -EINVAL (reported; *drop tells the caller to remove v) or
+ * -ENOMEM. Objects and arrays are normalized in place. */
 static int convert(json_t *v, const struct field *f, int version, struct fjson_path *path,
-		   json_t **ret, struct problem_list *l)
+		   bool *drop, struct problem_list *l)
 {
 	int r = 0;
 
+	*drop = false;
 	switch (f->kind) {
 	case FK_STR:
 		if (!json_is_string(v))
 			goto wrong;
-		*ret = json_incref(v);
 		return 0;
 	case FK_INT:
 		if (!json_is_integer(v)) {
+			*drop = true;
 			if (json_is_string(v) && strcmp(f->name, "mode") == 0)
 				return report(l, PROBLEM_ERROR, path, NULL, v,
 					      "modes are decimal in JSON: 0644 is 420",
 					      "expected integer, got string");
 			goto wrong;
 		}
-		*ret = json_incref(v);
 		return 0;
 	case FK_BOOL:
 		if (!json_is_boolean(v))
 			goto wrong;
-		*ret = json_incref(v);
 		return 0;
 	case FK_OBJ:
 		if (!json_is_object(v))
 			goto wrong;
-		return walk(v, f->sub, version, path, ret, l);
+		return walk(v, f->sub, version, path, l);
 	case FK_ARR_STR:
 	case FK_ARR_OBJ: {
-		if (!json_is_array(v))
-			goto wrong;
-		json_auto_t *out = json_array();
 		size_t i;
 		json_t *e;
-		if (!out)
-			return -ENOMEM;
+		if (!json_is_array(v))
+			goto wrong;
 		json_array_foreach(v, i, e) {
 			size_t old = fjson_path_push_index(path, i);
-			json_t *c = NULL;
 			int k = 0;
+			if (json_is_null(e)) {
+				/* Go decodes null into the zero value */
+				k = json_array_set_new(v, i, f->kind == FK_ARR_STR ? json_string("")
+										   : json_object());
+				if (k < 0) {
+					fjson_path_pop(path, old);
+					return -ENOMEM;
+				}
+				e = json_array_get(v, i);
+			}
 			if (f->kind == FK_ARR_STR) {
-				if (json_is_null(e))
-					c = json_string("");
-				else if (!json_is_string(e))
+				if (!json_is_string(e))
 					k = report(l, PROBLEM_ERROR, path, NULL, NULL, NULL,
 						   "expected string, got %s", json_kind_name(e));
-				else
-					c = json_incref(e);
-			} else {
-				if (json_is_null(e)) {
-					json_auto_t *empty = json_object();
-					k = walk(empty, f->sub, version, path, &c, l);
-				} else if (!json_is_object(e))
-					k = report(l, PROBLEM_ERROR, path, NULL, NULL, NULL,
-						   "expected object, got %s", json_kind_name(e));
-				else
-					k = walk(e, f->sub, version, path, &c, l);
-				if (k < 0 && k != -EINVAL) {
-					fjson_path_pop(path, old);
-					return k;
-				}
-			}
+			} else if (!json_is_object(e))
+				k = report(l, PROBLEM_ERROR, path, NULL, NULL, NULL,
+					   "expected object, got %s", json_kind_name(e));
+			else
+				k = walk(e, f->sub, version, path, l);
 			fjson_path_pop(path, old);
+			if (k == -ENOMEM)
+				return k;
 			if (k < 0)
 				r = -EINVAL;
-			if (!c)
-				continue;
-			if (json_array_append_new(out, c) < 0)
-				return -ENOMEM;
 		}
-		*ret = json_incref(out);
 		return r;
 	}
 	}
 wrong:
+	*drop = true;
 	return report(l, PROBLEM_ERROR, path, NULL, NULL, NULL, "expected %s, got %s",
 		      kind_name(f->kind), json_kind_name(v));
 }
 
-static int walk(json_t *raw, const struct schema *s, int version, struct fjson_path *path,
-		json_t **ret, struct problem_list *l)
+/* Normalize one object in place: unknown keys and nulls removed (with warnings for unknown
+ * keys), keys matched case-insensitively renamed to the field's spelling (the last matching
+ * key in document order wins, as in Go), values type-checked. */
+static int walk(json_t *obj, const struct schema *s, int version, struct fjson_path *path,
+		struct problem_list *l)
 {
-	json_auto_t *out = json_object();
 	uint32_t vb = VBIT(version);
 	const char *key;
 	json_t *v;
+	void *tmp;
 	int r = 0;
+	bool renamed = false;
 
-	if (!out)
-		return -ENOMEM;
-	json_object_foreach(raw, key, v) {
+	/* pass 1: unknown keys, nulls, case mismatches */
+	json_object_foreach_safe(obj, tmp, key, v) {
 		const struct field *f = NULL;
 		for (const struct field *c = s->fields; c->name; c++)
-			if ((c->versions & vb) && strcmp(c->name, key) == 0)
+			if ((c->versions & vb) && strcmp(c->name, key) == 0) {
 				f = c;
+				break;
+			}
 		if (!f) {
 			for (const struct field *c = s->fields; c->name; c++)
 				if ((c->versions & vb) && strcasecmp(c->name, key) == 0)
@@ -423,33 +420,67 @@ static int walk(json_t *raw, const struct schema *s, int version, struct fjson_p
 				(void)report(l, PROBLEM_WARNING, path, key, NULL, hint,
 					     "unknown key \"%s\" (used as \"%s\": keys match "
 					     "case-insensitively)", key, f->name);
+				renamed = true;
+				continue;
 			}
-		}
-		if (!f) {
 			unknown_key(l, path, s, key, version);
+			(void)json_object_del(obj, key);
 			continue;
 		}
+	}
+	if (renamed) {
+		/* the last key (document order) matching each field wins */
+		json_auto_t *winner = json_object();
+		if (!winner)
+			return -ENOMEM;
+		json_object_foreach(obj, key, v)
+			for (const struct field *c = s->fields; c->name; c++)
+				if ((c->versions & vb) && strcasecmp(c->name, key) == 0)
+					(void)json_object_set(winner, c->name, v);
+		json_object_foreach_safe(obj, tmp, key, v) {
+			for (const struct field *c = s->fields; c->name; c++)
+				if ((c->versions & vb) && strcasecmp(c->name, key) == 0 &&
+				    strcmp(c->name, key) != 0) {
+					(void)json_object_del(obj, key);
+					break;
+				}
+		}
+		json_object_foreach(winner, key, v)
+			if (json_object_set(obj, key, v) < 0)
+				return -ENOMEM;
+	}
+	/* pass 2: types */
+	json_object_foreach_safe(obj, tmp, key, v) {
+		const struct field *f = NULL;
+		for (const struct field *c = s->fields; c->name; c++)
+			if ((c->versions & vb) && strcmp(c->name, key) == 0) {
+				f = c;
+				break;
+			}
+		if (!f)
+			continue;
 		if (json_is_null(v)) {
-			(void)json_object_del(out, f->name);
+			(void)json_object_del(obj, key);
 			continue;
 		}
+		bool drop = false;
 		size_t old = fjson_path_push_key(path, key);
-		json_t *c = NULL;
-		int k = convert(v, f, version, path, &c, l);
+		int k = convert(v, f, version, path, &drop, l);
 		fjson_path_pop(path, old);
 		if (k == -ENOMEM)
 			return k;
 		if (k < 0)
 			r = -EINVAL;
-		if (c && json_object_set_new(out, f->name, c) < 0)
-			return -ENOMEM;
+		if (drop)
+			(void)json_object_del(obj, key);
 	}
-	*ret = json_incref(out);
 	return r;
 }
 
 int schema_normalize(json_t *raw, int version, struct fjson_path *path, json_t **ret,
 		     struct problem_list *reterr)
 {
-	return walk(raw, &schema_root, version, path, ret, reterr);
+	int r = walk(raw, &schema_root, version, path, reterr);
+	*ret = json_incref(raw);
+	return r;
 }

@@ -43,8 +43,9 @@ struct schema {
 extern const struct schema schema_root;
 
 /* Type-check raw against the schema of `version`, report wrong types (errors) and unknown keys
- * (warnings, with hints), and build the canonical document (exact key spelling, no nulls, no
- * unknown keys). Problems are reported at pointers under path. Returns 0 or -EINVAL. */
+ * (warnings, with hints), and make it canonical in place (exact key spelling, no nulls, no
+ * unknown keys, no values of the wrong type); *ret is raw with a new reference. Problems are
+ * reported at pointers under path (the keys as written). Returns 0, -EINVAL or -ENOMEM. */
 int schema_normalize(json_t *raw, int version, struct fjson_path *path, json_t **ret,
 		     struct problem_list *reterr);
 
