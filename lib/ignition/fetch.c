@@ -352,9 +352,9 @@ static int ca_bundle(const struct ign_fetcher *f, char **ret, size_t *ret_size,
 }
 
 /* One HTTP(S) request through lib/http with the config's CAs, proxy, timeouts and headers. */
-static int http_fetch(const struct ign_fetcher *f, enum http_method method, const char *url,
-		      json_t *headers, const char *const *extra, char **ret, size_t *ret_size,
-		      const char *where, struct problem_list *reterr)
+static int http_fetch_depth(const struct ign_fetcher *f, enum http_method method, const char *url,
+			    json_t *headers, const char *const *extra, char **ret, size_t *ret_size,
+			    const char *where, struct problem_list *reterr, unsigned depth)
 {
 	_cleanup_(http_client_freep) struct http_client *c = NULL;
 	_cleanup_free_ char *pem = NULL, *safe = http_url_redact(url);
@@ -412,6 +412,8 @@ static int http_fetch(const struct ign_fetcher *f, enum http_method method, cons
 		.max_response_size = max,
 		.retry = { .max_retries = f->retries, .initial_delay_usec = 200000,
 			   .max_delay_usec = 5000000, .retry_on_status = true },
+		/* with custom headers, redirects are followed below, without the headers */
+		.max_redirects = json_array_size(headers) ? HTTP_NO_REDIRECTS : 0,
 	};
 	r = http_client_new(&o, &c);
 	if (r < 0)
@@ -438,6 +440,26 @@ static int http_fetch(const struct ign_fetcher *f, enum http_method method, cons
 	r = http_request_perform(c, &req, &resp);
 	for (size_t i = 0; i < k; i++)
 		erase_and_freep(&lines[i]);
+	if (r == -ELOOP && nh > 0 && resp.redirects == 0 && resp.status >= 300 && resp.status < 400 &&
+	    depth < 10) {
+		/* provision.md 3: custom headers are not forwarded on redirects; follow it here,
+		 * without them */
+		const char *loc = http_response_header(&resp, "Location");
+		_cleanup_free_ char *next = NULL;
+		if (loc && loc[0] == '/') {
+			const char *p = strstr(url, "://");
+			size_t origin = p ? (size_t)(p + 3 - url) + strcspn(p + 3, "/?#") : 0;
+			if (asprintf(&next, "%.*s%s", (int)origin, url, loc) < 0)
+				next = NULL;
+		} else if (loc)
+			next = strdup(loc);
+		http_response_release(&resp);
+		if (!next)
+			return problem_add(reterr, -EPROTO, where, "%s: redirect without a usable Location",
+					   safe ? safe : "URL");
+		return http_fetch_depth(f, method, next, NULL, extra, ret, ret_size, where, reterr,
+					depth + 1);
+	}
 	if (r < 0) {
 		if (r == -ENOENT)
 			(void)problem_add(reterr, r, where, "%s: not found (HTTP %ld)", safe ? safe : "URL",
@@ -459,6 +481,13 @@ static int http_fetch(const struct ign_fetcher *f, enum http_method method, cons
 		*ret_size = resp.body_size;
 	http_response_release(&resp);
 	return 0;
+}
+
+static int http_fetch(const struct ign_fetcher *f, enum http_method method, const char *url,
+		      json_t *headers, const char *const *extra, char **ret, size_t *ret_size,
+		      const char *where, struct problem_list *reterr)
+{
+	return http_fetch_depth(f, method, url, headers, extra, ret, ret_size, where, reterr, 0);
 }
 
 /* Raw bytes of a URL, before decompression and verification. */

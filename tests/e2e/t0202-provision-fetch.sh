@@ -125,6 +125,14 @@ test_expect 'oem:///path reads /oem inside the root; a 2.x file without source i
 	test_grep "^+ file /etc/empty 0644 root:root 0 B sha256-e3b0c442" "$T/out"
 	rm -r "$T/root/oem"
 '
+test_expect 'custom headers are not forwarded on redirects' '
+	printf "{\"ignition\":{\"version\":\"3.4.0\",\"config\":{\"merge\":[{\"source\":\"$H/redirect/f/child.ign\",\"httpHeaders\":[{\"name\":\"X-Secret\",\"value\":\"letmein\"}]}]}}}" >"$T/r1.ign"
+	dry --config "$T/r1.ign" >"$T/out" 2>"$T/err"
+	test_grep "^+ file /etc/from-merge" "$T/out"
+	printf "{\"ignition\":{\"version\":\"3.4.0\",\"config\":{\"merge\":[{\"source\":\"$H/redirect/hdr/child.ign\",\"httpHeaders\":[{\"name\":\"X-Secret\",\"value\":\"letmein\"}]}]}}}" >"$T/r2.ign"
+	test_exit 1 dry --config "$T/r2.ign" >"$T/out" 2>"$T/err"
+	test_grep "merge\\[0\\]: fetching http://127.0.0.1:$P/hdr/child.ign" "$T/err"
+'
 test_expect 'not found: exit 1 with the URL' '
 	test_exit 1 dry --config "$H/f/nope.ign" >"$T/out" 2>"$T/err"
 	test_grep "nope.ign: not found" "$T/err"

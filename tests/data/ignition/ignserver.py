@@ -6,6 +6,7 @@
 #   GET /f/NAME                       the file DOCROOT/NAME (404 if missing)
 #   GET /hdr/NAME                     same, but 403 unless "X-Secret: letmein" was sent
 #   GET /zeros/N                      N zero bytes (for size limits)
+#   GET /redirect/PATH                302 to /PATH
 #   GET /status/N                     status N
 #   PUT /latest/api/token             IMDSv2 token (needs X-aws-ec2-metadata-token-ttl-seconds)
 #   GET /2019-10-01/user-data         DOCROOT/user-data with the token, 401 without, 404 if none
@@ -49,6 +50,12 @@ class H(BaseHTTPRequestHandler):
             if self.headers.get("X-Secret") != "letmein":
                 return self.send(403, b"forbidden\n")
             return self.file(self.path[5:])
+        if self.path.startswith("/redirect/"):
+            self.send_response(302)
+            self.send_header("Location", self.path[len("/redirect"):])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if self.path.startswith("/zeros/"):
             return self.send(200, bytes(int(parts[2])))
         if self.path.startswith("/status/"):
