@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* include/crypto/crypto.h - digests (SHA-1, SHA-256), base64 and hex, RSA PKCS#1 v1.5 signatures
+/* include/crypto/crypto.h - digests (SHA-1, SHA-256, SHA-512), base64 and hex, RSA PKCS#1 v1.5 signatures
  * over a SHA-256 digest (spec/update.md 3.3, 5.4), on OpenSSL. */
 #pragma once
 
@@ -13,18 +13,20 @@ struct problem_list;
 
 #define CRYPTO_SHA1_SIZE 20
 #define CRYPTO_SHA256_SIZE 32
+#define CRYPTO_SHA512_SIZE 64
 #define CRYPTO_MAX_DIGEST_SIZE 64
 
 enum crypto_hash_alg {
 	CRYPTO_SHA1,
 	CRYPTO_SHA256,
+	CRYPTO_SHA512,                /* Ignition's verification.hash "sha512-..." */
 	_CRYPTO_HASH_ALG_MAX,
 	_CRYPTO_HASH_ALG_INVALID = -EINVAL,
 };
 
-const char *crypto_hash_alg_to_string(enum crypto_hash_alg a);  /* "sha1", "sha256" */
+const char *crypto_hash_alg_to_string(enum crypto_hash_alg a);  /* "sha1", "sha256", "sha512" */
 enum crypto_hash_alg crypto_hash_alg_from_string(const char *s);
-size_t crypto_hash_size(enum crypto_hash_alg a);                 /* 20, 32; 0 if invalid */
+size_t crypto_hash_size(enum crypto_hash_alg a);                 /* 20, 32, 64; 0 if invalid */
 
 /* ---- streaming digests ---- */
 struct crypto_hash;

@@ -111,9 +111,11 @@ struct http_request {
 	const void *body;             /* POST/PUT/DELETE body, may be NULL */
 	size_t body_size;
 	const char *content_type;     /* e.g. "text/xml"; NULL: none sent */
-	const char *const *headers;   /* extra "Name: value" lines, NULL-terminated */
+	/* extra "Name: value" lines, NULL-terminated; after a redirect to another scheme, host or
+	 * port, Authorization and Cookie lines (here and the client's) are no longer sent */
+	const char *const *headers;
 	/* HTTP basic auth; refused (-EPERM, HTTP_ERROR_CREDENTIALS) unless the URL is https.
-	 * libcurl does not send it to another host after a redirect. */
+	 * not sent after a redirect to another scheme, host or port. */
 	const char *username;
 	const char *password;
 	/* Streaming: out_fd >= 0 (with use_out_fd) writes with pwrite() at the resource offset and
@@ -145,7 +147,7 @@ struct http_response {
 	size_t body_size;
 	struct http_header *headers;  /* headers of the final response */
 	size_t n_headers;
-	char *effective_url;          /* after redirects */
+	char *effective_url;          /* after redirects; may hold secrets: print http_url_redact() */
 	uint64_t offset;              /* where the body started in the resource (206: resume offset) */
 	uint64_t bytes_received;      /* body bytes of the last attempt */
 	uint64_t total_size;          /* resource size if known (Content-Length/Content-Range), 0 */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* lib/crypto/crypto.c - SHA-1/SHA-256, base64/hex, RSA PKCS#1 v1.5 over SHA-256 on OpenSSL 3;
+/* lib/crypto/crypto.c - SHA-1/SHA-256/SHA-512, base64/hex, RSA PKCS#1 v1.5 over SHA-256 on OpenSSL 3;
  * spec/update.md 3.3 (keys), 4.3 (hash encodings), 5.4 (signatures). */
 #include <ctype.h>
 #include <fcntl.h>
@@ -17,7 +17,6 @@
 #include "crypto/crypto.h"
 #include "util/problem.h"
 
-DEFINE_CLEANUP(EVP_MD_CTX, EVP_MD_CTX_free)
 DEFINE_CLEANUP(EVP_PKEY_CTX, EVP_PKEY_CTX_free)
 DEFINE_CLEANUP(EVP_PKEY, EVP_PKEY_free)
 DEFINE_CLEANUP(BIO, BIO_free)
@@ -26,6 +25,7 @@ DEFINE_CLEANUP(OSSL_DECODER_CTX, OSSL_DECODER_CTX_free)
 static const char *const alg_names[_CRYPTO_HASH_ALG_MAX] = {
 	[CRYPTO_SHA1] = "sha1",
 	[CRYPTO_SHA256] = "sha256",
+	[CRYPTO_SHA512] = "sha512",
 };
 
 const char *crypto_hash_alg_to_string(enum crypto_hash_alg a)
@@ -48,6 +48,8 @@ size_t crypto_hash_size(enum crypto_hash_alg a)
 		return CRYPTO_SHA1_SIZE;
 	case CRYPTO_SHA256:
 		return CRYPTO_SHA256_SIZE;
+	case CRYPTO_SHA512:
+		return CRYPTO_SHA512_SIZE;
 	default:
 		return 0;
 	}
@@ -60,6 +62,8 @@ static const EVP_MD *alg_md(enum crypto_hash_alg a)
 		return EVP_sha1();
 	case CRYPTO_SHA256:
 		return EVP_sha256();
+	case CRYPTO_SHA512:
+		return EVP_sha512();
 	default:
 		return NULL;
 	}

@@ -7,6 +7,7 @@
  * dropped when the host changes. Each hop is one curl_easy_perform() on the client's single easy
  * handle; curl_easy_reset() between requests keeps its connection cache, so keep-alive works. */
 #include <ctype.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -16,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,6 +44,7 @@ struct http_client {
 	unsigned max_redirects;
 	uint64_t max_response_size;
 	struct http_retry_policy retry;
+	bool performed;        /* the easy handle has run once (see cloexec_new_sockets) */
 };
 
 static const char *const method_names[_HTTP_METHOD_MAX] = {
@@ -577,6 +581,65 @@ static int xferinfo_cb(void *userdata, curl_off_t dltotal, curl_off_t dlnow, cur
 	return 0;
 }
 
+/* STYLE.md 3: every fd gets O_CLOEXEC. libcurl 7.88 opens its sockets without it, and kept-alive
+ * connections would leak into the hooks and helpers daemons start. */
+static curl_socket_t open_socket_cb(void *userdata, curlsocktype purpose,
+				    struct curl_sockaddr *addr)
+{
+	return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+}
+
+/* libcurl < 8.8 also creates a socketpair without close-on-exec for the multi handle inside every
+ * easy handle, on its first curl_easy_perform() (curl issue 13618), and keeps it until cleanup.
+ * Around that first call, the sockets that appeared get FD_CLOEXEC. */
+static int fd_list(int **ret, size_t *ret_n)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int *fds = NULL;
+	size_t n = 0;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		char *end;
+		long fd = strtol(de->d_name, &end, 10);
+		if (*end || end == de->d_name || fd == dirfd(d) || fd < 0 || fd > INT_MAX)
+			continue;
+		int *f = reallocarray(fds, n + 1, sizeof(int));
+		if (!f) {
+			free(fds);
+			closedir(d);
+			return -ENOMEM;
+		}
+		fds = f;
+		fds[n++] = (int)fd;
+	}
+	closedir(d);
+	*ret = fds;
+	*ret_n = n;
+	return 0;
+}
+
+static void cloexec_new_sockets(const int *before, size_t n_before)
+{
+	_cleanup_free_ int *after = NULL;
+	size_t n_after;
+	if (fd_list(&after, &n_after) < 0)
+		return;
+	for (size_t i = 0; i < n_after; i++) {
+		bool old = false;
+		struct stat st;
+		for (size_t j = 0; j < n_before && !old; j++)
+			old = before[j] == after[i];
+		if (old || fstat(after[i], &st) < 0 || !S_ISSOCK(st.st_mode))
+			continue;
+		int fl = fcntl(after[i], F_GETFD);
+		if (fl >= 0 && !(fl & FD_CLOEXEC))
+			(void)fcntl(after[i], F_SETFD, fl | FD_CLOEXEC);
+	}
+}
+
 static long usec_to_ms(uint64_t usec)
 {
 	uint64_t ms = (usec + 999) / 1000;
@@ -590,7 +653,14 @@ static long usec_to_ms(uint64_t usec)
 			       -EINVAL;                                            \
 	} while (0)
 
-static int setup_hop(struct xfer *x, const char *url, enum http_method method, bool send_auth,
+static bool header_is_sensitive(const char *h)
+{
+	return strncasecmp(h, "Authorization:", 14) == 0 || strncasecmp(h, "Cookie:", 7) == 0;
+}
+
+/* same_origin: still on the scheme, host and port the request started with; otherwise
+ * credentials and the Authorization and Cookie headers stay behind (as browsers and Go do). */
+static int setup_hop(struct xfer *x, const char *url, enum http_method method, bool same_origin,
 		     struct curl_slist **headers, char *range, size_t range_size)
 {
 	struct http_client *c = x->c;
@@ -605,6 +675,9 @@ static int setup_hop(struct xfer *x, const char *url, enum http_method method, b
 	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
 	SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
 	SETOPT(CURLOPT_NOSIGNAL, 1L);
+	SETOPT(CURLOPT_OPENSOCKETFUNCTION, open_socket_cb);
+	/* connections are kept across requests (etcd, daemons): notice dead peers */
+	SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
 	SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
 	SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
 	SETOPT(CURLOPT_USERAGENT, c->user_agent);
@@ -662,7 +735,7 @@ static int setup_hop(struct xfer *x, const char *url, enum http_method method, b
 		return fail(resp, HTTP_ERROR_OTHER, "unknown method"), -EINVAL;
 	}
 
-	if (send_auth && req->username) {
+	if (same_origin && req->username) {
 		SETOPT(CURLOPT_USERNAME, req->username);
 		SETOPT(CURLOPT_PASSWORD, req->password ? req->password : "");
 		SETOPT(CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
@@ -683,6 +756,8 @@ static int setup_hop(struct xfer *x, const char *url, enum http_method method, b
 		l = t;
 	}
 	for (size_t i = 0; i < c->n_headers; i++) {
+		if (!same_origin && header_is_sensitive(c->headers[i]))
+			continue;
 		if (!(t = curl_slist_append(l, c->headers[i])))
 			goto oom;
 		l = t;
@@ -692,6 +767,8 @@ static int setup_hop(struct xfer *x, const char *url, enum http_method method, b
 			curl_slist_free_all(l);
 			return fail(resp, HTTP_ERROR_OTHER, "malformed request header"), -EINVAL;
 		}
+		if (!same_origin && header_is_sensitive(req->headers[i]))
+			continue;
 		if (!(t = curl_slist_append(l, req->headers[i])))
 			goto oom;
 		l = t;
@@ -828,13 +905,14 @@ static int attempt(struct http_client *c, const struct http_request *req, struct
 {
 	_cleanup_free_ char *url = strdup(req->url);
 	enum http_method method = req->method;
-	bool send_auth = req->username != NULL;
+	bool same_origin = true;
 	struct xfer x = {
 		.c = c, .req = req, .resp = resp,
 		.streaming = req->use_out_fd || req->write_cb,
 		.resume_from = resume_from,
 	};
 	char scheme[16], range[32], errbuf[CURL_ERROR_SIZE];
+	unsigned hops = 0;
 	int r;
 
 	if (!url)
@@ -861,14 +939,22 @@ static int attempt(struct http_client *c, const struct http_request *req, struct
 		x.started = x.is_2xx = false;
 		x.cb_error = 0;
 		errbuf[0] = 0;
-		r = setup_hop(&x, url, method, send_auth, &headers, range, sizeof(range));
+		r = setup_hop(&x, url, method, same_origin, &headers, range, sizeof(range));
 		if (r >= 0 && curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK)
 			r = -EINVAL;
 		if (r < 0) {
 			curl_slist_free_all(headers);
 			return r;
 		}
+		_cleanup_free_ int *fds_before = NULL;
+		size_t n_fds_before = 0;
+		bool first = !c->performed;
+		if (first && fd_list(&fds_before, &n_fds_before) < 0)
+			first = false;
 		CURLcode cc = curl_easy_perform(c->curl);
+		if (first)
+			cloexec_new_sockets(fds_before, n_fds_before);
+		c->performed = true;
 		(void)curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &resp->status);
 		(void)curl_easy_getinfo(c->curl, CURLINFO_NUM_CONNECTS, &conns);
 		resp->new_connections += conns;
@@ -907,17 +993,17 @@ static int attempt(struct http_client *c, const struct http_request *req, struct
 			return fail(resp, HTTP_ERROR_REDIRECT_REFUSED, "redirect to %s refused",
 				    nscheme[0] ? nscheme : "an unknown scheme"),
 			       -EPROTONOSUPPORT;
-		if (resp->redirects >= c->max_redirects)
+		if (hops >= c->max_redirects)
 			return fail(resp, HTTP_ERROR_TOO_MANY_REDIRECTS, "too many redirects (%u)",
 				    c->max_redirects),
 			       -ELOOP;
-		resp->redirects++;
+		resp->redirects = ++hops;
 		/* RFC 9110 15.4: 301/302/303 turn a POST into a GET in practice; 307/308 keep it */
 		if ((resp->status == 303 && method != HTTP_HEAD) ||
 		    ((resp->status == 301 || resp->status == 302) && method == HTTP_POST))
 			method = HTTP_GET;
-		if (send_auth && !url_same_origin(url, next))
-			send_auth = false;
+		if (same_origin && !url_same_origin(url, next))
+			same_origin = false;
 		free(url);
 		url = TAKE_PTR(next);
 		memcpy(scheme, nscheme, sizeof(scheme));
@@ -978,6 +1064,7 @@ int http_request_perform(struct http_client *c, const struct http_request *req,
 		return -EINVAL;
 	for (unsigned n = 0;; n++) {
 		resp->attempts = n + 1;
+		resp->redirects = 0;
 		resp->kind = HTTP_ERROR_NONE;
 		resp->error[0] = 0;
 		r = attempt(c, req, resp, resume);

@@ -18,9 +18,12 @@
 #   /flaky/KEY/K            the first K requests for KEY get 503, then /data/1000
 #   /retry-after            429 with Retry-After: 0
 #   absolute-form request   (as sent to a proxy) 200 "proxied URL\n" with X-Proxied: 1
+#   CONNECT host:port       (as sent to a proxy for https) a tunnel to 127.0.0.1:port; the
+#                           tunnels opened so far are counted in the X-Tunnels header of /hello
 import argparse
 import json
 import os
+import select
 import socket
 import ssl
 import sys
@@ -82,6 +85,7 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "flatctl-test-httpd"
     flaky = {}
     flaky_lock = threading.Lock()
+    tunnels = 0
 
     def log_message(self, fmt, *args):
         if self.server.verbose:
@@ -112,7 +116,8 @@ class Handler(BaseHTTPRequestHandler):
         route = parts[0] if parts else ""
         arg = parts[1] if len(parts) > 1 else ""
         if route == "hello":
-            return self.reply(200, "hello\n", [("Content-Type", "text/plain"), ("X-Test", "yes")])
+            return self.reply(200, "hello\n", [("Content-Type", "text/plain"), ("X-Test", "yes"),
+                                                ("X-Tunnels", str(Handler.tunnels))])
         if route == "echo":
             doc = {"method": self.command, "path": self.path,
                    "headers": {k.lower(): v for k, v in self.headers.items()},
@@ -172,6 +177,39 @@ class Handler(BaseHTTPRequestHandler):
         return self.reply(404, "not found\n")
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = handle_any
+
+    def do_CONNECT(self):
+        host, _, port = self.path.rpartition(":")
+        try:
+            upstream = socket.create_connection(("127.0.0.1", int(port)), timeout=10)
+        except (OSError, ValueError):
+            return self.reply(502, "cannot connect\n")
+        with Handler.flaky_lock:
+            Handler.tunnels += 1
+        self.send_response(200, "Connection established")
+        self.end_headers()
+        self.wfile.flush()
+        client = self.connection
+        socks = [client, upstream]
+        try:
+            while True:
+                ready, _, _ = select.select(socks, [], [], 30)
+                if not ready:
+                    break
+                done = False
+                for s in ready:
+                    data = s.recv(65536)
+                    if not data:
+                        done = True
+                        break
+                    (upstream if s is client else client).sendall(data)
+                if done:
+                    break
+        except OSError:
+            pass
+        finally:
+            upstream.close()
+        self.close_connection = True
 
 
 class Server(ThreadingHTTPServer):

@@ -23,6 +23,10 @@
 #   delta           send IsDeltaPayload="true"
 #   poll_interval   add PollInterval=N to <updatecheck>
 #   truncate_after  payload downloads send at most this many bytes per connection, then close
+#   stall_after     payload downloads send this many bytes, then nothing until the server stops
+#   payload_status  answer payload downloads with this HTTP status
+#   payload_fail    the first N payload downloads get 503 (counted per server run)
+#   payload_extra   append this many bytes beyond the announced size (a lying server)
 import argparse
 import base64
 import hashlib
@@ -67,7 +71,8 @@ class Handler(BaseHTTPRequestHandler):
             "sha256_encoding": a.sha256_encoding, "url_base": a.url_base,
             "http_status": a.http_status, "response_file": a.response_file,
             "delta": a.delta, "poll_interval": a.poll_interval,
-            "truncate_after": a.truncate_after,
+            "truncate_after": a.truncate_after, "stall_after": None,
+            "payload_status": None, "payload_fail": 0, "payload_extra": 0,
         }
         if a.config and os.path.exists(a.config):
             with open(a.config) as f:
@@ -98,9 +103,18 @@ class Handler(BaseHTTPRequestHandler):
     do_HEAD = do_GET
 
     def send_payload(self, facts):
-        data = open(facts["path"], "rb").read()
+        c = self.conf()
+        with self.server.lock:
+            self.server.payload_requests += 1
+            nth = self.server.payload_requests
+        if c.get("payload_status"):
+            return self.reply(int(c["payload_status"]), "payload status\n", "text/plain")
+        if nth <= int(c.get("payload_fail") or 0):
+            return self.reply(503, "try later\n", "text/plain")
+        data = open(facts["path"], "rb").read() + b"X" * int(c.get("payload_extra") or 0)
         size = len(data)
-        cut = self.conf().get("truncate_after")
+        cut = c.get("truncate_after")
+        stall = c.get("stall_after")
         rng = parse_range(self.headers.get("Range"), size)
         if rng is None:
             start, status = 0, 200
@@ -120,6 +134,12 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Range", "bytes %d-%d/%d" % (start, size - 1, size))
         self.end_headers()
         if self.command == "HEAD":
+            return
+        if stall is not None and len(body) > stall:
+            self.wfile.write(body[:stall])
+            self.wfile.flush()
+            self.server.stop.wait()
+            self.close_connection = True
             return
         if cut is not None and len(body) > cut:
             self.wfile.write(body[:cut])
@@ -250,6 +270,8 @@ def main():
     srv.args = a
     srv.lock = threading.Lock()
     srv.requests = []
+    srv.payload_requests = 0
+    srv.stop = threading.Event()
     srv.files = [file_facts(p) for p in ([a.payload] if a.payload else []) + a.extension]
     if a.cert:
         import ssl
@@ -260,7 +282,10 @@ def main():
     with open(tmp, "w") as f:
         f.write("%d\n" % srv.server_address[1])
     os.rename(tmp, a.port_file)
-    srv.serve_forever()
+    try:
+        srv.serve_forever()
+    finally:
+        srv.stop.set()
 
 
 if __name__ == "__main__":

@@ -94,6 +94,13 @@ TEST(sha256_and_sha1_vectors)
 	ASSERT_TRUE(hex_is(d, 32, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
 	ASSERT_OK(crypto_sha1("abc", 3, s));
 	ASSERT_TRUE(hex_is(s, 20, "a9993e364706816aba3e25717850c26c9cd0d89d"));
+	_cleanup_(crypto_hash_freep) struct crypto_hash *h = NULL;
+	uint8_t l[CRYPTO_SHA512_SIZE];
+	ASSERT_OK(crypto_hash_new(crypto_hash_alg_from_string("sha512"), &h));
+	ASSERT_OK(crypto_hash_update(h, "abc", 3));
+	ASSERT_EQ(crypto_hash_final(h, l, sizeof(l)), 64);
+	ASSERT_TRUE(hex_is(l, 64, "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
+				  "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"));
 }
 
 TEST(streaming_digest_matches_and_resets)

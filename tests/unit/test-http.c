@@ -3,6 +3,7 @@
  * (tests/servers/httpd.py) with a throw-away CA, server and client certificates made by openssl. */
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -68,6 +69,8 @@ static int start_server(const char *name, const char *const *extra)
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
+		/* the server dies with us, even when a test crashes */
+		(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
 		execvp("python3", (char *const *)argv);
 		_exit(127);
 	}
@@ -213,6 +216,24 @@ TEST(keepalive_reuses_connection)
 	ASSERT_OK(http_get(c, HURL("/data/100"), &b));
 	ASSERT_EQ(b.new_connections, 0);
 	ASSERT_EQ(b.body_size, 100);
+}
+
+TEST(kept_connections_are_cloexec)
+{
+	SETUP();
+	CLIENT(c);
+	_cleanup_(http_response_release) struct http_response r = {};
+	ASSERT_OK(http_get(c, HURL("/hello"), &r));
+	/* the connection stays open in the client: every socket we hold must be close-on-exec */
+	unsigned sockets = 0;
+	for (int fd = 0; fd < 1024; fd++) {
+		struct stat st;
+		if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
+			continue;
+		sockets++;
+		ASSERT_TRUE(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	}
+	ASSERT_TRUE(sockets >= 1);
 }
 
 TEST(post_put_delete_send_body_and_headers)
@@ -595,6 +616,14 @@ TEST(retry_on_status_is_opt_in)
 	ASSERT_EQ(r2.attempts, 3);
 	ASSERT_EQ(r2.body_size, 1000);
 
+	/* the redirect limit counts per attempt */
+	CLIENT(c3, .max_redirects = 1, .retry = { .max_retries = 3, .initial_delay_usec = 1000,
+						   .retry_on_status = true });
+	_cleanup_(http_response_release) struct http_response r4 = {};
+	ASSERT_OK(http_get(c3, HURL("/location?to=/flaky/c/2"), &r4));
+	ASSERT_EQ(r4.attempts, 3);
+	ASSERT_EQ(r4.redirects, 1);
+
 	_cleanup_(http_response_release) struct http_response r3 = {};
 	ASSERT_ERR(http_get(c2, HURL("/retry-after"), &r3), EAGAIN);
 	ASSERT_EQ(r3.attempts, 4);
@@ -727,6 +756,26 @@ TEST(proxy_from_environment_and_options)
 	ASSERT_ERR(rr, EAGAIN);
 }
 
+TEST(https_through_proxy_from_environment)
+{
+	SETUP();
+	char proxy[64];
+	snprintf(proxy, sizeof(proxy), "http://127.0.0.1:%d", port_http);
+	ASSERT_OK(setenv("https_proxy", proxy, 1));
+	CLIENT(c, .ca_file = path("ca.pem"));
+	_cleanup_(http_response_release) struct http_response r = {}, r2 = {};
+	int rr = http_get(c, SURL("/hello"), &r);
+	ASSERT_OK(unsetenv("https_proxy"));
+	ASSERT_OK(rr);
+	ASSERT_STREQ(r.body, "hello\n");
+	/* the answer came from the https server (which opens no tunnels), through a tunnel that
+	 * the proxy (the plain http server) opened */
+	ASSERT_STREQ(http_response_header(&r, "X-Tunnels"), "0");
+	ASSERT_OK(http_get(c, HURL("/hello"), &r2));
+	ASSERT_NOT_NULL(http_response_header(&r2, "X-Tunnels"));
+	ASSERT_TRUE(atoi(http_response_header(&r2, "X-Tunnels")) >= 1);
+}
+
 TEST(credentials_only_over_https)
 {
 	SETUP();
@@ -739,6 +788,37 @@ TEST(credentials_only_over_https)
 	const struct http_request tls = { .url = SURL("/echo"), .username = "u", .password = "p" };
 	ASSERT_OK(http_request_perform(c, &tls, &r2));
 	ASSERT_NOT_NULL(strstr(r2.body, "\"authorization\": \"Basic dTpw\""));
+}
+
+TEST(secrets_stay_with_their_origin)
+{
+	SETUP();
+	static const char *const hdrs[] = { "Authorization: Bearer t0ken", "Cookie: a=b",
+					    "X-Other: kept", NULL };
+	CLIENT(c, .ca_file = path("ca.pem"));
+	char p[512];
+	/* same origin: everything is sent */
+	_cleanup_(http_response_release) struct http_response r = {};
+	const struct http_request same = { .url = SURL("/location?to=/echo"), .headers = hdrs,
+					   .username = "u", .password = "p" };
+	ASSERT_OK(http_request_perform(c, &same, &r));
+	ASSERT_NOT_NULL(strstr(r.body, "\"authorization\": \"Bearer t0ken\""));
+	ASSERT_NOT_NULL(strstr(r.body, "\"cookie\": \"a=b\""));
+	_cleanup_(http_response_release) struct http_response r1 = {};
+	const struct http_request basic = { .url = SURL("/location?to=/echo"), .username = "u",
+					    .password = "p" };
+	ASSERT_OK(http_request_perform(c, &basic, &r1));
+	ASSERT_NOT_NULL(strstr(r1.body, "\"authorization\": \"Basic dTpw\""));
+	/* another port is another origin */
+	/* another host name (same address) is another origin */
+	snprintf(p, sizeof(p), "/location?to=https://localhost:%d/echo", port_https);
+	_cleanup_(http_response_release) struct http_response r2 = {};
+	const struct http_request cross = { .url = SURL(p), .headers = hdrs, .username = "u",
+					    .password = "p" };
+	ASSERT_OK(http_request_perform(c, &cross, &r2));
+	ASSERT_NULL(strstr(r2.body, "authorization"));
+	ASSERT_NULL(strstr(r2.body, "cookie"));
+	ASSERT_NOT_NULL(strstr(r2.body, "\"x-other\": \"kept\""));
 }
 
 TEST(url_redaction)

@@ -4,6 +4,7 @@
  * loopback Omaha server (tests/servers/omaha.py) with lib/http, including a resumed download. */
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -602,7 +603,11 @@ static char *tpath(const char *name)
 
 static int start_omaha(void)
 {
+	static int port;
 	char script[1024];
+	if (port)
+		return port;
+	port = -1;
 	(void)snprintf(tmpdir, sizeof(tmpdir), "/tmp/flatctl-omaha-XXXXXX");
 	if (!mkdtemp(tmpdir))
 		return -1;
@@ -618,6 +623,8 @@ static int start_omaha(void)
 	if (server_pid < 0)
 		return -1;
 	if (server_pid == 0) {
+		/* the server dies with us, even when a test crashes */
+		(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
 		execlp("python3", "python3", script, "--port-file", tpath("port"), "--payload",
 		       tpath("flatcar_production_update.gz"), "--version", "4081.2.0", "--config",
 		       tpath("config.json"), "--log", tpath("requests.log"), (char *)NULL);
@@ -626,7 +633,6 @@ static int start_omaha(void)
 	for (int i = 0; i < 2000; i++) {
 		FILE *pf = fopen(tpath("port"), "re");
 		if (pf) {
-			int port = -1;
 			if (fscanf(pf, "%d", &port) != 1)
 				port = -1;
 			fclose(pf);
@@ -743,4 +749,66 @@ TEST(round_trip_check_download_resume_and_events)
 	ASSERT_NOT_NULL(strstr(log.body, "\"eventtype\": \"13\""));
 	ASSERT_NOT_NULL(strstr(log.body, "\"previousversion\": \"\""));
 	ASSERT_NOT_NULL(strstr(log.body, "\"machineid\": \"4f2a9c0d1e8b47c6a5d3b2e1f0a9c8d7\""));
+}
+
+TEST(payload_download_failures_from_the_server)
+{
+	int port = start_omaha();
+	ASSERT_TRUE(port > 0);
+	char purl[160];
+	snprintf(purl, sizeof(purl), "http://127.0.0.1:%d/payloads/flatcar_production_update.gz",
+		 port);
+	const uint64_t announced = 300000;
+	_cleanup_close_ int fd = open(tpath("payload2.part"), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
+				      0600);
+	ASSERT_OK(fd);
+	const struct http_request dl = { .url = purl, .use_out_fd = true, .out_fd = fd,
+					 .max_size = announced };
+
+	/* two 503s, then the payload: the download retry policy of spec/update.md 4.1 */
+	const struct http_client_options o = {
+		.retry = { .max_retries = 4, .initial_delay_usec = 1000, .max_delay_usec = 8000,
+			   .retry_on_status = true },
+	};
+	_cleanup_(http_client_freep) struct http_client *c = NULL;
+	ASSERT_OK(http_client_new(&o, &c));
+	ASSERT_OK(write_config("{\"payload_fail\": 1000000}"));
+	_cleanup_(http_response_release) struct http_response r0 = {};
+	ASSERT_ERR(http_request_perform(c, &dl, &r0), EAGAIN);
+	ASSERT_EQ(r0.attempts, 5);
+	ASSERT_STREQ(r0.error, "server error: HTTP 503");
+
+	/* 404: not retried, not try-later */
+	ASSERT_OK(write_config("{\"payload_status\": 404}"));
+	_cleanup_(http_response_release) struct http_response r1 = {};
+	ASSERT_ERR(http_request_perform(c, &dl, &r1), ENOENT);
+	ASSERT_EQ(r1.attempts, 1);
+
+	/* more bytes than announced */
+	ASSERT_OK(write_config("{\"payload_extra\": 10}"));
+	_cleanup_(http_response_release) struct http_response r2 = {};
+	ASSERT_ERR(http_request_perform(c, &dl, &r2), EFBIG);
+	ASSERT_EQ(r2.kind, HTTP_ERROR_TOO_LARGE);
+
+	/* a stall mid-download is try-later, with the bytes so far kept for a resume */
+	ASSERT_OK(write_config("{\"stall_after\": 1000}"));
+	_cleanup_(http_client_freep) struct http_client *slow = NULL;
+	ASSERT_OK(http_client_new(&(struct http_client_options){ .low_speed_limit = 1000000,
+								 .low_speed_time_usec = 1000000 },
+				  &slow));
+	_cleanup_(http_response_release) struct http_response r3 = {};
+	ASSERT_ERR(http_request_perform(slow, &dl, &r3), EAGAIN);
+	ASSERT_EQ(r3.kind, HTTP_ERROR_TIMEOUT);
+	ASSERT_EQ(r3.bytes_received, 1000);
+
+	/* and a truncating server is beaten by retries that resume */
+	ASSERT_OK(write_config("{\"truncate_after\": 70000}"));
+	_cleanup_(http_response_release) struct http_response r4 = {};
+	ASSERT_OK(http_request_perform(c, &dl, &r4));
+	ASSERT_EQ(r4.attempts, 5);
+	ASSERT_EQ(r4.offset, 280000);
+	struct stat st;
+	ASSERT_OK(fstat(fd, &st));
+	ASSERT_EQ(st.st_size, 300000);
+	ASSERT_OK(write_config("{}"));
 }
