@@ -194,8 +194,12 @@ static int do_validate(int argc, char **argv, void *userdata)
 
 	r = read_input(path, IGN_MAX_CONFIG_SIZE, &text, &n);
 	if (r == -EFBIG) {
-		log_error("%s: cannot read: larger than %u MiB", name, IGN_MAX_CONFIG_SIZE >> 20);
-		return 1;
+		/* a limit known at parse time: an invalid config (provision.md 8) */
+		(void)problem_add(&pl, -EFBIG, "", "config is larger than %u MiB",
+				  IGN_MAX_CONFIG_SIZE >> 20);
+		print_problems(name, NULL, &pl, pa->ctx->json, false);
+		log_notice("%s: invalid: 1 error, 0 warnings", name);
+		return 2;
 	}
 	if (r < 0) {
 		log_error_errno(r, "%s: cannot read", name);

@@ -92,9 +92,9 @@ static int detect_version(json_t *raw, int *ret, struct problem_list *l)
 		json_t *v1 = fjson_object_get_ci(raw, "ignitionVersion");
 		if (v1 && !json_is_null(v1))
 		{
-			(void)problem_add(l, -EINVAL, "/ignitionVersion",
-					  "spec 1 configs are not accepted: this flatctl accepts "
-					  IGN_ACCEPTED_TEXT);
+			(void)problem_add(l, -EINVAL, "/ignition/version",
+					  "spec 1 configs (\"ignitionVersion\": 1) are not accepted: "
+					  "this flatctl accepts " IGN_ACCEPTED_TEXT);
 			(void)problem_set_hint(l, "convert it to spec 2.x or 3.x");
 			return -EINVAL;
 		}

@@ -70,6 +70,16 @@ test_expect 'unsupported version lists the accepted ones' '
 	test_exit 2 flatctl provision validate "$T/v.ign" >"$T/out" 2>/dev/null
 	test_grep "unsupported config version \"3.9.0\": this flatctl accepts 2.0.0-2.4.0 and 3.0.0-3.6.0" "$T/out"
 '
+test_expect 'spec 1: exit 2 at $.ignition.version naming the accepted versions' '
+	printf "{\"ignitionVersion\": 1}" >"$T/v1.ign"
+	test_exit 2 flatctl provision validate --json "$T/v1.ign" >"$T/j" 2>/dev/null
+	jq -e ".problems[0].path == \"\$.ignition.version\" and (.problems[0].message | test(\"spec 1.*2.0.0-2.4.0 and 3.0.0-3.6.0\"))" "$T/j" >/dev/null
+'
+test_expect 'config over 16 MiB: invalid (2)' '
+	head -c 17000000 /dev/zero | tr "\\0" " " >"$T/huge.ign"
+	test_exit 2 flatctl provision validate "$T/huge.ign" >"$T/out" 2>/dev/null
+	test_grep "error: \\$: config is larger than 16 MiB" "$T/out"
+'
 test_expect 'unreadable file: exit 1' '
 	test_exit 1 flatctl provision validate "$T/nope.ign" 2>"$T/err"
 	test_grep "nope.ign: cannot read" "$T/err"
