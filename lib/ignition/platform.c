@@ -287,7 +287,7 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* Add every *.ign of dir (inside the root) whose name is not yet in seen. */
-static int list_dir(int root_fd, const char *dir, json_t *seen, json_t *out)
+static int list_dir(int root_fd, const char *dir, json_t *seen)
 {
 	_cleanup_close_ int fd = fs_open(root_fd, dir, O_RDONLY | O_DIRECTORY, 0);
 	if (fd == -ENOENT || fd == -ENOTDIR)
@@ -324,7 +324,6 @@ static int list_dir(int root_fd, const char *dir, json_t *seen, json_t *out)
 		free(names[i]);
 	}
 	free(names);
-	(void)out;
 	return r;
 }
 
@@ -344,7 +343,7 @@ int ign_base_configs_list(int root_fd, const char *platform, json_t **ret)
 			else
 				snprintf(dir, sizeof(dir), "%s/base.platform.d/%s", config_dirs[i],
 					 platform ? platform : "none");
-			int r = list_dir(root_fd, dir, seen, out);
+			int r = list_dir(root_fd, dir, seen);
 			if (r < 0)
 				return r;
 		}

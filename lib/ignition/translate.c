@@ -184,7 +184,7 @@ static void sectors_to_mib(struct t *t, json_t *p, json_t *out, const char *from
 	(void)json_object_set_new(out, to, json_integer(v / 2048));
 }
 
-static void translate_storage(struct t *t, json_t *st, json_t *out3, json_t *files3)
+static void translate_storage(struct t *t, json_t *st, json_t *out3)
 {
 	json_t *st3 = json_object();
 	size_t i;
@@ -450,7 +450,7 @@ static void translate_storage(struct t *t, json_t *st, json_t *out3, json_t *fil
 			pp(t, o2);
 		}
 		pp(t, ok);
-		(void)json_object_set_new(files3 && k == 0 ? st3 : st3, kinds[k], out);
+		(void)json_object_set_new(st3, kinds[k], out);
 	}
 	(void)json_object_set_new(out3, "storage", st3);
 }
@@ -695,7 +695,7 @@ int ign_translate_v2(json_t *doc2, int version, json_t **ret, struct problem_lis
 	json_t *st = json_object_get(doc2, "storage");
 	if (st) {
 		size_t os = pk(&t, "storage");
-		translate_storage(&t, st, out, NULL);
+		translate_storage(&t, st, out);
 		pp(&t, os);
 	}
 	json_t *sd = json_object_get(doc2, "systemd");

@@ -469,12 +469,6 @@ static void check_mode(struct v *v, json_t *node)
 		WARN(v, "mode", jm, hint, "mode %lld is 0%llo in octal", mode, mode);
 }
 
-struct node_ref {
-	const char *kind;
-	const char *path;
-	size_t idx;
-};
-
 static void check_storage_nodes(struct v *v, json_t *st, json_t *doc)
 {
 	/* paths written by units: /etc/systemd/system/<unit> and <unit>.d/<dropin> with contents */
