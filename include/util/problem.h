@@ -23,6 +23,7 @@ struct problem {
 	char *message;                  /* lowercase, no final full stop */
 	char *hint;                     /* "did you mean ..." or NULL */
 	unsigned line, column;          /* 1-based source position, 0 if unknown */
+	char *value;                    /* the offending value as JSON text, or NULL */
 };
 
 struct problem_list {
@@ -44,6 +45,9 @@ int problem_addv(struct problem_list *l, enum problem_severity sev, int error, c
 struct problem *problem_last(struct problem_list *l);
 /* Set the hint of the last entry (copied). Returns 0 or -ENOMEM. */
 int problem_set_hint(struct problem_list *l, const char *fmt, ...) _printf_(2, 3);
+
+/* Set the offending value (JSON text, copied) of the last entry. Returns 0 or -ENOMEM. */
+int problem_set_value(struct problem_list *l, const char *json_text);
 
 size_t problem_count(const struct problem_list *l, enum problem_severity sev);
 bool problem_has_errors(const struct problem_list *l);

@@ -74,6 +74,21 @@ int problem_set_hint(struct problem_list *l, const char *fmt, ...)
 	return 0;
 }
 
+int problem_set_value(struct problem_list *l, const char *json_text)
+{
+	struct problem *p = problem_last(l);
+	char *v;
+
+	if (!p || !json_text)
+		return 0;
+	v = strdup(json_text);
+	if (!v)
+		return -ENOMEM;
+	free(p->value);
+	p->value = v;
+	return 0;
+}
+
 size_t problem_count(const struct problem_list *l, enum problem_severity sev)
 {
 	size_t n = 0;
@@ -95,6 +110,7 @@ void problem_list_release(struct problem_list *l)
 		free(l->item[i].where);
 		free(l->item[i].message);
 		free(l->item[i].hint);
+		free(l->item[i].value);
 	}
 	free(l->item);
 	*l = (struct problem_list){};
