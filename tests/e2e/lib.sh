@@ -16,6 +16,12 @@ _cleanup_mounts=
 _test_cleanup() {
 	for m in $_cleanup_mounts; do umount -l "$m" 2>/dev/null; done
 	for l in $_cleanup_loops; do losetup -d "$l" 2>/dev/null; done
+	# Tests that attach inside a test_expect subshell cannot record the device here; anything
+	# still mounted under $T or backed by a file under $T is ours, so let go of it too.
+	findmnt -rn -o TARGET 2>/dev/null | grep -F "$T/" | sort -r |
+		while read -r m; do umount -l "$m" 2>/dev/null; done
+	losetup -n -l -O NAME,BACK-FILE 2>/dev/null |
+		while read -r l f; do case "$f" in "$T"/*) losetup -d "$l" 2>/dev/null;; esac; done
 	for p in $_cleanup_pids; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 	rm -rf "$T"
 }
@@ -48,7 +54,8 @@ test_expect() {
 	else
 		test_failed=$((test_failed + 1))
 		echo "not ok $test_count - $1"
-		sed 's/^/# /' "$T/.out"
+		# diagnostics on stderr as well, so that prove shows them without -v
+		sed 's/^/# /' "$T/.out" | tee /dev/stderr
 	fi
 }
 
