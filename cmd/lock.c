@@ -16,7 +16,7 @@
 #include "cmd.h"
 #include "etcd/etcd.h"
 #include "fs/fs.h"
-#include "lock/conf.h"
+#include "conf/conf.h"
 #include "lock/lock.h"
 #include "lock/reboot.h"
 #include "lock/settings.h"
@@ -77,7 +77,7 @@ struct lock_cmd {
 	bool reset;
 	uint64_t ttl_usec;
 	bool ttl_given;
-	struct lock_conf conf;
+	struct conf conf;
 	struct lock_handle h;
 };
 
@@ -198,7 +198,7 @@ static int apply_defaults(struct lock_cmd *c)
 	_cleanup_(problem_list_release) struct problem_list warn = {};
 	int r;
 
-	(void)lock_conf_load(&c->conf, c->root_fd, &warn);
+	(void)conf_load_update(&c->conf, c->root_fd, &warn);
 	for (size_t i = 0; i < ARRAY_SIZE(map); i++) {
 		bool given;
 		switch (map[i].id) {
@@ -234,7 +234,7 @@ static int apply_defaults(struct lock_cmd *c)
 			continue;
 		const char *v = getenv(map[i].env);
 		if (!v || !*v)
-			v = lock_conf_get(&c->conf, map[i].conf, NULL);
+			v = conf_get(&c->conf, map[i].conf);
 		if (!v || !*v)
 			continue;
 		r = apply_opt(c, map[i].id, v);
@@ -244,7 +244,7 @@ static int apply_defaults(struct lock_cmd *c)
 	if (!c->ttl_given) {
 		const char *v = getenv("REBOOT_LOCK_TTL");
 		if (!v || !*v)
-			v = lock_conf_get(&c->conf, "REBOOT_LOCK_TTL", NULL);
+			v = conf_get(&c->conf, "REBOOT_LOCK_TTL");
 		if (v && *v && (r = apply_opt(c, OPT_TTL, v)) < 0)
 			return r;
 		c->ttl_given = false; /* a default, not an explicit flag */
@@ -809,7 +809,7 @@ int cmd_lock(int argc, char **argv, struct flat_ctx *ctx)
 	r = args_dispatch_verb(&a, verbs, NULL, nrest, rest, &c);
 done:
 	lock_handle_release(&c.h);
-	lock_conf_release(&c.conf);
+	conf_release(&c.conf);
 	lock_endpoints_free(c.eps, c.n_eps);
 	return r;
 }

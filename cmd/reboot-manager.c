@@ -18,7 +18,7 @@
 #include "args/args.h"
 #include "cmd.h"
 #include "fs/fs.h"
-#include "lock/conf.h"
+#include "conf/conf.h"
 #include "lock/lock.h"
 #include "lock/reboot.h"
 #include "lock/settings.h"
@@ -76,7 +76,7 @@ struct rm {
 	const char *flag[OPT_GROUP - ARG_LONG_BASE + 1];
 	char **eps;
 	size_t n_eps;
-	struct lock_conf conf;
+	struct conf conf;
 	enum strategy strategy;
 	const char *strategy_name;
 	bool have_window;
@@ -104,7 +104,8 @@ static void on_signal(int sig)
 static const char *get(struct rm *m, int flag_id, const char *key, const char *fallback_key,
 		       char *src, size_t srclen)
 {
-	const char *v, *file = NULL;
+	const struct conf_entry *e;
+	const char *v;
 
 	if (flag_id && (v = m->flag[flag_id - ARG_LONG_BASE])) {
 		snprintf(src, srclen, "--%s", rm_opts[flag_id - ARG_LONG_BASE].name);
@@ -118,9 +119,9 @@ static const char *get(struct rm *m, int flag_id, const char *key, const char *f
 			snprintf(src, srclen, "%s=\"%s\" in the environment", k, v);
 			return v;
 		}
-		if ((v = lock_conf_get(&m->conf, k, &file)) && *v) {
-			snprintf(src, srclen, "%s=\"%s\" in %s", k, v, file);
-			return v;
+		if ((e = conf_get_entry(&m->conf, k)) && *e->value) {
+			snprintf(src, srclen, "%s=\"%s\" in %s", k, e->value, e->file);
+			return e->value;
 		}
 	}
 	snprintf(src, srclen, "%s", key ? key : "");
@@ -164,7 +165,7 @@ static int load_config(struct rm *m)
 	const char *v;
 	int r;
 
-	(void)lock_conf_load(&m->conf, m->root_fd, &warn);
+	(void)conf_load_update(&m->conf, m->root_fd, &warn);
 	for (size_t i = 0; i < warn.n; i++)
 		log_warning("%s", warn.item[i].message);
 
@@ -761,7 +762,7 @@ int cmd_reboot_manager(int argc, char **argv, struct flat_ctx *ctx)
 	r = args_dispatch_verb(&a, rm_verbs, "run", args_rest_count(&a), args_rest(&a), &m);
 done:
 	lock_handle_release(&m.h);
-	lock_conf_release(&m.conf);
+	conf_release(&m.conf);
 	lock_endpoints_free(m.eps, m.n_eps);
 	free(m.id);
 	free(m.new_version);

@@ -131,7 +131,7 @@ static const char *fmt_time(uint64_t t, char *buf, size_t size)
 /* FLATCAR_RELEASE_VERSION, or COREOS_RELEASE_VERSION from the legacy file (3.1); NULL unknown. */
 static char *release_version(int root_fd)
 {
-	_cleanup_(conf_release) struct conf c = {};
+	_cleanup_(conf_release) struct conf c = { .syntax = CONF_SIMPLE };
 	const char *v;
 
 	if (conf_load(&c, root_fd, "/usr/share/flatcar/release", NULL) >= 0) {

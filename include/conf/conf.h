@@ -20,11 +20,21 @@ struct conf_entry {
 	unsigned line; /* 1-based */
 };
 
+/* How values are unquoted. CONF_SHELL (the default): os-release(5) rules, described at
+ * conf_parse(). CONF_SIMPLE: spec/update.md 3.1 for update.conf and the release file: the
+ * trimmed value, with one pair of matching single or double quotes around it removed; quotes and
+ * backslashes inside are plain characters (hooks such as `REBOOT_POST_HOOK=echo a >"f"`). */
+enum conf_syntax {
+	CONF_SHELL = 0,
+	CONF_SIMPLE,
+};
+
 /* Keys in first-seen order; a later assignment of a key replaces the value in place. */
 struct conf {
 	struct conf_entry *item;
 	size_t n;
 	size_t allocated;
+	enum conf_syntax syntax; /* set before the first parse */
 };
 
 /* Parse TEXT (SIZE bytes, need not be NUL-terminated) into c, adding to what is there (a key
@@ -44,7 +54,7 @@ int conf_parse(struct conf *c, const char *text, size_t size, const char *name,
  * reported to reterr), other -errno. */
 int conf_load(struct conf *c, int root_fd, const char *path, struct problem_list *reterr);
 
-/* update.conf as update_engine and locksmithd read it: /usr/share/flatcar/update.conf, then
+/* update.conf as update_engine and locksmithd read it (switches c to CONF_SIMPLE): /usr/share/flatcar/update.conf, then
  * /etc/flatcar/update.conf (or the legacy /etc/coreos/update.conf when that is absent)
  * overriding it key by key. Missing files are fine. Returns skipped lines or -errno. */
 int conf_load_update(struct conf *c, int root_fd, struct problem_list *reterr);

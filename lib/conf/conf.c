@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* lib/conf/conf.c - env-style KEY=value parser (os-release(5) quoting) and the update.conf
- * override rule of spec/update.md 3.1. A bad line never aborts: it is skipped and reported. */
+ * override rule and simple syntax of spec/update.md 3.1. A bad line never aborts: it is skipped and reported. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -200,7 +200,17 @@ int conf_parse(struct conf *c, const char *text, size_t size, const char *name,
 		_cleanup_free_ char *value = malloc((size_t)(e - vb) + 1);
 		if (!key || !value)
 			return -ENOMEM;
-		const char *why = unquote(vb, e, value);
+		const char *why = NULL;
+		if (c->syntax == CONF_SIMPLE) {
+			if (e - vb >= 2 && (*vb == '"' || *vb == '\'') && e[-1] == *vb) {
+				vb++;
+				e--;
+			}
+			memcpy(value, vb, (size_t)(e - vb));
+			value[e - vb] = 0;
+		} else {
+			why = unquote(vb, e, value);
+		}
 		if (why) {
 			bad_line(reterr, name, line, "ignored: %s: %s", key, why);
 			skipped++;
@@ -241,6 +251,7 @@ int conf_load_update(struct conf *c, int root_fd, struct problem_list *reterr)
 	bool found = false;
 	int r, skipped;
 
+	c->syntax = CONF_SIMPLE;
 	r = load_optional(c, root_fd, "/usr/share/flatcar/update.conf", reterr, NULL);
 	if (r < 0)
 		return r;

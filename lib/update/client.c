@@ -48,7 +48,7 @@ static bool is_http_url(const char *s)
 int update_config_load(int root_fd, const char *server, const char *group,
 		       struct update_config *ret, struct problem_list *reterr)
 {
-	_cleanup_(conf_release) struct conf rel = {}, upd = {};
+	_cleanup_(conf_release) struct conf rel = { .syntax = CONF_SIMPLE }, upd = {};
 	const char *prefix = "FLATCAR_RELEASE_", *file = "/usr/share/flatcar/release";
 	char key[64];
 	int r;

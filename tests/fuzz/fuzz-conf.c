@@ -9,16 +9,14 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void one(const uint8_t *data, size_t size, enum conf_syntax syntax)
 {
-	_cleanup_(conf_release) struct conf c = {};
+	_cleanup_(conf_release) struct conf c = { .syntax = syntax };
 	_cleanup_(problem_list_release) struct problem_list p = {};
 
-	if (size > CONF_MAX_SIZE)
-		return 0;
 	int r = conf_parse(&c, (const char *)data, size, "fuzz.conf", &p);
 	if (r < 0)
-		return 0;
+		return;
 	/* every key must be found again and every problem must carry a line */
 	for (size_t i = 0; i < c.n; i++)
 		if (conf_get(&c, c.item[i].key) != c.item[i].value)
@@ -28,5 +26,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__builtin_trap();
 	if ((size_t)r != p.n)
 		__builtin_trap();
+}
+
+/* both syntaxes: os-release quoting and update.conf's simple rule */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size > CONF_MAX_SIZE)
+		return 0;
+	one(data, size, CONF_SHELL);
+	one(data, size, CONF_SIMPLE);
 	return 0;
 }

@@ -53,6 +53,29 @@ TEST(conf_os_release_quoting)
 	ASSERT_EQ(p.item[0].line, 2);
 }
 
+TEST(conf_simple_syntax_of_update_conf)
+{
+	/* spec/update.md 3.1: one pair of matching quotes around the value goes, nothing else */
+	_cleanup_(conf_release) struct conf c = { .syntax = CONF_SIMPLE };
+	_cleanup_(problem_list_release) struct problem_list p = {};
+	ASSERT_EQ(PARSE(&c,
+			"REBOOT_POST_HOOK=echo $ID >\"/run/post\"\n"
+			"GROUP = \"beta\"  \n"
+			"Q='it''s'\n"
+			"MIXED=\"a'\n"
+			"BS=a\\b\n"
+			"ONE=\"\n",
+			&p),
+		  0);
+	ASSERT_STREQ(conf_get(&c, "REBOOT_POST_HOOK"), "echo $ID >\"/run/post\"");
+	ASSERT_STREQ(conf_get(&c, "GROUP"), "beta");
+	ASSERT_STREQ(conf_get(&c, "Q"), "it''s");
+	ASSERT_STREQ(conf_get(&c, "MIXED"), "\"a'");
+	ASSERT_STREQ(conf_get(&c, "BS"), "a\\b");
+	ASSERT_STREQ(conf_get(&c, "ONE"), "\"");
+	ASSERT_EQ(p.n, 0);
+}
+
 TEST(conf_bad_lines_reported_with_file_and_line)
 {
 	_cleanup_(conf_release) struct conf c = {};
