@@ -51,8 +51,6 @@ struct provision_args {
 static int read_input(const char *path, size_t max, char **ret, size_t *ret_size)
 {
 	_cleanup_close_ int fd = -1;
-	_cleanup_free_ char *buf = NULL;
-	size_t n = 0, cap = 0;
 
 	if (strcmp(path, "-") == 0)
 		fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
@@ -60,31 +58,7 @@ static int read_input(const char *path, size_t max, char **ret, size_t *ret_size
 		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
-	for (;;) {
-		if (n + 1 >= cap) {
-			size_t nc = cap ? cap * 2 : 65536;
-			char *p = realloc(buf, nc);
-			if (!p)
-				return -ENOMEM;
-			buf = p;
-			cap = nc;
-		}
-		ssize_t k = read(fd, buf + n, cap - n - 1);
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (k == 0)
-			break;
-		n += (size_t)k;
-		if (n > max)
-			return -EFBIG;
-	}
-	buf[n] = 0;
-	*ret = TAKE_PTR(buf);
-	*ret_size = n;
-	return 0;
+	return fs_read_fd(fd, max, ret, ret_size);
 }
 
 static int cmp_problem(const void *a, const void *b)

@@ -16,6 +16,8 @@ int fs_open(int root_fd, const char *path, int flags, mode_t mode);
 
 /* Read a whole file of at most max bytes (-EFBIG beyond). *ret is NUL-terminated. */
 int fs_read_file(int root_fd, const char *path, size_t max, char **ret, size_t *ret_size);
+/* The same from an open descriptor (a pipe or stdin too), read to its end. */
+int fs_read_fd(int fd, size_t max, char **ret, size_t *ret_size);
 
 /* Replace PATH atomically: write a temporary file in the same directory, fsync, rename over,
  * fsync the directory. On any failure the old file is untouched and no temporary is left. */

@@ -130,14 +130,11 @@ int fs_open(int root_fd, const char *path, int flags, mode_t mode)
 	return fd < 0 ? -errno : (int)fd;
 }
 
-int fs_read_file(int root_fd, const char *path, size_t max, char **ret, size_t *ret_size)
+int fs_read_fd(int fd, size_t max, char **ret, size_t *ret_size)
 {
-	_cleanup_close_ int fd = fs_open(root_fd, path, O_RDONLY | O_NOCTTY, 0);
 	_cleanup_free_ char *buf = NULL;
 	size_t n = 0, cap = 0;
 
-	if (fd < 0)
-		return fd;
 	for (;;) {
 		if (n + 1 >= cap) {
 			size_t nc = cap ? cap * 2 : 4096;
@@ -166,6 +163,15 @@ int fs_read_file(int root_fd, const char *path, size_t max, char **ret, size_t *
 		*ret_size = n;
 	*ret = TAKE_PTR(buf);
 	return 0;
+}
+
+int fs_read_file(int root_fd, const char *path, size_t max, char **ret, size_t *ret_size)
+{
+	_cleanup_close_ int fd = fs_open(root_fd, path, O_RDONLY | O_NOCTTY, 0);
+
+	if (fd < 0)
+		return fd;
+	return fs_read_fd(fd, max, ret, ret_size);
 }
 
 static int split(const char *path, char **ret_dir, const char **ret_base)

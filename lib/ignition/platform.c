@@ -44,38 +44,6 @@ enum ign_platform ign_platform_from_string(const char *s)
 	return _IGN_PLATFORM_INVALID;
 }
 
-static int read_stream(int fd, size_t max, char **ret, size_t *ret_size)
-{
-	_cleanup_free_ char *buf = NULL;
-	size_t n = 0, cap = 0;
-
-	for (;;) {
-		if (n + 1 >= cap) {
-			size_t nc = cap ? cap * 2 : 65536;
-			char *p = realloc(buf, nc);
-			if (!p)
-				return -ENOMEM;
-			buf = p;
-			cap = nc;
-		}
-		ssize_t k = read(fd, buf + n, cap - n - 1);
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (k == 0)
-			break;
-		n += (size_t)k;
-		if (n > max)
-			return -EFBIG;
-	}
-	buf[n] = 0;
-	*ret = TAKE_PTR(buf);
-	*ret_size = n;
-	return 0;
-}
-
 /* Value of key= on the kernel command line (the last one wins), malloc'd, or NULL. */
 static char *cmdline_get(const char *cmdline, const char *key)
 {
@@ -155,7 +123,7 @@ static int read_host_file(const char *path, char **ret, size_t *ret_size)
 						   : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
-	return read_stream(fd, IGN_MAX_CONFIG_SIZE, ret, ret_size);
+	return fs_read_fd(fd, IGN_MAX_CONFIG_SIZE, ret, ret_size);
 }
 
 /* qemu: fw_cfg exposes each blob as by_name/<name>/raw; read it in large chunks (Ignition notes
@@ -171,7 +139,7 @@ static int qemu_fetch(int root_fd, char **ret, size_t *ret_size, char **ret_orig
 			continue;
 		if (fd < 0)
 			return fd;
-		int r = read_stream(fd, IGN_MAX_CONFIG_SIZE, ret, ret_size);
+		int r = fs_read_fd(fd, IGN_MAX_CONFIG_SIZE, ret, ret_size);
 		if (r < 0)
 			return r;
 		if (asprintf(ret_origin, "qemu fw_cfg %s", names[i]) < 0)

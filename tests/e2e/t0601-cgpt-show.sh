@@ -3,18 +3,7 @@
 # (spec/partitions.md 9.1), usage and unsupported commands (9, cli.md).
 . "$(dirname "$0")/lib.sh"
 
-[ -x /usr/bin/cgpt ] || skip_all "Debian's cgpt is not installed (make deps)"
-command -v sgdisk >/dev/null || skip_all "sgdisk is not installed (make deps)"
-
-DEB=/usr/bin/cgpt
-ln -s "$FLATCTL" "$T/cgpt"
-ours() {
-	if [ "${FLATCTL_VALGRIND:-0}" = 1 ]; then
-		valgrind -q --error-exitcode=1 --leak-check=full "$T/cgpt" "$@"
-	else
-		"$T/cgpt" "$@"
-	fi
-}
+. "$(dirname "$0")/cgpt-lib.sh"
 # Rows 9.1 does not ask to be byte-equal: Type:, Attr: and the LBA 0 row.
 filter() { sed -E -e '/^ {34}(Type|Attr): /d' -e '/^ {11}0 {11}1 {10}/d' "$1"; }
 filter_attr() { sed -E -e '/^ {34}Attr: /d' -e '/^ {11}0 {11}1 {10}/d' "$1"; }

@@ -3,19 +3,7 @@
 # flag, and refuses what spec/partitions.md 9.2 refuses without writing anything.
 . "$(dirname "$0")/lib.sh"
 
-[ -x /usr/bin/cgpt ] || skip_all "Debian's cgpt is not installed (make deps)"
-command -v sgdisk >/dev/null || skip_all "sgdisk is not installed (make deps)"
-
-DEB=/usr/bin/cgpt
-ln -s "$FLATCTL" "$T/cgpt"
-ours() {
-	if [ "${FLATCTL_VALGRIND:-0}" = 1 ]; then
-		valgrind -q --error-exitcode=1 --leak-check=full "$T/cgpt" "$@"
-	else
-		"$T/cgpt" "$@"
-	fi
-}
-sgdisk_ok() { sgdisk -v "$1" >"$T/v" 2>&1 && test_grep "No problems found" "$T/v"; }
+. "$(dirname "$0")/cgpt-lib.sh"
 
 "$MKDISK" -q --layout compact "$T/fresh.img"
 "$MKDISK" -q --layout compact --state updated --hybrid-mbr "$T/hybrid.img"

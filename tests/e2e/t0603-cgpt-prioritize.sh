@@ -5,20 +5,7 @@
 # must then be byte-identical.
 . "$(dirname "$0")/lib.sh"
 
-[ -x /usr/bin/cgpt ] || skip_all "Debian's cgpt is not installed (make deps)"
-command -v sgdisk >/dev/null || skip_all "sgdisk is not installed (make deps)"
-
-DEB=/usr/bin/cgpt
-USR=5DFBF5F4-2848-4BAC-AA5E-0D9A20B745A6
-ln -s "$FLATCTL" "$T/cgpt"
-ours() {
-	if [ "${FLATCTL_VALGRIND:-0}" = 1 ]; then
-		valgrind -q --error-exitcode=1 --leak-check=full "$T/cgpt" "$@"
-	else
-		"$T/cgpt" "$@"
-	fi
-}
-sgdisk_ok() { sgdisk -v "$1" >"$T/v" 2>&1 && test_grep "No problems found" "$T/v"; }
+. "$(dirname "$0")/cgpt-lib.sh"
 
 # usr_slots IMAGE: the slots of USR type
 usr_slots() { $DEB find -n -t $USR "$1"; }

@@ -3,19 +3,7 @@
 # (spec/partitions.md 9.4).
 . "$(dirname "$0")/lib.sh"
 
-[ -x /usr/bin/cgpt ] || skip_all "Debian's cgpt is not installed (make deps)"
-command -v sgdisk >/dev/null || skip_all "sgdisk is not installed (make deps)"
-
-DEB=/usr/bin/cgpt
-USR=5DFBF5F4-2848-4BAC-AA5E-0D9A20B745A6
-ln -s "$FLATCTL" "$T/cgpt"
-ours() {
-	if [ "${FLATCTL_VALGRIND:-0}" = 1 ]; then
-		valgrind -q --error-exitcode=1 --leak-check=full "$T/cgpt" "$@"
-	else
-		"$T/cgpt" "$@"
-	fi
-}
+. "$(dirname "$0")/cgpt-lib.sh"
 filter() { sed -E -e '/^ {34}(Type|Attr): /d' "$1"; }
 
 "$MKDISK" -q --layout compact "$T/disk.img"

@@ -3,19 +3,7 @@
 # as Debian's cgpt does, and relocates a grown disk's backup (spec/partitions.md 7.1, 8.5, 9.5).
 . "$(dirname "$0")/lib.sh"
 
-[ -x /usr/bin/cgpt ] || skip_all "Debian's cgpt is not installed (make deps)"
-command -v sgdisk >/dev/null || skip_all "sgdisk is not installed (make deps)"
-
-DEB=/usr/bin/cgpt
-ln -s "$FLATCTL" "$T/cgpt"
-ours() {
-	if [ "${FLATCTL_VALGRIND:-0}" = 1 ]; then
-		valgrind -q --error-exitcode=1 --leak-check=full "$T/cgpt" "$@"
-	else
-		"$T/cgpt" "$@"
-	fi
-}
-sgdisk_ok() { sgdisk -v "$1" >"$T/v" 2>&1 && test_grep "No problems found" "$T/v"; }
+. "$(dirname "$0")/cgpt-lib.sh"
 damage() { printf "$2" | dd of="$1" bs=1 seek="$3" conv=notrunc status=none; }
 
 "$MKDISK" -q --layout compact --state updated "$T/orig.img"

@@ -3,19 +3,7 @@
 # (spec/partitions.md 8.8, 9.6), checked with sgdisk -v and Debian's cgpt.
 . "$(dirname "$0")/lib.sh"
 
-[ -x /usr/bin/cgpt ] || skip_all "Debian's cgpt is not installed (make deps)"
-command -v sgdisk >/dev/null || skip_all "sgdisk is not installed (make deps)"
-
-DEB=/usr/bin/cgpt
-ln -s "$FLATCTL" "$T/cgpt"
-ours() {
-	if [ "${FLATCTL_VALGRIND:-0}" = 1 ]; then
-		valgrind -q --error-exitcode=1 --leak-check=full "$T/cgpt" "$@"
-	else
-		"$T/cgpt" "$@"
-	fi
-}
-sgdisk_ok() { sgdisk -v "$1" >"$T/v" 2>&1 && test_grep "No problems found" "$T/v"; }
+. "$(dirname "$0")/cgpt-lib.sh"
 # every entry but N, as Debian's cgpt shows them
 others() { $DEB show -q -n "$1" | grep -v "^ *[0-9]* *[0-9]* *$2  "; }
 

@@ -4,18 +4,7 @@
 # read as wholly old or wholly new, and `cgpt repair` keeps that answer.
 . "$(dirname "$0")/lib.sh"
 
-[ -x /usr/bin/cgpt ] || skip_all "Debian's cgpt is not installed (make deps)"
-command -v sgdisk >/dev/null || skip_all "sgdisk is not installed (make deps)"
-
-DEB=/usr/bin/cgpt
-ln -s "$FLATCTL" "$T/cgpt"
-ours() {
-	if [ "${FLATCTL_VALGRIND:-0}" = 1 ]; then
-		valgrind -q --error-exitcode=1 --leak-check=full "$T/cgpt" "$@"
-	else
-		"$T/cgpt" "$@"
-	fi
-}
+. "$(dirname "$0")/cgpt-lib.sh"
 # P/T/S of USR-A and USR-B as Debian's cgpt reads them
 state() {
 	for n in 3 4; do
