@@ -2,8 +2,12 @@
 /* lib/update/install.c - verify a payload, write it to the passive USR partition, read it back,
  * install the kernel, flip the GPT (spec/update.md 5.5, 6.2-6.5).
  *
- * Nothing is written before the whole file verified (5.5). The write pass re-reads and re-hashes
- * each blob (lib/payload's write mode) so a file changed between the passes cannot slip in. Every
+ * Nothing is written before the whole file verified (5.5). The verify pass keeps the decompressed
+ * USR image in a spool (an unlinked O_TMPFILE in the state directory, when it fits) so that the
+ * write pass copies it instead of decompressing every blob a second time. The write pass still
+ * re-reads and re-hashes each blob (lib/payload's write mode) so a file changed between the passes
+ * cannot slip in, and the read-back of 6.3 checks the whole partition against the signed
+ * new_partition_info. Every
  * write lands inside the target partition's byte range from the GPT; the booted partition is
  * never opened. The GPT flip is the last disk write. */
 #include <fcntl.h>
@@ -17,8 +21,10 @@
 #include "crypto/crypto.h"
 #include "fs/fs.h"
 #include "gpt/gpt.h"
+#include "log/log.h"
 #include "payload/payload.h"
 #include "update/install.h"
+#include "update/state.h"
 #include "util/problem.h"
 
 DEFINE_CLEANUP(struct payload_stream, payload_stream_free)
@@ -51,6 +57,9 @@ void update_base64_32(const uint8_t in[32], char *out)
 void update_verified_release(struct update_verified *v)
 {
 	v->manifest = payload_manifest_free(v->manifest);
+	if (v->has_spool)
+		(void)close(v->spool_fd);
+	v->has_spool = false;
 }
 
 static const char *fmt_size(uint64_t n, char *buf, size_t size)
@@ -78,6 +87,7 @@ int update_payload_verify(const struct update_target *t, int fd, uint64_t expect
 			  struct update_verified *ret, int *ret_code, struct problem_list *reterr)
 {
 	_cleanup_(payload_stream_freep) struct payload_stream *s = NULL;
+	_cleanup_close_ int spool_dir = -1, spool = -1;
 	uint64_t part_off, part_size;
 	struct stat st;
 	int r;
@@ -121,8 +131,14 @@ int update_payload_verify(const struct update_target *t, int fd, uint64_t expect
 	}
 	/* 3-7 in lib/payload's order. Extents are first bounded by new_partition_info, so that an
 	 * image too big for the partition is reported as such (code 7) below. */
+	/* The spool goes next to payload.part, inside --root. */
+	spool_dir = fs_open(t->root_fd, UPDATE_STATE_DIR, O_RDONLY | O_DIRECTORY, 0);
+	if (spool_dir < 0)
+		log_info("%s: not spooling the decompressed image (%s); decompressing twice",
+			 UPDATE_STATE_DIR, strerror(-spool_dir));
 	struct payload_stream_opts o = { .keys = t->keys, .n_keys = t->n_keys, .usr_fd = -1,
-					 .kernel_fd = -1 };
+					 .kernel_fd = -1, .spool = spool_dir >= 0,
+					 .spool_fd = spool_dir };
 	r = payload_stream_new(&o, &s);
 	if (r < 0)
 		return problem_add(reterr, r, NULL, "%s", strerror(-r));
@@ -140,6 +156,20 @@ int update_payload_verify(const struct update_target *t, int fd, uint64_t expect
 	struct payload_stream_result res;
 	payload_stream_result(s, &res);
 	_cleanup_(payload_manifest_freep) struct payload_manifest *m = payload_stream_take_manifest(s);
+	if (spool_dir >= 0) {
+		int why = 0;
+		spool = payload_stream_take_spool(s, &why);
+		if (spool < 0)
+			log_info("%s: not spooling the decompressed image (%s); decompressing twice",
+				 UPDATE_STATE_DIR,
+				 why == -ENOSPC ? "not enough free space"
+				 : why == -EOPNOTSUPP ? "O_TMPFILE not supported"
+				 : why == -ENOTUNIQ ? "operations overlap"
+						    : strerror(-why));
+		else
+			log_info("%s: decompressed image kept in an unlinked spool file; the write "
+				 "pass copies it", UPDATE_STATE_DIR);
+	}
 	if (!m)
 		return problem_add(reterr, -EIO, NULL, "no manifest after verification");
 
@@ -171,6 +201,8 @@ int update_payload_verify(const struct update_target *t, int fd, uint64_t expect
 		.size = res.size,
 		.matched_key = res.matched_key,
 		.matched_version = res.matched_version,
+		.has_spool = spool >= 0,
+		.spool_fd = spool >= 0 ? TAKE_FD(spool) : -1,
 	};
 	memcpy(ret->signed_digest, res.signed_sha256, 32);
 	memcpy(ret->sha256, res.sha256, 32);
@@ -235,6 +267,7 @@ int update_payload_write(const struct update_target *t, int fd, const struct upd
 		.keys = t->keys, .n_keys = t->n_keys, .partition_size = part_size,
 		.verified = m, .verified_digest = v->signed_digest,
 		.usr_fd = disk_fd, .usr_offset = part_off, .kernel_fd = kfd,
+		.spool = v->has_spool, .spool_fd = v->has_spool ? v->spool_fd : -1,
 	};
 	r = payload_stream_new(&o, &s);
 	if (r < 0)
