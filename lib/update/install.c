@@ -10,12 +10,14 @@
  * new_partition_info. Every
  * write lands inside the target partition's byte range from the GPT; the booted partition is
  * never opened. The GPT flip is the last disk write. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "crypto/crypto.h"
@@ -210,6 +212,84 @@ int update_payload_verify(const struct update_target *t, int fd, uint64_t expect
 	return 0;
 }
 
+/* First line of a small sysfs file, without the newline; "" when unreadable. */
+static void read_line_at(int dir_fd, const char *name, char *buf, size_t size)
+{
+	_cleanup_close_ int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, size - 1);
+
+	buf[n > 0 ? n : 0] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+}
+
+/* 6.2: for a block device, is partition nr mounted? Finds the partition's device through
+ * /sys/dev/block/MAJ:MIN/ (the child whose "partition" is nr; else the kernel's naming,
+ * DISKp<nr> or DISK<nr>), then looks for its major:minor in
+ * /proc/self/mountinfo. 1 with ret_dev ("/dev/loop0p4") and ret_where (the mount point) when
+ * mounted; 0 when not, or when the disk is not a block device or has no partition device. */
+static int partition_mounted(const char *disk_path, unsigned nr, char *ret_dev, size_t dev_size,
+			     char *ret_where, size_t where_size)
+{
+	_cleanup_close_ int sys_fd = -1;
+	struct stat st;
+	char path[64], want[32] = "";
+	DIR *d;
+
+	if (stat(disk_path, &st) < 0 || !S_ISBLK(st.st_mode))
+		return 0;
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u", major(st.st_rdev), minor(st.st_rdev));
+	sys_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sys_fd < 0)
+		return 0;
+	d = fdopendir(dup(sys_fd));
+	if (!d)
+		return -errno;
+	for (struct dirent *e; (e = readdir(d));) {
+		char part[16], sub[300];
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(sub, sizeof(sub), "%s/partition", e->d_name);
+		read_line_at(sys_fd, sub, part, sizeof(part));
+		if (!*part || strtoul(part, NULL, 10) != nr)
+			continue;
+		snprintf(sub, sizeof(sub), "%s/dev", e->d_name);
+		read_line_at(sys_fd, sub, want, sizeof(want));
+		snprintf(ret_dev, dev_size, "/dev/%s", e->d_name);
+		break;
+	}
+	closedir(d);
+	if (!*want) {
+		/* No partitions in sysfs (a container's view): the kernel's naming, sda4 / loop0p4. */
+		_cleanup_free_ char *real = realpath(disk_path, NULL);
+		struct stat pst;
+		if (!real)
+			return 0;
+		size_t len = strlen(real);
+		bool digit = len > 0 && real[len - 1] >= '0' && real[len - 1] <= '9';
+		snprintf(ret_dev, dev_size, "%s%s%u", real, digit ? "p" : "", nr);
+		if (stat(ret_dev, &pst) < 0 || !S_ISBLK(pst.st_mode))
+			return 0;
+		snprintf(want, sizeof(want), "%u:%u", major(pst.st_rdev), minor(pst.st_rdev));
+	}
+
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	_cleanup_free_ char *line = NULL;
+	size_t n = 0;
+	if (!f)
+		return -errno;
+	while (getline(&line, &n, f) > 0) {
+		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT ... */
+		char devno[32], where[4096];
+		if (sscanf(line, "%*s %*s %31s %*s %4095s", devno, where) != 2)
+			continue;
+		if (strcmp(devno, want) == 0) {
+			snprintf(ret_where, where_size, "%s", where);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* /boot/flatcar, or /boot/coreos when a kernel already lives there (6.4). */
 static const char *kernel_dir(int root_fd)
 {
@@ -239,6 +319,14 @@ int update_payload_write(const struct update_target *t, int fd, const struct upd
 	if (m->new_size > part_size)
 		return problem_add(reterr, -EFBIG, t->target_label, "image larger than %s",
 				   t->target_label);
+	/* 6.2: never write a mounted target. */
+	char dev[300] = "", where[4096] = "";
+	r = partition_mounted(t->disk->path, t->target, dev, sizeof(dev), where, sizeof(where));
+	if (r < 0)
+		return problem_add(reterr, r, "/proc/self/mountinfo", "cannot read: %s", strerror(-r));
+	if (r > 0)
+		return problem_add(reterr, -EBUSY, NULL, "%s (%s) is mounted at %s; refusing to write",
+				   t->target_label, dev, where);
 	/* 6.2: one descriptor on the disk, read-write, never created or truncated. */
 	disk_fd = open(t->disk->path, O_RDWR | O_CLOEXEC | O_NOCTTY);
 	if (disk_fd < 0)
