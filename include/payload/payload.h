@@ -130,7 +130,8 @@ void payload_signatures_release(struct payload_signatures *s);
  * blob's SHA-256 and decompresses it on a bounded pool of worker threads, and at the end checks
  * the file size, the signatures and then the operations, in the order of spec 5.5.
  *
- * Verify mode (usr_fd < 0 and kernel_fd < 0): decompressed data is discarded; an operation fault
+ * Verify mode (usr_fd < 0 and kernel_fd < 0): decompressed data is discarded (or spooled, see
+ * `spool` below); an operation fault
  * is held back until finish so that a size or signature fault is reported first.
  * Write mode: `verified` must be the manifest of an earlier verify pass over the same file; the
  * manifest bytes must match it, each blob is hash-checked before anything of it is written, and

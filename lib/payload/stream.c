@@ -7,7 +7,9 @@
  * Signatures message. The main thread only copies and hashes the whole file (the signed digest
  * is taken from the same running hash at the end of the blobs); every completed blob becomes a
  * job for a pool of worker threads that checks its SHA-256, decompresses it through a 1 MiB
- * buffer and writes it (write pass) or throws it away (verify pass). Blobs in flight are bounded
+ * buffer and writes it (write pass) or, in the verify pass, throws it away or keeps it in the
+ * spool (an O_TMPFILE at the operation's destination offsets, so the write pass can copy it
+ * instead of decompressing again; the write pass still re-checks each blob's hash first). Blobs in flight are bounded
  * by a byte budget, so memory stays bounded for any payload size; the feeder blocks when the
  * budget is used up. Writes go to disjoint extents with pwrite, so jobs may finish in any order;
  * a payload whose USR extents overlap is written by a single worker, in order, to stay
