@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* bench/payload-apply-driver.c - installs a payload into an image file the way the update path
  * does (spec/update.md 5.5, 6.2, 6.3): verify pass, write pass, read-back; prints the time of
- * each phase and the peak RSS. `--list` prints each operation's blob (for the sequential peer). */
+ * each phase and the peak RSS. The verify pass spools the decompressed image next to the target
+ * (O_TMPFILE) and the write pass copies it, as lib/update/install.c does. `--list` prints each operation's blob (for the sequential peer). */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +30,7 @@ static int die(const char *what, int r, const struct problem_list *p)
 }
 
 static int pass(const char *path, const struct payload_stream_opts *o,
-		struct payload_manifest **ret_m, struct payload_stream_result *ret_res)
+		struct payload_manifest **ret_m, struct payload_stream_result *ret_res, int *ret_spool)
 {
 	_cleanup_(problem_list_release) struct problem_list p = {};
 	struct payload_stream *s = NULL;
@@ -44,6 +45,13 @@ static int pass(const char *path, const struct payload_stream_opts *o,
 		payload_stream_result(s, ret_res);
 	if (r >= 0 && ret_m)
 		*ret_m = payload_stream_take_manifest(s);
+	if (r >= 0 && ret_spool) {
+		int why;
+		*ret_spool = payload_stream_take_spool(s, &why);
+		if (*ret_spool < 0)
+			fprintf(stderr, "payload-apply-driver: no spool (%s): decompressing twice\n",
+				strerror(-why));
+	}
 	payload_stream_free(s);
 	if (fd >= 0)
 		close(fd);
@@ -85,6 +93,13 @@ int main(int argc, char **argv)
 	}
 	if (argc > 4)
 		workers = (unsigned)atoi(argv[4]);
+	/* the spool goes next to the target, as the update path puts it next to payload.part */
+	_cleanup_free_ char *dir = strdup(argv[3]);
+	char *slash = dir ? strrchr(dir, '/') : NULL;
+	if (slash)
+		*slash = 0;
+	int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int spool = -1;
 
 	_cleanup_(problem_list_release) struct problem_list kp = {};
 	struct crypto_key *key = NULL;
@@ -96,8 +111,8 @@ int main(int argc, char **argv)
 	struct payload_manifest *m = NULL;
 	struct payload_stream_result res;
 	struct payload_stream_opts vo = { .keys = keys, .n_keys = 1, .usr_fd = -1, .kernel_fd = -1,
-					  .workers = workers };
-	if (pass(argv[1], &vo, &m, &res))
+					  .workers = workers, .spool = dfd >= 0, .spool_fd = dfd };
+	if (pass(argv[1], &vo, &m, &res, &spool))
 		return 1;
 	double t1 = now();
 
@@ -106,8 +121,9 @@ int main(int argc, char **argv)
 		return die(argv[3], -errno, NULL);
 	struct payload_stream_opts wo = { .verified = m, .verified_digest = res.signed_sha256,
 					  .usr_fd = tfd, .kernel_fd = -1, .workers = workers,
-					  .partition_size = m->new_size };
-	if (pass(argv[1], &wo, NULL, NULL))
+					  .partition_size = m->new_size, .spool = spool >= 0,
+					  .spool_fd = spool };
+	if (pass(argv[1], &wo, NULL, NULL, NULL))
 		return 1;
 	double t2 = now();
 	int r = payload_check_image(tfd, 0, m->new_size, m->new_hash, NULL);
@@ -120,6 +136,10 @@ int main(int argc, char **argv)
 	printf("verify %.3f\nwrite %.3f\nreadback %.3f\ntotal %.3f\nmaxrss_kib %ld\n", t1 - t0,
 	       t2 - t1, t3 - t2, t3 - t0, ru.ru_maxrss);
 	close(tfd);
+	if (spool >= 0)
+		close(spool);
+	if (dfd >= 0)
+		close(dfd);
 	payload_manifest_free(m);
 	crypto_key_free(key);
 	return 0;

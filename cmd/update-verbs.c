@@ -575,6 +575,8 @@ static int install_file(struct install_ctx *ic, int fd, const char *what, const 
 		if (code == 15)
 			return log_fail(-EIO, "%s on %s: %s", ic->target_label, ic->disk->path,
 					problems_text(&p, buf, sizeof(buf)));
+		if (code == 7 && r == -EBUSY) /* the target is mounted: the message names it */
+			return log_fail(-EIO, "%s", problems_text(&p, buf, sizeof(buf)));
 		return log_fail(-EIO, "%s%s%s: %s", what, *w ? ": " : "", w,
 				problems_text(&p, buf, sizeof(buf)));
 	}

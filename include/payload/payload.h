@@ -76,6 +76,7 @@ struct payload_op {
 	struct payload_extent *extents;
 	size_t n_extents;
 	uint64_t dst_bytes;        /* sum of extent bytes */
+	uint64_t spooled;          /* bytes of this op's output in the verify pass's spool; 0: none */
 };
 
 /* The decoded and structurally validated header + manifest (5.1-5.3). */
@@ -129,7 +130,8 @@ void payload_signatures_release(struct payload_signatures *s);
  * blob's SHA-256 and decompresses it on a bounded pool of worker threads, and at the end checks
  * the file size, the signatures and then the operations, in the order of spec 5.5.
  *
- * Verify mode (usr_fd < 0 and kernel_fd < 0): decompressed data is discarded; an operation fault
+ * Verify mode (usr_fd < 0 and kernel_fd < 0): decompressed data is discarded (or spooled, see
+ * `spool` below); an operation fault
  * is held back until finish so that a size or signature fault is reported first.
  * Write mode: `verified` must be the manifest of an earlier verify pass over the same file; the
  * manifest bytes must match it, each blob is hash-checked before anything of it is written, and
@@ -144,6 +146,17 @@ struct payload_stream_opts {
 	int usr_fd;                      /* -1: none */
 	uint64_t usr_offset;
 	int kernel_fd;                   /* -1: none */
+	/* Spool (verify pass keeps the decompressed USR image so the write pass need not decompress
+	 * again). Verify mode: when `spool` is set, an unlinked O_TMPFILE (0600) is made in the
+	 * directory spool_fd once the manifest is known, if that file system has
+	 * new_partition_info.size bytes free and supports O_TMPFILE; each USR operation's output is
+	 * written to it at its extents (base 0) and its length recorded in op->spooled of the taken
+	 * manifest. Otherwise the output is discarded as without a spool (payload_stream_take_spool
+	 * says why). Write mode: when `spool` is set, spool_fd is that file; an operation with
+	 * verified->ops[i].spooled > 0 is still hash-checked, then copied from the spool instead of
+	 * decompressed. */
+	bool spool;
+	int spool_fd;
 	unsigned workers;                /* 0: number of online CPUs */
 	size_t mem_budget;               /* bytes of blobs in flight; 0: PAYLOAD_OP_DATA_MAX */
 };
@@ -173,6 +186,11 @@ struct payload_stream_result {
 	const char *matched_key;                   /* name of the key, owned by the key */
 };
 void payload_stream_result(const struct payload_stream *s, struct payload_stream_result *ret);
+
+/* Verify mode with `spool`: after a successful finish, the spool file (the caller closes it; it
+ * disappears then), or -1 with *ret_why = -ENOSPC (not enough free space), -EOPNOTSUPP (no
+ * O_TMPFILE there), -ENOTUNIQ (overlapping USR extents: never spooled), or another -errno. */
+int payload_stream_take_spool(struct payload_stream *s, int *ret_why);
 
 /* Read fd from its current position to EOF through a stream. */
 int payload_stream_feed_fd(struct payload_stream *s, int fd, struct problem_list *reterr);

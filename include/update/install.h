@@ -41,6 +41,11 @@ struct update_verified {
 	uint64_t size;
 	const char *matched_key;         /* owned by the key */
 	unsigned matched_version;
+	/* The decompressed USR image from the verify pass (an unlinked O_TMPFILE in the state
+	 * directory), which the write pass copies instead of decompressing again; has_spool false:
+	 * none (no room, no O_TMPFILE), the write pass decompresses. Closed by the release. */
+	bool has_spool;
+	int spool_fd;
 };
 void update_verified_release(struct update_verified *v);
 

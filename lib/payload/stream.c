@@ -7,19 +7,23 @@
  * Signatures message. The main thread only copies and hashes the whole file (the signed digest
  * is taken from the same running hash at the end of the blobs); every completed blob becomes a
  * job for a pool of worker threads that checks its SHA-256, decompresses it through a 1 MiB
- * buffer and writes it (write pass) or throws it away (verify pass). Blobs in flight are bounded
+ * buffer and writes it (write pass) or, in the verify pass, throws it away or keeps it in the
+ * spool (an O_TMPFILE at the operation's destination offsets, so the write pass can copy it
+ * instead of decompressing again; the write pass still re-checks each blob's hash first). Blobs in flight are bounded
  * by a byte budget, so memory stays bounded for any payload size; the feeder blocks when the
  * budget is used up. Writes go to disjoint extents with pwrite, so jobs may finish in any order;
  * a payload whose USR extents overlap is written by a single worker, in order, to stay
  * byte-exact. */
 #include <bzlib.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <lzma.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "crypto/crypto.h"
@@ -90,6 +94,9 @@ struct payload_stream {
 	uint8_t signed_digest[PAYLOAD_SHA256_SIZE];
 	struct payload_stream_result res;
 	int fatal;
+	int spool_out;           /* verify mode: the spool being filled, or -1 */
+	int spool_why;           /* why there is none: -errno, 0 when not asked for */
+	uint64_t *spooled;       /* per operation: bytes in the spool (workers write their own) */
 	bool pool_started;
 	struct pool pool;
 };
@@ -125,6 +132,8 @@ _printf_(4, 5) static int job_fault(struct fault *f, int r, const struct job *j,
 
 struct sink {
 	int fd;                 /* -1: count only */
+	bool soft;              /* the spool: a failed write stops writing, not the operation */
+	bool failed;
 	uint64_t base;
 	const struct payload_op *op;
 	uint64_t bs;
@@ -160,8 +169,12 @@ static int sink_write(struct sink *s, const uint8_t *p, size_t n)
 		const struct payload_extent *e = &s->op->extents[s->ext];
 		uint64_t room = e->num_blocks * s->bs - s->ext_pos;
 		size_t k = n < room ? n : (size_t)room;
-		int r = pwrite_all(s->fd, p, k, s->base + e->start_block * s->bs + s->ext_pos);
-		if (r < 0)
+		int r = s->fd < 0 ? 0
+				   : pwrite_all(s->fd, p, k, s->base + e->start_block * s->bs + s->ext_pos);
+		if (r < 0 && s->soft) {
+			s->fd = -1;
+			s->failed = true;
+		} else if (r < 0)
 			return r;
 		p += k;
 		n -= k;
@@ -186,6 +199,40 @@ static int sink_pad(struct sink *s)
 		if (r < 0)
 			return r;
 		pad -= k;
+	}
+	return 0;
+}
+
+/* Write pass: the operation's output as the verify pass left it in the spool (same extents, base
+ * 0), len bytes, through out. */
+static int copy_spooled(struct sink *sk, int spool_fd, uint64_t len, uint8_t *out,
+			const struct job *j, struct fault *f)
+{
+	while (len > 0) {
+		if (sk->ext >= sk->op->n_extents)
+			return job_fault(f, -ERANGE, j, "spooled data larger than its extents");
+		const struct payload_extent *e = &sk->op->extents[sk->ext];
+		uint64_t room = e->num_blocks * sk->bs - sk->ext_pos;
+		size_t k = len < room ? (size_t)len : (size_t)room;
+		if (k > OUT_BUF_SIZE)
+			k = OUT_BUF_SIZE;
+		uint64_t at = e->start_block * sk->bs + sk->ext_pos;
+		size_t got = 0;
+		while (got < k) {
+			ssize_t n = pread(spool_fd, out + got, k - got, (off_t)(at + got));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				return job_fault(f, -errno, j, "reading the spool: %s", strerror(errno));
+			if (n == 0) /* a hole at the end of the spool file reads as zeros */
+				break;
+			got += (size_t)n;
+		}
+		memset(out + got, 0, k - got);
+		int r = sink_write(sk, out, k);
+		if (r < 0)
+			return job_fault(f, r, j, "write failed: %s", strerror(-r));
+		len -= k;
 	}
 	return 0;
 }
@@ -304,9 +351,25 @@ static int job_run(struct payload_stream *s, const struct job *j, uint8_t *out, 
 	if (memcmp(digest, op->hash, sizeof(digest)) != 0)
 		return job_fault(f, -EILSEQ, j, "data SHA-256 mismatch at offset %llu",
 				 (unsigned long long)j->file_offset);
+	size_t idx = (size_t)(op - s->m->ops);
 	if (op->target == PAYLOAD_TARGET_USR && s->o.usr_fd >= 0) {
 		sk.fd = s->o.usr_fd;
 		sk.base = s->o.usr_offset;
+		uint64_t spooled = s->o.spool && s->o.verified && idx < s->o.verified->n_ops
+					   ? s->o.verified->ops[idx].spooled
+					   : 0;
+		if (spooled > 0) {
+			r = copy_spooled(&sk, s->o.spool_fd, spooled, out, j, f);
+			if (r < 0)
+				return r;
+			r = sink_pad(&sk);
+			if (r < 0)
+				return job_fault(f, r, j, "write failed: %s", strerror(-r));
+			return 0;
+		}
+	} else if (op->target == PAYLOAD_TARGET_USR && s->spool_out >= 0) {
+		sk.fd = s->spool_out;
+		sk.soft = true;
 	} else if (op->target == PAYLOAD_TARGET_KERNEL && s->o.kernel_fd >= 0) {
 		sk.fd = s->o.kernel_fd;
 	}
@@ -334,6 +397,8 @@ static int job_run(struct payload_stream *s, const struct job *j, uint8_t *out, 
 	r = sink_pad(&sk);
 	if (r < 0)
 		return job_fault(f, r, j, "write failed: %s", strerror(-r));
+	if (sk.soft && !sk.failed)
+		s->spooled[idx] = sk.pos;
 	return 0;
 }
 
@@ -484,6 +549,7 @@ int payload_stream_new(const struct payload_stream_opts *o, struct payload_strea
 	if (!s)
 		return -ENOMEM;
 	s->o = *o;
+	s->spool_out = -1;
 	if (crypto_hash_new(CRYPTO_SHA256, &s->file_hash) < 0 ||
 	    crypto_hash_new(CRYPTO_SHA256, &s->signed_hash) < 0) {
 		crypto_hash_free(s->file_hash);
@@ -511,6 +577,9 @@ struct payload_stream *payload_stream_free(struct payload_stream *s)
 	pthread_mutex_destroy(&s->pool.lock);
 	pthread_cond_destroy(&s->pool.work);
 	pthread_cond_destroy(&s->pool.idle);
+	if (s->spool_out >= 0)
+		close(s->spool_out);
+	free(s->spooled);
 	free(s->blob);
 	free(s->mbuf);
 	free(s->sigbuf);
@@ -533,7 +602,46 @@ struct payload_manifest *payload_stream_take_manifest(struct payload_stream *s)
 		pool_stop(&s->pool);
 		s->pool_started = false;
 	}
+	if (s->m && s->spooled)
+		for (size_t i = 0; i < s->m->n_ops; i++)
+			s->m->ops[i].spooled = s->spooled[i];
 	return TAKE_PTR(s->m);
+}
+
+int payload_stream_take_spool(struct payload_stream *s, int *ret_why)
+{
+	if (s->pool_started) {
+		pool_drain(&s->pool);
+		pool_stop(&s->pool);
+		s->pool_started = false;
+	}
+	*ret_why = s->spool_out >= 0 ? 0 : s->spool_why;
+	int fd = s->spool_out;
+	s->spool_out = -1;
+	return fd;
+}
+
+/* Verify mode: the spool file, when it fits and O_TMPFILE works there (see payload.h). */
+static int spool_open(struct payload_stream *s)
+{
+	struct statvfs sv;
+
+	if (s->m->overlapping)
+		return -ENOTUNIQ;
+	if (fstatvfs(s->o.spool_fd, &sv) < 0)
+		return -errno;
+	if ((uint64_t)sv.f_bavail * sv.f_frsize < s->m->new_size)
+		return -ENOSPC;
+	int fd = openat(s->o.spool_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return errno == EISDIR || errno == EINVAL ? -EOPNOTSUPP : -errno;
+	s->spooled = calloc(s->m->n_ops ? s->m->n_ops : 1, sizeof(*s->spooled));
+	if (!s->spooled) {
+		close(fd);
+		return -ENOMEM;
+	}
+	s->spool_out = fd;
+	return 0;
 }
 
 void payload_stream_result(const struct payload_stream *s, struct payload_stream_result *ret)
@@ -573,6 +681,10 @@ static int manifest_done(struct payload_stream *s, struct problem_list *reterr)
 			    "manifest: DeltaArchiveManifest at bytes 20-%llu: differs from the "
 			    "verified copy (file changed)",
 			    (unsigned long long)s->m->blobs_offset);
+	if (s->o.spool && !write_mode(s)) {
+		r = spool_open(s);
+		s->spool_why = r;
+	}
 	r = pool_start(s);
 	if (r < 0)
 		return r;

@@ -2,23 +2,31 @@
 /* lib/update/install.c - verify a payload, write it to the passive USR partition, read it back,
  * install the kernel, flip the GPT (spec/update.md 5.5, 6.2-6.5).
  *
- * Nothing is written before the whole file verified (5.5). The write pass re-reads and re-hashes
- * each blob (lib/payload's write mode) so a file changed between the passes cannot slip in. Every
+ * Nothing is written before the whole file verified (5.5). The verify pass keeps the decompressed
+ * USR image in a spool (an unlinked O_TMPFILE in the state directory, when it fits) so that the
+ * write pass copies it instead of decompressing every blob a second time. The write pass still
+ * re-reads and re-hashes each blob (lib/payload's write mode) so a file changed between the passes
+ * cannot slip in, and the read-back of 6.3 checks the whole partition against the signed
+ * new_partition_info. Every
  * write lands inside the target partition's byte range from the GPT; the booted partition is
  * never opened. The GPT flip is the last disk write. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "crypto/crypto.h"
 #include "fs/fs.h"
 #include "gpt/gpt.h"
+#include "log/log.h"
 #include "payload/payload.h"
 #include "update/install.h"
+#include "update/state.h"
 #include "util/problem.h"
 
 DEFINE_CLEANUP(struct payload_stream, payload_stream_free)
@@ -51,6 +59,9 @@ void update_base64_32(const uint8_t in[32], char *out)
 void update_verified_release(struct update_verified *v)
 {
 	v->manifest = payload_manifest_free(v->manifest);
+	if (v->has_spool)
+		(void)close(v->spool_fd);
+	v->has_spool = false;
 }
 
 static const char *fmt_size(uint64_t n, char *buf, size_t size)
@@ -78,6 +89,7 @@ int update_payload_verify(const struct update_target *t, int fd, uint64_t expect
 			  struct update_verified *ret, int *ret_code, struct problem_list *reterr)
 {
 	_cleanup_(payload_stream_freep) struct payload_stream *s = NULL;
+	_cleanup_close_ int spool_dir = -1, spool = -1;
 	uint64_t part_off, part_size;
 	struct stat st;
 	int r;
@@ -121,8 +133,14 @@ int update_payload_verify(const struct update_target *t, int fd, uint64_t expect
 	}
 	/* 3-7 in lib/payload's order. Extents are first bounded by new_partition_info, so that an
 	 * image too big for the partition is reported as such (code 7) below. */
+	/* The spool goes next to payload.part, inside --root. */
+	spool_dir = fs_open(t->root_fd, UPDATE_STATE_DIR, O_RDONLY | O_DIRECTORY, 0);
+	if (spool_dir < 0)
+		log_info("%s: not spooling the decompressed image (%s); decompressing twice",
+			 UPDATE_STATE_DIR, strerror(-spool_dir));
 	struct payload_stream_opts o = { .keys = t->keys, .n_keys = t->n_keys, .usr_fd = -1,
-					 .kernel_fd = -1 };
+					 .kernel_fd = -1, .spool = spool_dir >= 0,
+					 .spool_fd = spool_dir };
 	r = payload_stream_new(&o, &s);
 	if (r < 0)
 		return problem_add(reterr, r, NULL, "%s", strerror(-r));
@@ -140,6 +158,20 @@ int update_payload_verify(const struct update_target *t, int fd, uint64_t expect
 	struct payload_stream_result res;
 	payload_stream_result(s, &res);
 	_cleanup_(payload_manifest_freep) struct payload_manifest *m = payload_stream_take_manifest(s);
+	if (spool_dir >= 0) {
+		int why = 0;
+		spool = payload_stream_take_spool(s, &why);
+		if (spool < 0)
+			log_info("%s: not spooling the decompressed image (%s); decompressing twice",
+				 UPDATE_STATE_DIR,
+				 why == -ENOSPC ? "not enough free space"
+				 : why == -EOPNOTSUPP ? "O_TMPFILE not supported"
+				 : why == -ENOTUNIQ ? "operations overlap"
+						    : strerror(-why));
+		else
+			log_info("%s: decompressed image kept in an unlinked spool file; the write "
+				 "pass copies it", UPDATE_STATE_DIR);
+	}
 	if (!m)
 		return problem_add(reterr, -EIO, NULL, "no manifest after verification");
 
@@ -171,10 +203,90 @@ int update_payload_verify(const struct update_target *t, int fd, uint64_t expect
 		.size = res.size,
 		.matched_key = res.matched_key,
 		.matched_version = res.matched_version,
+		.has_spool = spool >= 0,
+		.spool_fd = spool >= 0 ? TAKE_FD(spool) : -1,
 	};
 	memcpy(ret->signed_digest, res.signed_sha256, 32);
 	memcpy(ret->sha256, res.sha256, 32);
 	*ret_code = 0;
+	return 0;
+}
+
+/* First line of a small sysfs file, without the newline; "" when unreadable. */
+static void read_line_at(int dir_fd, const char *name, char *buf, size_t size)
+{
+	_cleanup_close_ int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, size - 1);
+
+	buf[n > 0 ? n : 0] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+}
+
+/* 6.2: for a block device, is partition nr mounted? Finds the partition's device through
+ * /sys/dev/block/MAJ:MIN/ (the child whose "partition" is nr; else the kernel's naming,
+ * DISKp<nr> or DISK<nr>), then looks for its major:minor in
+ * /proc/self/mountinfo. 1 with ret_dev ("/dev/loop0p4") and ret_where (the mount point) when
+ * mounted; 0 when not, or when the disk is not a block device or has no partition device. */
+static int partition_mounted(const char *disk_path, unsigned nr, char *ret_dev, size_t dev_size,
+			     char *ret_where, size_t where_size)
+{
+	_cleanup_close_ int sys_fd = -1;
+	struct stat st;
+	char path[64], want[32] = "";
+	DIR *d;
+
+	if (stat(disk_path, &st) < 0 || !S_ISBLK(st.st_mode))
+		return 0;
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u", major(st.st_rdev), minor(st.st_rdev));
+	sys_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sys_fd < 0)
+		return 0;
+	d = fdopendir(dup(sys_fd));
+	if (!d)
+		return -errno;
+	for (struct dirent *e; (e = readdir(d));) {
+		char part[16], sub[300];
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(sub, sizeof(sub), "%s/partition", e->d_name);
+		read_line_at(sys_fd, sub, part, sizeof(part));
+		if (!*part || strtoul(part, NULL, 10) != nr)
+			continue;
+		snprintf(sub, sizeof(sub), "%s/dev", e->d_name);
+		read_line_at(sys_fd, sub, want, sizeof(want));
+		snprintf(ret_dev, dev_size, "/dev/%s", e->d_name);
+		break;
+	}
+	closedir(d);
+	if (!*want) {
+		/* No partitions in sysfs (a container's view): the kernel's naming, sda4 / loop0p4. */
+		_cleanup_free_ char *real = realpath(disk_path, NULL);
+		struct stat pst;
+		if (!real)
+			return 0;
+		size_t len = strlen(real);
+		bool digit = len > 0 && real[len - 1] >= '0' && real[len - 1] <= '9';
+		snprintf(ret_dev, dev_size, "%s%s%u", real, digit ? "p" : "", nr);
+		if (stat(ret_dev, &pst) < 0 || !S_ISBLK(pst.st_mode))
+			return 0;
+		snprintf(want, sizeof(want), "%u:%u", major(pst.st_rdev), minor(pst.st_rdev));
+	}
+
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	_cleanup_free_ char *line = NULL;
+	size_t n = 0;
+	if (!f)
+		return -errno;
+	while (getline(&line, &n, f) > 0) {
+		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT ... */
+		char devno[32], where[4096];
+		if (sscanf(line, "%*s %*s %31s %*s %4095s", devno, where) != 2)
+			continue;
+		if (strcmp(devno, want) == 0) {
+			snprintf(ret_where, where_size, "%s", where);
+			return 1;
+		}
+	}
 	return 0;
 }
 
@@ -207,6 +319,14 @@ int update_payload_write(const struct update_target *t, int fd, const struct upd
 	if (m->new_size > part_size)
 		return problem_add(reterr, -EFBIG, t->target_label, "image larger than %s",
 				   t->target_label);
+	/* 6.2: never write a mounted target. */
+	char dev[300] = "", where[4096] = "";
+	r = partition_mounted(t->disk->path, t->target, dev, sizeof(dev), where, sizeof(where));
+	if (r < 0)
+		return problem_add(reterr, r, "/proc/self/mountinfo", "cannot read: %s", strerror(-r));
+	if (r > 0)
+		return problem_add(reterr, -EBUSY, NULL, "%s (%s) is mounted at %s; refusing to write",
+				   t->target_label, dev, where);
 	/* 6.2: one descriptor on the disk, read-write, never created or truncated. */
 	disk_fd = open(t->disk->path, O_RDWR | O_CLOEXEC | O_NOCTTY);
 	if (disk_fd < 0)
@@ -235,6 +355,7 @@ int update_payload_write(const struct update_target *t, int fd, const struct upd
 		.keys = t->keys, .n_keys = t->n_keys, .partition_size = part_size,
 		.verified = m, .verified_digest = v->signed_digest,
 		.usr_fd = disk_fd, .usr_offset = part_off, .kernel_fd = kfd,
+		.spool = v->has_spool, .spool_fd = v->has_spool ? v->spool_fd : -1,
 	};
 	r = payload_stream_new(&o, &s);
 	if (r < 0)
