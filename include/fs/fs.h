@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* Open DIR as the root for the other calls (O_PATH|O_DIRECTORY|O_CLOEXEC). Returns fd or -errno. */
@@ -18,6 +19,11 @@ int fs_open(int root_fd, const char *path, int flags, mode_t mode);
 int fs_read_file(int root_fd, const char *path, size_t max, char **ret, size_t *ret_size);
 /* The same from an open descriptor (a pipe or stdin too), read to its end. */
 int fs_read_fd(int fd, size_t max, char **ret, size_t *ret_size);
+
+/* pread/pwrite all N bytes at OFF, retrying short transfers and EINTR. A read that meets the
+ * end of the file, or a write that makes no progress, is -EIO; else 0 or -errno. */
+int fs_pread_all(int fd, void *buf, size_t n, uint64_t off);
+int fs_pwrite_all(int fd, const void *buf, size_t n, uint64_t off);
 
 /* Replace PATH atomically: write a temporary file in the same directory, fsync, rename over,
  * fsync the directory. On any failure the old file is untouched and no temporary is left. */

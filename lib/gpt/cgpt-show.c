@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "gpt/cgpt-show.h"
+#include "fs/fs.h"
 #include "gpt/gpt.h"
 
 uint64_t gpt_cgpt_array_sectors(const struct gpt_header *h, uint32_t sector_size)
@@ -16,26 +17,6 @@ uint64_t gpt_cgpt_array_sectors(const struct gpt_header *h, uint32_t sector_size
 		return 0;
 	uint64_t bytes = (uint64_t)h->num_entries * h->entry_size;
 	return (bytes + sector_size - 1) / sector_size;
-}
-
-static int pread_all(int fd, void *buf, size_t n, uint64_t off)
-{
-	uint8_t *p = buf;
-
-	while (n > 0) {
-		ssize_t k = pread(fd, p, n, (off_t)off);
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (k == 0)
-			return -EIO;
-		p += k;
-		n -= (size_t)k;
-		off += (uint64_t)k;
-	}
-	return 0;
 }
 
 int gpt_cgpt_read_array(int fd, const struct gpt *g, const struct gpt_header *h,
@@ -53,7 +34,7 @@ int gpt_cgpt_read_array(int fd, const struct gpt *g, const struct gpt_header *h,
 	_cleanup_free_ struct gpt_entry *e = malloc(bytes);
 	if (!e)
 		return -ENOMEM;
-	int r = pread_all(fd, e, bytes, h->entries_lba * g->sector_size);
+	int r = fs_pread_all(fd, e, bytes, h->entries_lba * g->sector_size);
 	if (r < 0)
 		return r;
 	*ret = TAKE_PTR(e);
@@ -76,7 +57,7 @@ int gpt_cgpt_header_crc_ok(int fd, const struct gpt *g, const struct gpt_copy *c
 	_cleanup_free_ uint8_t *s = malloc(g->sector_size);
 	if (!s)
 		return -ENOMEM;
-	int r = pread_all(fd, s, g->sector_size, c->header_lba * g->sector_size);
+	int r = fs_pread_all(fd, s, g->sector_size, c->header_lba * g->sector_size);
 	if (r < 0)
 		return r;
 	uint32_t stored;

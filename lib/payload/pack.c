@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "crypto/crypto.h"
+#include "fs/fs.h"
 #include "payload/payload.h"
 #include "payload/update_metadata.pb-c.h"
 #include "util/cleanup.h"
@@ -58,24 +59,6 @@ struct chunk {
 	int r;
 };
 
-static int pread_all(int fd, uint8_t *p, size_t n, uint64_t off)
-{
-	while (n > 0) {
-		ssize_t k = pread(fd, p, n, (off_t)off);
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (k == 0)
-			return -ENODATA;
-		p += k;
-		n -= (size_t)k;
-		off += (uint64_t)k;
-	}
-	return 0;
-}
-
 static int write_all(int fd, const uint8_t *p, size_t n)
 {
 	while (n > 0) {
@@ -95,7 +78,7 @@ static void *chunk_run(void *arg)
 {
 	struct chunk *c = arg;
 
-	c->r = pread_all(c->fd, c->raw, c->len, c->offset);
+	c->r = fs_pread_all(c->fd, c->raw, c->len, c->offset);
 	if (c->r < 0)
 		return NULL;
 	c->type = PAYLOAD_OP_REPLACE;
@@ -524,7 +507,7 @@ int payload_pack(int image_fd, int kernel_fd, int out_fd, int spool_fd,
 	for (uint64_t off = 0; r >= 0 && off < b.blob_end;) {
 		size_t n = b.blob_end - off < COPY_BUF_SIZE ? (size_t)(b.blob_end - off)
 							   : COPY_BUF_SIZE;
-		r = pread_all(spool_fd, copy, n, off);
+		r = fs_pread_all(spool_fd, copy, n, off);
 		if (r >= 0)
 			r = out_write(&out, copy, n);
 		off += n;

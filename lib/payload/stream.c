@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "crypto/crypto.h"
+#include "fs/fs.h"
 #include "payload/payload.h"
 #include "util/cleanup.h"
 #include "util/problem.h"
@@ -142,22 +143,6 @@ struct sink {
 	uint64_t ext_pos;
 };
 
-static int pwrite_all(int fd, const uint8_t *p, size_t n, uint64_t off)
-{
-	while (n > 0) {
-		ssize_t k = pwrite(fd, p, n, (off_t)off);
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += k;
-		n -= (size_t)k;
-		off += (uint64_t)k;
-	}
-	return 0;
-}
-
 static int sink_write(struct sink *s, const uint8_t *p, size_t n)
 {
 	if (n > s->op->dst_bytes - s->pos)
@@ -170,7 +155,7 @@ static int sink_write(struct sink *s, const uint8_t *p, size_t n)
 		uint64_t room = e->num_blocks * s->bs - s->ext_pos;
 		size_t k = n < room ? n : (size_t)room;
 		int r = s->fd < 0 ? 0
-				   : pwrite_all(s->fd, p, k, s->base + e->start_block * s->bs + s->ext_pos);
+				   : fs_pwrite_all(s->fd, p, k, s->base + e->start_block * s->bs + s->ext_pos);
 		if (r < 0 && s->soft) {
 			s->fd = -1;
 			s->failed = true;

@@ -65,3 +65,18 @@ TEST(fs_stays_inside_root)
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	ASSERT_EQ(system(cmd), 0);
 }
+
+TEST(fs_pread_pwrite_all)
+{
+	char path[] = "/tmp/flatctl-test-fsio.XXXXXX";
+	_cleanup_close_ int fd = mkstemp(path);
+	ASSERT_OK(fd);
+	unlink(path);
+	char buf[64] = "0123456789", back[10];
+	ASSERT_OK(fs_pwrite_all(fd, buf, 10, 4096));
+	ASSERT_OK(fs_pread_all(fd, back, 10, 4096));
+	ASSERT_TRUE(memcmp(back, buf, 10) == 0);
+	ASSERT_OK(fs_pread_all(fd, back, 0, 1 << 20)); /* nothing asked, nothing read */
+	ASSERT_ERR(fs_pread_all(fd, back, 10, 4100), EIO); /* meets the end of the file */
+	ASSERT_ERR(fs_pwrite_all(-1, buf, 1, 0), EBADF);
+}
