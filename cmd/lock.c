@@ -20,20 +20,12 @@
 #include "lock/lock.h"
 #include "lock/reboot.h"
 #include "lock/settings.h"
+#include "lock-opts.h"
 #include "log/log.h"
 
 enum {
-	OPT_BACKEND = ARG_LONG_BASE,
-	OPT_ENDPOINTS,
-	OPT_ENDPOINT,
-	OPT_API,
-	OPT_CAFILE,
-	OPT_CERTFILE,
-	OPT_KEYFILE,
-	OPT_USERNAME,
-	OPT_PASSWORD_FILE,
-	OPT_PASSWORD,
-	OPT_GROUP,
+	OPT_LOCK_FIRST_ = ARG_LONG_BASE - 1,
+	LOCK_BACKEND_OPT_IDS,
 	OPT_WAIT,
 	OPT_TIMEOUT,
 	OPT_REQUEST_TIMEOUT,
@@ -42,17 +34,7 @@ enum {
 };
 
 static const struct flat_option lock_opts[] = {
-	{ "backend", OPT_BACKEND, ARG_REQ, "etcd|file", "where the semaphore lives" },
-	{ "endpoints", OPT_ENDPOINTS, ARG_REQ, "URL[,URL...]", "etcd client URLs (repeats add)" },
-	{ "endpoint", OPT_ENDPOINT, ARG_REQ, "URL[,URL...]", "same as --endpoints" },
-	{ "etcd-api", OPT_API, ARG_REQ, "v3|v2", "etcd API; v2 to share a cluster with locksmith" },
-	{ "etcd-cafile", OPT_CAFILE, ARG_REQ, "FILE", "CA bundle for https:// endpoints" },
-	{ "etcd-certfile", OPT_CERTFILE, ARG_REQ, "FILE", "TLS client certificate" },
-	{ "etcd-keyfile", OPT_KEYFILE, ARG_REQ, "FILE", "TLS client key" },
-	{ "etcd-username", OPT_USERNAME, ARG_REQ, "USER", "etcd user" },
-	{ "etcd-password-file", OPT_PASSWORD_FILE, ARG_REQ, "FILE", "file holding the etcd password" },
-	{ "etcd-password", OPT_PASSWORD, ARG_REQ, "PASS", "etcd password (visible in ps; prefer the file)" },
-	{ "group", OPT_GROUP, ARG_REQ, "GROUP", "lock group (default: none)" },
+	LOCK_BACKEND_OPT_ROWS,
 	{ "wait", OPT_WAIT, ARG_OPT, "DUR", "lock: block until acquired (at most DUR)" },
 	{ "timeout", OPT_TIMEOUT, ARG_REQ, "DUR", "overall deadline of the command (default 30s)" },
 	{ "request-timeout", OPT_REQUEST_TIMEOUT, ARG_REQ, "DUR", "one etcd request (default 5s)" },

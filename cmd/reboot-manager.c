@@ -23,6 +23,7 @@
 #include "lock/reboot.h"
 #include "lock/settings.h"
 #include "lock/window.h"
+#include "lock-opts.h"
 #include "log/log.h"
 
 enum {
@@ -32,17 +33,7 @@ enum {
 	OPT_WINDOW_START,
 	OPT_WINDOW_LENGTH,
 	OPT_NOW,
-	OPT_BACKEND,
-	OPT_ENDPOINTS,
-	OPT_ENDPOINT,
-	OPT_API,
-	OPT_CAFILE,
-	OPT_CERTFILE,
-	OPT_KEYFILE,
-	OPT_USERNAME,
-	OPT_PASSWORD_FILE,
-	OPT_PASSWORD,
-	OPT_GROUP,
+	LOCK_BACKEND_OPT_IDS,
 };
 
 static const struct flat_option rm_opts[] = {
@@ -52,17 +43,7 @@ static const struct flat_option rm_opts[] = {
 	{ "window-start", OPT_WINDOW_START, ARG_REQ, "[DAY] HH:MM", "reboot window start" },
 	{ "window-length", OPT_WINDOW_LENGTH, ARG_REQ, "DUR", "reboot window length" },
 	{ "now", OPT_NOW, ARG_REQ, "YYYY-MM-DD HH:MM", "check-window: pretend it is this local time" },
-	{ "backend", OPT_BACKEND, ARG_REQ, "etcd|file", "where the semaphore lives" },
-	{ "endpoints", OPT_ENDPOINTS, ARG_REQ, "URL[,URL...]", "etcd client URLs (repeats add)" },
-	{ "endpoint", OPT_ENDPOINT, ARG_REQ, "URL[,URL...]", "same as --endpoints" },
-	{ "etcd-api", OPT_API, ARG_REQ, "v3|v2", "etcd API; v2 to share a cluster with locksmith" },
-	{ "etcd-cafile", OPT_CAFILE, ARG_REQ, "FILE", "CA bundle for https:// endpoints" },
-	{ "etcd-certfile", OPT_CERTFILE, ARG_REQ, "FILE", "TLS client certificate" },
-	{ "etcd-keyfile", OPT_KEYFILE, ARG_REQ, "FILE", "TLS client key" },
-	{ "etcd-username", OPT_USERNAME, ARG_REQ, "USER", "etcd user" },
-	{ "etcd-password-file", OPT_PASSWORD_FILE, ARG_REQ, "FILE", "file holding the etcd password" },
-	{ "etcd-password", OPT_PASSWORD, ARG_REQ, "PASS", "etcd password (visible in ps; prefer the file)" },
-	{ "group", OPT_GROUP, ARG_REQ, "GROUP", "lock group (default: none)" },
+	LOCK_BACKEND_OPT_ROWS,
 	{},
 };
 
