@@ -555,7 +555,7 @@ static int install_file(struct install_ctx *ic, int fd, const char *what, const 
 		*ret_bad_payload = code != 1 && code != 7;
 		record_failure(ic->root_fd, ic->state, code, "%s: %s", what,
 			       problems_text(&p, buf, sizeof(buf)));
-		return log_fail(code == 7 ? -EIO : -EIO, "%s: %s", what, problems_text(&p, buf, sizeof(buf)));
+		return log_fail(-EIO, "%s: %s", what, problems_text(&p, buf, sizeof(buf)));
 	}
 	log_info("%s: signature version %u verified with '%s'", what, v.matched_version,
 		 v.matched_key ? v.matched_key : "?");

@@ -165,12 +165,11 @@ int fs_read_fd(int fd, size_t max, char **ret, size_t *ret_size)
 	return 0;
 }
 
-int fs_pread_all(int fd, void *buf, size_t n, uint64_t off)
+/* pread or pwrite all of [buf, buf + n) at off; no progress (end of file) is -EIO. */
+static int pio_all(int fd, uint8_t *p, size_t n, uint64_t off, bool write)
 {
-	uint8_t *p = buf;
-
 	while (n > 0) {
-		ssize_t k = pread(fd, p, n, (off_t)off);
+		ssize_t k = write ? pwrite(fd, p, n, (off_t)off) : pread(fd, p, n, (off_t)off);
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;
@@ -185,24 +184,14 @@ int fs_pread_all(int fd, void *buf, size_t n, uint64_t off)
 	return 0;
 }
 
+int fs_pread_all(int fd, void *buf, size_t n, uint64_t off)
+{
+	return pio_all(fd, buf, n, off, false);
+}
+
 int fs_pwrite_all(int fd, const void *buf, size_t n, uint64_t off)
 {
-	const uint8_t *p = buf;
-
-	while (n > 0) {
-		ssize_t k = pwrite(fd, p, n, (off_t)off);
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (k == 0)
-			return -EIO;
-		p += k;
-		n -= (size_t)k;
-		off += (uint64_t)k;
-	}
-	return 0;
+	return pio_all(fd, (uint8_t *)buf, n, off, true); /* only read through when writing */
 }
 
 int fs_read_file(int root_fd, const char *path, size_t max, char **ret, size_t *ret_size)
