@@ -18,19 +18,26 @@ etcd_free_port() {
 	done
 }
 
+# etcd_wait_healthy URL [PID...]: until URL reports healthy; gives up early when one of the
+# PIDs (the members just started) has exited, e.g. because its port was taken meanwhile.
 etcd_wait_healthy() {
+	url=$1; shift
 	# generous: a loaded machine can take many seconds to elect a leader
 	for _ in $(seq 1 600); do
-		if curl -s -m 1 "$1/health" 2>/dev/null | grep -q '"health":"true"'; then
+		if curl -s -m 1 "$url/health" 2>/dev/null | grep -q '"health":"true"'; then
 			return 0
 		fi
+		for pid in "$@"; do
+			kill -0 "$pid" 2>/dev/null || { echo "etcd (PID $pid) exited" >&2; return 1; }
+		done
 		sleep 0.1
 	done
-	echo "etcd at $1 did not become healthy" >&2
+	echo "etcd at $url did not become healthy" >&2
 	return 1
 }
 
-etcd_start_cluster() {
+# One attempt of etcd_start_cluster on fresh random ports.
+_etcd_start_once() {
 	n=$1; shift
 	cluster=
 	for i in $(seq 1 "$n"); do
@@ -40,9 +47,10 @@ etcd_start_cluster() {
 		cluster="${cluster:+$cluster,}m$i=http://127.0.0.1:$pp"
 	done
 	ETCD_ENDPOINTS=
+	_etcd_pids=
 	for i in $(seq 1 "$n"); do
 		eval "cp=\$ETCD_CPORT_$i; pp=\$ETCD_PPORT_$i"
-		mkdir -p "$T/etcd-m$i" && chmod 700 "$T/etcd-m$i"
+		rm -rf "$T/etcd-m$i" && mkdir -p "$T/etcd-m$i" && chmod 700 "$T/etcd-m$i"
 		etcd --name "m$i" --data-dir "$T/etcd-m$i" \
 			--listen-client-urls "http://127.0.0.1:$cp" \
 			--advertise-client-urls "http://127.0.0.1:$cp" \
@@ -54,13 +62,29 @@ etcd_start_cluster() {
 		pid=$!
 		disown "$pid" 2>/dev/null || : # no "Killed" job notices on stderr
 		cleanup_pid "$pid"
+		_etcd_pids="$_etcd_pids $pid"
 		eval "ETCD_PID_$i=$pid; ETCD_URL_$i=http://127.0.0.1:$cp"
 		ETCD_ENDPOINTS="${ETCD_ENDPOINTS:+$ETCD_ENDPOINTS,}http://127.0.0.1:$cp"
 	done
 	for i in $(seq 1 "$n"); do
-		eval "etcd_wait_healthy \$ETCD_URL_$i" || return 1
+		# shellcheck disable=SC2086 # a list of PIDs
+		eval "etcd_wait_healthy \$ETCD_URL_$i $_etcd_pids" || return 1
 	done
-	export ETCDCTL_API=3
+}
+
+# etcd_start_cluster N [extra etcd flags]: a free port can be taken by another test between the
+# check and etcd's bind, so a start whose member exits is retried on other ports (3 attempts).
+etcd_start_cluster() {
+	for attempt in 1 2 3; do
+		if _etcd_start_once "$@"; then
+			export ETCDCTL_API=3
+			return 0
+		fi
+		for pid in $_etcd_pids; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
+		echo "etcd start attempt $attempt failed; see $T/etcd-m*.stderr" >&2
+	done
+	echo "Bail out! etcd did not start (3 attempts)"
+	return 1
 }
 
 # etcd_get_raw KEY: the stored value, byte for byte (no trailing newline added).
