@@ -1,6 +1,6 @@
 # mk/static.mk - the static release binary (spec/build.md 3-6): third-party libraries from Debian
-# source through the cache (mk/third-party.sh), static-pie link, stripped copy, debug file,
-# and the check-static guards.
+# source through the cache (mk/third-party.sh), static link (a static PIE with STATIC_PIE=1),
+# stripped copy, debug file, and the check-static guards.
 
 DEPS_APT += dpkg-dev meson ninja-build gperf python3-jinja2 libcap-dev libmount-dev libzstd-dev \
 	    liblz4-dev binutils file xz-utils
@@ -9,7 +9,6 @@ DEPS_APT += clang libclang-rt-14-dev clang-format clang-tidy cppcheck shellcheck
 
 THIRD_PARTY_CACHE ?= /var/cache/flatctl/third-party
 export THIRD_PARTY_CACHE
-STATIC_B  := build/static
 STATIC_TP := $(abspath build/third_party)
 
 # Libraries of the static link, after our objects (spec/build.md 5). Fragments may add archives
@@ -20,14 +19,29 @@ STATIC_TP_LIBS := $(STATIC_TP)/curl/lib/libcurl.a $(STATIC_TP)/libxml2/lib/libxm
 STATIC_SYS_LIBS := -lprotobuf-c -ljansson -lblkid -lssl -lcrypto -lz -lbz2 -lzstd -llz4 -llzma \
 	-lcap -lm -pthread
 
+# STATIC_PIE=1 links a static PIE (the image gets ASLR) instead of a static non-PIE executable.
+# The default is the non-PIE: a static PIE relocates itself at every start, and with openssl,
+# curl and libxml2 linked that is ~26,500 relocations over 488 KiB of .data.rel.ro, ~130
+# copy-on-write page faults that made `flatctl --version` 1.47x `cgpt --help` instead of 0.71x
+# (bench/startup; spec/build.md 5 names plain -static as the fallback). Full RELRO either way.
+STATIC_PIE ?= 0
+export STATIC_PIE
+# its own build dir, so the two kinds of objects never mix
+STATIC_B  := build/static$(if $(filter 1,$(STATIC_PIE)),-pie)
 ifeq ($(VARIANT),static)
+ifeq ($(STATIC_PIE),1)
 OPT_CFLAGS := -O2 -D_FORTIFY_SOURCE=2 -fPIE -ffunction-sections -fdata-sections
+# -z pack-relative-relocs (DT_RELR, glibc 2.36 + binutils 2.38): the relative relocations stored
+# as RELA took 0.6 MB of the 8 MiB budget
+BASE_LDFLAGS += -static-pie -Wl,-z,pack-relative-relocs
+else
+OPT_CFLAGS := -O2 -D_FORTIFY_SOURCE=2 -fno-pie -ffunction-sections -fdata-sections
+BASE_LDFLAGS += -static -no-pie
+endif
+BASE_LDFLAGS += -Wl,--gc-sections -Wl,-z,relro,-z,now
 PKG_CFLAGS := -DCURL_STATICLIB -I$(STATIC_TP)/curl/include -I$(STATIC_TP)/libxml2/include/libxml2 \
 	-I$(STATIC_TP)/libsystemd/include $(shell $(PKG_CONFIG) --cflags blkid jansson libprotobuf-c 2>/dev/null)
 PKG_LIBS := $(STATIC_LIBS_EXTRA) $(STATIC_TP_LIBS) $(STATIC_SYS_LIBS)
-# -z pack-relative-relocs (DT_RELR, glibc 2.36 + binutils 2.38): a static PIE relocates itself
-# at start, and its relative relocations stored as RELA took 0.6 MB of the 8 MiB budget
-BASE_LDFLAGS += -static-pie -Wl,--gc-sections -Wl,-z,pack-relative-relocs
 # the guards check these warnings against the known list; don't repeat them on every link
 LINK_SHOW := grep -v -e 'in statically linked applications requires' -e ': in function ' --
 endif

@@ -1,7 +1,7 @@
 #!/bin/bash
 # t0005-static-guards: mk/static-guards.sh (spec/build.md 6.4) catches what it must: NEEDED and
 # INTERP in a binary, NSS/dlopen calls in our own objects, and a new "statically linked" linker
-# warning; it passes a clean build. Run on fabricated build directories.
+# warning, and the wrong kind of static binary (PIE or not); it passes a clean build. Run on fabricated build directories.
 . "$(dirname "$0")/lib.sh"
 export GUARDS=$FLATCTL_SRC/mk/static-guards.sh
 CC=${CC:-cc}
@@ -17,11 +17,19 @@ fake_build() {
 }
 
 printf 'int main(void) { return 0; }\n' >"$T/main.c"
-"$CC" -static-pie -o "$T/static" "$T/main.c"
+"$CC" -static -no-pie -o "$T/static" "$T/main.c"
+"$CC" -static-pie -o "$T/static-pie" "$T/main.c"
 "$CC" -o "$T/dynamic" "$T/main.c"
+export STATIC_PIE=0
 
-test_expect 'a clean static-pie build passes' '
+test_expect 'a clean static build passes' '
 	fake_build "$T/clean" "$T/static" && sh "$GUARDS" "$T/clean" >"$T/o" || { cat "$T/o"; false; }
+'
+test_expect 'a static PIE passes with STATIC_PIE=1 and fails as the wrong kind without it' '
+	fake_build "$T/pie" "$T/static-pie"
+	STATIC_PIE=1 sh "$GUARDS" "$T/pie" >"$T/o" || { cat "$T/o"; false; }
+	! sh "$GUARDS" "$T/pie" >"$T/o" && test_grep "^not ok .*flatctl is a static non-PIE executable" "$T/o"
+	! STATIC_PIE=1 sh "$GUARDS" "$T/clean" >"$T/o" && test_grep "^not ok .*flatctl is a static PIE" "$T/o"
 '
 test_expect 'a dynamic binary fails (NEEDED, INTERP, not static)' '
 	fake_build "$T/dyn" "$T/dynamic"
