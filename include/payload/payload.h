@@ -157,6 +157,10 @@ struct payload_stream_opts {
 	 * decompressed. */
 	bool spool;
 	int spool_fd;
+	/* Write mode: finish leaves the fsync of usr_fd and kernel_fd to the caller (which may
+	 * overlap it with the read-back). Each written operation starts its writeback at once
+	 * (sync_file_range) either way, so that the final fsync has little left to wait for. */
+	bool defer_sync;
 	unsigned workers;                /* 0: number of online CPUs */
 	size_t mem_budget;               /* bytes of blobs in flight; 0: PAYLOAD_OP_DATA_MAX */
 };

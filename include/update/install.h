@@ -60,8 +60,9 @@ int update_payload_verify(const struct update_target *t, int fd, uint64_t expect
 
 /* 6.2-6.4: write the verified payload in fd onto the target partition (each blob re-checked),
  * fsync, read back against new_partition_info; the kernel to /boot/flatcar/vmlinuz-X (checked,
- * renamed into place). The booted partition and its kernel are never opened for writing. */
-int update_payload_write(const struct update_target *t, int fd, const struct update_verified *v,
+ * renamed into place). The booted partition and its kernel are never opened for writing. The
+ * spool of v is closed (v->has_spool false) once every operation is written. */
+int update_payload_write(const struct update_target *t, int fd, struct update_verified *v,
 			 int *ret_code, struct problem_list *reterr);
 
 /* 6.5: the target becomes the next boot (tries=1, successful=0, highest priority); this is the

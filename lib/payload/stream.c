@@ -188,6 +188,19 @@ static int sink_pad(struct sink *s)
 	return 0;
 }
 
+/* Write mode: start writing the operation's extents back now (a hint: fsync reports errors), so
+ * that the disk works while the other operations are copied and the final fsync finds little. */
+static void writeback_start(const struct sink *s)
+{
+	if (s->fd < 0 || s->soft)
+		return;
+	for (size_t i = 0; i < s->op->n_extents; i++) {
+		const struct payload_extent *e = &s->op->extents[i];
+		(void)sync_file_range(s->fd, (off_t)(s->base + e->start_block * s->bs),
+				      (off_t)(e->num_blocks * s->bs), SYNC_FILE_RANGE_WRITE);
+	}
+}
+
 /* Write pass: the operation's output as the verify pass left it in the spool (same extents, base
  * 0), len bytes, through out. */
 static int copy_spooled(struct sink *sk, int spool_fd, uint64_t len, uint8_t *out,
@@ -350,6 +363,7 @@ static int job_run(struct payload_stream *s, const struct job *j, uint8_t *out, 
 			r = sink_pad(&sk);
 			if (r < 0)
 				return job_fault(f, r, j, "write failed: %s", strerror(-r));
+			writeback_start(&sk);
 			return 0;
 		}
 	} else if (op->target == PAYLOAD_TARGET_USR && s->spool_out >= 0) {
@@ -384,6 +398,7 @@ static int job_run(struct payload_stream *s, const struct job *j, uint8_t *out, 
 		return job_fault(f, r, j, "write failed: %s", strerror(-r));
 	if (sk.soft && !sk.failed)
 		s->spooled[idx] = sk.pos;
+	writeback_start(&sk);
 	return 0;
 }
 
@@ -911,11 +926,13 @@ int payload_stream_finish(struct payload_stream *s, struct problem_list *reterr)
 	if (s->o.kernel_fd >= 0 && s->m->has_kernel &&
 	    ftruncate(s->o.kernel_fd, (off_t)s->m->kernel_size) < 0)
 		return s->fatal = -errno;
-	r = fsync_fd(s->o.usr_fd);
-	if (r >= 0)
-		r = fsync_fd(s->o.kernel_fd);
-	if (r < 0)
-		return s->fatal = r;
+	if (!s->o.defer_sync) {
+		r = fsync_fd(s->o.usr_fd);
+		if (r >= 0)
+			r = fsync_fd(s->o.kernel_fd);
+		if (r < 0)
+			return s->fatal = r;
+	}
 
 	s->res.size = s->pos;
 	memcpy(s->res.signed_sha256, s->signed_digest, PAYLOAD_SHA256_SIZE);
