@@ -38,6 +38,8 @@ int crypto_hash_update(struct crypto_hash *h, const void *data, size_t size);
 /* Writes the digest (out_size >= crypto_hash_size()) and starts over, so h can be reused.
  * Returns the digest length. */
 int crypto_hash_final(struct crypto_hash *h, uint8_t *out, size_t out_size);
+/* The digest of the bytes so far, without ending: h goes on as if not asked. */
+int crypto_hash_peek(const struct crypto_hash *h, uint8_t *out, size_t out_size);
 /* Total bytes fed since creation or the last final. */
 uint64_t crypto_hash_bytes(const struct crypto_hash *h);
 

@@ -157,6 +157,7 @@ struct payload_stream_opts {
 	 * decompressed. */
 	bool spool;
 	int spool_fd;
+	uint64_t spool_reserve;          /* verify mode: bytes that must stay free beside the spool */
 	/* Write mode: finish leaves the fsync of usr_fd and kernel_fd to the caller (which may
 	 * overlap it with the read-back). Each written operation starts its writeback at once
 	 * (sync_file_range) either way, so that the final fsync has little left to wait for. */

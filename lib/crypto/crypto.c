@@ -128,6 +128,21 @@ int crypto_hash_final(struct crypto_hash *h, uint8_t *out, size_t out_size)
 	return (int)n;
 }
 
+int crypto_hash_peek(const struct crypto_hash *h, uint8_t *out, size_t out_size)
+{
+	unsigned n = 0;
+	size_t want = crypto_hash_size(h->alg);
+	if (out_size < want)
+		return -ENOBUFS;
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	if (!c)
+		return -ENOMEM;
+	int ok = EVP_MD_CTX_copy_ex(c, h->ctx) == 1 && EVP_DigestFinal_ex(c, out, &n) == 1 &&
+		 n == want;
+	EVP_MD_CTX_free(c);
+	return ok ? (int)n : -EIO;
+}
+
 uint64_t crypto_hash_bytes(const struct crypto_hash *h)
 {
 	return h->bytes;

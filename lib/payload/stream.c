@@ -9,9 +9,9 @@
  * job for a pool of worker threads that checks its SHA-256, decompresses it through a 1 MiB
  * buffer and writes it (write pass) or, in the verify pass, throws it away or keeps it in the
  * spool (an O_TMPFILE at the operation's destination offsets, so the write pass can copy it
- * instead of decompressing again; the write pass still re-checks each blob's hash first). Blobs in flight are bounded
- * by a byte budget, so memory stays bounded for any payload size; the feeder blocks when the
- * budget is used up. Writes go to disjoint extents with pwrite, so jobs may finish in any order;
+ * instead of decompressing again; the write pass still re-checks each blob's hash first). Blobs
+ * in flight are bounded by a byte budget, so memory stays bounded for any payload size; the
+ * feeder blocks when the budget is used up. Writes go to disjoint extents with pwrite, so jobs may finish in any order;
  * a payload whose USR extents overlap is written by a single worker, in order, to stay
  * byte-exact. */
 #include <bzlib.h>
@@ -91,8 +91,9 @@ struct payload_stream {
 	size_t sig_n;
 	uint64_t extra;
 	struct crypto_hash *file_hash;   /* every byte */
-	struct crypto_hash *signed_hash; /* the bytes before the Signatures message (5.4) */
+	/* of the bytes before the Signatures message (5.4): file_hash's state there */
 	uint8_t signed_digest[PAYLOAD_SHA256_SIZE];
+	bool signed_taken;
 	struct payload_stream_result res;
 	int fatal;
 	int spool_out;           /* verify mode: the spool being filled, or -1 */
@@ -550,9 +551,7 @@ int payload_stream_new(const struct payload_stream_opts *o, struct payload_strea
 		return -ENOMEM;
 	s->o = *o;
 	s->spool_out = -1;
-	if (crypto_hash_new(CRYPTO_SHA256, &s->file_hash) < 0 ||
-	    crypto_hash_new(CRYPTO_SHA256, &s->signed_hash) < 0) {
-		crypto_hash_free(s->file_hash);
+	if (crypto_hash_new(CRYPTO_SHA256, &s->file_hash) < 0) {
 		free(s);
 		return -ENOMEM;
 	}
@@ -585,7 +584,6 @@ struct payload_stream *payload_stream_free(struct payload_stream *s)
 	free(s->sigbuf);
 	payload_manifest_free(s->m);
 	crypto_hash_free(s->file_hash);
-	crypto_hash_free(s->signed_hash);
 	free(s);
 	return NULL;
 }
@@ -630,7 +628,7 @@ static int spool_open(struct payload_stream *s)
 		return -ENOTUNIQ;
 	if (fstatvfs(s->o.spool_fd, &sv) < 0)
 		return -errno;
-	if ((uint64_t)sv.f_bavail * sv.f_frsize < s->m->new_size)
+	if ((uint64_t)sv.f_bavail * sv.f_frsize < s->m->new_size + s->o.spool_reserve)
 		return -ENOSPC;
 	int fd = openat(s->o.spool_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (fd < 0)
@@ -658,7 +656,8 @@ static int next_blob(struct payload_stream *s)
 	if (s->op_i < s->m->n_ops)
 		return 0;
 	/* All blobs seen: the signed bytes end here (5.4). feed() hashes the bytes of a step
-	 * after it, by the state the step started in, so the digest is taken at finish. */
+	 * after it, by the state the step started in, and takes the signed digest before the
+	 * first byte after them (or at finish). */
 	s->sigbuf = malloc(s->m->signatures_size);
 	if (!s->sigbuf)
 		return -ENOMEM;
@@ -805,9 +804,14 @@ int payload_stream_feed(struct payload_stream *s, const void *data, size_t n,
 		ssize_t k = step(s, p, n, reterr);
 		if (k < 0)
 			return s->fatal = (int)k;
-		int r = crypto_hash_update(s->file_hash, p, (size_t)k);
-		if (r >= 0 && is_signed)
-			r = crypto_hash_update(s->signed_hash, p, (size_t)k);
+		int r = 0;
+		/* the first byte after the signed ones: their digest is the running one so far */
+		if (!is_signed && !s->signed_taken) {
+			r = crypto_hash_peek(s->file_hash, s->signed_digest, sizeof(s->signed_digest));
+			s->signed_taken = true;
+		}
+		if (r >= 0)
+			r = crypto_hash_update(s->file_hash, p, (size_t)k);
 		if (r < 0)
 			return s->fatal = r;
 		p += k;
@@ -909,9 +913,12 @@ int payload_stream_finish(struct payload_stream *s, struct problem_list *reterr)
 		if (r < 0)
 			return s->fatal = r;
 	}
-	r = crypto_hash_final(s->signed_hash, s->signed_digest, sizeof(s->signed_digest));
-	if (r < 0)
-		return s->fatal = r;
+	if (!s->signed_taken) {
+		r = crypto_hash_peek(s->file_hash, s->signed_digest, sizeof(s->signed_digest));
+		if (r < 0)
+			return s->fatal = r;
+		s->signed_taken = true;
+	}
 	/* 5.5 step 6 */
 	if (!s->o.verified_digest && s->o.n_keys == 0)
 		return s->fatal = fail(reterr, -ENOKEY, "signatures", "no trusted update key");

@@ -127,6 +127,23 @@ TEST(streaming_digest_matches_and_resets)
 	ASSERT_EQ(crypto_hash_alg_from_string("md5"), -EINVAL);
 }
 
+TEST(peek_gives_the_digest_so_far_and_goes_on)
+{
+	_cleanup_(crypto_hash_freep) struct crypto_hash *h = NULL;
+	uint8_t d[CRYPTO_SHA256_SIZE];
+	ASSERT_OK(crypto_hash_new(CRYPTO_SHA256, &h));
+	ASSERT_OK(crypto_hash_update(h, "ab", 2));
+	ASSERT_OK(crypto_hash_update(h, "c", 1));
+	ASSERT_EQ(crypto_hash_peek(h, d, sizeof(d)), 32);
+	ASSERT_TRUE(hex_is(d, 32, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+	ASSERT_ERR(crypto_hash_peek(h, d, 31), ENOBUFS);
+	/* "abc" + "def": the peek did not end or reset the running hash */
+	ASSERT_OK(crypto_hash_update(h, "def", 3));
+	ASSERT_U64_EQ(crypto_hash_bytes(h), 6);
+	ASSERT_EQ(crypto_hash_final(h, d, sizeof(d)), 32);
+	ASSERT_TRUE(hex_is(d, 32, "bef57ec7f53a6d40beb640a780a639c83bc29ac8a9816f1fc6c5c6dcd93c4721"));
+}
+
 TEST(hash_fd_ranges)
 {
 	char tmpl[] = "/tmp/flatctl-hashfd-XXXXXX";
