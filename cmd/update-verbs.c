@@ -536,10 +536,11 @@ static int install_prepare(struct install_ctx *ic, struct update_cmd *uc)
 }
 
 /* Verify, write, read back, flip, record (5.5, 6, 7.3). `what` names the payload in messages
- * ("payload FILE"). Returns 0 installed (or verified with dry_run), exit-code ready otherwise. */
+ * ("payload FILE"); early (may be NULL) what was verified while downloading it. Returns 0
+ * installed (or verified with dry_run), exit-code ready otherwise. */
 static int install_file(struct install_ctx *ic, int fd, const char *what, const char *version,
-			uint64_t expect_size, const uint8_t *sha, const uint8_t *sha_alt, bool dry_run,
-			bool *ret_bad_payload)
+			uint64_t expect_size, const uint8_t *sha, const uint8_t *sha_alt,
+			struct update_early *early, bool dry_run, bool *ret_bad_payload)
 {
 	_cleanup_(problem_list_release) struct problem_list p = {};
 	_cleanup_(update_verified_release) struct update_verified v = {};
@@ -550,7 +551,7 @@ static int install_file(struct install_ctx *ic, int fd, const char *what, const 
 	r = set_status(ic->root_fd, ic->state, UPDATE_STATUS_VERIFYING, -1);
 	if (r < 0)
 		return r;
-	r = update_payload_verify(&ic->target, fd, expect_size, sha, sha_alt, &v, &code, &p);
+	r = update_payload_verify(&ic->target, fd, expect_size, sha, sha_alt, early, &v, &code, &p);
 	if (r < 0) {
 		*ret_bad_payload = code != 1 && code != 7;
 		record_failure(ic->root_fd, ic->state, code, "%s: %s", what,
@@ -656,7 +657,7 @@ static int apply_local_file(struct install_ctx *ic, struct update_cmd *uc)
 	fd = open(uc->payload, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return log_fail(-EIO, "%s: cannot open: %s", what, strerror(errno));
-	r = install_file(ic, fd, what, uc->version ? uc->version : "unknown", 0,
+	r = install_file(ic, fd, what, uc->version ? uc->version : "unknown", 0, NULL,
 			 uc->sha256 ? sha : NULL, NULL, uc->dry_run, &bad);
 	if (r < 0) {
 		struct update_error e;
@@ -923,6 +924,7 @@ static int download_and_install(struct install_ctx *ic, struct update_cmd *uc,
 {
 	_cleanup_close_ int part_fd = -1;
 	_cleanup_(http_client_freep) struct http_client *http = NULL;
+	_cleanup_(update_early_freep) struct update_early *early = NULL;
 	char sha_b64[64] = "", what[1100], buf[512];
 	struct stat stt;
 	int r;
@@ -984,14 +986,20 @@ static int download_and_install(struct install_ctx *ic, struct update_cmd *uc,
 					  .saved_decile = size ? (unsigned)(have * 10 / size) : 0,
 					  .draw = progress_wanted(STDERR_FILENO, ic->ctx->verbosity) };
 		progress_init(&dp.p, progress_now_usec(), have);
+		/* 5.5's checks run on the bytes as they are staged (update/install.h); without it,
+		 * on the whole file afterwards */
+		if (update_early_new(&ic->target, (size > have ? size - have : 0) + (64ULL << 20),
+				     &early) < 0)
+			early = NULL;
 		uint64_t fetched = 0;
 		bool is4xx = false, oversize = false;
 		_cleanup_free_ char *rurl = NULL;
 		for (size_t i = 0; i < n_urls; i++) {
 			free(rurl);
 			rurl = http_url_redact(urls[i]);
+			(void)update_early_catch_up(early, part_fd, have);
 			r = update_download(http, urls[i], NULL, NULL, part_fd, have, size, on_progress,
-					    &dp, &fetched, &is4xx, &oversize, buf, sizeof(buf));
+					    &dp, early, &fetched, &is4xx, &oversize, buf, sizeof(buf));
 			if (r >= 0 || oversize)
 				break;
 			if (fstat(part_fd, &stt) == 0)
@@ -1031,7 +1039,7 @@ static int download_and_install(struct install_ctx *ic, struct update_cmd *uc,
 	_cleanup_free_ char *rurl0 = http_url_redact(urls[0]);
 	snprintf(what, sizeof(what), "payload %s", rurl0 ? rurl0 : "?");
 	bool bad = false;
-	r = install_file(ic, part_fd, what, version, size, sha, sha_alt, uc->dry_run, &bad);
+	r = install_file(ic, part_fd, what, version, size, sha, sha_alt, early, uc->dry_run, &bad);
 	if (r < 0) {
 		struct update_error e;
 		bool has = update_state_get_last_error(ic->state, &e);

@@ -64,13 +64,16 @@ int update_send_event(struct http_client *http, const struct update_config *cfg,
 		      const struct omaha_event *ev);
 
 /* Download url into part_fd from resume_from (Range) up to size bytes (0: unknown). progress
- * is called with the bytes held; return < 0 from it to abort. On failure *ret_kind_4xx tells a
+ * is called with the bytes held; return < 0 from it to abort. Every byte written is also fed to
+ * early (may be NULL; see update/install.h). On failure *ret_kind_4xx tells a
  * 4xx answer (no retry, partial file not kept) and message says why. *ret_fetched counts the
  * bytes this call received. */
 typedef int (*update_progress_fn)(uint64_t done, uint64_t total, void *userdata);
+struct update_early;
 int update_download(struct http_client *http, const char *url, const char *user,
 		    const char *password, int part_fd, uint64_t resume_from, uint64_t size,
-		    update_progress_fn progress, void *userdata, uint64_t *ret_fetched,
+		    update_progress_fn progress, void *userdata, struct update_early *early,
+		    uint64_t *ret_fetched,
 		    bool *ret_4xx, bool *ret_oversize, char *message, size_t message_size);
 
 /* The running kernel's boot id (no braces), "" when unknown. */

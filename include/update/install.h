@@ -3,6 +3,11 @@
  * target, the postinstall flip and its undo (spec/update.md 6.1, 6.5, 2.4). */
 #pragma once
 
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/cleanup.h"
+
 struct gpt;
 struct problem_list;
 
@@ -15,9 +20,6 @@ int update_usr_pair(const struct gpt *g, const char *label, unsigned *ret_nr, un
 /* 2.4: undo the flip of 6.5 in memory: `booted` becomes the highest-priority boot target again,
  * `target` gets priority 0 and tries 0 (its data and successful bit stay). The caller commits. */
 int update_gpt_revert(struct gpt *g, unsigned booted, unsigned target);
-
-#include <stdbool.h>
-#include <stdint.h>
 
 struct gpt_disk;
 struct crypto_key;
@@ -49,14 +51,30 @@ struct update_verified {
 };
 void update_verified_release(struct update_verified *v);
 
+/* Verifying while downloading: the bytes staged in payload.part are fed, in order, to a verify
+ * pass as they arrive, so that update_payload_verify() need not read the file again. It never
+ * fails a download: anything unexpected (bytes out of order, a bad payload) just ends it, and the
+ * staged file is then verified from the start when complete, with 5.5's errors in 5.5's order.
+ * reserve: bytes the rest of the download needs beside the spool. */
+struct update_early;
+int update_early_new(const struct update_target *t, uint64_t reserve, struct update_early **ret);
+struct update_early *update_early_free(struct update_early *e);
+DEFINE_CLEANUP(struct update_early, update_early_free)
+/* data was written to the staged file at offset (0 with bytes already fed: a restarted file) */
+void update_early_feed(struct update_early *e, const void *data, size_t n, uint64_t offset);
+/* Before a (resumed) download: feed what the staged file already holds up to `have`. */
+int update_early_catch_up(struct update_early *e, int part_fd, uint64_t have);
+
 /* 5.5 on fd (read from offset 0): size (when expect_size > 0), SHA-256 against expect_sha256 and
  * expect_sha256_alt (each may be NULL), magic, manifest, file end, signatures, every blob; then
  * the image against the target partition (new image larger than it: -EFBIG, code 7; an extent
  * outside it: -ERANGE, code 28). Never writes. On failure *ret_code is the Omaha code (4.4) and
- * the problem list says what failed and where. */
+ * the problem list says what failed and where. early (may be NULL): what was verified while
+ * downloading; used when it saw exactly fd's bytes and found nothing wrong. */
 int update_payload_verify(const struct update_target *t, int fd, uint64_t expect_size,
 			  const uint8_t *expect_sha256, const uint8_t *expect_sha256_alt,
-			  struct update_verified *ret, int *ret_code, struct problem_list *reterr);
+			  struct update_early *early, struct update_verified *ret, int *ret_code,
+			  struct problem_list *reterr);
 
 /* 6.2-6.4: write the verified payload in fd onto the target partition (each blob re-checked),
  * fsync, read back against new_partition_info; the kernel to /boot/flatcar/vmlinuz-X (checked,

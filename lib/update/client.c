@@ -321,6 +321,7 @@ int update_send_event(struct http_client *http, const struct update_config *cfg,
 struct dl {
 	update_progress_fn progress;
 	void *userdata;
+	struct update_early *early;
 	int fd;
 	uint64_t unsynced;
 };
@@ -339,6 +340,8 @@ static int dl_write(const void *data, size_t size, uint64_t offset, void *userda
 {
 	struct dl *d = userdata;
 	const uint8_t *p = data;
+	size_t total = size;
+	uint64_t at = offset;
 
 	while (size > 0) {
 		ssize_t n = pwrite(d->fd, p, size, (off_t)offset);
@@ -352,6 +355,8 @@ static int dl_write(const void *data, size_t size, uint64_t offset, void *userda
 		offset += (uint64_t)n;
 		d->unsynced += (uint64_t)n;
 	}
+	/* staged: now the verify pass may see them */
+	update_early_feed(d->early, data, total, at);
 	if (d->unsynced >= FSYNC_EVERY) {
 		if (fsync(d->fd) < 0)
 			return -errno;
@@ -369,11 +374,12 @@ static int dl_progress(uint64_t done, uint64_t total, void *userdata)
 
 int update_download(struct http_client *http, const char *url, const char *user,
 		    const char *password, int part_fd, uint64_t resume_from, uint64_t size,
-		    update_progress_fn progress, void *userdata, uint64_t *ret_fetched,
+		    update_progress_fn progress, void *userdata, struct update_early *early,
+		    uint64_t *ret_fetched,
 		    bool *ret_4xx, bool *ret_oversize, char *message, size_t message_size)
 {
 	_cleanup_(http_response_release) struct http_response resp = {};
-	struct dl d = { progress, userdata, part_fd, 0 };
+	struct dl d = { progress, userdata, early, part_fd, 0 };
 	struct http_request req = {
 		.method = HTTP_GET,
 		.url = url,

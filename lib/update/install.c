@@ -86,13 +86,173 @@ static int code_of(int r)
 	return 1;
 }
 
+/* 5.5 steps 3-7 on the staged file, in lib/payload's order (extents first bounded by
+ * new_partition_info, so that an image too big for the partition is reported as such, code 7,
+ * by the caller): the finished stream, with its spool made in the state
+ * directory (*ret_spool_dir, the caller closes it) when there is room. */
+static int verify_file(const struct update_target *t, int fd, struct payload_stream **ret,
+		       int *ret_spool_dir, int *ret_code, struct problem_list *reterr)
+{
+	_cleanup_(payload_stream_freep) struct payload_stream *s = NULL;
+	int spool_dir;
+	int r;
+
+	/* The spool goes next to payload.part, inside --root. */
+	spool_dir = *ret_spool_dir = fs_open(t->root_fd, UPDATE_STATE_DIR, O_RDONLY | O_DIRECTORY, 0);
+	if (spool_dir < 0)
+		log_info("%s: not spooling the decompressed image (%s); decompressing twice",
+			 UPDATE_STATE_DIR, strerror(-spool_dir));
+	struct payload_stream_opts o = { .keys = t->keys, .n_keys = t->n_keys, .usr_fd = -1,
+					 .kernel_fd = -1, .spool = spool_dir >= 0,
+					 .spool_fd = spool_dir };
+	r = payload_stream_new(&o, &s);
+	if (r < 0)
+		return problem_add(reterr, r, NULL, "%s", strerror(-r));
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return problem_add(reterr, -errno, NULL, "cannot seek: %s", strerror(errno));
+	r = payload_stream_feed_fd(s, fd, reterr);
+	if (r >= 0)
+		r = payload_stream_finish(s, reterr);
+	if (r < 0) {
+		*ret_code = code_of(r);
+		if (!problem_has_errors(reterr))
+			(void)problem_add(reterr, r, NULL, "%s", strerror(-r));
+		return r;
+	}
+	*ret = TAKE_PTR(s);
+	return 0;
+}
+
+/* --- verifying while downloading ------------------------------------------------------------ */
+
+struct update_early {
+	struct payload_stream_opts o;
+	struct payload_stream *s;        /* NULL once broken */
+	int spool_dir;
+	uint64_t fed;                    /* bytes fed: the file's first `fed` bytes */
+};
+
+int update_early_new(const struct update_target *t, uint64_t reserve, struct update_early **ret)
+{
+	struct update_early *e = calloc(1, sizeof(*e));
+	int r;
+
+	if (!e)
+		return -ENOMEM;
+	/* The spool goes next to payload.part, inside --root; the rest of the download needs
+	 * `reserve` bytes beside it. */
+	e->spool_dir = fs_open(t->root_fd, UPDATE_STATE_DIR, O_RDONLY | O_DIRECTORY, 0);
+	e->o = (struct payload_stream_opts){ .keys = t->keys, .n_keys = t->n_keys, .usr_fd = -1,
+					     .kernel_fd = -1, .spool = e->spool_dir >= 0,
+					     .spool_fd = e->spool_dir, .spool_reserve = reserve };
+	r = payload_stream_new(&e->o, &e->s);
+	if (r < 0) {
+		update_early_free(e);
+		return r;
+	}
+	*ret = e;
+	return 0;
+}
+
+struct update_early *update_early_free(struct update_early *e)
+{
+	if (!e)
+		return NULL;
+	payload_stream_free(e->s);
+	if (e->spool_dir >= 0)
+		(void)close(e->spool_dir);
+	free(e);
+	return NULL;
+}
+
+static void early_break(struct update_early *e, const char *why)
+{
+	if (e->s)
+		log_debug("verifying while downloading stopped (%s); the staged file is verified "
+			  "when complete", why);
+	e->s = payload_stream_free(e->s);
+}
+
+static void early_restart(struct update_early *e)
+{
+	e->s = payload_stream_free(e->s);
+	e->fed = 0;
+	if (payload_stream_new(&e->o, &e->s) < 0)
+		e->s = NULL;
+}
+
+void update_early_feed(struct update_early *e, const void *data, size_t n, uint64_t offset)
+{
+	_cleanup_(problem_list_release) struct problem_list p = {};
+
+	if (!e || !e->s)
+		return;
+	if (offset != e->fed) {
+		if (offset != 0)
+			return early_break(e, "bytes out of order");
+		early_restart(e); /* a 200 answer to a range request: the file starts over */
+		if (!e->s)
+			return;
+	}
+	if (payload_stream_feed(e->s, data, n, &p) < 0)
+		return early_break(e, "bad payload");
+	e->fed += n;
+}
+
+int update_early_catch_up(struct update_early *e, int part_fd, uint64_t have)
+{
+	_cleanup_free_ uint8_t *buf = NULL;
+
+	if (!e || !e->s || e->fed == have)
+		return 0;
+	if (e->fed > have)
+		early_restart(e);
+	buf = malloc(1u << 20);
+	if (!buf)
+		return -ENOMEM;
+	while (e->s && e->fed < have) {
+		size_t want = have - e->fed < (1u << 20) ? (size_t)(have - e->fed) : (1u << 20);
+		ssize_t n = pread(part_fd, buf, want, (off_t)e->fed);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			early_break(e, n < 0 ? strerror(errno) : "staged file shorter than expected");
+			break;
+		}
+		update_early_feed(e, buf, (size_t)n, e->fed);
+	}
+	return 0;
+}
+
+/* The early stream, finished, when it saw exactly the file's size bytes and everything of 5.5
+ * steps 3-7 passed; else NULL (the caller verifies the staged file from the start). */
+static struct payload_stream *early_take(struct update_early *e, uint64_t size)
+{
+	_cleanup_(problem_list_release) struct problem_list p = {};
+
+	if (!e || !e->s)
+		return NULL;
+	if (e->fed != size) {
+		early_break(e, "not every staged byte seen");
+		return NULL;
+	}
+	if (payload_stream_finish(e->s, &p) < 0) {
+		early_break(e, "bad payload");
+		return NULL;
+	}
+	return TAKE_PTR(e->s);
+}
+
 int update_payload_verify(const struct update_target *t, int fd, uint64_t expect_size,
 			  const uint8_t *expect_sha256, const uint8_t *expect_sha256_alt,
-			  struct update_verified *ret, int *ret_code, struct problem_list *reterr)
+			  struct update_early *early, struct update_verified *ret, int *ret_code,
+			  struct problem_list *reterr)
 {
 	_cleanup_(payload_stream_freep) struct payload_stream *s = NULL;
 	_cleanup_close_ int spool_dir = -1, spool = -1;
+	struct payload_stream_result res;
 	uint64_t part_off, part_size;
+	bool spooling = false;
 	struct stat st;
 	int r;
 
@@ -114,10 +274,23 @@ int update_payload_verify(const struct update_target *t, int fd, uint64_t expect
 		return problem_add(reterr, -EMSGSIZE, NULL, "larger than the announced %llu bytes",
 				   (unsigned long long)expect_size);
 	}
+	/* Verified while downloading: steps 3-7 passed on the same bytes, and the stream's hash of
+	 * the whole file serves step 2. Otherwise (or when that pass found anything wrong) every
+	 * step runs here on the staged file, so errors come in the order of 5.5. */
+	s = early_take(early, (uint64_t)st.st_size);
+	if (s) {
+		payload_stream_result(s, &res);
+		spooling = early->spool_dir >= 0;
+		log_info("payload verified while it was downloaded");
+	}
 	/* 2: SHA-256 of the file (10), before anything of its content is interpreted. */
 	if (expect_sha256 || expect_sha256_alt) {
 		uint8_t got[32];
-		r = crypto_hash_fd(CRYPTO_SHA256, fd, 0, (uint64_t)st.st_size, got, sizeof(got));
+		r = 0;
+		if (s)
+			memcpy(got, res.sha256, sizeof(got));
+		else
+			r = crypto_hash_fd(CRYPTO_SHA256, fd, 0, (uint64_t)st.st_size, got, sizeof(got));
 		if (r < 0)
 			return problem_add(reterr, r, NULL, "cannot read: %s", strerror(-r));
 		const uint8_t *want = expect_sha256 && memcmp(expect_sha256, got, 32) != 0 ? expect_sha256
@@ -133,34 +306,15 @@ int update_payload_verify(const struct update_target *t, int fd, uint64_t expect
 					   w, g);
 		}
 	}
-	/* 3-7 in lib/payload's order. Extents are first bounded by new_partition_info, so that an
-	 * image too big for the partition is reported as such (code 7) below. */
-	/* The spool goes next to payload.part, inside --root. */
-	spool_dir = fs_open(t->root_fd, UPDATE_STATE_DIR, O_RDONLY | O_DIRECTORY, 0);
-	if (spool_dir < 0)
-		log_info("%s: not spooling the decompressed image (%s); decompressing twice",
-			 UPDATE_STATE_DIR, strerror(-spool_dir));
-	struct payload_stream_opts o = { .keys = t->keys, .n_keys = t->n_keys, .usr_fd = -1,
-					 .kernel_fd = -1, .spool = spool_dir >= 0,
-					 .spool_fd = spool_dir };
-	r = payload_stream_new(&o, &s);
-	if (r < 0)
-		return problem_add(reterr, r, NULL, "%s", strerror(-r));
-	if (lseek(fd, 0, SEEK_SET) < 0)
-		return problem_add(reterr, -errno, NULL, "cannot seek: %s", strerror(errno));
-	r = payload_stream_feed_fd(s, fd, reterr);
-	if (r >= 0)
-		r = payload_stream_finish(s, reterr);
-	if (r < 0) {
-		*ret_code = code_of(r);
-		if (!problem_has_errors(reterr))
-			(void)problem_add(reterr, r, NULL, "%s", strerror(-r));
-		return r;
+	if (!s) {
+		r = verify_file(t, fd, &s, &spool_dir, ret_code, reterr);
+		if (r < 0)
+			return r;
+		payload_stream_result(s, &res);
+		spooling = spool_dir >= 0;
 	}
-	struct payload_stream_result res;
-	payload_stream_result(s, &res);
 	_cleanup_(payload_manifest_freep) struct payload_manifest *m = payload_stream_take_manifest(s);
-	if (spool_dir >= 0) {
+	if (spooling) {
 		int why = 0;
 		spool = payload_stream_take_spool(s, &why);
 		if (spool < 0)
