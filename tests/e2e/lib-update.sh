@@ -31,6 +31,25 @@ make_payload() {
 	fi
 }
 
+# make_bz_payload OUT: a compressible 6 MiB image (text, zeros and random 64 KiB blocks) in
+# OUT.img, packed into OUT as REPLACE_BZ in 256 KiB chunks, signed with key.pem (the spool's case).
+make_bz_payload() {
+	python3 - "$1.img" <<-'PY'
+	import os, sys
+	out = open(sys.argv[1], "wb")
+	for i in range(96):
+	    k = i % 3
+	    if k == 0:
+	        out.write(((b"flatctl test image line %d\n" % i) * 4096)[:65536])
+	    elif k == 1:
+	        out.write(b"\0" * 65536)
+	    else:
+	        out.write(os.urandom(65536))
+	PY
+	flatctl update pack --image "$1.img" --key "$T/key.pem" --compress bzip2 --chunk-size 262144 \
+		--out "$1" >"$1.pack.out"
+}
+
 # part_sum N [BYTES]: SHA-256 of partition N's first BYTES (default: all of it).
 part_sum() {
 	local start size

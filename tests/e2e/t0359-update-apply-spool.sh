@@ -9,23 +9,10 @@
 . "$(dirname "$0")/lib-update.sh"
 setup_update
 
-# A compressible image: text, zeros and random blocks, packed as REPLACE_BZ in 256 KiB chunks.
-python3 - "$T/img" <<'PY'
-import os, sys
-out = open(sys.argv[1], "wb")
-for i in range(96):          # 96 x 64 KiB = 6 MiB
-    k = i % 3
-    if k == 0:
-        out.write(((b"flatctl spool test line %d\n" % i) * 4096)[:65536])
-    elif k == 1:
-        out.write(b"\0" * 65536)
-    else:
-        out.write(os.urandom(65536))
-PY
-flatctl update pack --image "$T/img" --key "$T/key.pem" --compress bzip2 --chunk-size 262144 \
-	--out "$T/p.gz" >"$T/pack.out"
-IMG_SUM=$(file_sum "$T/img")
-IMG_SIZE=$(stat -c %s "$T/img")
+make_bz_payload "$T/p.gz"
+cp "$T/p.gz.pack.out" "$T/pack.out"
+IMG_SUM=$(file_sum "$T/p.gz.img")
+IMG_SIZE=$(stat -c %s "$T/p.gz.img")
 A0=$(part_sum 3)
 STATE_DIR=$R/var/lib/flatctl/update
 

@@ -10,24 +10,10 @@
 . "$(dirname "$0")/lib-update.sh"
 setup_update
 
-# A compressible 6 MiB image in 256 KiB REPLACE_BZ chunks, so that the verify pass spools.
-python3 - "$T/img" <<'PY'
-import os, sys
-out = open(sys.argv[1], "wb")
-for i in range(96):
-    k = i % 3
-    if k == 0:
-        out.write(((b"verify while downloading, line %d\n" % i) * 4096)[:65536])
-    elif k == 1:
-        out.write(b"\0" * 65536)
-    else:
-        out.write(os.urandom(65536))
-PY
-flatctl update pack --image "$T/img" --key "$T/key.pem" --compress bzip2 --chunk-size 262144 \
-	--out "$T/p.gz" >/dev/null
+make_bz_payload "$T/p.gz"   # REPLACE_BZ, so that the verify pass spools
 SIZE=$(stat -c %s "$T/p.gz")
-IMG_SUM=$(file_sum "$T/img")
-IMG_SIZE=$(stat -c %s "$T/img")
+IMG_SUM=$(file_sum "$T/p.gz.img")
+IMG_SIZE=$(stat -c %s "$T/p.gz.img")
 A0=$(part_sum 3)
 CONF=$T/omaha.json
 echo '{}' >"$CONF"
@@ -85,9 +71,11 @@ b = bytearray(open(sys.argv[1], "rb").read())
 b[len(b) // 2] ^= 0xff
 open(sys.argv[2], "wb").write(b)
 PY
+# (the server is started here, not inside the test's subshell, so that cleanup knows its PID)
+stop_omaha
+start_omaha --payload "$T/bad.gz" --version 4081.2.0 --config "$CONF"
 test_expect 'a bad payload: verified again from the start, 5.5 order, nothing written' '
-	fresh && stop_omaha && start_omaha --payload "$T/bad.gz" --version 4081.2.0 --config "$CONF" &&
-	test_exit 1 apply >/dev/null 2>"$T/err" &&
+	fresh && test_exit 1 apply >/dev/null 2>"$T/err" &&
 	! grep -q "payload verified while it was downloaded" "$T/err" &&
 	test_grep "signature verification failed" "$T/err" &&
 	test "$(json_get "$S" "d[\"last_error\"][\"code\"]")" = 18 &&
