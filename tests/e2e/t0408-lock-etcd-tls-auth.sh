@@ -21,16 +21,10 @@ mk
 mkdir -p "$T/etc" && echo tlsmachine >"$T/etc/machine-id"
 
 # server-authenticated TLS only (no client certificates)
-cport=$(etcd_free_port); pport=$(etcd_free_port)
-mkdir -p "$T/e1" && chmod 700 "$T/e1"
-etcd --name t1 --data-dir "$T/e1" --listen-client-urls "https://127.0.0.1:$cport" \
-	--advertise-client-urls "https://127.0.0.1:$cport" --listen-peer-urls "http://127.0.0.1:$pport" \
-	--initial-advertise-peer-urls "http://127.0.0.1:$pport" --initial-cluster "t1=http://127.0.0.1:$pport" \
-	--cert-file "$T/server.pem" --key-file "$T/server.key" \
-	--logger zap --log-outputs "$T/e1.log" 2>>"$T/e1.stderr" &
-P1=$!; disown $P1 2>/dev/null || :; cleanup_pid $P1
-U1=https://127.0.0.1:$cport
-for _ in $(seq 1 600); do curl -s -m 1 --cacert "$T/ca.pem" "$U1/health" | grep -q true && break; sleep 0.1; done
+# (etcd_start_cluster retries on other ports when a member cannot bind)
+ETCD_PREFIX=tls ETCD_SCHEME=https ETCD_CURL_OPTS="--cacert $T/ca.pem" \
+	etcd_start_cluster 1 --cert-file "$T/server.pem" --key-file "$T/server.key" || exit 1
+U1=$ETCD_URL_1
 
 test_expect 'https with --etcd-cafile alone (no client certificate) works' '
 	flatctl --root "$T" lock --endpoints "$U1" --etcd-cafile "$T/ca.pem" lock &&
@@ -50,16 +44,11 @@ test_expect 'unreadable CA file: exit 1 naming it; certificate without key: exit
 '
 
 # mutual TLS
-cport=$(etcd_free_port); pport=$(etcd_free_port)
-mkdir -p "$T/e2" && chmod 700 "$T/e2"
-etcd --name t2 --data-dir "$T/e2" --listen-client-urls "https://127.0.0.1:$cport" \
-	--advertise-client-urls "https://127.0.0.1:$cport" --listen-peer-urls "http://127.0.0.1:$pport" \
-	--initial-advertise-peer-urls "http://127.0.0.1:$pport" --initial-cluster "t2=http://127.0.0.1:$pport" \
-	--cert-file "$T/server.pem" --key-file "$T/server.key" --client-cert-auth --trusted-ca-file "$T/ca.pem" \
-	--logger zap --log-outputs "$T/e2.log" 2>>"$T/e2.stderr" &
-P2=$!; disown $P2 2>/dev/null || :; cleanup_pid $P2
-U2=https://127.0.0.1:$cport
-for _ in $(seq 1 600); do curl -s -m 1 --cacert "$T/ca.pem" --cert "$T/client.pem" --key "$T/client.key" "$U2/health" | grep -q true && break; sleep 0.1; done
+ETCD_PREFIX=mtls ETCD_SCHEME=https \
+	ETCD_CURL_OPTS="--cacert $T/ca.pem --cert $T/client.pem --key $T/client.key" \
+	etcd_start_cluster 1 --cert-file "$T/server.pem" --key-file "$T/server.key" \
+	--client-cert-auth --trusted-ca-file "$T/ca.pem" || exit 1
+U2=$ETCD_URL_1
 
 test_expect 'client certificate and key: lock, status, unlock' '
 	o="--endpoints $U2 --etcd-cafile $T/ca.pem --etcd-certfile $T/client.pem --etcd-keyfile $T/client.key" &&

@@ -1,6 +1,9 @@
 # tests/lock/etcd.sh - start real etcd members on 127.0.0.1 for the lock tests (sourced after
 # tests/e2e/lib.sh). Data dirs live in $T; every PID is registered with cleanup_pid.
 # etcd_start_cluster N [extra etcd flags]: sets ETCD_ENDPOINTS (comma list), ETCD_URL_i, ETCD_PID_i.
+# Set for the call: ETCD_SCHEME=https (client URLs; give --cert-file/--key-file as extra flags),
+# ETCD_CURL_OPTS (curl options of the health check: --cacert, --cert, --key), ETCD_PREFIX (member
+# names and data dirs, default m: a second cluster next to the first needs its own).
 
 # etcd is a test dependency that `make deps` installs (mk/lock.mk): missing is a failure, not a skip
 for tool in etcd etcdctl jq curl; do
@@ -24,7 +27,8 @@ etcd_wait_healthy() {
 	url=$1; shift
 	# generous: a loaded machine can take many seconds to elect a leader
 	for _ in $(seq 1 600); do
-		if curl -s -m 1 "$url/health" 2>/dev/null | grep -q '"health":"true"'; then
+		# shellcheck disable=SC2086 # options, split on purpose
+		if curl -s -m 1 ${ETCD_CURL_OPTS:-} "$url/health" 2>/dev/null | grep -q '"health":"true"'; then
 			return 0
 		fi
 		for pid in "$@"; do
@@ -39,32 +43,33 @@ etcd_wait_healthy() {
 # One attempt of etcd_start_cluster on fresh random ports.
 _etcd_start_once() {
 	n=$1; shift
+	m=${ETCD_PREFIX:-m} sc=${ETCD_SCHEME:-http}
 	cluster=
 	for i in $(seq 1 "$n"); do
 		eval "ETCD_CPORT_$i=$(etcd_free_port)"
 		eval "ETCD_PPORT_$i=$(etcd_free_port)"
 		eval "pp=\$ETCD_PPORT_$i"
-		cluster="${cluster:+$cluster,}m$i=http://127.0.0.1:$pp"
+		cluster="${cluster:+$cluster,}$m$i=http://127.0.0.1:$pp"
 	done
 	ETCD_ENDPOINTS=
 	_etcd_pids=
 	for i in $(seq 1 "$n"); do
 		eval "cp=\$ETCD_CPORT_$i; pp=\$ETCD_PPORT_$i"
-		rm -rf "$T/etcd-m$i" && mkdir -p "$T/etcd-m$i" && chmod 700 "$T/etcd-m$i"
-		etcd --name "m$i" --data-dir "$T/etcd-m$i" \
-			--listen-client-urls "http://127.0.0.1:$cp" \
-			--advertise-client-urls "http://127.0.0.1:$cp" \
+		rm -rf "$T/etcd-$m$i" && mkdir -p "$T/etcd-$m$i" && chmod 700 "$T/etcd-$m$i"
+		etcd --name "$m$i" --data-dir "$T/etcd-$m$i" \
+			--listen-client-urls "$sc://127.0.0.1:$cp" \
+			--advertise-client-urls "$sc://127.0.0.1:$cp" \
 			--listen-peer-urls "http://127.0.0.1:$pp" \
 			--initial-advertise-peer-urls "http://127.0.0.1:$pp" \
 			--initial-cluster "$cluster" --initial-cluster-state new \
 			--initial-cluster-token "flatctl-test-$$" \
-			--logger zap --log-outputs "$T/etcd-m$i.log" "$@" 2>>"$T/etcd-m$i.stderr" &
+			--logger zap --log-outputs "$T/etcd-$m$i.log" "$@" 2>>"$T/etcd-$m$i.stderr" &
 		pid=$!
 		disown "$pid" 2>/dev/null || : # no "Killed" job notices on stderr
 		cleanup_pid "$pid"
 		_etcd_pids="$_etcd_pids $pid"
-		eval "ETCD_PID_$i=$pid; ETCD_URL_$i=http://127.0.0.1:$cp"
-		ETCD_ENDPOINTS="${ETCD_ENDPOINTS:+$ETCD_ENDPOINTS,}http://127.0.0.1:$cp"
+		eval "ETCD_PID_$i=$pid; ETCD_URL_$i=$sc://127.0.0.1:$cp"
+		ETCD_ENDPOINTS="${ETCD_ENDPOINTS:+$ETCD_ENDPOINTS,}$sc://127.0.0.1:$cp"
 	done
 	for i in $(seq 1 "$n"); do
 		# shellcheck disable=SC2086 # a list of PIDs
@@ -81,7 +86,7 @@ etcd_start_cluster() {
 			return 0
 		fi
 		for pid in $_etcd_pids; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
-		echo "etcd start attempt $attempt failed; see $T/etcd-m*.stderr" >&2
+		echo "etcd start attempt $attempt failed; see $T/etcd-*.stderr" >&2
 	done
 	echo "Bail out! etcd did not start (3 attempts)"
 	return 1
