@@ -162,6 +162,12 @@ struct payload_stream_opts {
 	 * overlap it with the read-back). Each written operation starts its writeback at once
 	 * (sync_file_range) either way, so that the final fsync has little left to wait for. */
 	bool defer_sync;
+	/* Write mode: when every USR extent of an operation lies above those of the operations
+	 * before it, `written` is called (from a worker, with no lock of the stream held; keep it
+	 * short) each time the operations done so far, taken in order, cover the target from its
+	 * byte 0 up to `upto` (bytes from usr_offset): every write below upto has returned. */
+	void (*written)(uint64_t upto, void *userdata);
+	void *written_data;
 	unsigned workers;                /* 0: number of online CPUs */
 	size_t mem_budget;               /* bytes of blobs in flight; 0: PAYLOAD_OP_DATA_MAX */
 };

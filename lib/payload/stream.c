@@ -72,6 +72,10 @@ struct pool {
 	pthread_t *threads;
 	unsigned n_threads;
 	struct payload_stream *s;
+	/* write mode with o.written: operations done, and the first one not done yet */
+	bool *done;
+	size_t prefix;
+	uint64_t prefix_upto;
 };
 
 struct payload_stream {
@@ -410,6 +414,55 @@ static bool write_mode(const struct payload_stream *s)
 	return s->o.usr_fd >= 0 || s->o.kernel_fd >= 0;
 }
 
+/* Under the pool lock: op is written; move the in-order prefix of done operations on. Returns
+ * whether it moved, with the byte it now reaches (USR extents of the prefix, their highest end). */
+static bool prefix_advance(struct pool *p, const struct payload_op *op, uint64_t *ret_upto)
+{
+	const struct payload_manifest *m = p->s->m;
+	size_t before = p->prefix;
+
+	p->done[op - m->ops] = true;
+	while (p->prefix < m->n_ops) {
+		const struct payload_op *o = &m->ops[p->prefix];
+		/* nothing to wait for: no data, or not written to the USR target */
+		if (!p->done[p->prefix] && o->target == PAYLOAD_TARGET_USR && o->data_length > 0)
+			break;
+		if (o->target == PAYLOAD_TARGET_USR)
+			for (size_t k = 0; k < o->n_extents; k++) {
+				uint64_t end = (o->extents[k].start_block + o->extents[k].num_blocks) *
+					       m->block_size;
+				if (end > p->prefix_upto)
+					p->prefix_upto = end;
+			}
+		p->prefix++;
+	}
+	*ret_upto = p->prefix_upto;
+	return p->prefix != before;
+}
+
+/* Are the USR operations in ascending order of their extents (each one's lowest block above
+ * the highest of every operation before it)? Then a written prefix is a written byte range. */
+static bool usr_ops_ascending(const struct payload_manifest *m)
+{
+	uint64_t high = 0;
+
+	for (size_t i = 0; i < m->n_ops; i++) {
+		const struct payload_op *o = &m->ops[i];
+		uint64_t top = high;
+		if (o->target != PAYLOAD_TARGET_USR)
+			continue;
+		for (size_t k = 0; k < o->n_extents; k++) {
+			if (o->extents[k].start_block < high)
+				return false;
+			uint64_t end = o->extents[k].start_block + o->extents[k].num_blocks;
+			if (end > top)
+				top = end;
+		}
+		high = top;
+	}
+	return true;
+}
+
 static void *worker(void *arg)
 {
 	struct pool *p = arg;
@@ -440,11 +493,20 @@ static void *worker(void *arg)
 			p->fault = f;
 			p->have_fault = true;
 		}
+		uint64_t upto = 0;
+		bool advanced = false;
+		if (p->done && !skip && r >= 0)
+			advanced = prefix_advance(p, j->op, &upto);
 		p->in_use -= j->len;
 		p->pending--;
 		free(j->blob);
 		free(j);
 		pthread_cond_broadcast(&p->idle);
+		if (advanced) {
+			pthread_mutex_unlock(&p->lock);
+			p->s->o.written(upto, p->s->o.written_data);
+			pthread_mutex_lock(&p->lock);
+		}
 	}
 	pthread_mutex_unlock(&p->lock);
 	return NULL;
@@ -462,6 +524,11 @@ static int pool_start(struct payload_stream *s)
 		n = 1;
 	p->s = s;
 	p->budget = s->o.mem_budget ? s->o.mem_budget : PAYLOAD_OP_DATA_MAX;
+	if (s->o.written && s->o.usr_fd >= 0 && usr_ops_ascending(s->m)) {
+		p->done = calloc(s->m->n_ops ? s->m->n_ops : 1, sizeof(*p->done));
+		if (!p->done)
+			return -ENOMEM;
+	}
 	p->threads = calloc(n, sizeof(*p->threads));
 	if (!p->threads)
 		return -ENOMEM;
@@ -539,6 +606,8 @@ static void pool_stop(struct pool *p)
 	free(p->threads);
 	p->threads = NULL;
 	p->n_threads = 0;
+	free(p->done);
+	p->done = NULL;
 }
 
 /* --- the stream -------------------------------------------------------------------------------- */

@@ -468,6 +468,76 @@ static void *sync_thread(void *arg)
 	return NULL;
 }
 
+/* 6.3's read back, in a thread that trails the writes: it hashes the partition's first `size`
+ * bytes in order, each piece once every write below its end has returned (lib/payload's
+ * `written`, or `all` after the last write), so that reading back overlaps the writing. It
+ * reads the same page cache a read after the fsync would. */
+struct readback {
+	pthread_mutex_t lock;
+	pthread_cond_t more;
+	uint64_t upto;                   /* bytes from the partition start known written */
+	bool all;                        /* every write returned */
+	bool stop;                       /* the write failed: give up */
+	int fd;
+	uint64_t offset, size;
+	uint8_t actual[32];
+	int r;                           /* 0: hashed; -ECANCELED: stopped; -errno */
+};
+
+static void readback_written(uint64_t upto, void *userdata)
+{
+	struct readback *rb = userdata;
+	pthread_mutex_lock(&rb->lock);
+	if (upto > rb->upto) {
+		rb->upto = upto;
+		pthread_cond_signal(&rb->more);
+	}
+	pthread_mutex_unlock(&rb->lock);
+}
+
+static void readback_end(struct readback *rb, bool ok)
+{
+	pthread_mutex_lock(&rb->lock);
+	if (ok)
+		rb->all = true;
+	else
+		rb->stop = true;
+	pthread_cond_signal(&rb->more);
+	pthread_mutex_unlock(&rb->lock);
+}
+
+static void *readback_thread(void *arg)
+{
+	struct readback *rb = arg;
+	_cleanup_(crypto_hash_freep) struct crypto_hash *h = NULL;
+	_cleanup_free_ uint8_t *buf = malloc(1u << 20);
+	uint64_t pos = 0;
+	int r = crypto_hash_new(CRYPTO_SHA256, &h);
+
+	if (r >= 0 && !buf)
+		r = -ENOMEM;
+	while (r >= 0 && pos < rb->size) {
+		size_t want = rb->size - pos < (1u << 20) ? (size_t)(rb->size - pos) : (1u << 20);
+		pthread_mutex_lock(&rb->lock);
+		while (!rb->stop && !rb->all && rb->upto < pos + want)
+			pthread_cond_wait(&rb->more, &rb->lock);
+		bool stop = rb->stop;
+		pthread_mutex_unlock(&rb->lock);
+		if (stop) {
+			r = -ECANCELED;
+			break;
+		}
+		r = fs_pread_all(rb->fd, buf, want, rb->offset + pos);
+		if (r >= 0)
+			r = crypto_hash_update(h, buf, want);
+		pos += want;
+	}
+	if (r >= 0)
+		r = crypto_hash_final(h, rb->actual, sizeof(rb->actual));
+	rb->r = r < 0 ? r : 0;
+	return NULL;
+}
+
 /* Closing the spool frees its blocks and page cache, which takes about a second per GiB: done
  * in a thread of its own, while the disk is synced and read back. */
 static void *close_thread(void *arg)
@@ -528,12 +598,17 @@ int update_payload_write(const struct update_target *t, int fd, struct update_ve
 	}
 
 	*ret_code = 1;
+	/* never destroyed: a worker of s may still signal it while s is freed on the way out */
+	struct readback rb = { .lock = PTHREAD_MUTEX_INITIALIZER, .more = PTHREAD_COND_INITIALIZER,
+			       .fd = disk_fd, .offset = part_off, .size = m->new_size };
+	pthread_t reader;
+	bool reading = false;
 	struct payload_stream_opts o = {
 		.keys = t->keys, .n_keys = t->n_keys, .partition_size = part_size,
 		.verified = m, .verified_digest = v->signed_digest,
 		.usr_fd = disk_fd, .usr_offset = part_off, .kernel_fd = kfd,
 		.spool = v->has_spool, .spool_fd = v->has_spool ? v->spool_fd : -1,
-		.defer_sync = true,
+		.defer_sync = true, .written = readback_written, .written_data = &rb,
 	};
 	r = payload_stream_new(&o, &s);
 	if (r < 0)
@@ -546,6 +621,7 @@ int update_payload_write(const struct update_target *t, int fd, struct update_ve
 	uint64_t fed = 0;
 	if (!chunk)
 		return problem_add(reterr, -ENOMEM, NULL, "out of memory");
+	reading = pthread_create(&reader, NULL, readback_thread, &rb) == 0;
 	for (;;) {
 		update_test_kill_point("write", fed);
 		ssize_t n = read(fd, chunk, 1u << 20);
@@ -564,7 +640,11 @@ int update_payload_write(const struct update_target *t, int fd, struct update_ve
 			break;
 		fed += (uint64_t)n;
 	}
+	if (reading)
+		readback_end(&rb, r >= 0);
 	if (r < 0) {
+		if (reading)
+			(void)pthread_join(reader, NULL);
 		*ret_code = code_of(r);
 		if (!problem_has_errors(reterr))
 			(void)problem_add(reterr, r, NULL, "%s", strerror(-r));
@@ -580,14 +660,20 @@ int update_payload_write(const struct update_target *t, int fd, struct update_ve
 			(void)close(v->spool_fd);
 		v->spool_fd = -1;
 	}
-	/* fsync, and 6.3's read back at the same time: both see the same page cache, so reading
-	 * after the fsync would read the same bytes; a failed fsync still fails the install. */
+	/* fsync while 6.3's read back (begun during the writes) finishes: both see the same page
+	 * cache, so reading after the fsync would read the same bytes; a failed fsync still fails
+	 * the install. */
 	struct sync_job sj = { .fd = disk_fd };
 	syncing = pthread_create(&syncer, NULL, sync_thread, &sj) == 0;
 	if (!syncing)
 		sync_thread(&sj);
 	uint8_t actual[32];
-	r = payload_check_image(disk_fd, part_off, m->new_size, m->new_hash, actual);
+	if (reading) {
+		(void)pthread_join(reader, NULL);
+		memcpy(actual, rb.actual, sizeof(actual));
+		r = rb.r < 0 ? rb.r : memcmp(actual, m->new_hash, sizeof(actual)) == 0 ? 0 : -EILSEQ;
+	} else
+		r = payload_check_image(disk_fd, part_off, m->new_size, m->new_hash, actual);
 	if (syncing)
 		(void)pthread_join(syncer, NULL);
 	if (closing)

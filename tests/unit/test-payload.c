@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -286,6 +287,65 @@ TEST(roundtrip_xz_with_kernel)
 TEST(roundtrip_none_odd_feeds)
 {
 	roundtrip(tap_failed_, PAYLOAD_COMPRESS_NONE, true, 4093);
+}
+
+/* What `written` promises: every byte below upto is already written. */
+struct written_log {
+	pthread_mutex_t lock;
+	int fd;
+	uint64_t off;
+	const uint8_t *img;
+	size_t n;
+	unsigned calls;
+	uint64_t max;
+	bool broken;
+};
+
+static void on_written(uint64_t upto, void *userdata)
+{
+	struct written_log *w = userdata;
+	size_t k = upto < w->n ? (size_t)upto : w->n;
+	uint8_t *got = malloc(k ? k : 1);
+	bool ok = got && pread(w->fd, got, k, (off_t)w->off) == (ssize_t)k &&
+		  memcmp(got, w->img, k) == 0;
+	free(got);
+	pthread_mutex_lock(&w->lock);
+	w->calls++;
+	w->broken |= !ok;
+	if (upto > w->max)
+		w->max = upto;
+	pthread_mutex_unlock(&w->lock);
+}
+
+TEST(written_prefix_is_on_disk)
+{
+	const size_t n = 6 * 262144 + 3 * 4096;
+	_cleanup_free_ uint8_t *img = make_image(n, 4);
+	_cleanup_free_ uint8_t *buf = NULL;
+	size_t bn;
+	struct payload_manifest *m = NULL;
+	struct payload_stream_result res;
+	ASSERT_OK(pack_buf(img, n, NULL, 0, PAYLOAD_COMPRESS_BZIP2, 262144, &buf, &bn));
+	ASSERT_OK(verify_buf(buf, bn, test_keys()->pub, 1 << 20, NULL, &m, &res));
+	const uint64_t off = 8192;
+	_cleanup_free_ uint8_t *disk = calloc(1, n + 2 * off);
+	_cleanup_close_ int dfd = memfd_with(disk, n + 2 * off);
+	struct written_log w = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = dfd, .off = off,
+				 .img = img, .n = n };
+	struct payload_stream_opts o = { .verified = m, .verified_digest = res.signed_sha256,
+					 .usr_fd = dfd, .usr_offset = off, .kernel_fd = -1,
+					 .workers = 3, .partition_size = m->new_size,
+					 .written = on_written, .written_data = &w };
+	struct payload_stream *s = NULL;
+	ASSERT_OK(payload_stream_new(&o, &s));
+	for (size_t i = 0; i < bn; i += 65536)
+		ASSERT_OK(payload_stream_feed(s, buf + i, bn - i < 65536 ? bn - i : 65536, NULL));
+	ASSERT_OK(payload_stream_finish(s, NULL));
+	payload_stream_free(s);
+	ASSERT_FALSE(w.broken);
+	ASSERT_TRUE(w.calls >= 1 && w.calls <= 7);
+	ASSERT_U64_EQ(w.max, (n + 4095) / 4096 * 4096); /* the last block, zero-filled */
+	payload_manifest_free(m);
 }
 
 TEST(byte_at_a_time)
