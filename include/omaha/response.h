@@ -12,7 +12,7 @@
 
 struct problem_list;
 
-#define OMAHA_RESPONSE_MAX (1024 * 1024)
+#define OMAHA_RESPONSE_MAX (1u << 20) /* 1 MiB */
 #define OMAHA_PACKAGE_SIZE_MAX (1ULL << 40)
 #define OMAHA_POLL_INTERVAL_MIN 60
 #define OMAHA_POLL_INTERVAL_MAX 86400

@@ -401,7 +401,7 @@ static int prescan(const void *buf, size_t size, struct problem_list *reterr)
 {
 	if (size > OMAHA_RESPONSE_MAX)
 		return problem_add(reterr, -EFBIG, NULL,
-				   "Omaha response too large (more than %d bytes)", OMAHA_RESPONSE_MAX);
+				   "Omaha response too large (more than %u bytes)", OMAHA_RESPONSE_MAX);
 	if (size == 0)
 		return problem_add(reterr, -EBADMSG, NULL, "line 1: empty document");
 	if (memchr(buf, 0, size))

@@ -542,7 +542,7 @@ static void *readback_thread(void *arg)
  * in a thread of its own, while the disk is synced and read back. */
 static void *close_thread(void *arg)
 {
-	(void)close((int)(intptr_t)arg);
+	(void)close(*(const int *)arg);
 	return NULL;
 }
 
@@ -653,12 +653,13 @@ int update_payload_write(const struct update_target *t, int fd, struct update_ve
 	/* Every operation is written: the spool has served. */
 	pthread_t closer, syncer;
 	bool closing = false, syncing = false;
+	int spool_fd = v->spool_fd;
 	if (v->has_spool) {
 		v->has_spool = false;
-		closing = pthread_create(&closer, NULL, close_thread, (void *)(intptr_t)v->spool_fd) == 0;
-		if (!closing)
-			(void)close(v->spool_fd);
 		v->spool_fd = -1;
+		closing = pthread_create(&closer, NULL, close_thread, &spool_fd) == 0;
+		if (!closing)
+			(void)close(spool_fd);
 	}
 	/* fsync while 6.3's read back (begun during the writes) finishes: both see the same page
 	 * cache, so reading after the fsync would read the same bytes; a failed fsync still fails
