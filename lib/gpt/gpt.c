@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "fs/fs.h"
 #include "gpt/gpt.h"
 #include "log/log.h"
 #include "util/problem.h"
@@ -39,19 +40,7 @@ static int dev_read(const struct dev *d, void *p, size_t n, uint64_t off)
 		memcpy(p, d->buf + off, n);
 		return 0;
 	}
-	size_t done = 0;
-	while (done < n) {
-		ssize_t k = pread(d->fd, (uint8_t *)p + done, n - done, (off_t)(off + done));
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (k == 0)
-			return -EIO;
-		done += (size_t)k;
-	}
-	return 0;
+	return fs_pread_all(d->fd, p, n, off);
 }
 
 static int dev_write(const struct dev *d, const void *p, size_t n, uint64_t off)

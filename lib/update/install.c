@@ -86,6 +86,16 @@ static int code_of(int r)
 	return 1;
 }
 
+/* The verify pass's options: the trusted keys, and the spool in spool_dir (the state directory,
+ * next to payload.part, inside --root) unless it is -errno; `reserve` bytes must stay free. */
+static struct payload_stream_opts verify_opts(const struct update_target *t, int spool_dir,
+					      uint64_t reserve)
+{
+	return (struct payload_stream_opts){ .keys = t->keys, .n_keys = t->n_keys, .usr_fd = -1,
+					     .kernel_fd = -1, .spool = spool_dir >= 0,
+					     .spool_fd = spool_dir, .spool_reserve = reserve };
+}
+
 /* 5.5 steps 3-7 on the staged file, in lib/payload's order (extents first bounded by
  * new_partition_info, so that an image too big for the partition is reported as such, code 7,
  * by the caller): the finished stream, with its spool made in the state
@@ -97,14 +107,11 @@ static int verify_file(const struct update_target *t, int fd, struct payload_str
 	int spool_dir;
 	int r;
 
-	/* The spool goes next to payload.part, inside --root. */
 	spool_dir = *ret_spool_dir = fs_open(t->root_fd, UPDATE_STATE_DIR, O_RDONLY | O_DIRECTORY, 0);
 	if (spool_dir < 0)
 		log_info("%s: not spooling the decompressed image (%s); decompressing twice",
 			 UPDATE_STATE_DIR, strerror(-spool_dir));
-	struct payload_stream_opts o = { .keys = t->keys, .n_keys = t->n_keys, .usr_fd = -1,
-					 .kernel_fd = -1, .spool = spool_dir >= 0,
-					 .spool_fd = spool_dir };
+	struct payload_stream_opts o = verify_opts(t, spool_dir, 0);
 	r = payload_stream_new(&o, &s);
 	if (r < 0)
 		return problem_add(reterr, r, NULL, "%s", strerror(-r));
@@ -139,12 +146,9 @@ int update_early_new(const struct update_target *t, uint64_t reserve, struct upd
 
 	if (!e)
 		return -ENOMEM;
-	/* The spool goes next to payload.part, inside --root; the rest of the download needs
-	 * `reserve` bytes beside it. */
+	/* the rest of the download needs `reserve` bytes beside the spool */
 	e->spool_dir = fs_open(t->root_fd, UPDATE_STATE_DIR, O_RDONLY | O_DIRECTORY, 0);
-	e->o = (struct payload_stream_opts){ .keys = t->keys, .n_keys = t->n_keys, .usr_fd = -1,
-					     .kernel_fd = -1, .spool = e->spool_dir >= 0,
-					     .spool_fd = e->spool_dir, .spool_reserve = reserve };
+	e->o = verify_opts(t, e->spool_dir, reserve);
 	r = payload_stream_new(&e->o, &e->s);
 	if (r < 0) {
 		update_early_free(e);
@@ -640,8 +644,7 @@ int update_payload_write(const struct update_target *t, int fd, struct update_ve
 			break;
 		fed += (uint64_t)n;
 	}
-	if (reading)
-		readback_end(&rb, r >= 0);
+	readback_end(&rb, r >= 0);
 	if (r < 0) {
 		if (reading)
 			(void)pthread_join(reader, NULL);
@@ -668,13 +671,13 @@ int update_payload_write(const struct update_target *t, int fd, struct update_ve
 	syncing = pthread_create(&syncer, NULL, sync_thread, &sj) == 0;
 	if (!syncing)
 		sync_thread(&sj);
-	uint8_t actual[32];
-	if (reading) {
+	if (reading)
 		(void)pthread_join(reader, NULL);
-		memcpy(actual, rb.actual, sizeof(actual));
-		r = rb.r < 0 ? rb.r : memcmp(actual, m->new_hash, sizeof(actual)) == 0 ? 0 : -EILSEQ;
-	} else
-		r = payload_check_image(disk_fd, part_off, m->new_size, m->new_hash, actual);
+	else
+		(void)readback_thread(&rb); /* no thread: read back now, all written */
+	uint8_t actual[32];
+	memcpy(actual, rb.actual, sizeof(actual));
+	r = rb.r < 0 ? rb.r : memcmp(actual, m->new_hash, sizeof(actual)) == 0 ? 0 : -EILSEQ;
 	if (syncing)
 		(void)pthread_join(syncer, NULL);
 	if (closing)
