@@ -44,6 +44,17 @@ static char *fixture(const char *name, size_t *ret_size)
 	return buf;
 }
 
+/* Parses tests/data/omaha/NAME as the answer for appid; -ENOENT when the file is missing. */
+static int parse_fixture(const char *name, const char *appid, bool expect_uc,
+			 struct omaha_response **ret, struct problem_list *p)
+{
+	size_t n;
+	_cleanup_free_ char *xml = fixture(name, &n);
+	if (!xml)
+		return -ENOENT;
+	return omaha_response_parse(xml, n, appid, expect_uc, ret, p);
+}
+
 static int parse_str(const char *xml, bool expect_uc, struct omaha_response **ret,
 		     struct problem_list *p)
 {
@@ -177,12 +188,9 @@ TEST(request_refuses_incomplete_params)
 
 TEST(response_nebraska_update_with_extension)
 {
-	size_t n;
-	_cleanup_free_ char *xml = fixture("response-nebraska-update.xml", &n);
-	ASSERT_NOT_NULL(xml);
 	_cleanup_(omaha_response_freep) struct omaha_response *r = NULL;
 	_cleanup_(problem_list_release) struct problem_list p = {};
-	ASSERT_OK(omaha_response_parse(xml, n, APPID, true, &r, &p));
+	ASSERT_OK(parse_fixture("response-nebraska-update.xml", APPID, true, &r, &p));
 	ASSERT_EQ(p.n, 0);
 	ASSERT_EQ(r->outcome, OMAHA_OUTCOME_UPDATE);
 	ASSERT_STREQ(r->server, "nebraska");
@@ -212,12 +220,10 @@ TEST(response_nebraska_update_with_extension)
 
 TEST(response_extensions_and_unbraced_appid)
 {
-	size_t n;
-	_cleanup_free_ char *xml = fixture("response-extensions-unbraced-appid.xml", &n);
-	ASSERT_NOT_NULL(xml);
 	_cleanup_(omaha_response_freep) struct omaha_response *r = NULL;
 	_cleanup_(problem_list_release) struct problem_list p = {};
-	ASSERT_OK(omaha_response_parse(xml, n, "{E96281A6-D1AF-4BDE-9A0A-97B76E56DC57}", true, &r, &p));
+	ASSERT_OK(parse_fixture("response-extensions-unbraced-appid.xml",
+				"{E96281A6-D1AF-4BDE-9A0A-97B76E56DC57}", true, &r, &p));
 	ASSERT_EQ(p.n, 0); /* appid matched without braces and case */
 	ASSERT_EQ(r->outcome, OMAHA_OUTCOME_UPDATE);
 	ASSERT_STREQ(r->version, "4186.0.0");
@@ -230,12 +236,9 @@ TEST(response_extensions_and_unbraced_appid)
 
 TEST(response_go_omaha_other_app_and_isdelta_ignored)
 {
-	size_t n;
-	_cleanup_free_ char *xml = fixture("response-go-omaha-foreign-app.xml", &n);
-	ASSERT_NOT_NULL(xml);
 	_cleanup_(omaha_response_freep) struct omaha_response *r = NULL;
 	_cleanup_(problem_list_release) struct problem_list p = {};
-	ASSERT_OK(omaha_response_parse(xml, n, APPID, true, &r, &p));
+	ASSERT_OK(parse_fixture("response-go-omaha-foreign-app.xml", APPID, true, &r, &p));
 	ASSERT_EQ(r->outcome, OMAHA_OUTCOME_UPDATE);
 	/* the single app is used, with a warning */
 	ASSERT_EQ(p.n, 1);
@@ -251,11 +254,8 @@ TEST(response_go_omaha_other_app_and_isdelta_ignored)
 
 TEST(response_chromeos_sample_picks_postinstall_action)
 {
-	size_t n;
-	_cleanup_free_ char *xml = fixture("response-chromeos-two-actions.xml", &n);
-	ASSERT_NOT_NULL(xml);
 	_cleanup_(omaha_response_freep) struct omaha_response *r = NULL;
-	ASSERT_OK(omaha_response_parse(xml, n, APPID, true, &r, NULL));
+	ASSERT_OK(parse_fixture("response-chromeos-two-actions.xml", APPID, true, &r, NULL));
 	ASSERT_EQ(r->outcome, OMAHA_OUTCOME_UPDATE);
 	_cleanup_free_ char *b = crypto_base64_encode(r->sha256, 32);
 	ASSERT_STREQ(b, "ISBvjjSlqfQ+aTZ+INaeG4Ppr+lVXccGpBNSaMVujak=");
@@ -264,12 +264,9 @@ TEST(response_chromeos_sample_picks_postinstall_action)
 
 TEST(response_malformed_vector)
 {
-	size_t n;
-	_cleanup_free_ char *xml = fixture("response-malformed.xml", &n);
-	ASSERT_NOT_NULL(xml);
 	_cleanup_(omaha_response_freep) struct omaha_response *r = NULL;
 	_cleanup_(problem_list_release) struct problem_list p = {};
-	int rr = omaha_response_parse(xml, n, APPID, true, &r, &p);
+	int rr = parse_fixture("response-malformed.xml", APPID, true, &r, &p);
 	ASSERT_ERR(rr, EBADMSG);
 	ASSERT_NULL(r);
 	ASSERT_EQ(omaha_response_error_code(rr), 31);
@@ -279,28 +276,21 @@ TEST(response_malformed_vector)
 
 TEST(response_nebraska_noupdate_event_ack_and_multi_app)
 {
-	size_t n;
-	_cleanup_free_ char *nu = fixture("response-nebraska-noupdate.xml", &n);
-	ASSERT_NOT_NULL(nu);
 	_cleanup_(omaha_response_freep) struct omaha_response *r = NULL;
-	ASSERT_OK(omaha_response_parse(nu, n, APPID, true, &r, NULL));
+	ASSERT_OK(parse_fixture("response-nebraska-noupdate.xml", APPID, true, &r, NULL));
 	ASSERT_EQ(r->outcome, OMAHA_OUTCOME_NOUPDATE);
 
 	/* the answer to an event-only request: no updatecheck, which only a check must have */
-	_cleanup_free_ char *ack = fixture("response-nebraska-event-ack.xml", &n);
-	ASSERT_NOT_NULL(ack);
-	_cleanup_(omaha_response_freep) struct omaha_response *r2 = NULL;
-	ASSERT_OK(omaha_response_parse(ack, n, APPID, false, &r2, NULL));
+	_cleanup_(omaha_response_freep) struct omaha_response *r2 = NULL, *r3 = NULL;
+	ASSERT_OK(parse_fixture("response-nebraska-event-ack.xml", APPID, false, &r2, NULL));
 	ASSERT_EQ(r2->outcome, OMAHA_OUTCOME_NO_CHECK);
-	_cleanup_(omaha_response_freep) struct omaha_response *r3 = NULL;
-	ASSERT_ERR(omaha_response_parse(ack, n, APPID, true, &r3, NULL), EINVAL);
+	ASSERT_ERR(parse_fixture("response-nebraska-event-ack.xml", APPID, true, &r3, NULL),
+		   EINVAL);
 
-	/* two apps: ours is the second, unbraced and upper case; the other app's offer is not ours */
-	_cleanup_free_ char *two = fixture("response-multi-app.xml", &n);
-	ASSERT_NOT_NULL(two);
+	/* two apps: ours second, unbraced and upper case; the other app's offer is not ours */
 	_cleanup_(omaha_response_freep) struct omaha_response *r4 = NULL;
 	_cleanup_(problem_list_release) struct problem_list p = {};
-	ASSERT_OK(omaha_response_parse(two, n, APPID, true, &r4, &p));
+	ASSERT_OK(parse_fixture("response-multi-app.xml", APPID, true, &r4, &p));
 	ASSERT_EQ(p.n, 0);
 	ASSERT_EQ(r4->outcome, OMAHA_OUTCOME_NOUPDATE);
 	ASSERT_EQ(r4->poll_interval, 7200);
@@ -379,7 +369,7 @@ TEST(response_app_selection)
 	ASSERT_STREQ(p2.item[0].message, "response has no app for " APPID);
 }
 
-/* ---- response: what bad input gets (docs/update.md §10) ---------------------------------------- */
+/* ---- response: what bad input gets (docs/update.md §10) -------------------------------------- */
 
 struct bad_case {
 	const char *xml;
@@ -674,6 +664,14 @@ static int start_omaha(void)
 	return -1;
 }
 
+/* The loopback server's record of every request it answered (GET /requests, a JSON list). */
+static int server_log(struct http_client *c, int port, struct http_response *ret)
+{
+	char url[64];
+	(void)snprintf(url, sizeof(url), "http://127.0.0.1:%d/requests", port);
+	return http_get(c, url, ret);
+}
+
 static int write_config(const char *json)
 {
 	FILE *f = fopen(tpath("config.json"), "we");
@@ -770,8 +768,7 @@ TEST(round_trip_check_download_resume_and_events)
 
 	/* the server saw what Flatcar's client sends */
 	_cleanup_(http_response_release) struct http_response log = {};
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/requests", port);
-	ASSERT_OK(http_get(c, url, &log));
+	ASSERT_OK(server_log(c, port, &log));
 	ASSERT_NOT_NULL(strstr(log.body, "\"user_agent\": \"flatctl/0.1.0\""));
 	ASSERT_NOT_NULL(strstr(log.body, "\"content_type\": \"text/xml\""));
 	ASSERT_NOT_NULL(strstr(log.body, "\"eventtype\": \"13\""));
@@ -796,7 +793,8 @@ TEST(server_reads_other_clients_requests)
 		const char *file, *appid;
 		bool check;
 	} reqs[] = {
-		{ "request-update-engine-flatcar.xml", "e96281a6-d1af-4bde-9a0a-97b76e56dc57", true },
+		{ "request-update-engine-flatcar.xml", "e96281a6-d1af-4bde-9a0a-97b76e56dc57",
+		  true },
 		{ "request-update-engine-legacy.xml", APPID, true },
 		{ "request-event-only.xml", APPID, false },
 		{ "request-multi-app.xml", "{3C1E9A52-7D14-4B0F-8E2A-6F5D0C9B81A7}", true },
@@ -809,19 +807,22 @@ TEST(server_reads_other_clients_requests)
 		ASSERT_OK(http_post(c, url, "text/xml", req, n, &hr));
 		_cleanup_(omaha_response_freep) struct omaha_response *r = NULL;
 		_cleanup_(problem_list_release) struct problem_list p = {};
-		ASSERT_OK(omaha_response_parse(hr.body, hr.body_size, reqs[i].appid, reqs[i].check, &r,
-					       &p));
+		ASSERT_OK(omaha_response_parse(hr.body, hr.body_size, reqs[i].appid, reqs[i].check,
+					       &r, &p));
 		if (p.n != 0)
 			TAP_FAIL_("%s: %s", reqs[i].file, p.item[0].message);
 		ASSERT_EQ(r->outcome, reqs[i].check ? OMAHA_OUTCOME_UPDATE : OMAHA_OUTCOME_NO_CHECK);
 	}
+	/* what the server recorded of each: an attribute only that request carries */
+	static const char *const seen[] = {
+		"\"oemversion\": \"12.1.0-r2\"", "\"machinealias\": \"edge-07\"",
+		"\"eventtype\": \"14\"", "\"brand\": \"LABX\"",
+	};
 	_cleanup_(http_response_release) struct http_response log = {};
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/requests", port);
-	ASSERT_OK(http_get(c, url, &log));
-	ASSERT_NOT_NULL(strstr(log.body, "\"machinealias\": \"edge-07\""));
-	ASSERT_NOT_NULL(strstr(log.body, "\"oemversion\": \"12.1.0-r2\""));
-	ASSERT_NOT_NULL(strstr(log.body, "\"eventtype\": \"14\""));
-	ASSERT_NOT_NULL(strstr(log.body, "\"brand\": \"LABX\""));
+	ASSERT_OK(server_log(c, port, &log));
+	for (size_t i = 0; i < ARRAY_SIZE(seen); i++)
+		if (!strstr(log.body, seen[i]))
+			TAP_FAIL_("the server's log lacks %s", seen[i]);
 }
 
 TEST(payload_download_failures_from_the_server)
