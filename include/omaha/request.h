@@ -54,7 +54,7 @@ struct omaha_request_params {
 };
 
 /* Builds the request document (UTF-8, XML-escaped values, 4-space indentation, trailing
- * newline), byte-identical to fixtures/omaha/flatctl-example-request.xml for its values.
+ * newline), byte-identical to tests/data/omaha/request-updatecheck.xml for its values.
  * -EINVAL when a required value (updater_version, appid, version) is missing, the body is empty,
  * or an update check does not carry exactly one event (spec 4.2). *ret is NUL-terminated. */
 int omaha_request_build(const struct omaha_request_params *p, char **ret, size_t *ret_size);

@@ -1,10 +1,10 @@
 #!/bin/bash
-# t0002-install: `make install` into a temporary DESTDIR (spec/build.md 5) installs the binary under
-# test, a relative symlink for exactly the link names cli.md's Applets table gives for the applets
-# present in the binary, and the man pages; every link dispatches to its applet.
+# t0002-install: `make install` into a temporary DESTDIR (docs/build.md §5) installs the binary
+# under test, a relative symlink for exactly the link names the Applets table of docs/cli.md gives
+# for the applets present in the binary, and the man pages; every link dispatches to its applet.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/gaps.sh"
-CLI_MD=${CLI_MD:-$SHARED/spec/cli.md}
+CLI_MD=${CLI_MD:-$FLATCTL_SRC/docs/cli.md}
 DEST=$T/dest
 BUILD=${FLATCTL_BUILD:-$FLATCTL_SRC/build}
 

@@ -1,14 +1,13 @@
 #!/bin/bash
-# t0201-provision-validate: verdicts on the shared fixtures, output formats, exit codes and the
-# ignition-validate link (spec/provision.md 1.2, 1.3, 2, 8).
+# t0201-provision-validate: verdicts on the configs of tests/data/ignition, output formats, exit
+# codes and the ignition-validate link (docs/provision.md §1.2, §1.3, §2, §8).
 . "$(dirname "$0")/lib.sh"
-FIX=$SHARED/fixtures/ignition
 DATA=$FLATCTL_SRC/tests/data/ignition
 
 while read -r f want; do
 	case $f in '#'*|'') continue ;; esac
 	test_expect "fixture $f exits $want" "
-		test_exit $want flatctl provision validate '$FIX/$f' >'$T/out' 2>'$T/err'
+		test_exit $want flatctl provision validate '$DATA/$f' >'$T/out' 2>'$T/err'
 	"
 done <"$DATA/fixture-verdicts.txt"
 
@@ -37,7 +36,7 @@ test_expect '--json: one document with the fields of provision.md 1.2' '
 	jq -e ".problems[0] | .severity == \"error\" and .path == \"\$.storage.files[1].path\" and .line == 7 and .column == 8 and .message == \"path must be absolute\" and .value == \"etc/hostname\" and .hint == \"did you mean \\\"/etc/hostname\\\"?\"" "$T/j" >/dev/null
 '
 test_expect '--json on a 2.x config names the version it was translated from' '
-	flatctl provision validate --json "$FIX/examples-v2/flatcar-network-01.json" >"$T/j"
+	flatctl provision validate --json "$DATA/spec2/2.0-networkd-static.ign" >"$T/j"
 	jq -e ".valid and .version == \"2.0.0\" and .translatedFrom == \"2.0.0\"" "$T/j" >/dev/null
 '
 test_expect 'warnings alone: exit 0; --strict makes them errors (2)' '
@@ -92,7 +91,7 @@ test_expect 'ignition-validate link: same verdicts and format' '
 	ln -s "$FLATCTL" "$T/ignition-validate"
 	test_exit 2 "$T/ignition-validate" "$T/bad.ign" >"$T/out" 2>/dev/null
 	test_grep "error: \\\$.storage.files\\[1\\].path: path must be absolute" "$T/out"
-	"$T/ignition-validate" "$FIX/examples-v3/coreos-examples-01.json" >/dev/null 2>&1
+	"$T/ignition-validate" "$DATA/spec3/3.0-unit-enabled.ign" >/dev/null 2>&1
 '
 test_expect 'every long option in --help is in the man page' '
 	flatctl provision --help >"$T/help"

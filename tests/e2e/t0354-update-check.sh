@@ -1,6 +1,6 @@
 #!/bin/bash
-# t0354-update-check: `update check` against the loopback Omaha server (spec/update.md 2.1, 4,
-# 9, 10): offers, no update, refusals, disabled updates, malformed and invalid answers, HTTP
+# t0354-update-check: `update check` against the loopback Omaha server (docs/update.md §2.1, §4,
+# §9, §10): offers, no update, refusals, disabled updates, malformed and invalid answers, HTTP
 # errors, oversized answers, the request and its neutral event.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-update.sh"
@@ -78,7 +78,7 @@ test_expect 'malformed XML: exit 1, line number, event 3/0/31' '
 '
 
 test_expect 'well-formed but no sha256: invalid Omaha response, event 3/0/34' '
-	sed "s/ sha256=\"[^\"]*\"//" /work/shared/fixtures/omaha/flatctl-example-response.xml >"$T/nosha.xml" &&
+	sed "s/ sha256=\"[^\"]*\"//" "$FLATCTL_SRC/tests/data/omaha/response-nebraska-update.xml" >"$T/nosha.xml" &&
 	setconf "{\"response_file\": \"$T/nosha.xml\"}" && : >"$T/requests.log" &&
 	test_exit 1 check 2>"$T/err" &&
 	test_grep "invalid Omaha response: .*sha256" "$T/err" &&

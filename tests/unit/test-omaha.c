@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* tests/unit/test-omaha.c - Omaha request builder and response parser against the public vectors
- * in shared/fixtures/omaha/, hostile and malformed documents, and a round trip through the
- * loopback Omaha server (tests/servers/omaha.py) with lib/http, including a resumed download. */
+/* tests/unit/test-omaha.c - Omaha request builder and response parser against the documents of
+ * tests/data/omaha/ (one per dialect: Nebraska, update_engine, go-omaha, ChromeOS; see its
+ * README.md), hostile and malformed documents, and a round trip through the loopback Omaha server
+ * (tests/servers/omaha.py) with lib/http, including a resumed download. */
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -31,11 +32,7 @@ static const char *src_dir(void)
 static char *fixture(const char *name, size_t *ret_size)
 {
 	char p[1024];
-	const char *shared = getenv("SHARED");
-	if (shared && *shared)
-		(void)snprintf(p, sizeof(p), "%.900s/fixtures/omaha/%.100s", shared, name);
-	else
-		(void)snprintf(p, sizeof(p), "%.800s/../shared/fixtures/omaha/%.100s", src_dir(), name);
+	(void)snprintf(p, sizeof(p), "%.800s/tests/data/omaha/%.100s", src_dir(), name);
 	FILE *f = fopen(p, "re");
 	if (!f)
 		return NULL;
@@ -45,6 +42,17 @@ static char *fixture(const char *name, size_t *ret_size)
 	if (ret_size)
 		*ret_size = n;
 	return buf;
+}
+
+/* Parses tests/data/omaha/NAME as the answer for appid; -ENOENT when the file is missing. */
+static int parse_fixture(const char *name, const char *appid, bool expect_uc,
+			 struct omaha_response **ret, struct problem_list *p)
+{
+	size_t n;
+	_cleanup_free_ char *xml = fixture(name, &n);
+	if (!xml)
+		return -ENOENT;
+	return omaha_response_parse(xml, n, appid, expect_uc, ret, p);
 }
 
 static int parse_str(const char *xml, bool expect_uc, struct omaha_response **ret,
@@ -58,27 +66,27 @@ static int parse_str(const char *xml, bool expect_uc, struct omaha_response **re
 static struct omaha_request_params example_params(void)
 {
 	return (struct omaha_request_params){
-		.updater_version = "0.1.0",
+		.updater_version = "0.4.2",
 		.source = OMAHA_SOURCE_ONDEMAND,
-		.arch = "x86_64",
+		.arch = "aarch64",
 		.appid = APPID,
-		.version = "3975.2.1",
-		.track = "stable",
-		.bootid = "8d3c1a4e-52b0-4f7e-9a61-2c7f0e5b9d13",
-		.oem = "qemu",
-		.oemversion = "",
-		.alephversion = "3815.2.0",
-		.machineid = "4f2a9c0d1e8b47c6a5d3b2e1f0a9c8d7",
-		.machinealias = "",
-		.board = "amd64-usr",
+		.version = "4152.2.3",
+		.track = "beta",
+		.bootid = "5b7e2f19-8c40-4d3a-b6e1-0a9d4c27f385",
+		.oem = "azure",
+		.oemversion = "2.9.1",
+		.alephversion = "3760.2.0",
+		.machineid = "d41f0b6a93c24e7f8a15b2c6e09d7f31",
+		.machinealias = "rack12-node4",
+		.board = "arm64-usr",
 		.ping = true,
 		.updatecheck = true,
 	};
 }
 
-TEST(request_matches_spec_example_byte_for_byte)
+TEST(request_matches_the_documented_request_byte_for_byte)
 {
-	_cleanup_free_ char *want = fixture("flatctl-example-request.xml", NULL);
+	_cleanup_free_ char *want = fixture("request-updatecheck.xml", NULL);
 	ASSERT_NOT_NULL(want);
 	struct omaha_request_params p = example_params();
 	const struct omaha_event ev = omaha_event_neutral();
@@ -178,105 +186,115 @@ TEST(request_refuses_incomplete_params)
 
 /* ---- response: public vectors ------------------------------------------------------------------ */
 
-TEST(response_spec_example)
+TEST(response_nebraska_update_with_extension)
 {
-	size_t n;
-	_cleanup_free_ char *xml = fixture("flatctl-example-response.xml", &n);
-	ASSERT_NOT_NULL(xml);
 	_cleanup_(omaha_response_freep) struct omaha_response *r = NULL;
 	_cleanup_(problem_list_release) struct problem_list p = {};
-	ASSERT_OK(omaha_response_parse(xml, n, APPID, true, &r, &p));
+	ASSERT_OK(parse_fixture("response-nebraska-update.xml", APPID, true, &r, &p));
 	ASSERT_EQ(p.n, 0);
 	ASSERT_EQ(r->outcome, OMAHA_OUTCOME_UPDATE);
 	ASSERT_STREQ(r->server, "nebraska");
-	ASSERT_STREQ(r->version, "4081.2.0");
+	ASSERT_STREQ(r->version, "4230.1.0");
 	ASSERT_EQ(r->n_urls, 1);
 	ASSERT_EQ(r->n_packages, 2);
 	ASSERT_STREQ(r->packages[0].name, "flatcar_production_update.gz");
-	ASSERT_U64_EQ(r->packages[0].size, 478150731);
+	ASSERT_U64_EQ(r->packages[0].size, 491520931);
 	ASSERT_TRUE(r->packages[0].has_sha1);
 	ASSERT_FALSE(r->packages[0].has_sha256);
-	ASSERT_STREQ(r->packages[1].name, "oem-qemu.gz");
-	ASSERT_U64_EQ(r->packages[1].size, 2282);
+	ASSERT_STREQ(r->packages[1].name, "oem-azure.gz");
+	ASSERT_U64_EQ(r->packages[1].size, 3172);
 	ASSERT_TRUE(r->packages[1].has_sha256);
 	_cleanup_free_ char *h = crypto_hex_encode(r->packages[1].sha256, 32);
-	ASSERT_STREQ(h, "1b434c8348e61e32b29f0e5e6c58a609e5db6bae128a726bd73b2a24028a4be9");
+	ASSERT_STREQ(h, "d2287f46abaeefc4f5e96369c29baa84de807b898e3ddcf67ede43b19b331a47");
 	_cleanup_free_ char *b = crypto_base64_encode(r->sha256, 32);
-	ASSERT_STREQ(b, "21kfKpahDBov9sOLW7kjTy8uRLDL8ysUh/ykWP/a13A=");
+	ASSERT_STREQ(b, "vlTkdQ3KfAJ1nBLI5qwnBxhQeZ9rNUqx8eK4H10EHx4=");
 	_cleanup_free_ char *s1 = crypto_base64_encode(r->packages[0].sha1, 20);
-	ASSERT_STREQ(s1, "nHDzPIl/VWtP3NJj0aazBbRG3mE=");
+	ASSERT_STREQ(s1, "C1+h9A/Lsm2BrygD/R+x/m3qYqg=");
 	ASSERT_TRUE(r->disable_payload_backoff);
 	ASSERT_EQ(r->max_failure_count_per_url, -1);
 	_cleanup_free_ char *u = omaha_response_payload_url(r, 0, 0);
-	ASSERT_STREQ(u, "https://update.release.flatcar-linux.net/amd64-usr/4081.2.0/"
+	ASSERT_STREQ(u, "https://update.release.flatcar-linux.net/arm64-usr/4230.1.0/"
 			"flatcar_production_update.gz");
 	ASSERT_NULL(omaha_response_payload_url(r, 1, 0));
 }
 
-TEST(response_ue_rs_with_extensions_and_unbraced_appid)
+TEST(response_extensions_and_unbraced_appid)
 {
-	size_t n;
-	_cleanup_free_ char *xml = fixture("ue-rs-response-update-with-extensions.xml", &n);
-	ASSERT_NOT_NULL(xml);
 	_cleanup_(omaha_response_freep) struct omaha_response *r = NULL;
 	_cleanup_(problem_list_release) struct problem_list p = {};
-	ASSERT_OK(omaha_response_parse(xml, n, "{E96281A6-D1AF-4BDE-9A0A-97B76E56DC57}", true, &r, &p));
+	ASSERT_OK(parse_fixture("response-extensions-unbraced-appid.xml",
+				"{E96281A6-D1AF-4BDE-9A0A-97B76E56DC57}", true, &r, &p));
 	ASSERT_EQ(p.n, 0); /* appid matched without braces and case */
 	ASSERT_EQ(r->outcome, OMAHA_OUTCOME_UPDATE);
-	ASSERT_STREQ(r->version, "3732.0.0");
+	ASSERT_STREQ(r->version, "4186.0.0");
 	ASSERT_EQ(r->n_packages, 3);
-	ASSERT_STREQ(r->packages[2].name, "oem-qemu.gz");
+	ASSERT_STREQ(r->packages[1].name, "flatcar-docker.gz");
+	ASSERT_STREQ(r->packages[2].name, "oem-gce.gz");
 	ASSERT_TRUE(r->packages[2].has_sha256);
-	ASSERT_U64_EQ(r->packages[1].size, 40897503);
+	ASSERT_U64_EQ(r->packages[1].size, 52428800);
 }
 
 TEST(response_go_omaha_other_app_and_isdelta_ignored)
 {
-	size_t n;
-	_cleanup_free_ char *xml = fixture("go-omaha-update-engine-response-ok.xml", &n);
-	ASSERT_NOT_NULL(xml);
 	_cleanup_(omaha_response_freep) struct omaha_response *r = NULL;
 	_cleanup_(problem_list_release) struct problem_list p = {};
-	ASSERT_OK(omaha_response_parse(xml, n, APPID, true, &r, &p));
+	ASSERT_OK(parse_fixture("response-go-omaha-foreign-app.xml", APPID, true, &r, &p));
 	ASSERT_EQ(r->outcome, OMAHA_OUTCOME_UPDATE);
 	/* the single app is used, with a warning */
 	ASSERT_EQ(p.n, 1);
 	ASSERT_EQ(p.item[0].severity, PROBLEM_WARNING);
 	ASSERT_FALSE(problem_has_errors(&p));
-	ASSERT_STREQ(r->urls[0], "http://kam:8080/static/");
+	ASSERT_STREQ(r->urls[0], "http://omaha-lab:8000/static");
 	ASSERT_STREQ(r->packages[0].name, "update.gz");
-	ASSERT_U64_EQ(r->packages[0].size, 67546213);
+	ASSERT_U64_EQ(r->packages[0].size, 58720256);
 	ASSERT_FALSE(r->disable_payload_backoff);
-	_cleanup_free_ char *u = omaha_response_payload_url(r, 0, 0);
-	ASSERT_STREQ(u, "http://kam:8080/static/update.gz");
+	_cleanup_free_ char *u = omaha_response_payload_url(r, 0, 0); /* '/' added */
+	ASSERT_STREQ(u, "http://omaha-lab:8000/static/update.gz");
 }
 
 TEST(response_chromeos_sample_picks_postinstall_action)
 {
-	size_t n;
-	_cleanup_free_ char *xml = fixture("update_engine-sample-chromeos-response.xml", &n);
-	ASSERT_NOT_NULL(xml);
 	_cleanup_(omaha_response_freep) struct omaha_response *r = NULL;
-	ASSERT_OK(omaha_response_parse(xml, n, APPID, true, &r, NULL));
+	ASSERT_OK(parse_fixture("response-chromeos-two-actions.xml", APPID, true, &r, NULL));
 	ASSERT_EQ(r->outcome, OMAHA_OUTCOME_UPDATE);
 	_cleanup_free_ char *b = crypto_base64_encode(r->sha256, 32);
-	ASSERT_STREQ(b, "DIAVxoI+8NpsudUawOA5U92VHlaxQBS3ejN4EPM6T2A=");
-	ASSERT_STREQ(r->version, "3095.0.0");
+	ASSERT_STREQ(b, "ISBvjjSlqfQ+aTZ+INaeG4Ppr+lVXccGpBNSaMVujak=");
+	ASSERT_STREQ(r->version, "15020.0.0");
 }
 
 TEST(response_malformed_vector)
 {
-	size_t n;
-	_cleanup_free_ char *xml = fixture("go-omaha-update-engine-noupdate-response-MALFORMED.xml", &n);
-	ASSERT_NOT_NULL(xml);
 	_cleanup_(omaha_response_freep) struct omaha_response *r = NULL;
 	_cleanup_(problem_list_release) struct problem_list p = {};
-	int rr = omaha_response_parse(xml, n, APPID, true, &r, &p);
+	int rr = parse_fixture("response-malformed.xml", APPID, true, &r, &p);
 	ASSERT_ERR(rr, EBADMSG);
 	ASSERT_NULL(r);
 	ASSERT_EQ(omaha_response_error_code(rr), 31);
 	ASSERT_EQ(p.n, 1);
 	ASSERT_TRUE(strncmp(p.item[0].message, "line 2: ", 8) == 0);
+}
+
+TEST(response_nebraska_noupdate_event_ack_and_multi_app)
+{
+	_cleanup_(omaha_response_freep) struct omaha_response *r = NULL;
+	ASSERT_OK(parse_fixture("response-nebraska-noupdate.xml", APPID, true, &r, NULL));
+	ASSERT_EQ(r->outcome, OMAHA_OUTCOME_NOUPDATE);
+
+	/* the answer to an event-only request: no updatecheck, which only a check must have */
+	_cleanup_(omaha_response_freep) struct omaha_response *r2 = NULL, *r3 = NULL;
+	ASSERT_OK(parse_fixture("response-nebraska-event-ack.xml", APPID, false, &r2, NULL));
+	ASSERT_EQ(r2->outcome, OMAHA_OUTCOME_NO_CHECK);
+	ASSERT_ERR(parse_fixture("response-nebraska-event-ack.xml", APPID, true, &r3, NULL),
+		   EINVAL);
+
+	/* two apps: ours second, unbraced and upper case; the other app's offer is not ours */
+	_cleanup_(omaha_response_freep) struct omaha_response *r4 = NULL;
+	_cleanup_(problem_list_release) struct problem_list p = {};
+	ASSERT_OK(parse_fixture("response-multi-app.xml", APPID, true, &r4, &p));
+	ASSERT_EQ(p.n, 0);
+	ASSERT_EQ(r4->outcome, OMAHA_OUTCOME_NOUPDATE);
+	ASSERT_EQ(r4->poll_interval, 7200);
+	ASSERT_STREQ(r4->appid, "E96281A6-D1AF-4BDE-9A0A-97B76E56DC57");
 }
 
 /* ---- response: outcomes ------------------------------------------------------------------------- */
@@ -351,7 +369,7 @@ TEST(response_app_selection)
 	ASSERT_STREQ(p2.item[0].message, "response has no app for " APPID);
 }
 
-/* ---- response: what bad input gets (spec/update.md 10) ----------------------------------------- */
+/* ---- response: what bad input gets (docs/update.md §10) -------------------------------------- */
 
 struct bad_case {
 	const char *xml;
@@ -646,6 +664,14 @@ static int start_omaha(void)
 	return -1;
 }
 
+/* The loopback server's record of every request it answered (GET /requests, a JSON list). */
+static int server_log(struct http_client *c, int port, struct http_response *ret)
+{
+	char url[64];
+	(void)snprintf(url, sizeof(url), "http://127.0.0.1:%d/requests", port);
+	return http_get(c, url, ret);
+}
+
 static int write_config(const char *json)
 {
 	FILE *f = fopen(tpath("config.json"), "we");
@@ -742,13 +768,61 @@ TEST(round_trip_check_download_resume_and_events)
 
 	/* the server saw what Flatcar's client sends */
 	_cleanup_(http_response_release) struct http_response log = {};
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/requests", port);
-	ASSERT_OK(http_get(c, url, &log));
+	ASSERT_OK(server_log(c, port, &log));
 	ASSERT_NOT_NULL(strstr(log.body, "\"user_agent\": \"flatctl/0.1.0\""));
 	ASSERT_NOT_NULL(strstr(log.body, "\"content_type\": \"text/xml\""));
 	ASSERT_NOT_NULL(strstr(log.body, "\"eventtype\": \"13\""));
 	ASSERT_NOT_NULL(strstr(log.body, "\"previousversion\": \"\""));
-	ASSERT_NOT_NULL(strstr(log.body, "\"machineid\": \"4f2a9c0d1e8b47c6a5d3b2e1f0a9c8d7\""));
+	ASSERT_NOT_NULL(strstr(log.body, "\"machineid\": \"d41f0b6a93c24e7f8a15b2c6e09d7f31\""));
+}
+
+/* update_engine's requests (Flatcar's and the older CoreOS one), an event-only request and a
+ * multi-app request of another Omaha client: the loopback server reads them the way Nebraska
+ * does (first app, appid echoed), and its answers parse for that appid. */
+TEST(server_reads_other_clients_requests)
+{
+	int port = start_omaha();
+	ASSERT_TRUE(port > 0);
+	char url[128];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/update/", port);
+	_cleanup_(http_client_freep) struct http_client *c = NULL;
+	ASSERT_OK(http_client_new(
+		&(struct http_client_options){ .max_response_size = OMAHA_RESPONSE_MAX }, &c));
+	ASSERT_OK(write_config("{}"));
+	static const struct {
+		const char *file, *appid;
+		bool check;
+	} reqs[] = {
+		{ "request-update-engine-flatcar.xml", "e96281a6-d1af-4bde-9a0a-97b76e56dc57",
+		  true },
+		{ "request-update-engine-legacy.xml", APPID, true },
+		{ "request-event-only.xml", APPID, false },
+		{ "request-multi-app.xml", "{3C1E9A52-7D14-4B0F-8E2A-6F5D0C9B81A7}", true },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(reqs); i++) {
+		size_t n;
+		_cleanup_free_ char *req = fixture(reqs[i].file, &n);
+		ASSERT_NOT_NULL(req);
+		_cleanup_(http_response_release) struct http_response hr = {};
+		ASSERT_OK(http_post(c, url, "text/xml", req, n, &hr));
+		_cleanup_(omaha_response_freep) struct omaha_response *r = NULL;
+		_cleanup_(problem_list_release) struct problem_list p = {};
+		ASSERT_OK(omaha_response_parse(hr.body, hr.body_size, reqs[i].appid, reqs[i].check,
+					       &r, &p));
+		if (p.n != 0)
+			TAP_FAIL_("%s: %s", reqs[i].file, p.item[0].message);
+		ASSERT_EQ(r->outcome, reqs[i].check ? OMAHA_OUTCOME_UPDATE : OMAHA_OUTCOME_NO_CHECK);
+	}
+	/* what the server recorded of each: an attribute only that request carries */
+	static const char *const seen[] = {
+		"\"oemversion\": \"12.1.0-r2\"", "\"machinealias\": \"edge-07\"",
+		"\"eventtype\": \"14\"", "\"brand\": \"LABX\"",
+	};
+	_cleanup_(http_response_release) struct http_response log = {};
+	ASSERT_OK(server_log(c, port, &log));
+	for (size_t i = 0; i < ARRAY_SIZE(seen); i++)
+		if (!strstr(log.body, seen[i]))
+			TAP_FAIL_("the server's log lacks %s", seen[i]);
 }
 
 TEST(payload_download_failures_from_the_server)
@@ -765,7 +839,7 @@ TEST(payload_download_failures_from_the_server)
 	const struct http_request dl = { .url = purl, .use_out_fd = true, .out_fd = fd,
 					 .max_size = announced };
 
-	/* two 503s, then the payload: the download retry policy of spec/update.md 4.1 */
+	/* two 503s, then the payload: the download retry policy of docs/update.md §4.1 */
 	const struct http_client_options o = {
 		.retry = { .max_retries = 4, .initial_delay_usec = 1000, .max_delay_usec = 8000,
 			   .retry_on_status = true },
