@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* include/ignition/ignition.h - the Ignition config model: parse, translate, validate, render
- * (spec/provision.md sections 2-4). */
+ * (docs/provision.md §2-4). */
 #pragma once
 
 #include <stdbool.h>
@@ -19,7 +19,7 @@ struct problem_list;
 #define IGN_V3_LAST 36
 #define IGN_ACCEPTED_TEXT "2.0.0-2.4.0 and 3.0.0-3.6.0"
 
-/* Limits of provision.md section 3. */
+/* Limits of docs/provision.md §3. */
 #define IGN_MAX_CONFIG_SIZE (16u << 20)
 #define IGN_MAX_DEPTH 10
 #define IGN_MAX_CONFIGS 64
@@ -198,7 +198,7 @@ int ign_drive_read_azure_ovf(int root_fd, char **ret, size_t *ret_size, char **r
 int ign_drive_read_device(const char *device, const char *const *fstypes, const char *path,
 			  char **ret, size_t *ret_size, struct problem_list *reterr);
 
-/* Find and fetch the user config as provision.md section 3 orders the sources. *ret is the
+/* Find and fetch the user config as docs/provision.md §3 orders the sources. *ret is the
  * text (possibly empty: no config), *ret_origin a description ("file config.ign", URL redacted).
  * Returns 0, -ENOENT (nothing found), or the fetch error. */
 int ign_user_config_fetch(const struct ign_source_opts *o, const struct ign_fetcher *f,

@@ -6,7 +6,7 @@
  * filesystem type udf on a CD-ROM with a disc), mounted read-only with the new mount API as a
  * detached mount that never appears in the mount table, read through openat2(RESOLVE_IN_ROOT)
  * relative to that mount, and unmounted by closing its descriptor. Under any other --root no
- * host device is touched (provision.md §6): the drive is dev/disk/by-label/LABEL (Azure:
+ * host device is touched (docs/provision.md §6): the drive is dev/disk/by-label/LABEL (Azure:
  * dev/srN) inside the root, a directory standing in for the mounted filesystem. */
 #include <dirent.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* lib/ignition/fetch.c - resources: data: URLs, oem:, file:, http(s); gzip, size limits,
- * hashes (provision.md section 3 "Fetching any resource"). */
+ * hashes (docs/provision.md §3 "Fetching any resource"). */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -442,7 +442,7 @@ static int http_fetch_depth(const struct ign_fetcher *f, enum http_method method
 		erase_and_freep(&lines[i]);
 	if (r == -ELOOP && nh > 0 && resp.redirects == 0 && resp.status >= 300 && resp.status < 400 &&
 	    depth < 10) {
-		/* provision.md 3: custom headers are not forwarded on redirects; follow it here,
+		/* docs/provision.md §3: custom headers are not forwarded on redirects; follow it here,
 		 * without them */
 		const char *loc = http_response_header(&resp, "Location");
 		_cleanup_free_ char *next = NULL;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* lib/ignition/platform.c - where the user config comes from (provision.md section 3):
+/* lib/ignition/platform.c - where the user config comes from (docs/provision.md §3):
  * --config, the kernel command line inside the root, user.ign in the config dirs, then the
  * platform provider (file, metal, qemu fw_cfg, and the cloud providers of providers.c; see
  * docs/provision-platforms.md); and the base configs. */

@@ -6,7 +6,7 @@
  * against the provider's link-local or well-known metadata endpoint. Requests are retried with
  * Ignition's backoff (200 ms doubling to 5 s) on connection errors and 5xx answers, and on the
  * provider's own extra codes (azure: 404, 410, 429), until one deadline for the whole fetch
- * runs out; then the result is -EAGAIN (provision.md §8: exit 75 for the initial config).
+ * runs out; then the result is -EAGAIN (docs/provision.md §8: exit 75 for the initial config).
  * What counts as "no user data" differs per provider and follows coreos/ignition v2.20
  * internal/providers/<name>/: it is -ENOENT here and an empty config for the caller. No proxy
  * is used for these requests (Ignition passes an empty proxy) and the TLS peer is verified

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* lib/ignition/validate.c - the rules of provision.md section 4 over a 3.x document.
+/* lib/ignition/validate.c - the rules of docs/provision.md §4 over a 3.x document.
  *
  * The document is the canonical one schema_normalize() built (exact keys, no nulls), so the
  * rules read it with plain jansson getters. Each rule reports at the JSON pointer of the
@@ -994,7 +994,7 @@ static bool has_suffix(const char *s, const char *suf)
  * when fine, else a static description. *ret_install tells whether [Install] exists,
  * *ret_preamble whether text comes before the first [Section]: systemd and Ignition's parser
  * (go-systemd's unit lexer, which skips everything before the first '[' and a comment after
- * '#' or ';') ignore it, so it is only a warning (provision.md 4.1). */
+ * '#' or ';') ignore it, so it is only a warning (docs/provision.md §4.1). */
 static const char *unit_parse(const char *c, bool *ret_install, bool *ret_preamble)
 {
 	bool in_section = false;
