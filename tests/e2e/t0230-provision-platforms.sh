@@ -4,33 +4,12 @@
 # services require, retries, what "no user data" is for each, exit 75 when a service stays
 # unreachable, and the test switch that may only point at loopback.
 . "$(dirname "$0")/lib.sh"
-SERVER=$FLATCTL_SRC/tests/servers/metadata.py
-# Never reach a real metadata endpoint from a test, whatever a case forgets: every run below
-# gets a loopback URL, a closed port unless the case starts a server.
-export FLATCTL_TEST_PLATFORM_URL=http://127.0.0.1:1
-mkdir -p "$T/root/proc" "$T/root/etc"
-: >"$T/root/proc/cmdline"
-
-start() { # provider: a server with its state in $T/<provider>/, its URL in $URL_<provider>
-	mkdir -p "$T/$1"
-	python3 "$SERVER" --provider "$1" --state "$T/$1" --port-file "$T/$1.port" \
-		>"$T/$1.out" 2>&1 &
-	cleanup_pid $!
-	for _ in $(seq 1 600); do [ -s "$T/$1.port" ] && break; sleep 0.05; done
-	eval "URL_$1=http://127.0.0.1:$(cat "$T/$1.port")"
-}
-for p in aws azure digitalocean equinixmetal gcp hetzner openstack; do start $p; done
+. "$(dirname "$0")/lib-platforms.sh"
+for p in aws azure digitalocean equinixmetal gcp hetzner openstack; do start_metadata $p; done
 
 # a user config that makes one file, named after the provider
 user_data() { # provider
 	printf '{"ignition":{"version":"3.4.0"},"storage":{"files":[{"path":"/etc/from-%s","contents":{"source":"data:,%s"}}]}}' "$1" "$1" >"$T/$1/user-data"
-}
-# dry-run against provider $1's server; extra options after it
-dry() {
-	local p=$1 u
-	shift
-	u=$(eval echo "\$URL_$p")
-	FLATCTL_TEST_PLATFORM_URL=$u flatctl provision --root "$T/root" --dry-run --platform "$p" "$@"
 }
 last_request() { tail -n 1 "$T/$1/requests.log"; }
 
@@ -147,11 +126,11 @@ test_expect 'cloud-config user data: a notice and an empty config (Flatcar)' '
 test_expect 'the platform comes from flatcar.oem.id (packet is equinixmetal)' '
 	user_data equinixmetal &&
 	printf "BOOT_IMAGE=/vmlinuz flatcar.oem.id=packet\n" >"$T/root/proc/cmdline" &&
-	FLATCTL_TEST_PLATFORM_URL=$URL_equinixmetal flatctl provision --root "$T/root" --dry-run \
+	FLATCTL_TEST_PLATFORM_URL=$URL_equinixmetal flatctl provision --root "$R" --dry-run \
 		--fetch-timeout 30 >"$T/out" 2>"$T/err" &&
 	test_grep "^+ file /etc/from-equinixmetal " "$T/out" &&
 	printf "flatcar.oem.id=gce\n" >"$T/root/proc/cmdline" && user_data gcp &&
-	FLATCTL_TEST_PLATFORM_URL=$URL_gcp flatctl provision --root "$T/root" --dry-run \
+	FLATCTL_TEST_PLATFORM_URL=$URL_gcp flatctl provision --root "$R" --dry-run \
 		--fetch-timeout 30 >"$T/out" 2>"$T/err" &&
 	test_grep "^+ file /etc/from-gcp " "$T/out" &&
 	: >"$T/root/proc/cmdline"
@@ -172,7 +151,7 @@ for bad in http://10.0.0.1 http://169.254.169.254 http://localhost:80 http://127
 	"
 done
 test_expect 'the test switch takes [::1] too' '
-	FLATCTL_TEST_PLATFORM_URL=http://[::1]:1 test_exit 75 flatctl provision --root "$T/root" \
+	FLATCTL_TEST_PLATFORM_URL=http://[::1]:1 test_exit 75 flatctl provision --root "$R" \
 		--dry-run --platform gcp --fetch-timeout 1 >"$T/out" 2>"$T/err" &&
 	test_grep "fetching http://\\[::1\\]:1/computeMetadata" "$T/err"
 '

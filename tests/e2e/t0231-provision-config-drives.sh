@@ -5,30 +5,11 @@
 # service, "no user data" on a drive, and a drive that never comes. The real mount path (host
 # root, libblkid, detached read-only mount) is covered by test-ignition-platform.
 . "$(dirname "$0")/lib.sh"
-SERVER=$FLATCTL_SRC/tests/servers/metadata.py
-export FLATCTL_TEST_PLATFORM_URL=http://127.0.0.1:1
-R=$T/root
-mkdir -p "$R/proc" "$R/etc"
-: >"$R/proc/cmdline"
-
-start() {
-	mkdir -p "$T/$1"
-	python3 "$SERVER" --provider "$1" --state "$T/$1" --port-file "$T/$1.port" \
-		>"$T/$1.out" 2>&1 &
-	cleanup_pid $!
-	for _ in $(seq 1 600); do [ -s "$T/$1.port" ] && break; sleep 0.05; done
-	eval "URL_$1=http://127.0.0.1:$(cat "$T/$1.port")"
-}
-start openstack
-start azure
+. "$(dirname "$0")/lib-platforms.sh"
+start_metadata openstack
+start_metadata azure
 config() { # file-name
 	printf '{"ignition":{"version":"3.4.0"},"storage":{"files":[{"path":"/etc/%s"}]}}' "$1"
-}
-dry() {
-	local p=$1 u
-	shift
-	u=$(eval echo "\$URL_$p")
-	FLATCTL_TEST_PLATFORM_URL=$u flatctl provision --root "$R" --dry-run --platform "$p" "$@"
 }
 DRIVE=$R/dev/disk/by-label/config-2
 
