@@ -35,7 +35,7 @@ for p in aws azure digitalocean equinixmetal gcp hetzner openstack; do
 	test_expect "$p: a server that stays at 503 gives exit 75 naming the URL" "
 		echo 1000 >\"\$T/$p/fail\" &&
 		test_exit 75 dry $p --fetch-timeout 1 >\"\$T/out\" 2>\"\$T/err\" &&
-		test_grep 'fetching http://127.0.0.1:[0-9]*/.*: HTTP 503 (gave up after [0-9]* attempts)' \"\$T/err\" &&
+		test_grep 'fetching http://127.0.0.1:[0-9]*/.*: HTTP 503 (gave up after [0-9]* attempts\\?)' \"\$T/err\" &&
 		echo 0 >\"\$T/$p/fail\"
 	"
 	test_expect "$p: nothing listening gives exit 75" "
@@ -72,12 +72,29 @@ test_expect 'azure: IMDS with Metadata: true, api-version and format=text; base6
 	test_grep "^+ file /etc/from-azure " "$T/out" &&
 	last_request azure | jq -e ".headers.Metadata == \"true\" and .path == \"/metadata/instance/compute/userData?api-version=2021-01-01&format=text\"" >/dev/null
 '
-test_expect 'azure: 404 from IMDS is retried (Azure answers it while starting), then 75' '
-	echo 404 >"$T/azure/status" && : >"$T/azure/requests.log" &&
+test_expect 'azure: 404, 410 and 429 from IMDS are retried (Azure answers them while starting)' '
+	user_data azure && : >"$T/azure/requests.log" &&
+	for st in 404 410 429; do
+		echo $st >"$T/azure/fail-status" && echo 2 >"$T/azure/fail" &&
+		dry azure --fetch-timeout 30 >"$T/out" 2>"$T/err" &&
+		test_grep "^+ file /etc/from-azure " "$T/out" || exit 1
+	done &&
+	test $(wc -l <"$T/azure/requests.log") = 9 &&
+	rm "$T/azure/fail-status"
+'
+test_expect 'azure: IMDS answering 404 until the deadline: exit 75' '
+	echo 404 >"$T/azure/status" &&
 	test_exit 75 dry azure --fetch-timeout 1 >"$T/out" 2>"$T/err" &&
-	test_grep "userData?api-version=\*\*\*&format=\*\*\*: HTTP 404 (gave up after [0-9]* attempts)" "$T/err" &&
-	test $(wc -l <"$T/azure/requests.log") -ge 2 &&
+	test_grep "userData?api-version=\*\*\*&format=\*\*\*: HTTP 404 (gave up after [0-9]* attempts\?)" "$T/err" &&
 	rm "$T/azure/status"
+'
+test_expect 'other providers do not retry a 429 (exit 1 after one request)' '
+	user_data gcp && : >"$T/gcp/requests.log" &&
+	echo 429 >"$T/gcp/fail-status" && echo 1 >"$T/gcp/fail" &&
+	test_exit 1 dry gcp --fetch-timeout 30 >"$T/out" 2>"$T/err" &&
+	test_grep "user-data: HTTP 429" "$T/err" &&
+	test $(wc -l <"$T/gcp/requests.log") = 1 &&
+	rm "$T/gcp/fail-status"
 '
 test_expect 'azure: an IMDS answer that is not base64 fails (exit 1)' '
 	printf "%s" "not base64!" >"$T/azure/raw-body" &&

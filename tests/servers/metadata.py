@@ -23,6 +23,7 @@
 # between runs without restarting the server:
 #   user-data     the user data (absent: the provider's "no user data" answer above)
 #   fail          a number N: the next N requests are answered 503 (N is counted down)
+#   fail-status   the status of those answers instead of 503
 #   status        a number: the user-data path answers this status instead
 #   imdsv1        (aws) present: the token endpoint answers 404, as where IMDSv2 is off
 #   raw-body      sent as it is with a 200, in place of the (encoded) user data
@@ -102,7 +103,8 @@ class Handler(BaseHTTPRequestHandler):
             self.rfile.read(n)
         self.record()
         if self.take_failure():
-            return self.reply(503, b"service unavailable\n")
+            st = int((self.state("fail-status") or b"503").strip())
+            return self.reply(st, b"failing on purpose\n")
         prov = self.server.provider
         u = urlsplit(self.path)
         if prov == "aws" and u.path == "/latest/api/token":
