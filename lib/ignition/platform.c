@@ -321,8 +321,17 @@ int ign_user_config_fetch(const struct ign_source_opts *o, const struct ign_fetc
 					   "http(s)://[::1][:port]; refusing a metadata service "
 					   "elsewhere",
 					   IGN_PLATFORM_TEST_URL_ENV);
-		return ign_provider_user_data(f, o->platform, base, o->root_fd, ret, ret_size,
-					      ret_origin, reterr);
+		r = ign_provider_user_data(f, o->platform, base, o->root_fd, ret, ret_size,
+					   ret_origin, reterr);
+		if (r >= 0 && *ret_size > IGN_MAX_CONFIG_SIZE) {
+			free(*ret);
+			free(*ret_origin);
+			*ret = *ret_origin = NULL;
+			return problem_add(reterr, -EFBIG, "", "the %s user data is larger than %u MiB",
+					   ign_platform_to_string(o->platform),
+					   IGN_MAX_CONFIG_SIZE >> 20);
+		}
+		return r;
 	}
 	default:
 		return problem_add(reterr, -EINVAL, "", "unknown platform");

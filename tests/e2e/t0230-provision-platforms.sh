@@ -130,6 +130,12 @@ test_expect 'a 403 is final, not retried (exit 1)' '
 	test $(wc -l <"$T/hetzner/requests.log") = 1 &&
 	rm "$T/hetzner/status"
 '
+test_expect 'user data over 16 MiB: exit 1, named' '
+	head -c 17000000 /dev/zero >"$T/hetzner/user-data" &&
+	test_exit 1 dry hetzner --fetch-timeout 30 >"$T/out" 2>"$T/err" &&
+	test_grep "the hetzner user data is larger than 16 MiB" "$T/err" &&
+	rm "$T/hetzner/user-data"
+'
 test_expect 'invalid user data: exit 2 with the problem' '
 	printf "{\"ignition\":{\"version\":\"3.4.0\"},\"storage\":{\"files\":[{\"path\":\"rel\"}]}}" >"$T/gcp/user-data" &&
 	test_exit 2 dry gcp --fetch-timeout 30 >"$T/out" 2>"$T/err" &&
