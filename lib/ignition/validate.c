@@ -674,8 +674,20 @@ static void check_disks(struct v *v, json_t *st)
 		json_auto_t *nums = json_object(), *labels = json_object();
 		size_t k;
 		json_t *p;
-		size_t o3 = push_key(v, "partitions");
 		json_t *parts = json_object_get(d, "partitions");
+		/* "next free number" cannot be combined with deleting partitions (Ignition's
+		 * ErrZeroesWithShouldNotExist) */
+		bool zero = false, gone = false;
+		json_array_foreach(parts, k, p) {
+			long long num = 0;
+			(void)jint(p, "number", &num);
+			zero |= num == 0;
+			gone |= !jbool(p, "shouldExist", true);
+		}
+		if (zero && gone)
+			ERR(v, "partitions", NULL, "give every partition a number",
+			    "a partition without a number cannot be combined with shouldExist: false");
+		size_t o3 = push_key(v, "partitions");
 		json_array_foreach(parts, k, p) {
 			size_t o4 = push_idx(v, k);
 			long long num = 0, start = 0, size = 0;
@@ -701,14 +713,11 @@ static void check_disks(struct v *v, json_t *st)
 					    "duplicate partition label");
 				else if (labels)
 					(void)json_object_set_new(labels, label, json_true());
-				/* GPT labels are 36 UTF-16 code units */
-				size_t units = 0;
-				for (const unsigned char *c = (const unsigned char *)label; *c; c++)
-					if ((*c & 0xc0) != 0x80)
-						units += (*c >= 0xf0) ? 2 : 1;
-				if (units > 36)
+				/* GPT holds 36 UTF-16 code units; Ignition counts bytes (Go's len()),
+				 * so a label of 19 two-byte characters is already refused */
+				if (strlen(label) > 36)
 					ERR(v, "label", json_object_get(p, "label"), NULL,
-					    "partition labels may not exceed 36 characters");
+					    "partition labels may not exceed 36 bytes");
 				if (strchr(label, ':'))
 					ERR(v, "label", json_object_get(p, "label"), NULL,
 					    "partition labels may not contain \":\"");
