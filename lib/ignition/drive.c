@@ -8,10 +8,13 @@
  * relative to that mount, and unmounted by closing its descriptor. Under any other --root no
  * host device is touched (docs/provision.md §6): the drive is dev/disk/by-label/LABEL (Azure:
  * dev/srN) inside the root, a directory standing in for the mounted filesystem. */
+#include <blkid.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/cdrom.h>
+#include <linux/mount.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,9 +22,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include <blkid.h>
-#include <linux/cdrom.h>
-#include <linux/mount.h>
 
 #include "fs/fs.h"
 #include "ignition/ignition.h"
@@ -88,7 +88,8 @@ int ign_drive_read_device(const char *device, const char *const *fstypes, const 
 	if (m < 0)
 		return problem_add(reterr, m, "", "cannot mount %s read-only (%s%s): %s", device,
 				   fstypes && fstypes[0] ? fstypes[0] : "?",
-				   fstypes && fstypes[0] && fstypes[1] ? ", ..." : "", strerror(-m));
+				   fstypes && fstypes[0] && fstypes[1] ? ", ..." : "",
+				   strerror(-m));
 	return read_in(m, device, path, ret, ret_size, reterr);
 }
 
@@ -99,10 +100,11 @@ static int standin_open(int root_fd, const char *dir, struct problem_list *l)
 	if (fd == -ENOENT)
 		return -ENODEV;
 	if (fd == -ENOTDIR)
-		return problem_add(l, -EOPNOTSUPP, "",
-				   "%s is not a directory: under a --root other than / a config drive "
-				   "is a directory standing in for its mounted filesystem",
-				   dir);
+		return problem_add(
+			l, -EOPNOTSUPP, "",
+			"%s is not a directory: under a --root other than / a config drive "
+			"is a directory standing in for its mounted filesystem",
+			dir);
 	if (fd < 0)
 		return problem_add(l, fd, "", "cannot open %s: %s", dir, strerror(-fd));
 	return fd;
@@ -213,7 +215,8 @@ int ign_drive_read_azure_ovf(int root_fd, char **ret, size_t *ret_size, char **r
 				continue;
 			_cleanup_close_ int m = mount_detached(name, udf);
 			if (m < 0)
-				continue; /* Ignition skips a device it cannot read and keeps looking */
+				continue; /* Ignition skips a device it cannot read and keeps
+					     looking */
 			r = azure_read_medium(m, name, ret, ret_size, reterr);
 			if (r >= 0 && ret_device)
 				*ret_device = strdup(name);

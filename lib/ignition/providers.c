@@ -33,48 +33,65 @@
 
 enum not_found {
 	NOT_FOUND_EMPTY, /* 404: no user data (aws, gcp, hetzner, openstack) */
-	NOT_FOUND_FAIL,  /* 404: a failure (digitalocean, equinixmetal) */
+	NOT_FOUND_FAIL,	 /* 404: a failure (digitalocean, equinixmetal) */
 	NOT_FOUND_RETRY, /* 404, 410, 429: retried until the deadline (azure IMDS) */
 };
 
 struct md_service {
-	const char *base;            /* the real endpoint */
-	const char *path;            /* path and query */
-	const char *header;          /* a request header the service requires, or NULL */
+	const char *base;   /* the real endpoint */
+	const char *path;   /* path and query */
+	const char *header; /* a request header the service requires, or NULL */
 	enum not_found not_found;
-	const char *what;            /* for the origin and messages */
+	const char *what; /* for the origin and messages */
 };
 
 /* coreos/ignition v2.20 internal/providers/{digitalocean,packet,gcp,hetzner,azure,openstack} */
 static const struct md_service svc_digitalocean = {
-	"http://169.254.169.254", "/metadata/v1/user-data", NULL, NOT_FOUND_FAIL,
-	"digitalocean user-data",
+	.base = "http://169.254.169.254",
+	.path = "/metadata/v1/user-data",
+	.not_found = NOT_FOUND_FAIL,
+	.what = "digitalocean user-data",
 };
 /* The Equinix Metal (formerly Packet) service answers 406 to Go's default Accept header. */
 static const struct md_service svc_equinixmetal = {
-	"https://metadata.packet.net", "/userdata", "Accept: */*", NOT_FOUND_FAIL,
-	"equinixmetal userdata",
+	.base = "https://metadata.packet.net",
+	.path = "/userdata",
+	.header = "Accept: */*",
+	.not_found = NOT_FOUND_FAIL,
+	.what = "equinixmetal userdata",
 };
 /* metadata.google.internal is this address; Ignition uses the literal, so no DNS is needed. */
 static const struct md_service svc_gcp = {
-	"http://169.254.169.254", "/computeMetadata/v1/instance/attributes/user-data",
-	"Metadata-Flavor: Google", NOT_FOUND_EMPTY, "gcp user-data attribute",
+	.base = "http://169.254.169.254",
+	.path = "/computeMetadata/v1/instance/attributes/user-data",
+	.header = "Metadata-Flavor: Google",
+	.not_found = NOT_FOUND_EMPTY,
+	.what = "gcp user-data attribute",
 };
 static const struct md_service svc_hetzner = {
-	"http://169.254.169.254", "/hetzner/v1/userdata", NULL, NOT_FOUND_EMPTY,
-	"hetzner userdata",
+	.base = "http://169.254.169.254",
+	.path = "/hetzner/v1/userdata",
+	.not_found = NOT_FOUND_EMPTY,
+	.what = "hetzner userdata",
 };
 static const struct md_service svc_azure_imds = {
-	"http://169.254.169.254", "/metadata/instance/compute/userData?api-version=2021-01-01&format=text",
-	"Metadata: true", NOT_FOUND_RETRY, "azure IMDS userData",
+	.base = "http://169.254.169.254",
+	.path = "/metadata/instance/compute/userData?api-version=2021-01-01&format=text",
+	.header = "Metadata: true",
+	.not_found = NOT_FOUND_RETRY,
+	.what = "azure IMDS userData",
 };
 static const struct md_service svc_openstack = {
-	"http://169.254.169.254", "/openstack/latest/user_data", NULL, NOT_FOUND_EMPTY,
-	"openstack metadata service user_data",
+	.base = "http://169.254.169.254",
+	.path = "/openstack/latest/user_data",
+	.not_found = NOT_FOUND_EMPTY,
+	.what = "openstack metadata service user_data",
 };
 static const struct md_service svc_aws = {
-	"http://169.254.169.254", "/2019-10-01/user-data", NULL, NOT_FOUND_EMPTY,
-	"aws user-data",
+	.base = "http://169.254.169.254",
+	.path = "/2019-10-01/user-data",
+	.not_found = NOT_FOUND_EMPTY,
+	.what = "aws user-data",
 };
 
 static uint64_t now_usec(void)
@@ -174,7 +191,8 @@ static enum attempt md_attempt(struct md_fetch *m, enum http_method method, cons
 	}
 	long st = resp.status;
 	if (nf == NOT_FOUND_RETRY && (st == 404 || st == 410 || st == 429)) {
-		snprintf(m->last_error, sizeof(m->last_error), "%s: HTTP %ld", safe ? safe : "URL", st);
+		snprintf(m->last_error, sizeof(m->last_error), "%s: HTTP %ld", safe ? safe : "URL",
+			 st);
 		return ATTEMPT_RETRY;
 	}
 	if (st == 404 && nf == NOT_FOUND_EMPTY)
@@ -188,15 +206,16 @@ static enum attempt md_attempt(struct md_fetch *m, enum http_method method, cons
 	/* Ignition retries connection errors and status >= 500 only: a 408 or 429 (which
 	 * lib/http calls "try later") is final here unless the provider lists it */
 	if (r == -EAGAIN && (st < 400 || st >= 500)) {
-		snprintf(m->last_error, sizeof(m->last_error), "fetching %s: %s", safe ? safe : "URL",
-			 resp.error[0] ? resp.error : strerror(-r));
+		snprintf(m->last_error, sizeof(m->last_error), "fetching %s: %s",
+			 safe ? safe : "URL", resp.error[0] ? resp.error : strerror(-r));
 		return ATTEMPT_RETRY;
 	}
 	if (st)
 		snprintf(m->last_error, sizeof(m->last_error), "fetching %s: HTTP %ld",
 			 safe ? safe : "URL", st);
 	else
-		snprintf(m->last_error, sizeof(m->last_error), "fetching %s: %s", safe ? safe : "URL",
+		snprintf(m->last_error, sizeof(m->last_error), "fetching %s: %s",
+			 safe ? safe : "URL",
 			 resp.error[0] ? resp.error : strerror(r < 0 ? -r : EIO));
 	*ret_err = r < 0 && r != -EAGAIN ? r : -EPROTO;
 	return ATTEMPT_FAIL;
@@ -204,9 +223,9 @@ static enum attempt md_attempt(struct md_fetch *m, enum http_method method, cons
 
 /* GET (or PUT) base+path until it answers or the deadline passes. Returns 0 (*ret set),
  * -ENOENT (no user data), -EAGAIN (deadline) or the final error; problems name the URL. */
-static int md_get(struct md_fetch *m, enum http_method method, const char *base,
-		  const char *path, const char *const *headers, enum not_found nf, char **ret,
-		  size_t *ret_size, struct problem_list *l)
+static int md_get(struct md_fetch *m, enum http_method method, const char *base, const char *path,
+		  const char *const *headers, enum not_found nf, char **ret, size_t *ret_size,
+		  struct problem_list *l)
 {
 	_cleanup_free_ char *url = NULL;
 	int err = 0;
@@ -244,7 +263,8 @@ static int md_simple(const struct ign_fetcher *f, const struct md_service *s, co
 	if (r < 0)
 		return r;
 	if (n == 0)
-		return -ENOENT; /* an empty answer: no user data (Ignition's "not a config (empty)") */
+		return -ENOENT; /* an empty answer: no user data (Ignition's "not a config (empty)")
+				 */
 	*ret_origin = strdup(s->what);
 	*ret = TAKE_PTR(data);
 	*ret_size = n;
@@ -331,7 +351,8 @@ static int azure_user_data(const struct ign_fetcher *f, const char *base, int ro
 		r = ign_base64_decode(body, n, ret, ret_size);
 		if (r == -EBADMSG)
 			return problem_add(l, r, "", "%s%s: the answer is not base64",
-					   base ? base : s->base, "/metadata/instance/compute/userData");
+					   base ? base : s->base,
+					   "/metadata/instance/compute/userData");
 		if (r < 0)
 			return r;
 		*ret_origin = strdup(s->what);
@@ -350,9 +371,10 @@ static int azure_user_data(const struct ign_fetcher *f, const char *base, int ro
 		if (r != -ENODEV)
 			return r;
 		if (!md_fetch_wait(&m, USEC_PER_SEC))
-			return problem_add(l, -ENODEV, "",
-					   "azure: IMDS has no userData and no provisioning medium (a "
-					   "UDF CD-ROM with ovf-env.xml) appeared");
+			return problem_add(
+				l, -ENODEV, "",
+				"azure: IMDS has no userData and no provisioning medium (a "
+				"UDF CD-ROM with ovf-env.xml) appeared");
 	}
 }
 
@@ -401,7 +423,8 @@ static int openstack_user_data(const struct ign_fetcher *f, const char *base, in
 			_cleanup_free_ char *data = NULL;
 			size_t n = 0;
 			int err = 0;
-			switch (md_attempt(&m, HTTP_GET, url, NULL, s->not_found, &data, &n, &err)) {
+			switch (md_attempt(&m, HTTP_GET, url, NULL, s->not_found, &data, &n,
+					   &err)) {
 			case ATTEMPT_DONE:
 				if (n == 0)
 					return -ENOENT;
@@ -422,13 +445,15 @@ static int openstack_user_data(const struct ign_fetcher *f, const char *base, in
 		}
 		if (!md_fetch_wait(&m, USEC_PER_SEC)) {
 			if (service_failed)
-				return problem_add(l, service_err, "", "%s; no config drive (config-2) appeared",
+				return problem_add(l, service_err, "",
+						   "%s; no config drive (config-2) appeared",
 						   m.last_error);
-			return problem_add(l, -EAGAIN, "",
-					   "%s (gave up after %u attempt%s); no config drive (config-2) "
-					   "appeared",
-					   m.last_error[0] ? m.last_error : url, m.attempts,
-					   m.attempts == 1 ? "" : "s");
+			return problem_add(
+				l, -EAGAIN, "",
+				"%s (gave up after %u attempt%s); no config drive (config-2) "
+				"appeared",
+				m.last_error[0] ? m.last_error : url, m.attempts,
+				m.attempts == 1 ? "" : "s");
 		}
 	}
 }

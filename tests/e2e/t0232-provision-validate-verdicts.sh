@@ -1,8 +1,9 @@
 #!/bin/bash
 # t0232-provision-validate-verdicts: verdicts where flatctl and ignition-validate v2.20.0 used to
-# disagree (provision.md 4, 4.1): duplicates in every list Ignition checks, httpHeaders without
-# a source, empty or null RAID devices, text before a unit's first [Section] (a warning), and
-# the verification error at verification.hash. Each case: the config, the exit code, and the
+# disagree (docs/provision.md §4, §4.1): duplicates in every list Ignition checks, httpHeaders without
+# a source, empty or null RAID devices, text before a unit's first [Section] (a warning), the
+# verification error at verification.hash, and two partition rules of Ignition's (labels count
+# bytes; number 0 with shouldExist false). Each case: the config, the exit code, and the
 # problem line with its JSON path.
 . "$(dirname "$0")/lib.sh"
 
@@ -51,6 +52,11 @@ verdict verification-no-source-replace 2 'error: \$\.ignition\.config\.replace\.
 	"{\"ignition\":{\"version\":\"3.1.0\",\"config\":{\"replace\":{\"verification\":{\"hash\":\"$H\"}}}}}"
 verdict verification-no-source-replace-3.0 0 '' \
 	"{\"ignition\":{\"version\":\"3.0.0\",\"config\":{\"replace\":{\"verification\":{\"hash\":\"$H\"}}}}}"
+
+verdict partition-label-bytes 2 'error: \$\.storage\.disks\[0\]\.partitions\[0\]\.label: partition labels may not exceed 36 bytes' \
+	'{"ignition":{"version":"3.4.0"},"storage":{"disks":[{"device":"/dev/vdb","partitions":[{"number":1,"label":"\u00e4\u00e4\u00e4\u00e4\u00e4\u00e4\u00e4\u00e4\u00e4\u00e4\u00e4\u00e4\u00e4\u00e4\u00e4\u00e4\u00e4\u00e4\u00e4"}]}]}}'
+verdict partition-zero-and-gone 2 'error: \$\.storage\.disks\[0\]\.partitions: a partition without a number cannot be combined with shouldExist: false' \
+	'{"ignition":{"version":"3.2.0"},"storage":{"disks":[{"device":"/dev/vdb","partitions":[{"label":"DATA"},{"number":9,"shouldExist":false}]}]}}'
 
 test_expect '--strict turns the unit preamble warning into an error (exit 2)' '
 	test_exit 2 flatctl provision validate --strict "$T/unit-preamble.ign" >"$T/out" 2>"$T/err" &&

@@ -61,12 +61,24 @@ TEST(test_switch_only_loopback)
 					    "https://127.1.2.3:1", "http://[::1]:99",
 					    "http://[::1]" };
 	static const char *const bad[] = {
-		"http://10.0.0.1",	   "http://169.254.169.254",  "http://localhost",
-		"http://127.0.0.1.nip.io", "http://127.1",	      "http://0x7f000001",
-		"http://127.0.0.1/x",	   "http://127.0.0.1:80/",    "http://u@127.0.0.1",
-		"http://127.0.0.1:",	   "http://127.0.0.1:123456", "ftp://127.0.0.1",
-		"127.0.0.1",		   "http://[::2]",	      "http://[::ffff:127.0.0.1]x",
-		"http://[::1",		   "",			      NULL,
+		"http://10.0.0.1",
+		"http://169.254.169.254",
+		"http://localhost",
+		"http://127.0.0.1.nip.io",
+		"http://127.1",
+		"http://0x7f000001",
+		"http://127.0.0.1/x",
+		"http://127.0.0.1:80/",
+		"http://u@127.0.0.1",
+		"http://127.0.0.1:",
+		"http://127.0.0.1:123456",
+		"ftp://127.0.0.1",
+		"127.0.0.1",
+		"http://[::2]",
+		"http://[::ffff:127.0.0.1]x",
+		"http://[::1",
+		"",
+		NULL,
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(good); i++)
 		ASSERT_OK(ign_platform_test_url_check(good[i]));
@@ -79,7 +91,8 @@ TEST(test_switch_refused_before_any_request)
 	_cleanup_(problem_list_release) struct problem_list pl = {};
 	_cleanup_free_ char *text = NULL, *origin = NULL;
 	size_t n = 0;
-	struct ign_source_opts o = { .root_fd = -1, .platform = IGN_PLATFORM_GCP,
+	struct ign_source_opts o = { .root_fd = -1,
+				     .platform = IGN_PLATFORM_GCP,
 				     .platform_url = "http://192.0.2.1" };
 	struct ign_fetcher f = { .root_fd = -1, .timeout_usec = 1000 };
 	ASSERT_ERR(ign_user_config_fetch(&o, &f, &text, &n, &origin, &pl), EPERM);
@@ -93,8 +106,8 @@ TEST(offline_fetch_asks_for_the_network)
 	size_t n = 0;
 	struct ign_fetcher f = { .root_fd = -1, .offline = true };
 	for (int p = IGN_PLATFORM_AWS; p < _IGN_PLATFORM_MAX; p++)
-		ASSERT_ERR(ign_provider_user_data(&f, (enum ign_platform)p, "http://127.0.0.1:1", -1,
-						  &text, &n, &origin, &pl),
+		ASSERT_ERR(ign_provider_user_data(&f, (enum ign_platform)p, "http://127.0.0.1:1",
+						  -1, &text, &n, &origin, &pl),
 			   ENETDOWN);
 }
 
@@ -110,7 +123,9 @@ TEST(azure_base64)
 		{ "YQ==", "a" },
 		{ "YWI=", "ab" },
 	};
-	static const char *const bad[] = { "YQ", "YQ=", "Y===", "not base64!", "YWJj ZGVm", "=YWI" };
+	static const char *const bad[] = {
+		"YQ", "YQ=", "Y===", "not base64!", "YWJj ZGVm", "=YWI"
+	};
 	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
 		_cleanup_free_ char *out = NULL;
 		size_t n = 0;
@@ -139,8 +154,8 @@ TEST(drive_standin_under_a_root)
 	_cleanup_(problem_list_release) struct problem_list pl = {};
 	_cleanup_free_ char *data = NULL, *dev = NULL;
 	size_t n = 0;
-	ASSERT_OK(ign_drive_read_by_label(root, "config-2", fst, "openstack/latest/user_data", &data,
-					  &n, &dev, &pl));
+	ASSERT_OK(ign_drive_read_by_label(root, "config-2", fst, "openstack/latest/user_data",
+					  &data, &n, &dev, &pl));
 	ASSERT_STREQ(data, "hello");
 	ASSERT_STREQ(dev, "/dev/disk/by-label/config-2");
 	char *d2 = NULL;
@@ -190,12 +205,14 @@ TEST(drive_real_mount_by_label)
 	size_t n = 0;
 	bool failed_here = true;
 	do {
-		if (ign_drive_read_device(loop, ext4, "openstack/latest/user_data", &a, &n, &pl) < 0)
+		if (ign_drive_read_device(loop, ext4, "openstack/latest/user_data", &a, &n, &pl) <
+		    0)
 			break;
 		if (strcmp(a, "drive-data") != 0)
 			break;
 		/* an absolute symlink on the drive resolves on the drive */
-		if (ign_drive_read_device(loop, ext4, "abs", &b, &n, &pl) < 0 || strcmp(b, "drive-data"))
+		if (ign_drive_read_device(loop, ext4, "abs", &b, &n, &pl) < 0 ||
+		    strcmp(b, "drive-data"))
 			break;
 		/* .. stops at the drive's root: /etc/hostname of the drive does not exist */
 		if (ign_drive_read_device(loop, ext4, "up", &c, &n, &pl) != -ENOENT)
