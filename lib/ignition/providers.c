@@ -163,7 +163,9 @@ static enum attempt md_attempt(struct md_fetch *m, enum http_method method, cons
 		.connect_timeout_usec = left < ATTEMPT_CONNECT_USEC ? left : ATTEMPT_CONNECT_USEC,
 		.timeout_usec = left,
 		.max_response_size = IGN_MAX_CONFIG_SIZE * 2ull,
-		.max_redirects = 10,
+		/* a metadata service does not redirect; following one could carry the AWS token
+		 * or the request off the link-local (or, in tests, loopback) address */
+		.max_redirects = HTTP_NO_REDIRECTS,
 	};
 	m->attempts++;
 	r = http_client_new(&o, &c);

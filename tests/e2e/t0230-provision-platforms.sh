@@ -130,6 +130,13 @@ test_expect 'a 403 is final, not retried (exit 1)' '
 	test $(wc -l <"$T/hetzner/requests.log") = 1 &&
 	rm "$T/hetzner/status"
 '
+test_expect 'a redirect is not followed (exit 1)' '
+	user_data gcp && echo 302 >"$T/gcp/status" && echo /redirected >"$T/gcp/location" &&
+	test_exit 1 dry gcp --fetch-timeout 30 >"$T/out" 2>"$T/err" &&
+	test_grep "user-data: HTTP 302" "$T/err" &&
+	! grep -q "\"/redirected\"" "$T/gcp/requests.log" &&
+	rm "$T/gcp/status" "$T/gcp/location"
+'
 test_expect 'user data over 16 MiB: exit 1, named' '
 	head -c 17000000 /dev/zero >"$T/hetzner/user-data" &&
 	test_exit 1 dry hetzner --fetch-timeout 30 >"$T/out" 2>"$T/err" &&

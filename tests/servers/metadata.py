@@ -27,6 +27,8 @@
 #   status        a number: the user-data path answers this status instead
 #   imdsv1        (aws) present: the token endpoint answers 404, as where IMDSv2 is off
 #   raw-body      sent as it is with a 200, in place of the (encoded) user data
+#   location      sent as Location with the forced status (GET /redirected answers the user
+#                 data as it is, so a client that follows the redirect gets it)
 # Every request is appended to DIR/requests.log as one JSON line {method, path, headers}.
 # Binds 127.0.0.1 on a free port and writes the port to --port-file.
 import argparse
@@ -109,6 +111,8 @@ class Handler(BaseHTTPRequestHandler):
         u = urlsplit(self.path)
         if prov == "aws" and u.path == "/latest/api/token":
             return self.aws_token()
+        if u.path == "/redirected":
+            return self.reply(200, self.state("user-data") or b"")
         if u.path != PATHS[prov]:
             return self.reply(404, b"not found\n")
         check = getattr(self, "check_" + prov, None)
@@ -120,7 +124,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(405, b"method not allowed\n")
         forced = self.state("status")
         if forced:
-            return self.reply(int(forced), b"forced status\n")
+            loc = self.state("location")
+            hdrs = [("Location", loc.decode().strip())] if loc else []
+            return self.reply(int(forced), b"forced status\n", hdrs)
         extra_raw = self.state("raw-body")
         if extra_raw is not None:
             return self.reply(200, extra_raw)
