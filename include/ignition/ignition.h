@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* include/ignition/ignition.h - the Ignition config model: parse, translate, validate, render
- * (spec/provision.md sections 2-4). */
+ * (docs/provision.md §2-4). */
 #pragma once
 
 #include <stdbool.h>
@@ -19,7 +19,7 @@ struct problem_list;
 #define IGN_V3_LAST 36
 #define IGN_ACCEPTED_TEXT "2.0.0-2.4.0 and 3.0.0-3.6.0"
 
-/* Limits of provision.md section 3. */
+/* Limits of docs/provision.md §3. */
 #define IGN_MAX_CONFIG_SIZE (16u << 20)
 #define IGN_MAX_DEPTH 10
 #define IGN_MAX_CONFIGS 64
@@ -100,37 +100,105 @@ int ign_config_merge(json_t *parent, json_t *child, json_t **ret);
 int ign_config_render(const struct ign_fetcher *f, json_t *doc, json_t **ret,
 		      struct problem_list *reterr);
 
-/* --- where configs come from (lib/ignition/platform.c) --- */
+/* --- where configs come from (lib/ignition/platform.c, providers.c, drive.c) --- */
 
+/* The providers flatctl implements (docs/provision-platforms.md lists what each one asks and
+ * what counts as "no user data" there). */
 enum ign_platform {
 	IGN_PLATFORM_FILE,
 	IGN_PLATFORM_METAL,
 	IGN_PLATFORM_QEMU,
 	IGN_PLATFORM_AWS,
+	IGN_PLATFORM_AZURE,
+	IGN_PLATFORM_DIGITALOCEAN,
+	IGN_PLATFORM_EQUINIXMETAL,
+	IGN_PLATFORM_GCP,
+	IGN_PLATFORM_HETZNER,
+	IGN_PLATFORM_OPENSTACK,
 	_IGN_PLATFORM_MAX,
 	_IGN_PLATFORM_INVALID = -EINVAL,
 };
+/* flatctl's name ("equinixmetal"); from_string also takes Flatcar's OEM ids and Ignition's
+ * names (ec2, gce, pxe, packet, brightbox). */
 const char *ign_platform_to_string(enum ign_platform p);
 enum ign_platform ign_platform_from_string(const char *s);
+/* The name Ignition and Flatcar use for it (base.platform.d/<name>, --platform of the
+ * initramfs units): "packet" for equinixmetal, else the same as ign_platform_to_string(). */
+const char *ign_platform_ignition_name(enum ign_platform p);
+/* Every name from_string accepts, comma separated, for usage messages. */
+#define IGN_PLATFORM_NAMES                                                                     \
+	"file, metal, qemu, aws, azure, digitalocean, equinixmetal, gcp, hetzner, openstack"
+/* Does the provider need the network (the fetch-offline stage stops and asks for it)? */
+bool ign_platform_needs_network(enum ign_platform p);
 
 /* The platform Flatcar's initramfs would pick: flatcar.oem.id / coreos.oem.id on the command
  * line inside the root, else qemu when fw_cfg exists, else metal. */
 enum ign_platform ign_platform_detect(int root_fd);
 
-/* AWS IMDSv2: PUT BASE/latest/api/token, then GET BASE/2019-10-01/user-data with the token.
- * 404 = no config (-ENOENT). base_url NULL: http://169.254.169.254. */
-int ign_aws_user_data(const struct ign_fetcher *f, const char *base_url, char **ret,
-		      size_t *ret_size, char **ret_origin, struct problem_list *reterr);
+/* How long a provider keeps asking when no --fetch-timeout is given (Ignition's default). */
+#define IGN_PLATFORM_FETCH_TIMEOUT_USEC (120ull * 1000000ull)
+
+/* Test switch: the base URL of every metadata service (scheme://host[:port], no path), taken
+ * only from this environment variable and only when it names a loopback address
+ * (127.0.0.0/8 or [::1]); anything else is refused. Production runs leave it unset and reach
+ * the providers' real endpoints. */
+#define IGN_PLATFORM_TEST_URL_ENV "FLATCTL_TEST_PLATFORM_URL"
+
+/* Check a test base URL: 0 when it is http(s)://<loopback IP literal>[:port] with nothing
+ * after, else -EPERM. */
+int ign_platform_test_url_check(const char *url);
 
 struct ign_source_opts {
-	int root_fd;                 /* the root: proc/cmdline, sys/firmware, config dirs */
+	int root_fd;                 /* the root: proc/cmdline, sys/firmware, config dirs, drives */
 	enum ign_platform platform;  /* or _IGN_PLATFORM_INVALID: derive from the command line */
 	const char *config;          /* --config: FILE, URL or "-", or NULL */
-	const char *aws_base_url;    /* default http://169.254.169.254 */
+	const char *aws_base_url;    /* old name of platform_url, same rules */
+	const char *platform_url;    /* test base URL (see IGN_PLATFORM_TEST_URL_ENV), or NULL */
 	const char *file_path;       /* IGNITION_CONFIG_FILE, default config.ign */
 };
 
-/* Find and fetch the user config as provision.md section 3 orders the sources. *ret is the
+/* Ask one network or drive provider (aws, azure, digitalocean, equinixmetal, gcp, hetzner,
+ * openstack) for its user data, retrying until the fetch deadline (f->timeout_usec, 0: the
+ * default above). base_url NULL: the provider's real endpoint. Returns 0 with the raw user
+ * data in *ret and a description in *ret_origin; -ENOENT when the provider answered that
+ * there is no user data (an empty config, as Ignition does); -EAGAIN when the deadline ran
+ * out on network errors or server errors (problems name the URL); -ENETDOWN when f->offline
+ * and the provider needs the network; another -errno on a final failure. */
+int ign_provider_user_data(const struct ign_fetcher *f, enum ign_platform p, const char *base_url,
+			   int root_fd, char **ret, size_t *ret_size, char **ret_origin,
+			   struct problem_list *reterr);
+
+/* AWS IMDSv2 (IMDSv1 when the token endpoint answers 404): ign_provider_user_data() for aws. */
+int ign_aws_user_data(const struct ign_fetcher *f, const char *base_url, char **ret,
+		      size_t *ret_size, char **ret_origin, struct problem_list *reterr);
+
+/* Decode a base64 body as Go's base64.StdEncoding does (padding required, CR and LF
+ * skipped). Returns 0, -EBADMSG (not base64) or -ENOMEM. *ret is NUL-terminated. */
+int ign_base64_decode(const char *in, size_t n, char **ret, size_t *ret_size);
+
+/* --- config drives (lib/ignition/drive.c) --- */
+
+/* Read PATH (relative, no "..") from the filesystem on a config drive and return it in *ret.
+ * The drive is found as docs/provision-platforms.md describes: on the host root by label
+ * through libblkid, mounted read-only, detached and unmounted again; under another --root,
+ * dev/disk/by-label/LABEL inside the root, a directory standing in for the mounted drive.
+ * Returns 0, -ENOENT (the drive is there, the file is not), -ENODEV (no such drive yet), or
+ * another -errno (problems name the device). */
+int ign_drive_read_by_label(int root_fd, const char *label, const char *const *fstypes,
+			    const char *path, char **ret, size_t *ret_size, char **ret_device,
+			    struct problem_list *reterr);
+/* Azure's OVF provisioning medium: the first UDF CD-ROM with a disc holding ovf-env.xml (under
+ * another --root: a directory dev/srN inside the root holding ovf-env.xml). Reads its
+ * CustomData.bin. Returns 0, -ENOENT (the medium has no CustomData.bin: no user data),
+ * -ENODEV (no medium yet) or another -errno. */
+int ign_drive_read_azure_ovf(int root_fd, char **ret, size_t *ret_size, char **ret_device,
+			     struct problem_list *reterr);
+/* The same for a block device path (mounted read-only with the first of fstypes that
+ * works); for tests and for providers that find devices by type. */
+int ign_drive_read_device(const char *device, const char *const *fstypes, const char *path,
+			  char **ret, size_t *ret_size, struct problem_list *reterr);
+
+/* Find and fetch the user config as docs/provision.md §3 orders the sources. *ret is the
  * text (possibly empty: no config), *ret_origin a description ("file config.ign", URL redacted).
  * Returns 0, -ENOENT (nothing found), or the fetch error. */
 int ign_user_config_fetch(const struct ign_source_opts *o, const struct ign_fetcher *f,

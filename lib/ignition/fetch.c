@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* lib/ignition/fetch.c - resources: data: URLs, oem:, file:, http(s); gzip, size limits,
- * hashes (provision.md section 3 "Fetching any resource"). */
+ * hashes (docs/provision.md §3 "Fetching any resource"). */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -442,7 +442,7 @@ static int http_fetch_depth(const struct ign_fetcher *f, enum http_method method
 		erase_and_freep(&lines[i]);
 	if (r == -ELOOP && nh > 0 && resp.redirects == 0 && resp.status >= 300 && resp.status < 400 &&
 	    depth < 10) {
-		/* provision.md 3: custom headers are not forwarded on redirects; follow it here,
+		/* docs/provision.md §3: custom headers are not forwarded on redirects; follow it here,
 		 * without them */
 		const char *loc = http_response_header(&resp, "Location");
 		_cleanup_free_ char *next = NULL;
@@ -588,44 +588,5 @@ int ign_resource_fetch(const struct ign_fetcher *f, json_t *res, const char *whe
 	*ret = TAKE_PTR(data);
 	if (ret_size)
 		*ret_size = n;
-	return 0;
-}
-
-
-int ign_aws_user_data(const struct ign_fetcher *f, const char *base_url, char **ret,
-		      size_t *ret_size, char **ret_origin, struct problem_list *reterr)
-{
-	const char *base = base_url ? base_url : "http://169.254.169.254";
-	_cleanup_free_ char *token_url = NULL, *data_url = NULL, *token = NULL, *hdr = NULL;
-	size_t tn = 0;
-	int r;
-
-	if (asprintf(&token_url, "%s/latest/api/token", base) < 0 ||
-	    asprintf(&data_url, "%s/2019-10-01/user-data", base) < 0)
-		return -ENOMEM;
-	static const char *const ttl[] = { "X-aws-ec2-metadata-token-ttl-seconds: 21600", NULL };
-	r = http_fetch(f, HTTP_PUT, token_url, NULL, ttl, &token, &tn, "", reterr);
-	if (r < 0)
-		return r;
-	while (tn && (token[tn - 1] == '\n' || token[tn - 1] == '\r'))
-		token[--tn] = 0;
-	if (asprintf(&hdr, "X-aws-ec2-metadata-token: %s", token) < 0)
-		return -ENOMEM;
-	const char *const auth[] = { hdr, NULL };
-	struct problem_list quiet = {};
-	r = http_fetch(f, HTTP_GET, data_url, NULL, auth, ret, ret_size, "", &quiet);
-	explicit_bzero(hdr, strlen(hdr));
-	if (r == -ENOENT) {
-		problem_list_release(&quiet);
-		return -ENOENT; /* no user data: no config */
-	}
-	if (r < 0) {
-		for (size_t i = 0; i < quiet.n; i++)
-			(void)problem_add(reterr, quiet.item[i].error, "", "%s", quiet.item[i].message);
-		problem_list_release(&quiet);
-		return r;
-	}
-	problem_list_release(&quiet);
-	*ret_origin = strdup("aws user-data (IMDSv2)");
 	return 0;
 }

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* lib/ignition/platform.c - where the user config comes from (provision.md section 3):
+/* lib/ignition/platform.c - where the user config comes from (docs/provision.md §3):
  * --config, the kernel command line inside the root, user.ign in the config dirs, then the
- * platform provider (file, metal, qemu fw_cfg, aws IMDSv2); and the base configs. */
+ * platform provider (file, metal, qemu fw_cfg, and the cloud providers of providers.c; see
+ * docs/provision-platforms.md); and the base configs. */
 #include <dirent.h>
 #include <errno.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,25 @@ static const char *const platform_names[_IGN_PLATFORM_MAX] = {
 	[IGN_PLATFORM_METAL] = "metal",
 	[IGN_PLATFORM_QEMU] = "qemu",
 	[IGN_PLATFORM_AWS] = "aws",
+	[IGN_PLATFORM_AZURE] = "azure",
+	[IGN_PLATFORM_DIGITALOCEAN] = "digitalocean",
+	[IGN_PLATFORM_EQUINIXMETAL] = "equinixmetal",
+	[IGN_PLATFORM_GCP] = "gcp",
+	[IGN_PLATFORM_HETZNER] = "hetzner",
+	[IGN_PLATFORM_OPENSTACK] = "openstack",
+};
+
+/* Flatcar's OEM ids (bootengine ignition-setup-pre.sh) and Ignition's platform ids that name
+ * a provider differently */
+static const struct {
+	const char *alias;
+	enum ign_platform p;
+} platform_aliases[] = {
+	{ "ec2", IGN_PLATFORM_AWS },
+	{ "pxe", IGN_PLATFORM_METAL },
+	{ "gce", IGN_PLATFORM_GCP },
+	{ "packet", IGN_PLATFORM_EQUINIXMETAL },
+	{ "brightbox", IGN_PLATFORM_OPENSTACK }, /* Ignition runs the openstack code for it */
 };
 
 const char *ign_platform_to_string(enum ign_platform p)
@@ -29,19 +50,78 @@ const char *ign_platform_to_string(enum ign_platform p)
 	return p >= 0 && p < _IGN_PLATFORM_MAX ? platform_names[p] : NULL;
 }
 
+const char *ign_platform_ignition_name(enum ign_platform p)
+{
+	return p == IGN_PLATFORM_EQUINIXMETAL ? "packet" : ign_platform_to_string(p);
+}
+
 enum ign_platform ign_platform_from_string(const char *s)
 {
 	if (!s)
 		return _IGN_PLATFORM_INVALID;
-	/* Flatcar's OEM ids (bootengine ignition-setup-pre.sh) */
-	if (!strcmp(s, "ec2"))
-		return IGN_PLATFORM_AWS;
-	if (!strcmp(s, "pxe"))
-		return IGN_PLATFORM_METAL;
+	for (size_t i = 0; i < ARRAY_SIZE(platform_aliases); i++)
+		if (!strcmp(platform_aliases[i].alias, s))
+			return platform_aliases[i].p;
 	for (int i = 0; i < _IGN_PLATFORM_MAX; i++)
 		if (!strcmp(platform_names[i], s))
 			return (enum ign_platform)i;
 	return _IGN_PLATFORM_INVALID;
+}
+
+bool ign_platform_needs_network(enum ign_platform p)
+{
+	return p != IGN_PLATFORM_FILE && p != IGN_PLATFORM_METAL && p != IGN_PLATFORM_QEMU &&
+	       p >= 0 && p < _IGN_PLATFORM_MAX;
+}
+
+int ign_platform_test_url_check(const char *url)
+{
+	char host[64];
+	const char *h;
+
+	if (!url)
+		return -EPERM;
+	if (!strncmp(url, "http://", 7))
+		h = url + 7;
+	else if (!strncmp(url, "https://", 8))
+		h = url + 8;
+	else
+		return -EPERM;
+	size_t hl;
+	const char *rest;
+	if (h[0] == '[') {
+		const char *close = strchr(h, ']');
+		if (!close)
+			return -EPERM;
+		hl = (size_t)(close - h - 1);
+		rest = close + 1;
+		if (hl >= sizeof(host))
+			return -EPERM;
+		memcpy(host, h + 1, hl);
+		host[hl] = 0;
+		struct in6_addr a6;
+		if (inet_pton(AF_INET6, host, &a6) != 1 || !IN6_IS_ADDR_LOOPBACK(&a6))
+			return -EPERM;
+	} else {
+		hl = strcspn(h, ":/?#");
+		rest = h + hl;
+		if (hl >= sizeof(host))
+			return -EPERM;
+		memcpy(host, h, hl);
+		host[hl] = 0;
+		struct in_addr a4;
+		/* a dotted quad only (inet_pton takes no short forms), in 127.0.0.0/8 */
+		if (inet_pton(AF_INET, host, &a4) != 1 || (ntohl(a4.s_addr) >> 24) != 127)
+			return -EPERM;
+	}
+	/* an optional :port, nothing after it (no userinfo, path, query) */
+	if (rest[0] == ':') {
+		size_t pl = strspn(rest + 1, "0123456789");
+		if (pl == 0 || pl > 5)
+			return -EPERM;
+		rest += 1 + pl;
+	}
+	return rest[0] == 0 ? 0 : -EPERM;
 }
 
 /* Value of key= on the kernel command line (the last one wins), malloc'd, or NULL. */
@@ -225,7 +305,34 @@ int ign_user_config_fetch(const struct ign_source_opts *o, const struct ign_fetc
 					   strerror(-r));
 		return r;
 	case IGN_PLATFORM_AWS:
-		return ign_aws_user_data(f, o->aws_base_url, ret, ret_size, ret_origin, reterr);
+	case IGN_PLATFORM_AZURE:
+	case IGN_PLATFORM_DIGITALOCEAN:
+	case IGN_PLATFORM_EQUINIXMETAL:
+	case IGN_PLATFORM_GCP:
+	case IGN_PLATFORM_HETZNER:
+	case IGN_PLATFORM_OPENSTACK: {
+		/* the test switch: only from the caller or the environment, only loopback */
+		const char *base = o->platform_url ? o->platform_url
+				   : o->aws_base_url ? o->aws_base_url
+						     : getenv(IGN_PLATFORM_TEST_URL_ENV);
+		if (base && ign_platform_test_url_check(base) < 0)
+			return problem_add(reterr, -EPERM, "",
+					   "%s must be http(s)://127.x.y.z[:port] or "
+					   "http(s)://[::1][:port]; refusing a metadata service "
+					   "elsewhere",
+					   IGN_PLATFORM_TEST_URL_ENV);
+		r = ign_provider_user_data(f, o->platform, base, o->root_fd, ret, ret_size,
+					   ret_origin, reterr);
+		if (r >= 0 && *ret_size > IGN_MAX_CONFIG_SIZE) {
+			free(*ret);
+			free(*ret_origin);
+			*ret = *ret_origin = NULL;
+			return problem_add(reterr, -EFBIG, "", "the %s user data is larger than %u MiB",
+					   ign_platform_to_string(o->platform),
+					   IGN_MAX_CONFIG_SIZE >> 20);
+		}
+		return r;
+	}
 	default:
 		return problem_add(reterr, -EINVAL, "", "unknown platform");
 	}
@@ -297,6 +404,9 @@ static int list_dir(int root_fd, const char *dir, json_t *seen)
 
 int ign_base_configs_list(int root_fd, const char *platform, json_t **ret)
 {
+	/* Flatcar's base.platform.d directories carry Ignition's platform ids ("packet") */
+	enum ign_platform pe = ign_platform_from_string(platform);
+	const char *pname = pe >= 0 ? ign_platform_ignition_name(pe) : platform;
 	json_auto_t *out = json_array();
 	if (!out)
 		return -ENOMEM;
@@ -310,7 +420,7 @@ int ign_base_configs_list(int root_fd, const char *platform, json_t **ret)
 				snprintf(dir, sizeof(dir), "%s/base.d", config_dirs[i]);
 			else
 				snprintf(dir, sizeof(dir), "%s/base.platform.d/%s", config_dirs[i],
-					 platform ? platform : "none");
+					 pname ? pname : "none");
 			int r = list_dir(root_fd, dir, seen);
 			if (r < 0)
 				return r;

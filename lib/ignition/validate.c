@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* lib/ignition/validate.c - the rules of provision.md section 4 over a 3.x document.
+/* lib/ignition/validate.c - the rules of docs/provision.md §4 over a 3.x document.
  *
  * The document is the canonical one schema_normalize() built (exact keys, no nulls), so the
  * rules read it with plain jansson getters. Each rule reports at the JSON pointer of the
@@ -97,19 +97,10 @@ static char *path_clean(const char *p)
 	return out;
 }
 
-/* A clean absolute path; reports at key. */
-static bool check_path(struct v *v, json_t *o, const char *key, bool required)
+/* A clean absolute path j (a string); reports at key (NULL: at the current path). */
+static bool check_path_value(struct v *v, const char *key, json_t *j)
 {
-	json_t *j = json_object_get(o, key);
 	const char *p = json_string_value(j);
-
-	if (!p) {
-		if (required) {
-			ERR(v, key, NULL, NULL, "path is required");
-			return false;
-		}
-		return true;
-	}
 	if (p[0] != '/') {
 		char hint[4200] = "";
 		if (p[0])
@@ -128,6 +119,21 @@ static bool check_path(struct v *v, json_t *o, const char *key, bool required)
 	}
 	free(c);
 	return ok;
+}
+
+/* A clean absolute path at o.key; reports at key. */
+static bool check_path(struct v *v, json_t *o, const char *key, bool required)
+{
+	json_t *j = json_object_get(o, key);
+
+	if (!json_string_value(j)) {
+		if (required) {
+			ERR(v, key, NULL, NULL, "path is required");
+			return false;
+		}
+		return true;
+	}
+	return check_path_value(v, key, j);
 }
 
 static bool is_hex(const char *s, size_t n)
@@ -288,7 +294,12 @@ static void check_resource(struct v *v, json_t *res, enum res_kind kind)
 	json_t *hdrs = json_object_get(res, "httpHeaders");
 	if (json_array_size(hdrs) > 0) {
 		size_t o = push_key(v, "httpHeaders");
-		if (scheme && strcmp(scheme, "http") && strcmp(scheme, "https"))
+		char hb[32];
+		const char *hs = src && src[0] ? scheme_of(src, hb, sizeof(hb)) : NULL;
+		if (!hs)
+			ERR(v, NULL, NULL, "set an http:// or https:// source, or drop the headers",
+			    "HTTP headers need a source");
+		else if (strcmp(hs, "http") && strcmp(hs, "https"))
 			ERR(v, NULL, NULL, NULL, "HTTP headers can only be used with http(s) sources");
 		json_auto_t *seen = json_object();
 		size_t i;
@@ -334,9 +345,10 @@ static void check_resource(struct v *v, json_t *res, enum res_kind kind)
 			else if (!is_hex(dash + 1, dl))
 				ERR(v, "hash", jh, BOOT_HINT, "hash digest is not hexadecimal");
 		}
+		/* Ignition reports it at verification.hash; 3.0 checks it for file contents only */
+		if (!src && (kind == RES_FILE || v->ver >= 31))
+			ERR(v, "hash", NULL, NULL, "verification requires a source");
 		pop(v, o);
-		if (!src && kind != RES_MERGE && kind != RES_CA && kind != RES_REPLACE)
-			ERR(v, "verification", NULL, NULL, "verification requires a source");
 	}
 }
 
@@ -357,6 +369,35 @@ static void check_resource_list(struct v *v, json_t *o, const char *key, enum re
 	pop(v, old);
 }
 
+/* Ignition's duplicate rule for a list of objects: the key is the string member keyfield ("" when
+ * unset); every later entry with a key seen before is an error at the entry. */
+static void check_key_dups(struct v *v, json_t *o, const char *key, const char *keyfield,
+			   const char *what)
+{
+	json_auto_t *seen = json_object();
+	size_t i;
+	json_t *e;
+
+	if (!seen || !json_array_size(json_object_get(o, key)))
+		return;
+	size_t old = push_key(v, key);
+	json_array_foreach(json_object_get(o, key), i, e) {
+		const char *k = jstr(e, keyfield);
+		if (!k)
+			k = "";
+		if (json_object_get(seen, k)) {
+			size_t o2 = push_idx(v, i);
+			ERR(v, NULL, NULL, NULL, "duplicate %s%s%s%s", what, k[0] ? " \"" : "", k,
+			    k[0] ? "\"" : " (both without one)");
+			pop(v, o2);
+		} else
+			(void)json_object_set_new(seen, k, json_true());
+	}
+	pop(v, old);
+}
+
+static void check_string_dups(struct v *v, json_t *o, const char *key, const char *what);
+
 static bool url_is_http(const char *s)
 {
 	return s && (!strncasecmp(s, "http://", 7) || !strncasecmp(s, "https://", 8));
@@ -369,13 +410,11 @@ static void check_ignition(struct v *v, json_t *ign)
 	if (cfg) {
 		size_t o2 = push_key(v, "config");
 		check_resource_list(v, cfg, "merge", RES_MERGE);
+		check_key_dups(v, cfg, "merge", "source", "merge source");
 		json_t *rep = json_object_get(cfg, "replace");
 		if (rep) {
 			size_t o3 = push_key(v, "replace");
 			check_resource(v, rep, RES_REPLACE);
-			if (!jstr(rep, "source") && json_object_get(rep, "verification") &&
-			    jstr(json_object_get(rep, "verification"), "hash"))
-				ERR(v, "source", NULL, NULL, "source is required when a hash is set");
 			pop(v, o3);
 		}
 		pop(v, o2);
@@ -401,6 +440,7 @@ static void check_ignition(struct v *v, json_t *ign)
 			pop(v, o4);
 		} else
 			check_resource_list(v, tls, "certificateAuthorities", RES_CA);
+		check_key_dups(v, tls, "certificateAuthorities", "source", "certificate authority");
 		pop(v, o3);
 		pop(v, o2);
 	}
@@ -417,6 +457,7 @@ static void check_ignition(struct v *v, json_t *ign)
 		else if (hsp && !strncasecmp(hsp, "http://", 7))
 			WARN(v, "httpsProxy", NULL, NULL,
 			     "insecure plain-text HTTP proxy for HTTPS resources");
+		check_string_dups(v, proxy, "noProxy", "noProxy entry");
 		pop(v, o2);
 	}
 	pop(v, o);
@@ -633,8 +674,20 @@ static void check_disks(struct v *v, json_t *st)
 		json_auto_t *nums = json_object(), *labels = json_object();
 		size_t k;
 		json_t *p;
-		size_t o3 = push_key(v, "partitions");
 		json_t *parts = json_object_get(d, "partitions");
+		/* "next free number" cannot be combined with deleting partitions (Ignition's
+		 * ErrZeroesWithShouldNotExist) */
+		bool zero = false, gone = false;
+		json_array_foreach(parts, k, p) {
+			long long num = 0;
+			(void)jint(p, "number", &num);
+			zero |= num == 0;
+			gone |= !jbool(p, "shouldExist", true);
+		}
+		if (zero && gone)
+			ERR(v, "partitions", NULL, "give every partition a number",
+			    "a partition without a number cannot be combined with shouldExist: false");
+		size_t o3 = push_key(v, "partitions");
 		json_array_foreach(parts, k, p) {
 			size_t o4 = push_idx(v, k);
 			long long num = 0, start = 0, size = 0;
@@ -660,14 +713,11 @@ static void check_disks(struct v *v, json_t *st)
 					    "duplicate partition label");
 				else if (labels)
 					(void)json_object_set_new(labels, label, json_true());
-				/* GPT labels are 36 UTF-16 code units */
-				size_t units = 0;
-				for (const unsigned char *c = (const unsigned char *)label; *c; c++)
-					if ((*c & 0xc0) != 0x80)
-						units += (*c >= 0xf0) ? 2 : 1;
-				if (units > 36)
+				/* GPT holds 36 UTF-16 code units; Ignition counts bytes (Go's len()),
+				 * so a label of 19 two-byte characters is already refused */
+				if (strlen(label) > 36)
 					ERR(v, "label", json_object_get(p, "label"), NULL,
-					    "partition labels may not exceed 36 characters");
+					    "partition labels may not exceed 36 bytes");
 				if (strchr(label, ':'))
 					ERR(v, "label", json_object_get(p, "label"), NULL,
 					    "partition labels may not contain \":\"");
@@ -751,6 +801,20 @@ static void check_raid(struct v *v, json_t *st)
 		}
 		if (json_array_size(json_object_get(r, "devices")) == 0)
 			ERR(v, "devices", NULL, NULL, "raid needs at least one device");
+		size_t k;
+		json_t *d;
+		size_t o3 = push_key(v, "devices");
+		json_array_foreach(json_object_get(r, "devices"), k, d) {
+			size_t o4 = push_idx(v, k);
+			const char *dp = json_string_value(d);
+			if (dp && !dp[0])
+				ERR(v, NULL, NULL, NULL, "raid device must not be empty or null");
+			else if (dp)
+				(void)check_path_value(v, NULL, d);
+			pop(v, o4);
+		}
+		pop(v, o3);
+		check_string_dups(v, r, "devices", "raid device");
 		pop(v, o2);
 	}
 	pop(v, o);
@@ -859,6 +923,7 @@ static void check_luks(struct v *v, json_t *st)
 		if (label && strlen(label) > 47)
 			ERR(v, "label", json_object_get(l, "label"), NULL,
 			    "luks label is too long (at most 47)");
+		check_string_dups(v, l, "openOptions", "open option");
 		json_t *kf = json_object_get(l, "keyFile");
 		if (kf) {
 			size_t o3 = push_key(v, "keyFile");
@@ -911,6 +976,7 @@ static void check_luks(struct v *v, json_t *st)
 				pop(v, o5);
 			}
 			pop(v, o4);
+			check_key_dups(v, cl, "tang", "url", "tang server");
 			pop(v, o3);
 		}
 		if (jbool(json_object_get(l, "cex"), "enabled", false)) {
@@ -934,11 +1000,15 @@ static bool has_suffix(const char *s, const char *suf)
 }
 
 /* Parse unit file text as systemd does (sections, key=value, continuation lines). Returns NULL
- * when fine, else a static description. *ret_install tells whether [Install] exists. */
-static const char *unit_parse(const char *c, bool *ret_install)
+ * when fine, else a static description. *ret_install tells whether [Install] exists,
+ * *ret_preamble whether text comes before the first [Section]: systemd and Ignition's parser
+ * (go-systemd's unit lexer, which skips everything before the first '[' and a comment after
+ * '#' or ';') ignore it, so it is only a warning (docs/provision.md §4.1). */
+static const char *unit_parse(const char *c, bool *ret_install, bool *ret_preamble)
 {
 	bool in_section = false;
 	*ret_install = false;
+	*ret_preamble = false;
 
 	while (*c) {
 		const char *eol = strchr(c, '\n');
@@ -955,6 +1025,19 @@ static const char *unit_parse(const char *c, bool *ret_install)
 			return "a line is longer than 2048 bytes (systemd's LINE_MAX)";
 		if (!n || *l == '#' || *l == ';')
 			continue;
+		if (!in_section && *l != '[') {
+			/* before any section: skipped up to a '[' that starts a header; a comment
+			 * character ends the line */
+			size_t k = strcspn(l, "[#;\n");
+			if (k < n && l[k] == '[') {
+				*ret_preamble = true;
+				l += k;
+				n -= k;
+			} else {
+				*ret_preamble = true;
+				continue;
+			}
+		}
 		if (*l == '[') {
 			if (l[n - 1] != ']' || n < 3)
 				return "a section header must look like [Name]";
@@ -963,8 +1046,6 @@ static const char *unit_parse(const char *c, bool *ret_install)
 				*ret_install = true;
 			continue;
 		}
-		if (!in_section)
-			return "a setting appears before any [Section]";
 		const char *eq = memchr(l, '=', n);
 		if (!eq || eq == l)
 			return "a line is neither a [Section], a Key=value setting nor a comment";
@@ -982,6 +1063,8 @@ static const char *unit_parse(const char *c, bool *ret_install)
 	}
 	return NULL;
 }
+
+#define PREAMBLE_WARNING "text before the first [Section] is ignored (by systemd too)"
 
 static void check_units(struct v *v, json_t *sd)
 {
@@ -1013,9 +1096,12 @@ static void check_units(struct v *v, json_t *sd)
 		const char *c = jstr(u, "contents");
 		bool install = false;
 		if (c) {
-			const char *why = unit_parse(c, &install);
+			bool pre = false;
+			const char *why = unit_parse(c, &install, &pre);
 			if (why)
 				ERR(v, "contents", NULL, NULL, "invalid unit contents: %s", why);
+			else if (pre)
+				WARN(v, "contents", NULL, NULL, PREAMBLE_WARNING);
 			else if (c[0] && jbool(u, "enabled", false) && !install)
 				WARN(v, "contents", NULL, "add an [Install] section, e.g. WantedBy=multi-user.target",
 				     "unit is enabled but has no [Install] section, so enabling does nothing");
@@ -1029,8 +1115,9 @@ static void check_units(struct v *v, json_t *sd)
 				json_t *t;
 				json_array_foreach(units, k, t) {
 					const char *tn = jstr(t, "name"), *tc = jstr(t, "contents");
-					bool ti = false;
-					if (tn && tc && !strcmp(tn, tmpl) && !unit_parse(tc, &ti) && !ti)
+					bool ti = false, tp = false;
+					if (tn && tc && !strcmp(tn, tmpl) && !unit_parse(tc, &ti, &tp) &&
+					    !ti)
 						WARN(v, "enabled", NULL, NULL,
 						     "template %s of this config has no [Install] section", tmpl);
 				}
@@ -1053,10 +1140,12 @@ static void check_units(struct v *v, json_t *sd)
 				(void)json_object_set_new(dn, n, json_true());
 			}
 			const char *dc = jstr(d, "contents");
-			bool di;
-			const char *why = dc ? unit_parse(dc, &di) : NULL;
+			bool di, dp = false;
+			const char *why = dc ? unit_parse(dc, &di, &dp) : NULL;
 			if (why)
 				ERR(v, "contents", NULL, NULL, "invalid drop-in contents: %s", why);
+			else if (dp)
+				WARN(v, "contents", NULL, NULL, PREAMBLE_WARNING);
 			pop(v, o4);
 		}
 		pop(v, o3);

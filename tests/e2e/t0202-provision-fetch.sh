@@ -208,7 +208,7 @@ test_expect 'cloud-config as user config: notice, empty config, exit 0' '
 	test_grep "continuing with an empty config" "$T/err"
 '
 test_expect 'unknown platform: usage error (2)' '
-	test_exit 2 dry --platform gcp 2>"$T/err"
+	test_exit 2 dry --platform nosuch 2>"$T/err"
 '
 test_expect 'provision without validate or --dry-run: usage error (2)' '
 	test_exit 2 flatctl provision --root "$T/root" 2>"$T/err"
