@@ -489,11 +489,12 @@ static int collect_path(struct bundle *b, const char *req, bool binary_ok, char 
 
 	_cleanup_close_ int fd = fs_open(b->o->root_fd, req, O_PATH, 0);
 	if (fd < 0) {
-		_cleanup_free_ char *m = NULL;
-		if (asprintf(&m, "files/%s", norm ? norm : req) < 0)
+		_cleanup_free_ char *m = NULL, *src = NULL;
+		if (asprintf(&m, "files/%s", norm ? norm : req) < 0 ||
+		    asprintf(&src, "/%s", norm ? norm : req) < 0)
 			return -ENOMEM;
-		if (may_start(b, m, req, "file"))
-			skip(b, m, req, "file", "skipped", errno_reason(fd, eb, sizeof(eb)));
+		if (may_start(b, m, src, "file"))
+			skip(b, m, src, "file", "skipped", errno_reason(fd, eb, sizeof(eb)));
 		return 0;
 	}
 	rel = resolved(b, fd);
