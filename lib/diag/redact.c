@@ -80,6 +80,15 @@ static bool pem_body_line(const char *s, size_t n)
 	return true;
 }
 
+/* A log line ("Oct 16 07:33:28 host app[108]: MIIEvQ...") whose message is key material. */
+static bool pem_body_after_prefix(const char *s, size_t n)
+{
+	for (size_t i = n; i-- > 1;)
+		if (s[i] == ' ' && s[i - 1] == ':')
+			return i + 1 < n && pem_body_line(s + i + 1, n - i - 1);
+	return false;
+}
+
 /* The end of an "-----END ...-----" marker starting at e (or NULL). */
 static const char *pem_end_marker(const char *e, const char *lim)
 {
@@ -115,7 +124,7 @@ static bool rule_pem(struct diag_redact *st, const char *s, size_t n, struct dbu
 				return false;
 			s = after;
 			n = (size_t)(lim - after);
-		} else if (pem_body_line(s, n))
+		} else if (pem_body_line(s, n) || pem_body_after_prefix(s, n))
 			return false;
 		else
 			st->in_pem = false; /* not key material: the block ended without its marker */
@@ -430,6 +439,33 @@ static unsigned rule_hashes(const char *s, size_t n, struct dbuf *out)
 	return count;
 }
 
+/* ---- shadow(5) lines ---- */
+
+/* "name:HASH:lastchg:min:max:warn:inactive:expire:" -> the second field replaced, whatever its
+ * format, unless it is a lock marker ("*", "!", "!!", "x") or empty. */
+static unsigned rule_shadow(const char *s, size_t n, struct dbuf *out)
+{
+	size_t f[9], k = 0;
+	for (size_t i = 0; i < n && k < 9; i++)
+		if (s[i] == ':')
+			f[k++] = i;
+	bool shadow = k == 8 && f[0] > 0 && !memchr(s, ' ', f[0]) && !memchr(s + f[1], ' ', n - f[1]);
+	for (size_t j = 1; shadow && j < 7; j++)
+		for (size_t i = f[j] + 1; i < f[j + 1]; i++)
+			if (!isdigit((unsigned char)s[i]))
+				shadow = false;
+	size_t hs = shadow ? f[0] + 1 : 0, he = shadow ? f[1] : 0;
+	if (!shadow || he == hs || is_marker_at(s + hs, he - hs) ||
+	    strspn(s + hs, "*!x") == he - hs) {
+		dbuf_append(out, s, n);
+		return 0;
+	}
+	dbuf_append(out, s, hs);
+	dbuf_puts(out, MARK_HASH);
+	dbuf_append(out, s + he, n - he);
+	return 1;
+}
+
 /* ---- assignments ---- */
 
 static bool name_char(unsigned char c)
@@ -518,7 +554,7 @@ typedef unsigned (*rule_fn)(const char *s, size_t n, struct dbuf *out);
 bool diag_redact_line(struct diag_redact *st, const char *line, size_t n, struct dbuf *out)
 {
 	static const rule_fn rules[] = { rule_data_url, rule_urls, rule_http_auth, rule_hashes,
-					 rule_assignments };
+					 rule_shadow, rule_assignments };
 	struct dbuf a = {}, b = {};
 
 	if (!rule_pem(st, line, n, &a)) {

@@ -73,8 +73,8 @@ make_diag_root() {
 	echo node-006 >"$r/etc/hostname"
 	echo "$MACHINE_ID" >"$r/etc/machine-id"
 	echo "127.0.0.1 localhost" >"$r/etc/hosts"
-	echo "core:SHADOWHASHxq7Zk2Lw9:19000:0:99999:7:::" >"$r/etc/shadow"
-	echo "core:gshadowSECRETvalue::" >"$r/etc/gshadow"
+	printf '%s\n' 'root:*:19000:0:99999:7:::' 'core:$y$j9T$SHADOWHASHxq7Zk2Lw9$abcdefghijklmnop:19000:0:99999:7:::' >"$r/etc/shadow"
+	printf '%s\n' 'core:$6$gsalt$gshadowSECRETvalue123::' >"$r/etc/gshadow"
 	printf -- '-----BEGIN OPENSSH PRIVATE KEY-----\nOPENSSHHOSTKEYBODYpl4nted\n-----END OPENSSH PRIVATE KEY-----\n' \
 		>"$r/etc/ssh/ssh_host_ed25519_key"
 	echo "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA host" >"$r/etc/ssh/ssh_host_ed25519_key.pub"

@@ -48,6 +48,13 @@ TEST(private_keys)
 		/* a block without its END: body lines dropped, prose after it kept */
 		{ "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIB\nsystemd[1]: Started foo.\n",
 		  "[REDACTED private key]\nsystemd[1]: Started foo.\n", 1 },
+		/* journalctl lines: the key's body follows a log prefix */
+		{ "Oct 16 07:33:27 node app[107]: -----BEGIN PRIVATE KEY-----\n"
+		  "Oct 16 07:33:28 node app[108]: MIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n"
+		  "Oct 16 07:33:29 node app[109]: -----END PRIVATE KEY-----\n"
+		  "Oct 16 07:33:30 node app[110]: done\n",
+		  "Oct 16 07:33:27 node app[107]: [REDACTED private key]\n"
+		  "Oct 16 07:33:30 node app[110]: done\n", 1 },
 		/* certificates and public keys stay */
 		{ "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
 		  "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", 0 },
@@ -138,6 +145,11 @@ TEST(hashes)
 		{ "password_pbkdf2 root grub.pbkdf2.sha512.10000.ABCDEF0123.456789ABCDEF\n",
 		  "password_pbkdf2 root [REDACTED hash]\n", 1 },
 		{ "costs $5 or $1 each\n", "costs $5 or $1 each\n", 0 },
+		/* shadow(5) lines: the hash field whatever its format, lock markers kept */
+		{ "core:plainsecret:19000:0:99999:7:::\n", "core:[REDACTED hash]:19000:0:99999:7:::\n",
+		  1 },
+		{ "bin:*:19000:0:99999:7:::\nnobody:!:19000::::::\n",
+		  "bin:*:19000:0:99999:7:::\nnobody:!:19000::::::\n", 0 },
 	};
 	RUN(s);
 }
