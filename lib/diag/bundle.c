@@ -517,7 +517,11 @@ static int collect_path(struct bundle *b, const char *req, bool binary_ok, char 
 			return r;
 		if (r < 0 && !b->fatal)
 			skip(b, member, rel, "directory", "skipped", errno_reason(r, eb, sizeof(eb)));
-		else if (ds.left_out) {
+		else if (ds.files == 0 && !ds.left_out) {
+			json_t *rec = record(member, rel, "directory");
+			json_object_set_new(rec, "reason", json_string("no regular files"));
+			note(b, rec);
+		} else if (ds.left_out) {
 			char why[160];
 			snprintf(why, sizeof(why),
 				 "directory cap (%u files, %zu bytes): %u files not collected",
