@@ -193,8 +193,48 @@ static bool printable_text(const char *s, size_t n)
 	return true;
 }
 
+/* Redaction state per source (the identifier): a key block written line by line by one program
+ * is recognised even when other programs' lines come between its lines. */
+struct sources {
+	struct {
+		char key[80];
+		struct diag_redact st;
+	} s[32];
+	unsigned next;
+	unsigned count; /* replacements of states already recycled */
+};
+
+static struct diag_redact *source_state(struct sources *src, const char *ident, size_t il)
+{
+	char key[80];
+	snprintf(key, sizeof(key), "%.*s", (int)(il < 79 ? il : 79), ident);
+	for (size_t i = 0; i < ARRAY_SIZE(src->s); i++)
+		if (strcmp(src->s[i].key, key) == 0)
+			return &src->s[i].st;
+	/* a free slot, else one that is not inside a key block */
+	for (size_t k = 0; k < ARRAY_SIZE(src->s); k++) {
+		size_t i = (src->next + k) % ARRAY_SIZE(src->s);
+		if (!src->s[i].key[0] || !src->s[i].st.in_pem) {
+			src->count += src->s[i].st.count;
+			snprintf(src->s[i].key, sizeof(src->s[i].key), "%s", key);
+			src->s[i].st = (struct diag_redact){};
+			src->next = (unsigned)(i + 1);
+			return &src->s[i].st;
+		}
+	}
+	return &src->s[src->next++ % ARRAY_SIZE(src->s)].st;
+}
+
+static unsigned sources_count(const struct sources *src)
+{
+	unsigned c = src->count;
+	for (size_t i = 0; i < ARRAY_SIZE(src->s); i++)
+		c += src->s[i].st.count;
+	return c;
+}
+
 /* One entry as lines into out; false when everything was dropped (inside a key block). */
-static void format_entry(sd_journal *j, struct diag_redact *rs, struct dbuf *out, uint64_t *lines)
+static void format_entry(sd_journal *j, struct sources *src, struct dbuf *out, uint64_t *lines)
 {
 	const char *host = "", *ident = NULL, *pid = NULL, *msg = "";
 	size_t hl = 0, il = 0, pl = 0, ml = 0;
@@ -226,6 +266,7 @@ static void format_entry(sd_journal *j, struct diag_redact *rs, struct dbuf *out
 	if (pid)
 		dbuf_printf(&prefix, "[%.*s]", (int)pl, pid);
 	dbuf_puts(&prefix, ": ");
+	struct diag_redact *rs = source_state(src, ident, il);
 	rs->count += hs.count;
 
 	if (!printable_text(msg, ml)) {
@@ -338,8 +379,11 @@ int diag_journal_section(struct diag_journal *dj, enum diag_journal_section what
 			 struct diag_journal_result *res)
 {
 	sd_journal *j = dj->j;
-	struct diag_redact rs = {};
+	_cleanup_free_ struct sources *src = calloc(1, sizeof(*src));
 	int r;
+
+	if (!src)
+		return -ENOMEM;
 
 	*res = (struct diag_journal_result){};
 	sd_journal_flush_matches(j);
@@ -366,7 +410,7 @@ int diag_journal_section(struct diag_journal *dj, enum diag_journal_section what
 		return r;
 	unsigned n = 0;
 	while ((r = sd_journal_next(j)) > 0) {
-		format_entry(j, &rs, out, &res->lines);
+		format_entry(j, src, out, &res->lines);
 		if (out->n > 2 * cap + 65536)
 			trim_front(out, cap, &res->dropped_bytes);
 		if ((++n & 255) == 0 && mono_usec() > deadline_usec) {
@@ -376,7 +420,7 @@ int diag_journal_section(struct diag_journal *dj, enum diag_journal_section what
 	}
 	sd_journal_flush_matches(j);
 	trim_front(out, cap, &res->dropped_bytes);
-	res->redactions = rs.count;
+	res->redactions = sources_count(src);
 	if (out->oom)
 		return -ENOMEM;
 	return r < 0 ? r : 0;

@@ -14,7 +14,7 @@ for n, line in enumerate(sys.stdin.read().splitlines()):
     usec = int(float(secs) * 1000000)
     fields = [
         ("__REALTIME_TIMESTAMP", str(usec)),
-        ("__MONOTONIC_TIMESTAMP", str(1000000 + n)),
+        ("__MONOTONIC_TIMESTAMP", str(usec - 1700000000000000)),
         ("_BOOT_ID", boot),
         ("PRIORITY", prio),
         ("SYSLOG_IDENTIFIER", ident),

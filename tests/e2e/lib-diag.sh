@@ -161,6 +161,7 @@ make_diag_root() {
 	$BOOT_CUR	1760644536	6	systemd	-	Started update-engine.service.
 	$BOOT_CUR	1760644537	6	update_engine	update-engine.service	Update succeeded, reboot needed
 	$BOOT_CUR	1760644538	2	kernel	-	EXT4-fs error (device vda9): critical
+	$BOOT_PREV	1760600007.5	6	web	-	GET / 200 (between the lines of app's key)
 	E
 	"$JOURNAL_REMOTE" -o "$jdir/system.journal" - <"$T/export.txt" 2>"$T/journal-remote.log"
 }

@@ -76,6 +76,7 @@ test_expect 'the journal of this boot and the previous one, errors and Flatcar u
 	test_grep "^    line two of a multi-line message$" "$X/journal/boot-1.txt" &&
 	test_grep "app\[107\]: \[REDACTED private key\]$" "$X/journal/boot-1.txt" &&
 	! grep -q "app\[108\]" "$X/journal/boot-1.txt" &&
+	test_grep "web\[119\]: GET / 200 (between the lines of app.s key)$" "$X/journal/boot-1.txt" &&
 	test_grep "EXT4-fs error" "$X/journal/errors-7d.txt" &&
 	! grep -q "Linux version" "$X/journal/errors-7d.txt" &&
 	test_grep "update_engine\[117\]: Update succeeded" "$X/journal/flatcar-7d.txt" &&
