@@ -1,10 +1,9 @@
 # mk/third-party/libarchive.sh - libarchive for the static binary's support bundles (docs/diag.md
-# §3.1): the tar writers and the gzip filter over zlib, nothing else. Debian's libarchive.a would
-# do, but its objects are not split per function: the pax writer refers to a helper in the object
-# that holds the table of every writer format, so the link pulled in iso9660, xar, 7zip, zip,
-# mtree, cpio and shar, and through them zstd, lz4 and lzma compressors (+613 KiB, the binary
-# over its 8 MiB budget). Built here with -ffunction-sections, --gc-sections drops them all, and
-# without iconv it never reaches glibc's gconv (docs/build.md §6.3).
+# §3.1): the tar writers and the gzip filter over zlib, nothing else. Debian's libarchive.a links
+# statically with -lz alone for our calls (pax writer, gzip filter; 86 KiB after --gc-sections),
+# but it is built with iconv: the pax writer calls iconv_open() and the static binary then reads
+# glibc's gconv-modules.cache, the gconv path docs/build.md §6.3 keeps out of the binary. Without
+# iconv (and with -ffunction-sections) it needs neither; pathnames stay the bytes we give.
 # Sourced by mk/third-party.sh in the unpacked source; its hash is part of the cache key.
 # shellcheck shell=sh
 # shellcheck disable=SC2034 # read by mk/third-party.sh
