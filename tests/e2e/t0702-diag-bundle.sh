@@ -50,6 +50,7 @@ test_expect 'GNU tar and Python read the same members, in the order of the layou
 
 mkdir "$T/x"
 tar -xzf "$B" -C "$T/x"
+# shellcheck disable=SC2034 # read by the test bodies
 X=$(echo "$T"/x/flatctl-diag-*)
 
 test_expect 'never-collected paths are absent and listed as excluded' '
