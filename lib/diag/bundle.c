@@ -438,7 +438,7 @@ static int walk(struct bundle *b, int dfd, const char *member, const char *rel, 
 		n++;
 	}
 	closedir(d);
-	if (r >= 0)
+	if (r >= 0 && n > 1)
 		qsort(names, n, sizeof(char *), name_cmp);
 	for (size_t i = 0; i < n && r >= 0; i++) {
 		_cleanup_free_ char *crel = NULL, *cmem = NULL;

@@ -76,7 +76,8 @@ static int list_boots(struct diag_journal *dj)
 			dj->newest = dj->boots[i].last;
 	}
 	sd_journal_flush_matches(dj->j);
-	qsort(dj->boots, dj->n_boots, sizeof(*dj->boots), cmp_boot);
+	if (dj->n_boots > 1)
+		qsort(dj->boots, dj->n_boots, sizeof(*dj->boots), cmp_boot);
 	return 0;
 }
 
