@@ -18,6 +18,8 @@ APPLET("lock",            cmd_lock,            "take, release or inspect the clu
 APPLET("reboot-manager",  cmd_reboot_manager,  "reboot after an update, inside the window, under the lock")
 
 /* -- diag and status (spec/diag.md) -- */
+APPLET("status",          cmd_status,          "one screen: version, boot partitions, update, reboot lock, provisioning, failed units")
+APPLET("diag",            cmd_diag,            "write a support bundle (tar.gz) with secrets redacted")
 
 /*     link name             applet            implied first argument */
 /* -- partitions links -- */
@@ -35,3 +37,4 @@ ALIAS("locksmithctl",       "lock",            NULL)
 ALIAS("locksmithd",         "reboot-manager",  NULL)
 
 /* -- diag links -- */
+ALIAS("mayday",             "diag",            NULL)

@@ -13,7 +13,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:?usage: mk/third-party.sh BUILD_DIR [NAME...]}
 shift
-names=${*:-curl libxml2 libsystemd}
+names=${*:-curl libxml2 libsystemd libarchive}
 cache=${THIRD_PARTY_CACHE:-/var/cache/flatctl/third-party}
 jobs=${JOBS:-$(nproc)}
 mkdir -p "$cache" "$build/third_party"
