@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$FLATCTL_SRC/tests/data/gpt/e2e.sh"
 
-[ "$(id -u)" = 0 ] || skip_all "loop devices need root"
+[ "$(id -u)" = 0 ] || { echo "Bail out! loop devices need root (tests run as root)"; exit 1; }
 # attach VAR IMG [losetup options]: at top level, so cleanup_loop reaches the EXIT trap
 attach() {
 	local dev &&

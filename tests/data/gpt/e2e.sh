@@ -2,8 +2,10 @@
 # shellcheck shell=bash
 # Every value is cross-checked with the real cgpt and sgdisk.
 USR_TYPE=5DFBF5F4-2848-4BAC-AA5E-0D9A20B745A6
-command -v cgpt >/dev/null && command -v sgdisk >/dev/null || skip_all "cgpt and sgdisk (make deps) missing"
-command -v jq >/dev/null || skip_all "jq (make deps) missing"
+# cgpt, sgdisk and jq come with `make deps`: missing is a failure, not a skip
+for tool in cgpt sgdisk jq; do
+	command -v "$tool" >/dev/null || { echo "Bail out! $tool not installed: run make deps"; exit 1; }
+done
 
 # mk IMG [mkdisk options]: a compact image. mkdisk runs sgdisk, which sleeps a second after
 # writing, so each distinct image is made once per test file and copied.
