@@ -9,18 +9,18 @@ mkdir -p "$R/proc" "$R/etc"
 
 # start_metadata PROVIDER: a server with its state in $T/PROVIDER/, its URL in $URL_PROVIDER
 start_metadata() {
-	mkdir -p "$T/$1"
-	python3 "$FLATCTL_SRC/tests/servers/metadata.py" --provider "$1" --state "$T/$1" \
-		--port-file "$T/$1.port" >"$T/$1.out" 2>&1 &
-	cleanup_pid $!
-	for _ in $(seq 1 600); do [ -s "$T/$1.port" ] && break; sleep 0.05; done
+	mkdir -p "$T/$1" &&
+	{ python3 "$FLATCTL_SRC/tests/servers/metadata.py" --provider "$1" --state "$T/$1" \
+		--port-file "$T/$1.port" >"$T/$1.out" 2>&1 & } &&
+	cleanup_pid $! &&
+	for _ in $(seq 1 600); do [ -s "$T/$1.port" ] && break; sleep 0.05 || return 1; done &&
 	eval "URL_$1=http://127.0.0.1:$(cat "$T/$1.port")"
 }
 
 # dry PROVIDER [OPTIONS]: a dry run of the root against PROVIDER's server
 dry() {
-	local p=$1 u
-	shift
-	u=$(eval echo "\$URL_$p")
+	local p=$1 u &&
+	shift &&
+	u=$(eval echo "\$URL_$p") &&
 	FLATCTL_TEST_PLATFORM_URL=$u flatctl provision --root "$R" --dry-run --platform "$p" "$@"
 }

@@ -8,22 +8,22 @@ S=$R/var/lib/flatctl/update/state.json
 PART=$R/var/lib/flatctl/update/payload.part
 
 setup_update() {
-	mkdir -p "$R/usr/share/flatcar" "$R/usr/share/update_engine" "$R/etc/flatcar"
-	echo 'FLATCAR_RELEASE_VERSION=3975.2.1' >"$R/usr/share/flatcar/release"
-	echo 'FLATCAR_RELEASE_BOARD=amd64-usr' >>"$R/usr/share/flatcar/release"
-	echo 4f2a9c0d1e8b47c6a5d3b2e1f0a9c8d7 >"$R/etc/machine-id"
-	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/key.pem" 2>/dev/null
-	openssl pkey -in "$T/key.pem" -pubout -out "$R/usr/share/update_engine/update-payload-key.pub.pem"
-	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/other.pem" 2>/dev/null
+	mkdir -p "$R/usr/share/flatcar" "$R/usr/share/update_engine" "$R/etc/flatcar" &&
+	echo 'FLATCAR_RELEASE_VERSION=3975.2.1' >"$R/usr/share/flatcar/release" &&
+	echo 'FLATCAR_RELEASE_BOARD=amd64-usr' >>"$R/usr/share/flatcar/release" &&
+	echo 4f2a9c0d1e8b47c6a5d3b2e1f0a9c8d7 >"$R/etc/machine-id" &&
+	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/key.pem" 2>/dev/null &&
+	openssl pkey -in "$T/key.pem" -pubout -out "$R/usr/share/update_engine/update-payload-key.pub.pem" &&
+	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/other.pem" 2>/dev/null &&
 	"$MKDISK" -q --layout compact --state fresh "$D"
 }
 
 # make_payload OUT IMAGE_BYTES [KERNEL_BYTES]: random image (and kernel) signed with key.pem;
 # leaves OUT.img (and OUT.kernel) next to it.
 make_payload() {
-	head -c "$2" /dev/urandom >"$1.img"
+	head -c "$2" /dev/urandom >"$1.img" &&
 	if [ -n "${3:-}" ]; then
-		head -c "$3" /dev/urandom >"$1.kernel"
+		head -c "$3" /dev/urandom >"$1.kernel" &&
 		flatctl update pack --image "$1.img" --kernel "$1.kernel" --key "$T/key.pem" \
 			--compress none --out "$1" >/dev/null
 	else
@@ -34,7 +34,7 @@ make_payload() {
 # make_bz_payload OUT: a compressible 6 MiB image (text, zeros and random 64 KiB blocks) in
 # OUT.img, packed into OUT as REPLACE_BZ in 256 KiB chunks, signed with key.pem (the spool's case).
 make_bz_payload() {
-	python3 - "$1.img" <<-'PY'
+	python3 - "$1.img" <<-'PY' &&
 	import os, sys
 	out = open(sys.argv[1], "wb")
 	for i in range(96):
@@ -52,9 +52,9 @@ make_bz_payload() {
 
 # part_sum N [BYTES]: SHA-256 of partition N's first BYTES (default: all of it).
 part_sum() {
-	local start size
-	start=$(cgpt show -i "$1" -b "$D")
-	size=$(cgpt show -i "$1" -s "$D")
+	local start size &&
+	start=$(cgpt show -i "$1" -b "$D") &&
+	size=$(cgpt show -i "$1" -s "$D") &&
 	if [ -n "${2:-}" ]; then
 		dd if="$D" bs=512 skip="$start" count="$size" 2>/dev/null | head -c "$2" | sha256sum | cut -d' ' -f1
 	else
@@ -67,24 +67,24 @@ file_sum() { sha256sum "$1" | cut -d' ' -f1; }
 attrs() { echo "$(cgpt show -i "$1" -P "$D") $(cgpt show -i "$1" -T "$D") $(cgpt show -i "$1" -S "$D")"; }
 
 # gpt_bytes: the primary and backup GPT regions, to prove they did not change
-gpt_bytes() { { head -c $((34 * 512)) "$D"; tail -c $((33 * 512)) "$D"; } | sha256sum | cut -d' ' -f1; }
+gpt_bytes() { { head -c $((34 * 512)) "$D" && tail -c $((33 * 512)) "$D"; } | sha256sum | cut -d' ' -f1; }
 
 # start_omaha ARGS...: the loopback Omaha server; sets PORT and OMAHA_URL, writes update.conf.
 start_omaha() {
-	rm -f "$T/port" "$T/requests.log"
+	rm -f "$T/port" "$T/requests.log" || return 1
 	python3 "$SERVERS/omaha.py" --port-file "$T/port" --log "$T/requests.log" "$@" \
 		>"$T/omaha.out" 2>&1 &
-	OMAHA_PID=$!
-	cleanup_pid $OMAHA_PID
+	OMAHA_PID=$! &&
+	cleanup_pid $OMAHA_PID &&
 	while [ ! -s "$T/port" ]; do
 		kill -0 $OMAHA_PID 2>/dev/null || { cat "$T/omaha.out" >&2; return 1; }
 		sleep 0.05
-	done
-	PORT=$(cat "$T/port")
-	OMAHA_URL=http://127.0.0.1:$PORT/v1/update/
+	done &&
+	PORT=$(cat "$T/port") &&
+	OMAHA_URL=http://127.0.0.1:$PORT/v1/update/ &&
 	echo "SERVER=$OMAHA_URL" >"$R/etc/flatcar/update.conf"
 }
-stop_omaha() { kill $OMAHA_PID 2>/dev/null; wait $OMAHA_PID 2>/dev/null || true; }
+stop_omaha() { kill $OMAHA_PID 2>/dev/null && wait $OMAHA_PID 2>/dev/null || true; }
 
 # events: the events the server received, one "type/result[/code]" per line, in order
 events() {

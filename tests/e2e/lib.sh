@@ -42,19 +42,78 @@ flatctl() {
 }
 
 # test_expect 'description' 'shell code': runs the code in a subshell; ok when it exits 0.
+# The code must be one unbroken && chain (docs/testing.md): a body that the chain lint refuses
+# is not run and fails.
 test_expect() {
 	test_count=$((test_count + 1))
-	# Not inside `if`: there bash ignores `set -e` in the subshell and only the last command
-	# of the test would count.
-	(set -e; eval "$2") >"$T/.out" 2>&1
+	if ! test_chainlint "$2" >"$T/.out" 2>&1; then
+		_test_not_ok "$1"
+		return
+	fi
+	_test_run "$2" >"$T/.out" 2>&1
 	_rc=$?
 	if [ "$_rc" = 0 ]; then
 		echo "ok $test_count - $1"
 	else
-		test_failed=$((test_failed + 1))
-		echo "not ok $test_count - $1"
-		# diagnostics on stderr as well, so that prove shows them without -v
-		sed 's/^/# /' "$T/.out" | tee /dev/stderr
+		_test_not_ok "$1"
+	fi
+}
+
+_test_not_ok() {
+	test_failed=$((test_failed + 1))
+	echo "not ok $test_count - $1"
+	# diagnostics on stderr as well, so that prove shows them without -v
+	sed 's/^/# /' "$T/.out" | tee /dev/stderr
+}
+
+# _test_run BODY: the body in a subshell, in a function (so that `return 1` works in it).
+# Not inside `if`: there bash ignores `set -e` in the subshell. set -e is only a second line of
+# defence: in a && chain bash ignores it, which is why the chain lint exists.
+_test_eval() { eval "$1"; }
+_test_run() { (set -e; _test_eval "$1"); }
+
+# test_chainlint BODY: refuse a body whose && chain is broken, naming the line. Two checks, as
+# git's t/test-lib.sh does: tests/e2e/chainlint.pl parses the body (nothing runs), then the body
+# runs as `(exit 117) && BODY`, which runs nothing of an intact chain and must give 117.
+# (TEST_CHAINLINT_PL replaces the first check, for t0000's test of the second one.)
+_test_lib_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+test_chainlint() {
+	local i=0 file line out rc k msg text d at
+	# where the test_expect call is: the first caller outside the harness. bash gives the line
+	# where the call's first argument (the title) ends, normally the line the body starts on.
+	while [ "$i" -lt $((${#FUNCNAME[@]} - 1)) ]; do
+		case ${FUNCNAME[$i]} in
+		test_chainlint | test_expect | test_expect_gap) i=$((i + 1)) ;;
+		*) break ;;
+		esac
+	done
+	file=${BASH_SOURCE[$i]} line=${BASH_LINENO[$((i - 1))]}
+	out=$(printf '%s\n' "$1" | perl "${TEST_CHAINLINT_PL:-$_test_lib_dir/chainlint.pl}" -)
+	rc=$?
+	if [ "$rc" != 0 ]; then
+		while IFS=$'\t' read -r k msg; do
+			[ -n "$k" ] || continue
+			# body line k, found in the script (the body may start a line or two later)
+			text=$(printf '%s\n' "$1" | sed -n "${k}{s/^[[:space:]]*//;p}")
+			at="near line $line"
+			for d in 0 1 2; do
+				if sed -n "$((line + d + k - 1))p" "$file" 2>/dev/null | grep -qF -e "$text"; then
+					at="line $((line + d + k - 1))"
+					break
+				fi
+			done
+			echo "${file##*/} $at (body line $k): $msg"
+		done <<<"$out"
+		[ -n "$out" ] || echo "${file##*/} near line $line: chain lint failed (exit $rc)"
+		return 1
+	fi
+	(_test_eval "(exit 117) && $1
+") </dev/null >/dev/null 2>&1
+	rc=$?
+	if [ "$rc" != 117 ]; then
+		echo "${file##*/} near line $line: broken && chain or run-away here-document:" \
+			"(exit 117) && BODY gave $rc, not 117"
+		return 1
 	fi
 }
 
@@ -69,6 +128,20 @@ test_exit() {
 		echo "expected exit $want, got $got: $*" >&2
 		return 1
 	fi
+}
+
+# test_wait_for SECONDS 'condition': wait until the condition (shell code) holds, checking every
+# 50 ms; after SECONDS it fails naming the condition. Wait for an observable state this way,
+# never with a fixed sleep, and give a deadline that a loaded machine keeps easily.
+test_wait_for() {
+	local deadline=$((SECONDS + $1))
+	until eval "$2"; do
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			echo "test_wait_for: still not true after $1 s: $2" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
 }
 
 # test_cmp expected actual

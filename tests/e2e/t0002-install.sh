@@ -16,7 +16,7 @@ install_run() {
 }
 
 test_expect 'make install DESTDIR=... PREFIX=/usr succeeds' '
-	install_run >"$T/install.log" 2>&1 || { cat "$T/install.log"; false; }
+	{ install_run >"$T/install.log" 2>&1 || { cat "$T/install.log"; false; }; } &&
 	test -x "$DEST/usr/bin/flatctl"
 '
 test_expect 'the installed binary is the one under test' '
@@ -25,7 +25,7 @@ test_expect 'the installed binary is the one under test' '
 test_expect 'man pages installed, flatctl(1) among them' '
 	test -s "$DEST/usr/share/man/man1/flatctl.1" &&
 	for scd in "$FLATCTL_SRC"/man/*.scd; do
-		n=$(basename "$scd" .scd); test -s "$DEST/usr/share/man/man1/$n" || { echo "no $n"; exit 1; }
+		n=$(basename "$scd" .scd) && test -s "$DEST/usr/share/man/man1/$n" || { echo "no $n"; exit 1; }
 	done
 '
 
@@ -55,8 +55,8 @@ while read -r l; do
 	test_expect_gap link "$l" "link '$l' installed (cli.md, applet present)" 'grep -qx -- "$l" "$T/installed"'
 done <"$T/expected"
 test_expect 'no installed link that cli.md does not list for a present applet' '
-	extra=$(comm -13 "$T/expected" "$T/installed")
-	[ -z "$extra" ] || { echo "not in cli.md: $extra"; false; }
+	extra=$(comm -13 "$T/expected" "$T/installed") &&
+	{ [ -z "$extra" ] || { echo "not in cli.md: $extra"; false; }; }
 '
 test_expect '--list-links = installed links' 'test_cmp "$T/listed" "$T/installed"'
 test_expect 'every link is a relative symlink to flatctl' '
@@ -66,14 +66,14 @@ test_expect 'every link is a relative symlink to flatctl' '
 '
 test_expect 'every link dispatches to its applet' '
 	for l in $(cat "$T/installed"); do
-		"$DEST/usr/bin/$l" --help >"$T/o" 2>&1 || true
+		"$DEST/usr/bin/$l" --help >"$T/o" 2>&1 || true &&
 		if grep -q "unknown applet" "$T/o" || ! test -s "$T/o"; then
 			echo "$l does not dispatch:"; cat "$T/o"; exit 1
 		fi
 	done
 '
 test_expect 'install again over an existing tree (idempotent)' '
-	install_run >"$T/install2.log" 2>&1 || { cat "$T/install2.log"; false; }
+	{ install_run >"$T/install2.log" 2>&1 || { cat "$T/install2.log"; false; }; } &&
 	installed_links | test_cmp "$T/installed" -
 '
 test_done

@@ -25,15 +25,15 @@ test_expect 'flatctl --help lists global options' '
 	test -s "$T/global" && test_grep "^root\$" "$T/global" && test_grep "^list-links\$" "$T/global"
 '
 test_expect 'man/flatctl.1.scd documents every global option' '
-	missing=
-	while read -r o; do documented "$o" "$MAN/flatctl.1.scd" || missing="$missing --$o"; done <"$T/global"
-	[ -z "$missing" ] || { echo "missing in man/flatctl.1.scd:$missing"; false; }
+	missing= &&
+	while read -r o; do documented "$o" "$MAN/flatctl.1.scd" || missing="$missing --$o" || return 1; done <"$T/global" &&
+	{ [ -z "$missing" ] || { echo "missing in man/flatctl.1.scd:$missing"; false; }; }
 '
 test_expect 'man/flatctl.1.scd names every link name of the binary' '
-	flatctl --list-links >"$T/links"
-	missing=
-	while read -r l; do grep -qw -- "$l" "$MAN/flatctl.1.scd" || missing="$missing $l"; done <"$T/links"
-	[ -z "$missing" ] || { echo "missing in man/flatctl.1.scd:$missing"; false; }
+	flatctl --list-links >"$T/links" &&
+	missing= &&
+	while read -r l; do grep -qw -- "$l" "$MAN/flatctl.1.scd" || missing="$missing $l" || return 1; done <"$T/links" &&
+	{ [ -z "$missing" ] || { echo "missing in man/flatctl.1.scd:$missing"; false; }; }
 '
 
 section Applets <"$T/help" | awk '{ print $1 }' >"$T/applets"
@@ -44,7 +44,7 @@ while read -r applet; do
 		flatctl "$applet" --help >"$T/ah" &&
 		section Options <"$T/ah" | long_options >"$T/opts" &&
 		missing= &&
-		while read -r o; do documented "$o" "$page" || missing="$missing --$o"; done <"$T/opts" &&
+		while read -r o; do documented "$o" "$page" || missing="$missing --$o" || return 1; done <"$T/opts" &&
 		{ [ -z "$missing" ] || { echo "missing in $page:$missing"; false; }; }
 	'
 done <"$T/applets"

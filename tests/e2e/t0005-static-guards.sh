@@ -8,11 +8,11 @@ CC=${CC:-cc}
 
 # fake_build DIR BINARY: a build dir whose flatctl, flatctl.stripped and linkcheck are BINARY
 fake_build() {
-	mkdir -p "$1/obj/lib"
-	for b in flatctl flatctl.stripped linkcheck; do cp "$2" "$1/$b"; done
-	printf 'int ok(void);\nint ok(void) { return 0; }\n' >"$T/ok.c"
-	"$CC" -c -o "$1/obj/lib/ok.o" "$T/ok.c"
-	: >"$1/flatctl.ld.log"
+	mkdir -p "$1/obj/lib" &&
+	for b in flatctl flatctl.stripped linkcheck; do cp "$2" "$1/$b" || return 1; done &&
+	printf 'int ok(void);\nint ok(void) { return 0; }\n' >"$T/ok.c" &&
+	"$CC" -c -o "$1/obj/lib/ok.o" "$T/ok.c" &&
+	: >"$1/flatctl.ld.log" &&
 	: >"$1/linkcheck.ld.log"
 }
 
@@ -23,33 +23,34 @@ printf 'int main(void) { return 0; }\n' >"$T/main.c"
 export STATIC_PIE=0
 
 test_expect 'a clean static build passes' '
-	fake_build "$T/clean" "$T/static" && sh "$GUARDS" "$T/clean" >"$T/o" || { cat "$T/o"; false; }
+	fake_build "$T/clean" "$T/static" &&
+	{ sh "$GUARDS" "$T/clean" >"$T/o" || { cat "$T/o"; false; }; }
 '
 test_expect 'a static PIE passes with STATIC_PIE=1 and fails as the wrong kind without it' '
-	fake_build "$T/pie" "$T/static-pie"
-	STATIC_PIE=1 sh "$GUARDS" "$T/pie" >"$T/o" || { cat "$T/o"; false; }
-	! sh "$GUARDS" "$T/pie" >"$T/o" && test_grep "^not ok .*flatctl is a static non-PIE executable" "$T/o"
+	fake_build "$T/pie" "$T/static-pie" &&
+	{ STATIC_PIE=1 sh "$GUARDS" "$T/pie" >"$T/o" || { cat "$T/o"; false; }; } &&
+	! sh "$GUARDS" "$T/pie" >"$T/o" && test_grep "^not ok .*flatctl is a static non-PIE executable" "$T/o" &&
 	! STATIC_PIE=1 sh "$GUARDS" "$T/clean" >"$T/o" && test_grep "^not ok .*flatctl is a static PIE" "$T/o"
 '
 test_expect 'a dynamic binary fails (NEEDED, INTERP, not static)' '
-	fake_build "$T/dyn" "$T/dynamic"
+	fake_build "$T/dyn" "$T/dynamic" &&
 	! sh "$GUARDS" "$T/dyn" >"$T/o" &&
 	test_grep "^not ok .*flatctl has no NEEDED" "$T/o" &&
 	test_grep "^not ok .*flatctl has no INTERP" "$T/o"
 '
 test_expect 'an own object calling getpwnam or dlopen fails and is named' '
-	fake_build "$T/nss" "$T/static"
-	printf "#include <pwd.h>\n#include <dlfcn.h>\nvoid *f(void);\nvoid *f(void) { getpwnam(\"x\"); return dlopen(\"x\", 0); }\n" >"$T/nss.c"
-	"$CC" -c -o "$T/nss/obj/lib/nss.o" "$T/nss.c"
+	fake_build "$T/nss" "$T/static" &&
+	printf "#include <pwd.h>\n#include <dlfcn.h>\nvoid *f(void);\nvoid *f(void) { getpwnam(\"x\"); return dlopen(\"x\", 0); }\n" >"$T/nss.c" &&
+	"$CC" -c -o "$T/nss/obj/lib/nss.o" "$T/nss.c" &&
 	! sh "$GUARDS" "$T/nss" >"$T/o" &&
 	test_grep "^not ok .*NSS" "$T/o" && test_grep "getpwnam (in .*nss.o" "$T/o" &&
 	test_grep "dlopen (in .*nss.o" "$T/o"
 '
 test_expect 'known linker warnings pass, a new one fails' '
-	fake_build "$T/warn" "$T/static"
-	echo "x.c:(.text+0x1): warning: Using '\''getpwuid_r'\'' in statically linked applications requires at runtime the shared libraries" >"$T/warn/flatctl.ld.log"
-	sh "$GUARDS" "$T/warn" >"$T/o" || { cat "$T/o"; false; }
-	echo "y.c:(.text+0x2): warning: Using '\''getservbyname'\'' in statically linked applications requires at runtime the shared libraries" >>"$T/warn/flatctl.ld.log"
+	fake_build "$T/warn" "$T/static" &&
+	echo "x.c:(.text+0x1): warning: Using '\''getpwuid_r'\'' in statically linked applications requires at runtime the shared libraries" >"$T/warn/flatctl.ld.log" &&
+	{ sh "$GUARDS" "$T/warn" >"$T/o" || { cat "$T/o"; false; }; } &&
+	echo "y.c:(.text+0x2): warning: Using '\''getservbyname'\'' in statically linked applications requires at runtime the shared libraries" >>"$T/warn/flatctl.ld.log" &&
 	! sh "$GUARDS" "$T/warn" >"$T/o" && test_grep "new: getservbyname" "$T/o"
 '
 test_done

@@ -46,7 +46,7 @@ test_expect 'existing files are untouched' '
 	test_cmp "$T/before" "$T/after"
 '
 test_expect 'deb822: enabled deb stanzas mirrored as deb-src, fields kept' '
-	cat >"$T/want" <<X
+	cat >"$T/want" <<X &&
 Types: deb-src
 URIs: http://deb.debian.org/debian
 Suites: bookworm bookworm-updates
@@ -63,7 +63,7 @@ X
 	test_cmp "$T/want" "$A/sources.list.d/flatctl-deb-src.sources"
 '
 test_expect 'one-line: deb lines mirrored with their options, comments and .disabled skipped' '
-	cat >"$T/want" <<X
+	cat >"$T/want" <<X &&
 deb-src http://deb.debian.org/debian bookworm main
 deb-src [arch=amd64 signed-by=/k.gpg] http://mirror.example.org/debian bookworm main non-free
 deb-src http://other.example.org/ stable main

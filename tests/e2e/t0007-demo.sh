@@ -5,8 +5,8 @@
 mkdir -p "$T/tmp"
 
 test_expect 'demo/run.sh runs every part and succeeds' '
-	TMPDIR=$T/tmp FLATCTL=$FLATCTL MKDISK=$MKDISK bash "$FLATCTL_SRC/demo/run.sh" </dev/null >"$T/demo.out" 2>&1 ||
-		{ cat "$T/demo.out"; false; }
+	{ TMPDIR=$T/tmp FLATCTL=$FLATCTL MKDISK=$MKDISK bash "$FLATCTL_SRC/demo/run.sh" </dev/null >"$T/demo.out" 2>&1 ||
+		{ cat "$T/demo.out"; false; }; }
 '
 test_expect 'one banner per part, in order' '
 	(cd "$FLATCTL_SRC/demo" && ls [0-9][0-9]-*.sh | sed "s/\.sh\$//; s/^/==== /; s/\$/ ====/") >"$T/want" &&
@@ -17,6 +17,6 @@ test_expect 'the intro shows the version and the applet list' '
 	test_grep "parts done" "$T/demo.out"
 '
 test_expect 'DEMO_DIR removed on exit' '
-	[ -z "$(ls -A "$T/tmp")" ] || { ls -la "$T/tmp"; false; }
+	{ [ -z "$(ls -A "$T/tmp")" ] || { ls -la "$T/tmp"; false; }; }
 '
 test_done

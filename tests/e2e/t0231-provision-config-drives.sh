@@ -65,8 +65,8 @@ test_expect 'openstack: no drive and a 404 from the service: no user data' '
 '
 test_expect 'openstack: a drive that appears while the service fails is used' '
 	echo 100000 >"$T/openstack/fail" &&
-	( sleep 1; mkdir -p "$DRIVE.new/openstack/latest" &&
-	  config late-drive >"$DRIVE.new/openstack/latest/user_data" && mv "$DRIVE.new" "$DRIVE" ) &
+	{ ( sleep 1 && mkdir -p "$DRIVE.new/openstack/latest" &&
+	  config late-drive >"$DRIVE.new/openstack/latest/user_data" && mv "$DRIVE.new" "$DRIVE" ) & } &&
 	dry openstack --fetch-timeout 60 >"$T/out" 2>"$T/err" &&
 	wait &&
 	test_grep "^+ file /etc/late-drive " "$T/out" &&

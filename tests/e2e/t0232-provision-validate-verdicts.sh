@@ -9,9 +9,9 @@
 
 H=sha512-$(printf x | sha512sum | cut -d' ' -f1)
 verdict() { # name exit pattern json; an empty pattern: no problem at all
-	local check="test_grep '$3' \"\$T/out\""
-	[ -n "$3" ] || check="! test -s \"\$T/out\""
-	printf '%s\n' "$4" >"$T/$1.ign"
+	local check="test_grep '$3' \"\$T/out\"" &&
+	{ [ -n "$3" ] || check="! test -s \"\$T/out\""; } &&
+	printf '%s\n' "$4" >"$T/$1.ign" &&
 	test_expect "$1: exit $2${3:+, '$3'}" "
 		test_exit $2 flatctl provision validate \"\$T/$1.ign\" >\"\$T/out\" 2>\"\$T/err\" &&
 		$check

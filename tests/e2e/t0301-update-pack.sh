@@ -86,7 +86,7 @@ test_expect 'pack --omaha-response writes a response matching the payload' '
 	flatctl update pack --image "$T/img" --key "$T/k1.pem" --out "$T/flatcar_production_update.gz" \
 		--omaha-response "$T/response.xml" --url-base "http://127.0.0.1:1/4081.2.0/" \
 		--version 4081.2.0 >/dev/null &&
-	python3 - "$T/response.xml" "$T/flatcar_production_update.gz" <<-PY
+	python3 - "$T/response.xml" "$T/flatcar_production_update.gz" <<-PY &&
 	import base64, hashlib, sys, xml.etree.ElementTree as ET
 	r = ET.parse(sys.argv[1]).getroot()
 	data = open(sys.argv[2], "rb").read()

@@ -13,7 +13,7 @@ echo 'FLATCAR_RELEASE_VERSION=3975.2.1' >"$R/usr/share/flatcar/release"
 attrs() { echo "$(cgpt show -i "$1" -P "$D") $(cgpt show -i "$1" -T "$D") $(cgpt show -i "$1" -S "$D")"; }
 
 staged_state() {
-	cat >"$S" <<-JSON
+	cat >"$S" <<-JSON &&
 	{"schema": 1, "status": "UPDATE_STATUS_UPDATED_NEED_REBOOT", "last_checked_time": 7,
 	 "progress": 1.0, "pending": null,
 	 "staged": {"version": "4081.2.0", "previous_version": "3975.2.1", "partition": "$1",
@@ -80,7 +80,7 @@ test_expect 'pending download, partial file, error and backoff are discarded' '
 
 test_expect 'corrupt state is moved aside with a warning' '
 	echo "garbage" >"$S" &&
-	rc=0; flatctl --root "$R" --disk "$D" update reset >/dev/null 2>"$T/err" || rc=$?
+	rc=0 && { flatctl --root "$R" --disk "$D" update reset >/dev/null 2>"$T/err" || rc=$?; } &&
 	test "$rc" = 3 &&
 	test_grep "warning: state.json unreadable, moved to /var/lib/flatctl/update/state.json.bad-" "$T/err" &&
 	ls "$R"/var/lib/flatctl/update/state.json.bad-* >/dev/null
@@ -88,16 +88,16 @@ test_expect 'corrupt state is moved aside with a warning' '
 
 test_expect 'lock busy: exit 75 naming the holder, nothing changed' '
 	"$MKDISK" -q --force --layout compact --state updated "$D" && staged_state USR-B &&
-	cp "$D" "$T/before.img" && cp "$S" "$T/before.json"
-	L=$R/var/lib/flatctl/update/lock
-	rm -f "$L"
-	flock -o "$L" sh -c "echo \$\$ >\"$L\"; exec sleep 30 >/dev/null 2>&1" & holder=$!
-	trap "kill \$(cat \"$L\") $holder 2>/dev/null || true" EXIT
-	while ! grep -q . "$L" 2>/dev/null; do sleep 0.05; done
+	cp "$D" "$T/before.img" && cp "$S" "$T/before.json" &&
+	L=$R/var/lib/flatctl/update/lock &&
+	rm -f "$L" &&
+	{ flock -o "$L" sh -c "echo \$\$ >\"$L\"; exec sleep 30 >/dev/null 2>&1" & } && holder=$! &&
+	trap "kill \$(cat \"$L\") $holder 2>/dev/null || true" EXIT &&
+	test_wait_for 60 "grep -q . \"\$L\" 2>/dev/null" &&
 	test_exit 75 flatctl --root "$R" --disk "$D" update reset 2>"$T/err" &&
 	test_grep "^flatctl update: another update operation is running (pid [0-9]*, UPDATE_STATUS_UPDATED_NEED_REBOOT)$" "$T/err" &&
 	cmp "$D" "$T/before.img" && cmp "$S" "$T/before.json" &&
-	kill "$(cat "$L")" $holder; wait $holder 2>/dev/null || true
+	{ kill "$(cat "$L")" $holder && wait $holder 2>/dev/null || true; } &&
 	flatctl --root "$R" --disk "$D" update reset >/dev/null
 '
 test_done

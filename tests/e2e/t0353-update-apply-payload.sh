@@ -18,7 +18,7 @@ expect_untouched() {
 	test "$(json_get "$S" 'd["status"]')" = UPDATE_STATUS_IDLE &&
 	test "$(json_get "$S" 'd["last_error"]["code"]')" = "$1"
 }
-snapshot() { B0=$(part_sum 4); G0=$(gpt_bytes); }
+snapshot() { B0=$(part_sum 4) && G0=$(gpt_bytes); }
 
 test_expect 'dry run verifies and writes nothing' '
 	snapshot &&

@@ -41,10 +41,11 @@ test_expect 'flatcar-update usage: -V required, -E and -D refused with exit 2, -
 test_expect 'flatcar-update -V without -P: downloads from RELEASE_SERVER, checks the .sha256' '
 	fresh && mkdir -p "$T/www/amd64-usr/4081.2.0" &&
 	cp "$T/p.gz" "$T/www/amd64-usr/4081.2.0/flatcar_production_update.gz" &&
-	(cd "$T/www/amd64-usr/4081.2.0" && sha256sum flatcar_production_update.gz >flatcar_production_update.gz.sha256)
-	python3 -u -m http.server --bind 127.0.0.1 --directory "$T/www" 0 >"$T/www.log" 2>&1 & wp=$!
-	trap "kill $wp 2>/dev/null || true" EXIT  # the body runs in a subshell: cleanup_pid would not last
-	while ! port=$(sed -n "s/.*port \([0-9]*\).*/\1/p" "$T/www.log") || [ -z "$port" ]; do sleep 0.05; done
+	(cd "$T/www/amd64-usr/4081.2.0" && sha256sum flatcar_production_update.gz >flatcar_production_update.gz.sha256) &&
+	{ python3 -u -m http.server --bind 127.0.0.1 --directory "$T/www" 0 >"$T/www.log" 2>&1 & } && wp=$! &&
+	trap "kill $wp 2>/dev/null || true" EXIT &&  # the body runs in a subshell: cleanup_pid would not last
+	test_wait_for 60 "grep -q \"port [0-9]\" \"\$T/www.log\"" &&
+	port=$(sed -n "s/.*port \([0-9]*\).*/\1/p" "$T/www.log") &&
 	echo "RELEASE_SERVER=http://127.0.0.1:$port" >"$R/etc/flatcar/update.conf" &&
 	fu -V 4081.2.0 >"$T/out" 2>"$T/err" &&
 	test_grep "^installed 4081.2.0 to USR-B" "$T/out" &&

@@ -7,6 +7,33 @@ mkdir -p "$T/etc"
 echo "4b1d0c63f4d54e7d9cb0b3c7e0d3a9e1" >"$T/etc/machine-id"
 L="flatctl --root $T lock"
 SEM="$T/var/lib/flatctl/rebootlock/semaphore"
+# strace records every value the contenders read and write (the file backend keeps no history)
+command -v strace >/dev/null || { echo "Bail out! strace not installed: run make deps"; exit 1; }
+
+# traced PREFIX LOCK-ARGS...: flatctl lock under strace, its reads and writes in PREFIX.trace
+# (LeakSanitizer cannot run under ptrace: an ASan build checks leaks in the other tests)
+traced() {
+	local out=$1 &&
+	shift &&
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+		strace -f -qq -e trace=read,pread64,write,pwrite64 -s 65536 -o "$out.trace" \
+		"$FLATCTL" --root "$T" lock "$@"
+}
+# sem_history TRACE...: every semaphore value read (R) or written (W) in the traces, as
+# "R|W COUNT HOLDER,...": the complete history of the file backend as its users saw it
+sem_history() {
+	python3 - "$@" <<-'PY'
+	import json, re, sys
+	call = re.compile(r'^\d+ +(p?(?:read|write)(?:64)?)\(\d+, "(.*)", \d+(?:, \d+)?\) += \d+$')
+	for path in sys.argv[1:]:
+	    for line in open(path):
+	        m = call.match(line.rstrip("\n"))
+	        if not m or not m.group(2).startswith('{\\"semaphore\\"'):
+	            continue
+	        holders = json.loads(m.group(2).encode().decode("unicode_escape"))["holders"]
+	        print("W" if "write" in m.group(1) else "R", len(holders), ",".join(holders))
+	PY
+}
 
 test_expect 'status of a missing semaphore is the default and writes nothing' '
 	$L status >"$T/out" &&
@@ -94,27 +121,33 @@ test_expect 'groups live under groups/ESC(G)' '
 	test -f "$T/var/lib/flatctl/rebootlock/groups/lb+pool%2F1/semaphore" &&
 	$L --group "lb pool/1" unlock
 '
-test_expect 'lock --wait gets the lock once the holder releases' '
+test_expect 'lock --wait waits while the semaphore is full and gets it once the holder releases' '
 	$L set-max 1 >/dev/null && $L unlock q &&
-	$L lock holder && { ( sleep 0.5; $L unlock holder ) & } &&
-	$L lock --wait=20s waiter && $L unlock waiter && wait &&
-	! $L status | grep -q holder
+	$L lock holder &&
+	{ traced "$T/waiter" lock --wait=300s waiter 2>"$T/err" & } && wpid=$! &&
+	test_wait_for 300 "grep -q holder \"\$T/waiter.trace\" 2>/dev/null" &&
+	kill -0 "$wpid" && ! $L status | grep -q "^waiter$" &&
+	$L unlock holder && wait "$wpid" &&
+	$L status | grep -q "^waiter$" && $L unlock waiter &&
+	sem_history "$T/waiter.trace" >"$T/hist" &&
+	grep -q "^R 1 holder$" "$T/hist" && test "$(grep "^W" "$T/hist")" = "W 1 waiter"
 '
 test_expect 'lock --wait=DUR gives up with 75' '
 	$L lock holder && test_exit 75 $L lock --wait=300ms waiter 2>"$T/err" &&
 	test_grep "gave up waiting" "$T/err" && $L unlock holder
 '
-test_expect '20 concurrent contenders, max 2: never more than 2 holders, all get it' '
-	$L set-max 2 >/dev/null &&
-	( while [ ! -e "$T/stop" ]; do jq ".holders|length" "$SEM"; sleep 0.01; done >"$T/samples" ) &
+test_expect '20 contenders wait on a full semaphore, max 2: no value ever stored has more than 2 holders, all get it' '
+	$L set-max 2 >/dev/null && $L lock keep-1 && $L lock keep-2 &&
 	for i in $(seq 1 20); do
-		( $L lock --wait=60s "c$i" && jq ".holders|length" "$SEM" >>"$T/inside" && sleep 0.05 &&
-		  $L unlock "c$i" && echo "c$i" >>"$T/done" ) &
-	done
-	wait_n=0; while [ "$(wc -l <"$T/done" 2>/dev/null || echo 0)" -lt 20 ] && [ $wait_n -lt 600 ]; do sleep 0.1; wait_n=$((wait_n+1)); done
-	touch "$T/stop"; wait
-	test "$(wc -l <"$T/done")" = 20 &&
-	test "$(sort -n "$T/samples" "$T/inside" | tail -1)" -le 2 &&
+		{ ( traced "$T/c$i" lock --wait=600s "c$i" && sleep 0.05 &&
+		    traced "$T/u$i" unlock "c$i" && echo "c$i" >>"$T/done" ) & } || return 1
+	done &&
+	test_wait_for 300 "test \"\$(grep -l keep-2 \"\$T\"/c*.trace 2>/dev/null | wc -l)\" = 20" &&
+	$L unlock keep-1 && $L unlock keep-2 &&
+	test_wait_for 600 "test \"\$(sort -u \"\$T/done\" 2>/dev/null | wc -l)\" = 20" && wait &&
+	sem_history "$T"/c*.trace "$T"/u*.trace >"$T/hist" &&
+	test "$(grep -c "^W" "$T/hist")" = 40 &&
+	test "$(grep "^W" "$T/hist" | cut -d" " -f2 | sort -n | tail -1)" -le 2 &&
 	test "$(jq ".holders|length" "$SEM")" = 0
 '
 test_done

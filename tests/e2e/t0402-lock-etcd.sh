@@ -72,7 +72,7 @@ test_expect 'v3 status warns when the separate v2 semaphore has holders' '
 	flatctl --root "$T" --json lock --endpoints "$ETCD_ENDPOINTS" status 2>/dev/null | jq -e ".warnings | length == 1" >/dev/null
 '
 test_expect 'locksmithctl reboot: lock, and with logind unreachable give it back (exit 1)' '
-	test -e "$T/locksmithctl" || ln -s "$FLATCTL" "$T/locksmithctl"
+	{ test -e "$T/locksmithctl" || ln -s "$FLATCTL" "$T/locksmithctl"; } &&
 	DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/no-bus" LOCKSMITHCTL_ENDPOINT="$ETCD_ENDPOINTS" \
 		test_exit 1 "$T/locksmithctl" -root "$T" reboot 2>"$T/err" &&
 	test_grep "asking logind to reboot" "$T/err" && ! $L status | grep -q "^m0000000000000000000000000000001$"

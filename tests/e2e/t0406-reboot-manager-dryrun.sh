@@ -14,7 +14,7 @@ for m in a b; do
 done
 need() { echo '{"schema":1,"status":"UPDATE_STATUS_UPDATED_NEED_REBOOT","staged":{"version":"4081.2.0"}}' >"$T/$1/var/lib/flatctl/update/state.json"; }
 idle() { echo '{"schema":1,"status":"UPDATE_STATUS_IDLE"}' >"$T/$1/var/lib/flatctl/update/state.json"; }
-rm_() { m=$1; shift; flatctl --root "$T/$m" reboot-manager --once --dry-run "$@"; }
+rm_() { m=$1 && shift && flatctl --root "$T/$m" reboot-manager --once --dry-run "$@"; }
 L="flatctl --root $T/a lock --endpoints $ETCD_ENDPOINTS"
 LOG=var/lib/flatctl/reboot-manager/dry-run-reboots
 
@@ -85,14 +85,14 @@ test_expect 'unknown strategy: exit 2 naming key, value and file' '
 	test_grep "REBOOT_STRATEGY=\"rebot\" in /etc/flatcar/update.conf: unknown strategy (expected reboot, etcd-lock or off)" "$T/err"
 '
 test_expect 'a second manager on the same machine: exit 1' '
-	rm -f "$T/c/etc/flatcar/update.conf" && mkdir -p "$T/c/run/flatctl"
-	python3 -c "import fcntl, sys, time
+	rm -f "$T/c/etc/flatcar/update.conf" && mkdir -p "$T/c/run/flatctl" &&
+	{ python3 -c "import fcntl, sys, time
 f = open(sys.argv[1], \"w\"); fcntl.flock(f, fcntl.LOCK_EX); open(sys.argv[2], \"w\").close(); time.sleep(60)" \
-		"$T/c/run/flatctl/reboot-manager.lock" "$T/held" >/dev/null 2>&1 &
-	holder=$!
-	while [ ! -e "$T/held" ]; do sleep 0.05; done
-	if test_exit 1 rm_ c 2>"$T/err"; then r=0; else r=1; fi
-	kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null || :
+		"$T/c/run/flatctl/reboot-manager.lock" "$T/held" >/dev/null 2>&1 & } &&
+	holder=$! &&
+	test_wait_for 60 "test -e \"\$T/held\"" &&
+	if test_exit 1 rm_ c 2>"$T/err"; then r=0; else r=1; fi &&
+	{ kill "$holder" 2>/dev/null && wait "$holder" 2>/dev/null || :; } &&
 	[ $r = 0 ] && test_grep "another reboot manager is running" "$T/err"
 '
 test_expect 'etcd unreachable with etcd-lock: exit 75, never a reboot' '

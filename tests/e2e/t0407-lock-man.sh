@@ -15,6 +15,6 @@ for applet in lock reboot-manager; do
 done
 test_expect 'locksmithctl help lists its commands' '
 	ln -s "$FLATCTL" "$T/locksmithctl" && "$T/locksmithctl" help >"$T/h" &&
-	for c in status lock unlock set-max send-need-reboot; do test_grep "^  $c" "$T/h"; done
+	for c in status lock unlock set-max send-need-reboot; do test_grep "^  $c" "$T/h" || return 1; done
 '
 test_done

@@ -8,13 +8,13 @@ command -v openssl >/dev/null || { echo "Bail out! openssl not installed: run ma
 # a throw-away CA, a server certificate for 127.0.0.1, a client certificate
 mk() {
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=flatctl test CA" \
-		-keyout "$T/ca.key" -out "$T/ca.pem" 2>/dev/null
+		-keyout "$T/ca.key" -out "$T/ca.pem" 2>/dev/null &&
 	for who in server client; do
 		openssl req -newkey rsa:2048 -nodes -subj "/CN=$who" -keyout "$T/$who.key" \
-			-out "$T/$who.csr" 2>/dev/null
-		printf "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n" >"$T/$who.ext"
+			-out "$T/$who.csr" 2>/dev/null &&
+		printf "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n" >"$T/$who.ext" &&
 		openssl x509 -req -in "$T/$who.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -CAcreateserial \
-			-days 2 -extfile "$T/$who.ext" -out "$T/$who.pem" 2>/dev/null
+			-days 2 -extfile "$T/$who.ext" -out "$T/$who.pem" 2>/dev/null || return 1
 	done
 }
 mk

@@ -18,15 +18,33 @@ wait_stale() {
 	return 1
 }
 
+# renewed.sh, the pre hook below: returns once the lease of our TTL marker was renewed twice (the
+# time it has left went up), which proves the manager renews while the hook runs; no fixed sleep,
+# and the 30 s TTL leaves a loaded machine ample time for each renewal (every TTL/3).
+cat >"$T/renewed.sh" <<'EOS'
+end=$(($(date +%s) + 600)) prev= n=0
+while [ "$n" -lt 2 ]; do
+	[ "$(date +%s)" -lt "$end" ] || { echo "renewed.sh: $n renewals in 600 s" >&2; exit 1; }
+	lease=$(etcdctl --endpoints "$ETCD_ENDPOINTS" get --print-value-only "$K/ttl/me" | jq -r .lease) &&
+	left=$(etcdctl --endpoints "$ETCD_ENDPOINTS" lease timetolive "$(printf %x "$lease")" -w json | jq .ttl) ||
+		exit 1
+	[ "$left" -gt 0 ] || { echo "renewed.sh: the lease expired after $n renewals" >&2; exit 1; }
+	if [ -n "$prev" ] && [ "$left" -gt "$prev" ]; then n=$((n + 1)); fi
+	prev=$left
+	sleep 0.2
+done
+echo "$n" >"$T/renewals"
+EOS
+
 test_expect 'lock --ttl writes the semaphore unchanged in form plus ttl and alive sidecars' '
-	$L set-max 2 >/dev/null && $L lock --ttl 2s short && $L lock keeper &&
+	$L set-max 2 >/dev/null && $L lock keeper && $L lock --ttl 2s short &&
 	test "$(etcd_get_raw $K)" = "{\"semaphore\":0,\"max\":2,\"holders\":[\"keeper\",\"short\"]}" &&
 	keys >"$T/k" && test_grep "^$K/ttl/short$" "$T/k" && test_grep "^$K/alive/short$" "$T/k" &&
 	etcd_get_raw $K/ttl/short | jq -e ".id == \"short\" and .ttl == 2 and (.lease|length) > 0" >/dev/null
 '
-test_expect 'status --json shows the ttl; a live holder is not reaped' '
+test_expect 'status --json shows the ttl' '
 	flatctl --root "$T" --json lock --endpoints "$ETCD_ENDPOINTS" status >"$T/j" &&
-	jq -e ".ttl.short.ttl == 2 and (.stale|length) == 0 and (.ttl|has(\"keeper\")|not)" "$T/j" >/dev/null
+	jq -e ".ttl.short.ttl == 2 and (.ttl|has(\"keeper\")|not)" "$T/j" >/dev/null
 '
 test_expect 'after expiry status marks it stale but never writes' '
 	wait_stale short &&
@@ -37,9 +55,11 @@ test_expect 'the next lock reaps the stale holder and takes the freed slot in on
 	test "$(etcd_get_raw $K)" = "{\"semaphore\":0,\"max\":2,\"holders\":[\"keeper\",\"other\"]}" &&
 	! keys | grep -q "/short$"
 '
-test_expect 'holders without a marker are never reaped' '
+test_expect 'holders without a marker are never reaped, a live one is not stale' '
 	$L unlock other && $L lock --ttl 1h longer &&
-	$L status | grep -q "^keeper$" && $L status | grep -q "^longer$"
+	$L status | grep -q "^keeper$" && $L status | grep -q "^longer$" &&
+	flatctl --root "$T" --json lock --endpoints "$ETCD_ENDPOINTS" status >"$T/j" &&
+	jq -e ".ttl.longer.ttl == 3600 and (.stale|length) == 0" "$T/j" >/dev/null
 '
 test_expect 'unlock of a ttl holder deletes both sidecars' '
 	$L unlock longer && ! keys | grep -q "longer"
@@ -55,10 +75,12 @@ test_expect 'REBOOT_LOCK_TTL gives lock a ttl' '
 test_expect 'reboot manager with REBOOT_LOCK_TTL renews the lease while its pre hook runs' '
 	mkdir -p "$T/var/lib/flatctl/update" &&
 	echo "{\"status\":\"UPDATE_STATUS_UPDATED_NEED_REBOOT\"}" >"$T/var/lib/flatctl/update/state.json" &&
-	REBOOT_STRATEGY=etcd-lock LOCKSMITHD_ENDPOINT="$ETCD_ENDPOINTS" REBOOT_LOCK_TTL=4s \
-		REBOOT_PRE_HOOK="sleep 7" flatctl --root "$T" reboot-manager --once --dry-run &&
+	REBOOT_STRATEGY=etcd-lock LOCKSMITHD_ENDPOINT="$ETCD_ENDPOINTS" REBOOT_LOCK_TTL=30s \
+		REBOOT_PRE_HOOK="sh $T/renewed.sh" ETCD_ENDPOINTS="$ETCD_ENDPOINTS" K=$K T=$T \
+		flatctl --root "$T" reboot-manager --once --dry-run &&
+	test "$(cat "$T/renewals")" = 2 &&
 	flatctl --root "$T" --json lock --endpoints "$ETCD_ENDPOINTS" status >"$T/j" &&
-	jq -e "(.holders | index(\"me\")) != null and (.stale | length) == 0 and .ttl.me.ttl == 4" "$T/j" >/dev/null &&
+	jq -e "(.holders | index(\"me\")) != null and (.stale | length) == 0 and .ttl.me.ttl == 30" "$T/j" >/dev/null &&
 	echo "{\"status\":\"UPDATE_STATUS_IDLE\"}" >"$T/var/lib/flatctl/update/state.json" &&
 	REBOOT_STRATEGY=etcd-lock LOCKSMITHD_ENDPOINT="$ETCD_ENDPOINTS" test_exit 3 flatctl --root "$T" reboot-manager --once --dry-run &&
 	! keys | grep -q "/me$"

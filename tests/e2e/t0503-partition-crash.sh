@@ -36,7 +36,7 @@ mk "$T/dmg.img" --state booted-b
 printf "\377" | dd of="$T/dmg.img" bs=1 seek=600 conv=notrunc status=none   # primary array
 test_expect 'repair-then-change crash matrix on a damaged primary: K in 0-7' '
 	for k in 0 1 2 3 4 5 6 7; do
-		case $k in 0|2|4|6) ss="0 1 31" ;; *) ss=0 ;; esac
+		case $k in 0|2|4|6) ss="0 1 31" ;; *) ss=0 ;; esac &&
 		for s in $ss; do
 			cp --sparse=always "$T/dmg.img" "$T/d.img" &&
 			FLATCTL_TEST_CRASH_AFTER=$k:$s test_exit 99 flatctl --disk "$T/d.img" rollback >/dev/null 2>&1 &&

@@ -6,12 +6,12 @@
 . "$(dirname "$0")/lib.sh"
 . "$FLATCTL_SRC/tests/data/gpt/e2e.sh"
 
-[ "$(id -u)" = 0 ] || skip_all "loop devices need root"
+[ "$(id -u)" = 0 ] || { echo "Bail out! loop devices need root (tests run as root)"; exit 1; }
 # attach VAR IMG [losetup options]: at top level, so cleanup_loop reaches the EXIT trap
 attach() {
-	local dev
+	local dev &&
 	dev=$(losetup --find --show "${@:3}" "$2") || { echo "Bail out! losetup $2 failed"; exit 1; }
-	cleanup_loop "$dev"
+	cleanup_loop "$dev" &&
 	eval "$1=\$dev"
 }
 
@@ -49,7 +49,7 @@ test_expect '4096-byte loop device: prioritize gives the bytes cgpt gives' '
 '
 test_expect '4096-byte crash matrix: every K and S (arrays are 4 sectors)' '
 	for k in 0 1 2 3; do
-		case $k in 0|2) n=4 ;; *) n=1 ;; esac
+		case $k in 0|2) n=4 ;; *) n=1 ;; esac &&
 		for s in $(seq 0 $((n - 1))); do
 			crash_case "$Lw" "$T/4k-base.img" $k $s "1/0/1 2/0/1" "2/0/1 1/0/1" || return 1
 		done
@@ -81,8 +81,8 @@ test_expect 'file without write permission: changes exit 1, unchanged' '
 '
 test_expect 'lock held by another process: exit 75 after 5 s, unchanged; reads do not lock' '
 	mk "$T/l.img" --state booted-b && cp "$T/l.img" "$T/l-o.img" &&
-	flock "$T/l.img" sleep 30 & pid=$!; cleanup_pid $pid;
-	for i in $(seq 50); do flock -n "$T/l.img" true || break; sleep 0.1; done &&
+	{ flock "$T/l.img" sleep 30 & } && pid=$! && cleanup_pid $pid &&
+	test_wait_for 60 "! flock -n \"\$T/l.img\" true" &&
 	flatctl --disk "$T/l.img" partition show >/dev/null &&
 	test_exit 75 flatctl --disk "$T/l.img" rollback 2>"$T/e" &&
 	test_grep "locking .$T/l.img.: held by another process" "$T/e" &&

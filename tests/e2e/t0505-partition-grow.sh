@@ -66,7 +66,7 @@ test_expect 'grow on an ungrown disk: ROOT takes the free tail' '
 test_expect 'grow crash matrix: every K in 0-7, S in 0-3 and the last sector; old or new, never broken' '
 	cp --sparse=always "$T/base.img" "$T/c0.img" && truncate -s 256M "$T/c0.img" &&
 	for k in 0 1 2 3 4 5 6 7; do
-		case $k in 0|2|4|6) ss="0 1 2 3 31" ;; *) ss=0 ;; esac
+		case $k in 0|2|4|6) ss="0 1 2 3 31" ;; *) ss=0 ;; esac &&
 		for s in $ss; do
 			cp --sparse=always "$T/c0.img" "$T/c.img" &&
 			FLATCTL_TEST_CRASH_AFTER=$k:$s test_exit 99 flatctl --disk "$T/c.img" partition grow >/dev/null &&

@@ -33,8 +33,8 @@ test_expect 'both copies damaged: exit 2, each copy named' '
 	bad both "$T/b.img" "both GPT copies are damaged: primary header at LBA 1: header CRC .*; backup header at LBA 262143: header CRC"
 '
 test_expect 'overlapping entries: exit 2' '
-	mk "$T/o.img" && { sgdisk -n 5:40960:41000 "$T/o.img" >/dev/null 2>&1 || true; }
-	cgpt show "$T/o.img" >/dev/null 2>&1 || true; bad overlap "$T/o.img" "overlap" || {
+	mk "$T/o.img" && { sgdisk -n 5:40960:41000 "$T/o.img" >/dev/null 2>&1 || true; } &&
+	{ cgpt show "$T/o.img" >/dev/null 2>&1 || true; } && { bad overlap "$T/o.img" "overlap" || {
 		# sgdisk refuses to create the overlap; make it by editing the entry and its CRCs
 		/usr/bin/python3 - "$T/o.img" <<-PY && bad overlap "$T/o.img" "overlap"
 		import struct, sys, zlib
@@ -48,7 +48,7 @@ test_expect 'overlapping entries: exit 2' '
 		    h[16:20] = struct.pack("<I", zlib.crc32(h)); f.seek(hlba * 512); f.write(h)
 		fix(1, 2); fix(262143, 262111)
 		PY
-	}
+	}; }
 '
 test_expect '--disk missing, a directory, a character device: exit 2 naming the path' '
 	test_exit 2 flatctl --disk "$T/nope.img" partition show 2>"$T/e" && test_grep "$T/nope.img" "$T/e" &&

@@ -12,25 +12,25 @@ usr_slots() { $DEB find -n -t $USR "$1"; }
 
 # deb_prioritize IMAGE ARGS...: Debian's cgpt, with the USR entries as kernel entries meanwhile
 deb_prioritize() {
-	img=$1; shift
-	slots=$(usr_slots "$img")
-	for n in $slots; do $DEB add -i "$n" -t kernel "$img"; done
-	$DEB prioritize "$@" "$img"
-	for n in $slots; do $DEB add -i "$n" -t $USR "$img"; done
+	img=$1 && shift &&
+	slots=$(usr_slots "$img") &&
+	for n in $slots; do $DEB add -i "$n" -t kernel "$img" || return 1; done &&
+	$DEB prioritize "$@" "$img" &&
+	for n in $slots; do $DEB add -i "$n" -t $USR "$img" || return 1; done
 }
 
 # same IMAGE ARGS...: both tools on copies of IMAGE give the same bytes
 same() {
-	img=$1; shift
-	cp "$img" "$T/deb.img"
-	cp "$img" "$T/our.img"
-	deb_prioritize "$T/deb.img" "$@"
-	ours prioritize "$@" "$T/our.img"
-	cmp "$T/deb.img" "$T/our.img"
+	img=$1 && shift &&
+	cp "$img" "$T/deb.img" &&
+	cp "$img" "$T/our.img" &&
+	deb_prioritize "$T/deb.img" "$@" &&
+	ours prioritize "$@" "$T/our.img" &&
+	cmp "$T/deb.img" "$T/our.img" &&
 	sgdisk_ok "$T/our.img"
 }
 
-prio() { for n in $(usr_slots "$1"); do printf "%s " "$($DEB show -i "$n" -P "$1")"; done; }
+prio() { for n in $(usr_slots "$1"); do printf "%s " "$($DEB show -i "$n" -P "$1")" || return 1; done; }
 
 for s in fresh updated trying-b booted-b fell-back updated-a; do
 	"$MKDISK" -q --layout compact --state $s "$T/$s.img"
@@ -47,78 +47,78 @@ STATES="fresh updated trying-b booted-b fell-back updated-a 5-3 tie max four"
 test_expect 'prioritize -i N equals Debian cgpt in every state' '
 	for s in $STATES; do
 		for n in $(usr_slots "$T/$s.img"); do
-			same "$T/$s.img" -i "$n"
-		done
+			same "$T/$s.img" -i "$n" || return 1
+		done || return 1
 	done
 '
 
 test_expect 'prioritize without -i equals Debian cgpt' '
-	for s in $STATES; do same "$T/$s.img"; done
+	for s in $STATES; do same "$T/$s.img" || return 1; done
 '
 
 test_expect 'prioritize -P n equals Debian cgpt' '
 	for s in $STATES; do
 		for p in 1 2 3 9 15; do
-			same "$T/$s.img" -P $p
-			same "$T/$s.img" -i 4 -P $p
-		done
+			same "$T/$s.img" -P $p &&
+			same "$T/$s.img" -i 4 -P $p || return 1
+		done || return 1
 	done
 '
 
 test_expect 'prioritize -f equals Debian cgpt' '
 	for s in tie four 5-3 booted-b; do
 		for n in $(usr_slots "$T/$s.img"); do
-			same "$T/$s.img" -i "$n" -f
-			same "$T/$s.img" -i "$n" -f -P 6
-		done
+			same "$T/$s.img" -i "$n" -f &&
+			same "$T/$s.img" -i "$n" -f -P 6 || return 1
+		done || return 1
 	done
 '
 
 test_expect 'prioritize: worked examples of spec section 4' '
-	cp "$T/fresh.img" "$T/x.img"
-	ours prioritize -i 4 "$T/x.img"
-	test "$(prio "$T/x.img")" = "1 2 "
-	cp "$T/5-3.img" "$T/x.img"
-	ours prioritize -i 3 "$T/x.img"
-	test "$(prio "$T/x.img")" = "2 1 "
-	test "$($DEB show -i 4 -T "$T/x.img")" = 2
-	"$MKDISK" -q --layout compact --usr-a 0:0:0 --usr-b 0:0:1 --force "$T/x.img"
-	ours prioritize -i 4 "$T/x.img"
+	cp "$T/fresh.img" "$T/x.img" &&
+	ours prioritize -i 4 "$T/x.img" &&
+	test "$(prio "$T/x.img")" = "1 2 " &&
+	cp "$T/5-3.img" "$T/x.img" &&
+	ours prioritize -i 3 "$T/x.img" &&
+	test "$(prio "$T/x.img")" = "2 1 " &&
+	test "$($DEB show -i 4 -T "$T/x.img")" = 2 &&
+	"$MKDISK" -q --layout compact --usr-a 0:0:0 --usr-b 0:0:1 --force "$T/x.img" &&
+	ours prioritize -i 4 "$T/x.img" &&
 	test "$(prio "$T/x.img")" = "0 1 "
 '
 
 test_expect 'prioritize refuses a partition that is not of the USR type, unchanged' '
-	cp "$T/fresh.img" "$T/x.img"
-	test_exit 1 ours prioritize -i 9 "$T/x.img" 2>"$T/e"
-	test_grep "^cgpt prioritize: " "$T/e"
-	test_exit 1 ours prioritize -i 5 "$T/x.img" 2>"$T/e"
-	test_exit 1 ours prioritize -i 200 "$T/x.img" 2>"$T/e"
+	cp "$T/fresh.img" "$T/x.img" &&
+	test_exit 1 ours prioritize -i 9 "$T/x.img" 2>"$T/e" &&
+	test_grep "^cgpt prioritize: " "$T/e" &&
+	test_exit 1 ours prioritize -i 5 "$T/x.img" 2>"$T/e" &&
+	test_exit 1 ours prioritize -i 200 "$T/x.img" 2>"$T/e" &&
 	cmp "$T/fresh.img" "$T/x.img"
 '
 
 test_expect 'prioritize refuses bad -P and options, unchanged' '
-	cp "$T/fresh.img" "$T/x.img"
+	cp "$T/fresh.img" "$T/x.img" &&
 	for p in 0 16 abc -1; do
-		test_exit 1 ours prioritize -P "$p" "$T/x.img" 2>"$T/e"
-		test_grep "^cgpt prioritize: " "$T/e"
-	done
-	test_exit 1 ours prioritize -f "$T/x.img" 2>"$T/e"
-	test_exit 1 ours prioritize -x "$T/x.img" 2>"$T/e"
-	test_exit 1 ours prioritize 2>"$T/e"
+		test_exit 1 ours prioritize -P "$p" "$T/x.img" 2>"$T/e" &&
+		test_grep "^cgpt prioritize: " "$T/e" || return 1
+	done &&
+	test_exit 1 ours prioritize -f "$T/x.img" 2>"$T/e" &&
+	test_exit 1 ours prioritize -x "$T/x.img" 2>"$T/e" &&
+	test_exit 1 ours prioritize 2>"$T/e" &&
 	cmp "$T/fresh.img" "$T/x.img"
 '
 
 test_expect 'prioritize on damaged copies repairs them (Debian: repair first)' '
 	for off in $((512 + 16)) $((2 * 512 + 300)) $((262143 * 512 + 16)); do
-		cp "$T/updated.img" "$T/d.img"
-		printf "\377" | dd of="$T/d.img" bs=1 seek=$off conv=notrunc status=none
-		$DEB repair "$T/d.img" >/dev/null 2>&1
-		cp "$T/updated.img" "$T/o.img"
-		printf "\377" | dd of="$T/o.img" bs=1 seek=$off conv=notrunc status=none
-		deb_prioritize "$T/d.img" -i 3
-		ours prioritize -i 3 "$T/o.img"
-		cmp "$T/d.img" "$T/o.img"
-		sgdisk_ok "$T/o.img"
+		cp "$T/updated.img" "$T/d.img" &&
+		printf "\377" | dd of="$T/d.img" bs=1 seek=$off conv=notrunc status=none &&
+		$DEB repair "$T/d.img" >/dev/null 2>&1 &&
+		cp "$T/updated.img" "$T/o.img" &&
+		printf "\377" | dd of="$T/o.img" bs=1 seek=$off conv=notrunc status=none &&
+		deb_prioritize "$T/d.img" -i 3 &&
+		ours prioritize -i 3 "$T/o.img" &&
+		cmp "$T/d.img" "$T/o.img" &&
+		sgdisk_ok "$T/o.img" || return 1
 	done
 '
 

@@ -13,7 +13,7 @@ done
 # A free TCP port on 127.0.0.1 (random, checked against listening sockets).
 etcd_free_port() {
 	while :; do
-		p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 30000 ))
+		p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 30000 )) &&
 		if ! ss -Htln "sport = :$p" 2>/dev/null | grep -q .; then
 			echo "$p"
 			return
@@ -30,10 +30,10 @@ etcd_wait_healthy() {
 		# shellcheck disable=SC2086 # options, split on purpose
 		if curl -s -m 1 ${ETCD_CURL_OPTS:-} "$url/health" 2>/dev/null | grep -q '"health":"true"'; then
 			return 0
-		fi
+		fi &&
 		for pid in "$@"; do
 			kill -0 "$pid" 2>/dev/null || { echo "etcd (PID $pid) exited" >&2; return 1; }
-		done
+		done &&
 		sleep 0.1
 	done
 	echo "etcd at $url did not become healthy" >&2
@@ -42,20 +42,20 @@ etcd_wait_healthy() {
 
 # One attempt of etcd_start_cluster on fresh random ports.
 _etcd_start_once() {
-	n=$1; shift
-	m=${ETCD_PREFIX:-m} sc=${ETCD_SCHEME:-http}
-	cluster=
+	n=$1 && shift &&
+	m=${ETCD_PREFIX:-m} sc=${ETCD_SCHEME:-http} &&
+	cluster= &&
 	for i in $(seq 1 "$n"); do
-		eval "ETCD_CPORT_$i=$(etcd_free_port)"
-		eval "ETCD_PPORT_$i=$(etcd_free_port)"
-		eval "pp=\$ETCD_PPORT_$i"
-		cluster="${cluster:+$cluster,}$m$i=http://127.0.0.1:$pp"
-	done
-	ETCD_ENDPOINTS=
-	_etcd_pids=
+		eval "ETCD_CPORT_$i=$(etcd_free_port)" &&
+		eval "ETCD_PPORT_$i=$(etcd_free_port)" &&
+		eval "pp=\$ETCD_PPORT_$i" &&
+		cluster="${cluster:+$cluster,}$m$i=http://127.0.0.1:$pp" || return 1
+	done &&
+	ETCD_ENDPOINTS= &&
+	_etcd_pids= &&
 	for i in $(seq 1 "$n"); do
-		eval "cp=\$ETCD_CPORT_$i; pp=\$ETCD_PPORT_$i"
-		rm -rf "$T/etcd-$m$i" && mkdir -p "$T/etcd-$m$i" && chmod 700 "$T/etcd-$m$i"
+		eval "cp=\$ETCD_CPORT_$i; pp=\$ETCD_PPORT_$i" &&
+		rm -rf "$T/etcd-$m$i" && mkdir -p "$T/etcd-$m$i" && chmod 700 "$T/etcd-$m$i" || return 1
 		etcd --name "$m$i" --data-dir "$T/etcd-$m$i" \
 			--listen-client-urls "$sc://127.0.0.1:$cp" \
 			--advertise-client-urls "$sc://127.0.0.1:$cp" \
@@ -64,13 +64,13 @@ _etcd_start_once() {
 			--initial-cluster "$cluster" --initial-cluster-state new \
 			--initial-cluster-token "flatctl-test-$$" \
 			--logger zap --log-outputs "$T/etcd-$m$i.log" "$@" 2>>"$T/etcd-$m$i.stderr" &
-		pid=$!
-		disown "$pid" 2>/dev/null || : # no "Killed" job notices on stderr
-		cleanup_pid "$pid"
-		_etcd_pids="$_etcd_pids $pid"
-		eval "ETCD_PID_$i=$pid; ETCD_URL_$i=$sc://127.0.0.1:$cp"
-		ETCD_ENDPOINTS="${ETCD_ENDPOINTS:+$ETCD_ENDPOINTS,}$sc://127.0.0.1:$cp"
-	done
+		pid=$! &&
+		{ disown "$pid" 2>/dev/null || :; } && # no "Killed" job notices on stderr
+		cleanup_pid "$pid" &&
+		_etcd_pids="$_etcd_pids $pid" &&
+		eval "ETCD_PID_$i=$pid; ETCD_URL_$i=$sc://127.0.0.1:$cp" &&
+		ETCD_ENDPOINTS="${ETCD_ENDPOINTS:+$ETCD_ENDPOINTS,}$sc://127.0.0.1:$cp" || return 1
+	done &&
 	for i in $(seq 1 "$n"); do
 		# shellcheck disable=SC2086 # a list of PIDs
 		eval "etcd_wait_healthy \$ETCD_URL_$i $_etcd_pids" || return 1
@@ -84,8 +84,8 @@ etcd_start_cluster() {
 		if _etcd_start_once "$@"; then
 			export ETCDCTL_API=3
 			return 0
-		fi
-		for pid in $_etcd_pids; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
+		fi &&
+		for pid in $_etcd_pids; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || :; done &&
 		echo "etcd start attempt $attempt failed; see $T/etcd-*.stderr" >&2
 	done
 	echo "Bail out! etcd did not start (3 attempts)"
@@ -97,38 +97,54 @@ etcd_get_raw() {
 	etcdctl --endpoints "$ETCD_ENDPOINTS" get --print-value-only "$1" | head -c -1
 }
 
-# etcd_history_max KEY: the largest number of holders KEY ever had, over every stored revision
-# (a watch from revision 1 replays the whole history; nothing is compacted in these tests).
-etcd_history_max() {
-	timeout 2 etcdctl --endpoints "$ETCD_ENDPOINTS" watch --rev=1 "$1" >"$T/.hist" 2>/dev/null || :
-	grep '^{' "$T/.hist" | jq -s 'map(.holders | length) | max // 0'
+# etcd_history KEY: every value KEY ever had, one per line, into $T/.hist. A watch from revision 1
+# replays the whole history (nothing is compacted in these tests); it is read up to the key's
+# current revision, however long a loaded machine takes for that.
+etcd_history() {
+	local last w &&
+	last=$(etcdctl --endpoints "$ETCD_ENDPOINTS" get "$1" -w json | jq -r ".kvs[0].mod_revision") &&
+	{ etcdctl --endpoints "$ETCD_ENDPOINTS" watch --rev=1 -w json "$1" >"$T/.hist.json" 2>/dev/null & } &&
+	w=$! &&
+	test_wait_for 600 "test \"\$(jq -s \"[.[].Events[]?.kv.mod_revision] | max\" \"\$T/.hist.json\" \
+		2>/dev/null)\" = $last" || { kill "$w" 2>/dev/null; return 1; }
+	{ kill "$w" 2>/dev/null && wait "$w" 2>/dev/null || :; } &&
+	jq -r ".Events[]?.kv.value | @base64d" "$T/.hist.json" >"$T/.hist"
 }
 
-# etcd_history_count KEY: how many writes KEY saw.
+# etcd_history_max KEY: the largest number of holders KEY ever had, over every stored revision.
+etcd_history_max() {
+	etcd_history "$1" && jq -s 'map(.holders | length) | max // 0' "$T/.hist"
+}
+
+# etcd_history_count: how many writes the key of the last etcd_history_max saw.
 etcd_history_count() {
 	grep -c '^{' "$T/.hist"
 }
 
 # contenders N HOLD_SECONDS [flatctl lock options...]: N processes each lock --wait, hold, unlock;
-# each records "got" with the holder count it saw right after locking into $T/got.
+# each records "got" with the holder count it saw right after locking into $T/got. With
+# CONTENDERS_GATE=FILE, a holder unlocks only once FILE exists (to stop a run in the middle).
+# shellcheck disable=SC2086 # $pids: a list of PIDs
 contenders() {
-	n=$1; hold=$2; shift 2
-	: >"$T/got"; : >"$T/fail"
-	pids=
+	n=$1 && hold=$2 && shift 2 &&
+	: >"$T/got" && : >"$T/fail" &&
+	pids= &&
 	for i in $(seq 1 "$n"); do
 		(
-			if flatctl --root "$T" lock "$@" --wait=120s lock "c$i" 2>>"$T/fail"; then
-				echo "c$i" >>"$T/got"
-				sleep "$hold"
+			if flatctl --root "$T" lock "$@" --wait=600s lock "c$i" 2>>"$T/fail"; then
+				echo "c$i" >>"$T/got" &&
+				if [ -n "${CONTENDERS_GATE:-}" ]; then
+					test_wait_for 600 "test -e \"\$CONTENDERS_GATE\""
+				fi &&
+				sleep "$hold" &&
 				flatctl --root "$T" lock "$@" --timeout=60s unlock "c$i" 2>>"$T/fail" ||
 					echo "unlock c$i failed" >>"$T/fail"
 			else
 				echo "lock c$i failed" >>"$T/fail"
 			fi
 		) &
-		pids="$pids $!"
-	done
-	# shellcheck disable=SC2086
+		pids="$pids $!" || return 1
+	done &&
 	wait $pids
 }
 

@@ -16,15 +16,30 @@ struct tap_test {
 	void (*fn)(bool *failed);
 };
 
-static struct tap_test tap_tests[512];
-static unsigned tap_n;
+/* Every TEST() is kept, however many there are: the table grows as they register. */
+static struct tap_test *tap_tests;
+static unsigned tap_n, tap_cap;
+
+static void tap_register(const char *name, void (*fn)(bool *failed))
+{
+	if (tap_n == tap_cap) {
+		unsigned cap = tap_cap ? tap_cap * 2 : 64;
+		struct tap_test *t = realloc(tap_tests, cap * sizeof(*t));
+		if (!t) {
+			printf("Bail out! registering test %s: out of memory\n", name);
+			exit(1);
+		}
+		tap_tests = t;
+		tap_cap = cap;
+	}
+	tap_tests[tap_n++] = (struct tap_test){ name, fn };
+}
 
 #define TEST(name)                                                                   \
 	static void test_##name(bool *tap_failed_);                                  \
 	__attribute__((constructor)) static void tap_register_##name(void)           \
 	{                                                                            \
-		if (tap_n < sizeof(tap_tests) / sizeof(tap_tests[0]))                \
-			tap_tests[tap_n++] = (struct tap_test){ #name, test_##name }; \
+		tap_register(#name, test_##name);                                    \
 	}                                                                            \
 	static void test_##name(bool *tap_failed_)
 
@@ -97,5 +112,6 @@ int main(void)
 		printf("%s %u - %s\n", f ? "not ok" : "ok", i + 1, tap_tests[i].name);
 		failed += f;
 	}
+	free(tap_tests);
 	return failed ? 1 : 0;
 }

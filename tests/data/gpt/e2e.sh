@@ -2,19 +2,21 @@
 # shellcheck shell=bash
 # Every value is cross-checked with the real cgpt and sgdisk.
 USR_TYPE=5DFBF5F4-2848-4BAC-AA5E-0D9A20B745A6
-command -v cgpt >/dev/null && command -v sgdisk >/dev/null || skip_all "cgpt and sgdisk (make deps) missing"
-command -v jq >/dev/null || skip_all "jq (make deps) missing"
+# cgpt, sgdisk and jq come with `make deps`: missing is a failure, not a skip
+for tool in cgpt sgdisk jq; do
+	command -v "$tool" >/dev/null || { echo "Bail out! $tool not installed: run make deps"; exit 1; }
+done
 
 # mk IMG [mkdisk options]: a compact image. mkdisk runs sgdisk, which sleeps a second after
 # writing, so each distinct image is made once per test file and copied.
 mk() {
-	local img=$1 key
-	shift
-	key=$(printf '%s_' "$@" | tr -c 'A-Za-z0-9_.-' '_')
-	mkdir -p "$T/.mkcache"
+	local img=$1 key &&
+	shift &&
+	key=$(printf '%s_' "$@" | tr -c 'A-Za-z0-9_.-' '_') &&
+	mkdir -p "$T/.mkcache" &&
 	if [ ! -e "$T/.mkcache/$key" ]; then
 		"$MKDISK" --layout compact -q --force "$@" "$T/.mkcache/$key" || return 1
-	fi
+	fi &&
 	rm -f "$img" && cp --sparse=always "$T/.mkcache/$key" "$img"
 }
 
@@ -23,9 +25,9 @@ pts_cgpt() {
 	echo "$(cgpt show -i "$2" -P "$1")/$(cgpt show -i "$2" -T "$1")/$(cgpt show -i "$2" -S "$1")"
 }
 pts_sgdisk() {
-	local hex
-	hex=$(sgdisk -i "$2" "$1" | sed -n 's/^Attribute flags: //p')
-	local v=$((16#${hex:0:4}))
+	local hex &&
+	hex=$(sgdisk -i "$2" "$1" | sed -n 's/^Attribute flags: //p') &&
+	local v=$((16#${hex:0:4})) &&
 	echo "$((v & 15))/$(((v >> 4) & 15))/$(((v >> 8) & 1))"
 }
 pts_flatctl() {
@@ -35,23 +37,23 @@ pts_flatctl() {
 }
 # state IMG: "A-pts B-pts" after checking that cgpt, sgdisk and flatctl agree on both
 state() {
-	local out='' n c s f fl
+	local out='' n c s f fl &&
 	fl=$(flatctl --disk "$1" --json partition show 2>/dev/null | jq -r '.partitions[] |
 		"\(.number) \(.priority)/\(.tries)/\(if .successful then 1 else 0 end)"') || return 1
 	for n in 3 4; do
 		c=$(pts_cgpt "$1" $n) && s=$(pts_sgdisk "$1" $n) || return 1
-		f=$(echo "$fl" | sed -n "s/^$n //p")
+		f=$(echo "$fl" | sed -n "s/^$n //p") &&
 		if [ "$c" != "$s" ] || [ "$c" != "$f" ]; then
 			echo "partition $n: cgpt $c, sgdisk $s, flatctl $f" >&2
 			return 1
-		fi
+		fi &&
 		out="$out${out:+ }$c"
-	done
+	done &&
 	echo "$out"
 }
 # expect_state IMG "1/0/1 2/1/0"
 expect_state() {
-	local got
+	local got &&
 	got=$(state "$1") || return 1
 	if [ "$got" != "$2" ]; then
 		echo "expected '$2', got '$got'" >&2
@@ -60,8 +62,8 @@ expect_state() {
 }
 # sgdisk_clean IMG: sgdisk -v finds no problem
 sgdisk_clean() {
-	local out
-	out=$(sgdisk -v "$1" 2>&1)
+	local out &&
+	out=$(sgdisk -v "$1" 2>&1) &&
 	if ! echo "$out" | grep -q '^No problems found'; then
 		echo "$out" >&2
 		return 1
@@ -70,13 +72,13 @@ sgdisk_clean() {
 # as_kernel IMG CMD...: run a Debian cgpt command that acts on ChromeOS kernel entries only
 # (partitions.md §12) with USR-A/USR-B temporarily of that type.
 as_kernel() {
-	local img=$1; shift
+	local img=$1 && shift &&
 	cgpt add -i 3 -t kernel "$img" && cgpt add -i 4 -t kernel "$img" && "$@" &&
 		cgpt add -i 3 -t "$USR_TYPE" "$img" && cgpt add -i 4 -t "$USR_TYPE" "$img"
 }
 # ends IMG SECTORS: the GPT sectors of an image (first 34, last 33)
 ends() {
-	dd if="$1" bs=512 count=34 status=none
+	dd if="$1" bs=512 count=34 status=none &&
 	dd if="$1" bs=512 skip=$(($(stat -c %s "$1") / 512 - 33)) status=none
 }
 # same A B: byte-identical files (like cmp), reading only the allocated parts of sparse images;
@@ -113,17 +115,17 @@ PY
 # loop device over it) that stops after K region writes and S sectors of the next (§7.4), then
 # prove §7.4's four properties. Expects OLD for a cut before the primary is touched, else NEW.
 crash_case() {
-	local disk=$1 base=$2 k=$3 s=$4 old=$5 new=$6 img=$2.work want got
-	cp --sparse=always "$base" "$img"
+	local disk=$1 base=$2 k=$3 s=$4 old=$5 new=$6 img=$2.work want got &&
+	cp --sparse=always "$base" "$img" &&
 	if [ "$disk" != "$base" ]; then
 		# the loop device sits over the work file; refresh it in place
 		dd if="$img" of="$disk" bs=1M conv=sparse,fsync status=none 2>/dev/null ||
 			dd if="$img" of="$disk" bs=1M status=none
 	else
 		disk=$img
-	fi
+	fi &&
 	FLATCTL_TEST_CRASH_AFTER=$k:$s test_exit 99 flatctl --disk "$disk" rollback >/dev/null 2>&1 || return 1
-	if [ "$k" -lt 2 ] || { [ "$k" = 2 ] && [ "$s" = 0 ]; }; then want=$old; else want=$new; fi
+	if [ "$k" -lt 2 ] || { [ "$k" = 2 ] && [ "$s" = 0 ]; }; then want=$old; else want=$new; fi &&
 	# 1. cgpt show exits 0; 2. sgdisk -p exits 0 and lists all seven partitions
 	cgpt show "$disk" >/dev/null 2>&1 || { echo "cgpt show failed (K=$k S=$s)" >&2; return 1; }
 	[ "$(sgdisk -p "$disk" 2>/dev/null | grep -c '^ *[0-9]')" = 7 ] ||
