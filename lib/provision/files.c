@@ -121,6 +121,10 @@ static int entry_owner(struct prov_plan *p, json_t *e, const char *kind, const c
 	const char *gn = json_string_value(json_object_get(g, "name"));
 	*ret_uid = def_uid;
 	*ret_gid = def_gid;
+	if (((un && un[0]) || (gn && gn[0])) && plan_pw_db(p, where) < 0) {
+		plan_item(p, '!', kind, path, "cannot read the root's passwd and group files");
+		return -EINVAL;
+	}
 	if (json_is_integer(uid))
 		*ret_uid = (uid_t)json_integer_value(uid);
 	else if (un && un[0] && pw_db_user_id(p->db, un, ret_uid, NULL, NULL) < 0)

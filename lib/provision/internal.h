@@ -119,6 +119,8 @@ void plan_discard(struct prov_plan *p);
 
 /* users.c: passwd, shadow, group, gshadow (docs/provision.md §5.2 step 1-2) */
 int plan_passwd(struct prov_plan *p, json_t *config);
+/* Load the root's passwd, shadow, group, gshadow (once; failures reported at where). */
+int plan_pw_db(struct prov_plan *p, const char *where);
 /* uid/gid of a user or group name in the root (after this plan's changes), -ENOENT if none. */
 int pw_db_user_id(struct pw_db *db, const char *name, uid_t *ret_uid, gid_t *ret_gid,
 		  char **ret_home);

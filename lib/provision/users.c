@@ -156,6 +156,19 @@ static int pw_db_load(int root_fd, struct pw_db **ret)
 	return 0;
 }
 
+int plan_pw_db(struct prov_plan *p, const char *where)
+{
+	if (p->db)
+		return 0;
+	int r = pw_db_load(p->root_fd, &p->db);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0)
+		return plan_fail(p, r, where, NULL, "reading the root's passwd and group files: %s",
+				 strerror(-r));
+	return 0;
+}
+
 /* --- lookups ------------------------------------------------------------------------------- */
 
 static long find_user(struct pw_db *db, const char *name, bool *ret_base)
@@ -1066,10 +1079,11 @@ int plan_passwd(struct prov_plan *p, json_t *config)
 	size_t i;
 	json_t *e;
 	char where[64];
-	int r = pw_db_load(p->root_fd, &p->db);
+	if (!json_array_size(groups) && !json_array_size(users))
+		return 0;
+	int r = plan_pw_db(p, "/passwd");
 	if (r < 0)
-		return plan_fail(p, r, "/passwd", NULL, "reading the root's passwd files: %s",
-				 strerror(-r));
+		return r;
 	json_array_foreach(groups, i, e) {
 		snprintf(where, sizeof(where), "/passwd/groups/%zu", i);
 		r = plan_group(p, e, where);
