@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -656,7 +657,8 @@ void plan_discard(struct prov_plan *p)
 
 /* FLATCTL_TEST_CRASH_AFTER=K: die (exit 99, no cleanup, as a kill -9 would leave things)
  * before step K; K = steps: after the last step, before the journal says done; K = steps + 1:
- * after it says done, before the cleanup. FLATCTL_TEST_FAIL_AFTER=K: step K fails with EIO. */
+ * after it says done, before the cleanup. FLATCTL_TEST_STOP_AFTER=K: stop (SIGSTOP) there, for
+ * a test to kill -9. FLATCTL_TEST_FAIL_AFTER=K: step K fails with EIO. */
 static long test_env(const char *name)
 {
 	const char *v = getenv(name);
@@ -669,6 +671,13 @@ static long test_env(const char *name)
 
 static void crash_point(long crash, size_t at)
 {
+	static long stop = -2;
+	if (stop == -2)
+		stop = test_env("FLATCTL_TEST_STOP_AFTER");
+	if (stop >= 0 && (size_t)stop == at) {
+		fflush(NULL);
+		(void)raise(SIGSTOP);
+	}
 	if (crash >= 0 && (size_t)crash == at) {
 		fflush(NULL);
 		_exit(99);
