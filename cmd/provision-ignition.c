@@ -320,6 +320,9 @@ int cmd_provision_ignition(int argc, char **argv, struct flat_ctx *ctx)
 	if (ia.log_to_stdout && dup2(STDOUT_FILENO, STDERR_FILENO) < 0)
 		return log_error_errno(-errno, "--log-to-stdout"), 1;
 	log_set_prefix("ignition");
+	/* Ignition logs what it does at info level */
+	if (ctx->verbosity >= 0 && log_get_max_level() < LOG_INFO)
+		log_set_max_level(LOG_INFO);
 	log_info("flatctl %s (Ignition compatible), stage %s", flatctl_version(), ia.stage);
 
 	root_fd = fs_root_open(ctx->root);

@@ -21,7 +21,7 @@ void plan_item(struct prov_plan *p, char op, const char *kind, const char *path,
 		vsnprintf(detail, sizeof(detail), fmt, ap);
 		va_end(ap);
 	}
-	if (op == '!')
+	if (op == '!' && strcmp(kind, "skip") != 0)
 		p->failed = true;
 	(void)json_array_append_new(p->items, json_pack("{s:s, s:s, s:s, s:s}", "op", o, "kind", kind,
 							 "path", path ? path : "", "detail", detail));

@@ -93,7 +93,14 @@ static int check_storage(struct prov_plan *p, json_t *config, bool disks, bool m
 						"LUKS is not supported: these machines have no device-mapper");
 				continue;
 			}
-			if (!device_exists(p, id) && p->o->devices == PROV_DEVICES_SKIP) {
+			bool exists = device_exists(p, id);
+			if (!exists && p->o->devices == PROV_DEVICES_STRICT) {
+				plan_item(p, '!', kinds[k].kind, id, "no such device");
+				(void)plan_fail(p, -ENODEV, where, id,
+						"no such device (--devices skip leaves such entries out)");
+				continue;
+			}
+			if (!exists) {
 				plan_item(p, '!', "skip", id, "%s (no device)", kinds[k].kind);
 				(void)problem_warn(p->l, where, "%s (%s): skipped: no such device under --root",
 						   kinds[k].list, id);
