@@ -218,8 +218,9 @@ int plan_put_file(struct prov_plan *p, const char *path, const char *where, cons
 	note_mode(p, t.canon, mode);
 	char dg[160] = "";
 	(void)ign_digest("sha256", data, n, dg, sizeof(dg));
-	plan_item(p, t.exists ? '~' : '+', kind, path, "%04o %u:%u %zu B %s", mode, (unsigned)uid,
-		  (unsigned)gid, n, dg);
+	char own[64];
+	owner_text(NULL, uid, gid, own, sizeof(own));
+	plan_item(p, t.exists ? '~' : '+', kind, path, "%04o %s %zu B %s", mode, own, n, dg);
 out:
 	prov_target_release(&t);
 	return r;
