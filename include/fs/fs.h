@@ -2,6 +2,7 @@
 /* include/fs/fs.h - file access relative to a root directory that cannot escape it. */
 #pragma once
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -70,6 +71,15 @@ int fs_copy_xattrs(int src_fd, int dst_fd);
 
 /* write(2) all of data, retrying short writes and EINTR. */
 int fs_write_all(int fd, const void *data, size_t size);
+
+/* opendir(3) of name in dfd ("." for dfd itself), never following a symlink. NULL with errno
+ * set on failure. */
+DIR *fs_opendir_at(int dfd, const char *name);
+/* "." or ".." */
+static inline bool fs_dot(const char *name)
+{
+	return name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2]));
+}
 
 /* rm -rf of name in dfd (never following a symlink; a missing name is not an error). */
 int fs_remove_tree(int dfd, const char *name);

@@ -551,6 +551,20 @@ int fs_copy_xattrs(int src_fd, int dst_fd)
 	return 0;
 }
 
+DIR *fs_opendir_at(int dfd, const char *name)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		int e = errno;
+		close(fd);
+		errno = e;
+	}
+	return d;
+}
+
 int fs_remove_tree(int dfd, const char *name)
 {
 	struct stat st;
@@ -558,18 +572,13 @@ int fs_remove_tree(int dfd, const char *name)
 		return errno == ENOENT ? 0 : -errno;
 	if (!S_ISDIR(st.st_mode))
 		return unlinkat(dfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
-	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
+	DIR *d = fs_opendir_at(dfd, name);
+	if (!d)
 		return -errno;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
 	int r = 0;
 	struct dirent *de;
 	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+		if (fs_dot(de->d_name))
 			continue;
 		int k = fs_remove_tree(dirfd(d), de->d_name);
 		if (k < 0 && r == 0)

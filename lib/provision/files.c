@@ -169,6 +169,50 @@ static int open_existing(struct prov_plan *p, const char *canon, int flags)
 	return fd < 0 ? -errno : fd;
 }
 
+/* The start of every directory, file and link entry: resolve, claim the place, and with
+ * overwrite move whatever is there out of the way. *ret_replaced: it did. */
+static int entry_begin(struct prov_plan *p, const char *path, const char *where, const char *kind,
+		       char node, bool overwrite, struct prov_target *t, bool *ret_replaced)
+{
+	*ret_replaced = false;
+	int r = plan_resolve(p, path, where, t);
+	if (r < 0) {
+		plan_item(p, '!', kind, path, "cannot resolve the path");
+		return r;
+	}
+	r = plan_claim(p, t, node, where, path);
+	if (r >= 0 && overwrite && t->exists) {
+		r = step_backup(p, t->canon, t->missing, where);
+		t->exists = false;
+		*ret_replaced = true;
+	}
+	return r;
+}
+
+/* The staging directory for a new node at t, its missing parents planned first. */
+static int new_node(struct prov_plan *p, const struct prov_target *t, const char *where,
+		    unsigned *ret_sdir)
+{
+	int r = plan_parents(p, t, where);
+	return r < 0 ? r : stage_dir_for(p, t->canon, t->missing, ret_sdir);
+}
+
+/* The target of an existing symlink at a canonical path; -errno. */
+static ssize_t read_canon_link(struct prov_plan *p, const char *canon, char *buf, size_t size)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(canon, '/');
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - canon) : 0, canon);
+	_cleanup_close_ int pfd = fs_open_canon_dir(p->root_fd, dir, O_PATH);
+	if (pfd < 0)
+		return pfd;
+	ssize_t k = readlinkat(pfd, slash ? slash + 1 : canon, buf, size - 1);
+	if (k < 0)
+		return -errno;
+	buf[k] = 0;
+	return k;
+}
+
 int plan_put_file(struct prov_plan *p, const char *path, const char *where, const void *data,
 		  size_t n, mode_t mode, uid_t uid, gid_t gid, bool keep_meta, const char *kind,
 		  bool replace)
@@ -202,9 +246,7 @@ int plan_put_file(struct prov_plan *p, const char *path, const char *where, cons
 		if (r < 0)
 			goto out;
 	}
-	r = plan_parents(p, &t, where);
-	if (r >= 0)
-		r = stage_dir_for(p, t.canon, t.missing, &sdir);
+	r = new_node(p, &t, where, &sdir);
 	if (r >= 0)
 		r = stage_file(p, sdir, data, n, mode, uid, gid, old, name);
 	if (r >= 0)
@@ -287,22 +329,10 @@ static int plan_file(struct prov_plan *p, json_t *e, const char *where)
 	gid_t gid;
 	_cleanup_free_ char *data = NULL;
 	size_t n = 0, appended = 0;
-	int r = plan_resolve(p, path, where, &t);
-	if (r < 0) {
-		plan_item(p, '!', "file", path, "cannot resolve the path");
-		return r;
-	}
-	r = plan_claim(p, &t, NODE_FILE, where, path);
+	bool replaced;
+	int r = entry_begin(p, path, where, "file", NODE_FILE, overwrite, &t, &replaced);
 	if (r < 0)
 		goto out;
-	bool replaced = false;
-	if (overwrite && t.exists) {
-		r = step_backup(p, t.canon, t.missing, where);
-		if (r < 0)
-			goto out;
-		t.exists = false;
-		replaced = true;
-	}
 	if (t.exists) {
 		if (!S_ISREG(t.st.st_mode)) {
 			r = entry_fail(p, -EEXIST, "file", where, path,
@@ -351,9 +381,7 @@ static int plan_file(struct prov_plan *p, json_t *e, const char *where)
 	mode_t mode = json_is_integer(jm) ? (mode_t)json_integer_value(jm) : 0644;
 	unsigned sdir;
 	char name[24];
-	r = plan_parents(p, &t, where);
-	if (r >= 0)
-		r = stage_dir_for(p, t.canon, t.missing, &sdir);
+	r = new_node(p, &t, where, &sdir);
 	if (r >= 0)
 		r = stage_file(p, sdir, data, n, mode, uid, gid, -1, name);
 	if (r >= 0)
@@ -387,24 +415,10 @@ static int plan_directory(struct prov_plan *p, json_t *e, const char *where)
 	char own[160];
 	uid_t uid;
 	gid_t gid;
-	int r = plan_resolve(p, path, where, &t);
-	if (r < 0) {
-		plan_item(p, '!', "dir", path, "cannot resolve the path");
-		return r;
-	}
-	if (t.planned && S_ISDIR(t.st.st_mode) && !json_object_get(p->nodes, t.canon))
-		t.planned = false;
-	r = plan_claim(p, &t, NODE_DIR, where, path);
+	bool replaced;
+	int r = entry_begin(p, path, where, "dir", NODE_DIR, overwrite, &t, &replaced);
 	if (r < 0)
 		goto out;
-	bool replaced = false;
-	if (overwrite && t.exists) {
-		r = step_backup(p, t.canon, t.missing, where);
-		if (r < 0)
-			goto out;
-		t.exists = false;
-		replaced = true;
-	}
 	if (t.exists) {
 		if (!S_ISDIR(t.st.st_mode)) {
 			r = entry_fail(p, -EEXIST, "dir", where, path,
@@ -431,9 +445,7 @@ static int plan_directory(struct prov_plan *p, json_t *e, const char *where)
 	mode_t mode = json_is_integer(jm) ? (mode_t)json_integer_value(jm) : 0755;
 	unsigned sdir;
 	char name[24];
-	r = plan_parents(p, &t, where);
-	if (r >= 0)
-		r = stage_dir_for(p, t.canon, t.missing, &sdir);
+	r = new_node(p, &t, where, &sdir);
 	if (r >= 0)
 		r = stage_dir(p, sdir, mode, uid, gid, name);
 	if (r >= 0)
@@ -461,38 +473,20 @@ static int plan_symlink(struct prov_plan *p, json_t *e, const char *where)
 	gid_t gid;
 	if (!target)
 		return entry_fail(p, -EINVAL, "link", where, path, "a link needs a target");
-	int r = plan_resolve(p, path, where, &t);
-	if (r < 0) {
-		plan_item(p, '!', "link", path, "cannot resolve the path");
-		return r;
-	}
-	r = plan_claim(p, &t, NODE_LINK, where, path);
+	bool replaced;
+	int r = entry_begin(p, path, where, "link", NODE_LINK, overwrite, &t, &replaced);
 	if (r < 0)
 		goto out;
-	bool replaced = false;
-	if (overwrite && t.exists) {
-		r = step_backup(p, t.canon, t.missing, where);
-		if (r < 0)
-			goto out;
-		t.exists = false;
-		replaced = true;
-	}
 	if (t.exists) {
 		char cur[PATH_MAX];
-		ssize_t k = -1;
-		if (S_ISLNK(t.st.st_mode) && !t.planned) {
-			char dir[PATH_MAX];
-			const char *slash = strrchr(t.canon, '/');
-			snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - t.canon) : 0, t.canon);
-			_cleanup_close_ int pfd = fs_open_canon_dir(p->root_fd, dir, O_PATH);
-			k = pfd < 0 ? -1 : readlinkat(pfd, slash ? slash + 1 : t.canon, cur, sizeof(cur) - 1);
-		}
+		ssize_t k = S_ISLNK(t.st.st_mode) && !t.planned
+				    ? read_canon_link(p, t.canon, cur, sizeof(cur))
+				    : -EINVAL;
 		if (k < 0) {
 			r = entry_fail(p, -EEXIST, "link", where, path,
 				       "a non-symlink exists there and overwrite is false");
 			goto out;
 		}
-		cur[k] = 0;
 		_cleanup_free_ char *a = path_clean(cur), *b = path_clean(target);
 		if (!a || !b) {
 			r = -ENOMEM;
@@ -513,9 +507,7 @@ static int plan_symlink(struct prov_plan *p, json_t *e, const char *where)
 		goto out;
 	unsigned sdir;
 	char name[24];
-	r = plan_parents(p, &t, where);
-	if (r >= 0)
-		r = stage_dir_for(p, t.canon, t.missing, &sdir);
+	r = new_node(p, &t, where, &sdir);
 	if (r >= 0)
 		r = stage_symlink(p, sdir, target, uid, gid, name);
 	if (r >= 0)
@@ -592,9 +584,7 @@ static int plan_hardlink(struct prov_plan *p, json_t *e, const char *where)
 	}
 	unsigned sdir;
 	char name[24];
-	r = plan_parents(p, &t, where);
-	if (r >= 0)
-		r = stage_dir_for(p, t.canon, t.missing, &sdir);
+	r = new_node(p, &t, where, &sdir);
 	if (r < 0)
 		goto fail;
 	if (tt.planned) {
@@ -734,14 +724,9 @@ static int plan_mask(struct prov_plan *p, const char *name, bool mask, bool writ
 	if (r < 0)
 		return r;
 	char cur[PATH_MAX] = "";
-	if (t.exists && !t.planned && S_ISLNK(t.st.st_mode)) {
-		char dir[PATH_MAX];
-		const char *slash = strrchr(t.canon, '/');
-		snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - t.canon) : 0, t.canon);
-		_cleanup_close_ int pfd = fs_open_canon_dir(p->root_fd, dir, O_PATH);
-		ssize_t k = pfd < 0 ? -1 : readlinkat(pfd, slash ? slash + 1 : t.canon, cur, sizeof(cur) - 1);
-		cur[k > 0 ? k : 0] = 0;
-	}
+	if (t.exists && !t.planned && S_ISLNK(t.st.st_mode) &&
+	    read_canon_link(p, t.canon, cur, sizeof(cur)) < 0)
+		cur[0] = 0;
 	bool masked = !strcmp(cur, "/dev/null");
 	if (mask) {
 		if (masked) {
@@ -787,10 +772,9 @@ static int plan_disable_links(struct prov_plan *p, const char *unit, const char 
 		return 0;
 	if (fd < 0)
 		return plan_fail(p, fd, where, UNIT_DIR, "%s", strerror(-fd));
-	DIR *d = fdopendir(fd);
+	DIR *d = fs_opendir_at(fd, ".");
 	if (!d)
 		return -errno;
-	fd = -1;
 	json_auto_t *found = json_array();
 	struct dirent *de;
 	while ((de = readdir(d))) {

@@ -808,13 +808,9 @@ static int recover_one(int root_fd, const char *name, struct problem_list *l)
 
 int prov_recover(int root_fd, bool dry_run, struct problem_list *reterr)
 {
-	_cleanup_close_ int fd = openat(root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	DIR *d = fdopendir(fd);
+	DIR *d = fs_opendir_at(root_fd, ".");
 	if (!d)
 		return -errno;
-	fd = -1;
 	json_auto_t *names = json_array();
 	struct dirent *de;
 	while ((de = readdir(d)))

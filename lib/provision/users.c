@@ -431,20 +431,15 @@ static int copy_skel(struct prov_plan *p, int dfd, int tfd, uid_t uid, gid_t gid
 {
 	if (depth > 32)
 		return -ELOOP;
-	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
+	DIR *d = fs_opendir_at(dfd, ".");
+	if (!d)
 		return -errno;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
 	int r = 0;
 	struct dirent *de;
 	while (r >= 0 && (de = readdir(d))) {
 		struct stat st;
 		const char *n = de->d_name;
-		if (!strcmp(n, ".") || !strcmp(n, ".."))
+		if (fs_dot(n))
 			continue;
 		if (fstatat(dirfd(d), n, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			r = -errno;
@@ -545,19 +540,14 @@ static int chown_tree(struct prov_plan *p, const char *canon, int dfd, uid_t fro
 {
 	if (depth > 64)
 		return -ELOOP;
-	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
+	DIR *d = fs_opendir_at(dfd, ".");
+	if (!d)
 		return -errno;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
 	int r = 0;
 	struct dirent *de;
 	while (r >= 0 && (de = readdir(d))) {
 		struct stat st;
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+		if (fs_dot(de->d_name))
 			continue;
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			r = -errno;
