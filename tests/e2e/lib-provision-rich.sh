@@ -66,3 +66,13 @@ rich_config() {
    {"name": "t@a.service", "enabled": true}]}}
 JSON
 }
+
+# rich_setup: $T/start (saved as start), $T/c.ign, and $T/good with $T/good.tree, the tree a
+# good run leaves (the result file aside: it holds the date); N, the number of its steps
+rich_setup() {
+	make_rich_root "$T/start" && snap "$T/start" start && rich_config "$T/c.ign" &&
+	cp -a "$T/start" "$T/good" &&
+	prov "$T/good" --config "$T/c.ign" 2>"$T/good.err" &&
+	N=$(sed -n "s/.*provisioned .*: \([0-9]*\) changes.*/\1/p" "$T/good.err") &&
+	python3 "$TREEDUMP" "$T/good" --exclude .ignition-result.json >"$T/good.tree"
+}

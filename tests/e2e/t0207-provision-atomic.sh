@@ -8,12 +8,7 @@
 . "$FLATCTL_SRC/tests/e2e/lib-provision.sh"
 . "$FLATCTL_SRC/tests/e2e/lib-provision-rich.sh"
 
-make_rich_root "$T/start" && snap "$T/start" start && rich_config "$T/c.ign"
-# the tree a good run leaves (the result file aside: it holds the date)
-cp -a "$T/start" "$T/good"
-prov "$T/good" --config "$T/c.ign" 2>"$T/good.err"
-N=$(sed -n "s/.*provisioned .*: \([0-9]*\) changes.*/\1/p" "$T/good.err")
-python3 "$TREEDUMP" "$T/good" --exclude .ignition-result.json >"$T/good.tree"
+rich_setup
 
 test_expect 'the rich run itself succeeds with many steps' '
 	test "${N:-0}" -gt 30 && test_grep "^core:x:500" "$T/good/etc/passwd" &&

@@ -8,11 +8,7 @@
 . "$FLATCTL_SRC/tests/e2e/lib-provision.sh"
 . "$FLATCTL_SRC/tests/e2e/lib-provision-rich.sh"
 
-make_rich_root "$T/start" && snap "$T/start" start && rich_config "$T/c.ign"
-cp -a "$T/start" "$T/good"
-prov "$T/good" --config "$T/c.ign" 2>"$T/good.err"
-N=$(sed -n "s/.*provisioned .*: \([0-9]*\) changes.*/\1/p" "$T/good.err")
-python3 "$TREEDUMP" "$T/good" --exclude .ignition-result.json >"$T/good.tree"
+rich_setup
 # recovery alone: a run that only fetches rolls back whatever an interrupted one left
 recover() { prov "$1" --stage fetch --force --config "$T/c.ign"; }
 
