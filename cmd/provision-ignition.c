@@ -105,7 +105,8 @@ static int write_host(const char *path, const char *data, size_t n, mode_t mode)
 	}
 	if (asprintf(&tmp, "%s.tmp%d", path, (int)getpid()) < 0)
 		return -ENOMEM;
-	_cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	_cleanup_close_ int fd =
+		open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return -errno;
 	int r = fs_write_all(fd, data, n);
@@ -160,8 +161,10 @@ static int fetch_stage(struct flat_ctx *ctx, struct ignition_args *ia, int root_
 		log_info("config cached in %s already", ia->cache);
 		return 0;
 	}
-	struct prov_acquire a = { .root_fd = root_fd, .platform = ia->platform,
-				  .timeout_usec = ia->timeout_usec, .offline = offline };
+	struct prov_acquire a = { .root_fd = root_fd,
+				  .platform = ia->platform,
+				  .timeout_usec = ia->timeout_usec,
+				  .offline = offline };
 	int r = prov_config_acquire(ctx, &a, &c);
 	if (r == -EREMOTE) {
 		/* Flatcar brings the network up when this flag exists, then runs the fetch stage */
@@ -179,12 +182,11 @@ static int fetch_stage(struct flat_ctx *ctx, struct ignition_args *ia, int root_
 	json_t *fetched = json_pack("[{s:s, s:s?}]", "kind", c.user_provided ? "user" : "base",
 				    "source", c.origin);
 	(void)json_object_set_new(state, "fetchedConfigs", fetched);
-	(void)json_object_set_new(state, "flatctl",
-				  json_pack("{s:s?, s:s?, s:s?, s:b}", "spec",
-					    c.version[0] ? c.version : NULL, "translatedFrom",
-					    c.translated[0] ? c.translated : NULL, "configSHA512",
-					    c.sha512[0] ? c.sha512 : NULL, "userConfigProvided",
-					    c.user_provided));
+	(void)json_object_set_new(
+		state, "flatctl",
+		json_pack("{s:s?, s:s?, s:s?, s:b}", "spec", c.version[0] ? c.version : NULL,
+			  "translatedFrom", c.translated[0] ? c.translated : NULL, "configSHA512",
+			  c.sha512[0] ? c.sha512 : NULL, "userConfigProvided", c.user_provided));
 	log_info("config cached in %s", ia->cache);
 	return 0;
 }
@@ -215,8 +217,10 @@ static int run_stage(struct flat_ctx *ctx, struct ignition_args *ia, int root_fd
 		log_notice("rolled back an interrupted run");
 	problem_list_release(&pl);
 	json_t *fl = json_object_get(state, "flatctl");
-	struct prov_config c = { .user_provided = json_is_true(json_object_get(fl, "userConfigProvided")) };
-	snprintf(c.version, sizeof(c.version), "%s", json_string_value(json_object_get(fl, "spec")) ?: "");
+	struct prov_config c = { .user_provided =
+					 json_is_true(json_object_get(fl, "userConfigProvided")) };
+	snprintf(c.version, sizeof(c.version), "%s",
+		 json_string_value(json_object_get(fl, "spec")) ?: "");
 	snprintf(c.translated, sizeof(c.translated), "%s",
 		 json_string_value(json_object_get(fl, "translatedFrom")) ?: "");
 	snprintf(c.sha512, sizeof(c.sha512), "%s",
@@ -249,7 +253,8 @@ static int run_stage(struct flat_ctx *ctx, struct ignition_args *ia, int root_fd
 		if (!fl)
 			(void)json_object_set_new(state, "flatctl", fl = json_object());
 		(void)json_object_set_new(fl, "rebootRequired", json_true());
-		log_notice("kernel arguments changed: a reboot is required (flatctl never reboots)");
+		log_notice(
+			"kernel arguments changed: a reboot is required (flatctl never reboots)");
 	}
 	if (ctx->verbosity > 0) {
 		size_t i;
@@ -272,7 +277,8 @@ int cmd_provision_ignition(int argc, char **argv, struct flat_ctx *ctx)
 	_cleanup_close_ int root_fd = -1;
 	int r;
 
-	r = args_init(&a, argc, argv, ignition_opts, "--platform NAME --stage STAGE [OPTIONS]", ctx, 0);
+	r = args_init(&a, argc, argv, ignition_opts, "--platform NAME --stage STAGE [OPTIONS]", ctx,
+		      0);
 	if (r < 0)
 		return log_error_errno(r, "parsing options");
 	while ((r = args_next(&a)) > 0) {
@@ -294,7 +300,8 @@ int cmd_provision_ignition(int argc, char **argv, struct flat_ctx *ctx)
 			break;
 		case OPT_FETCH_TIMEOUT:
 			if (parse_duration(a.optarg, &ia.timeout_usec) < 0)
-				return args_usage_error(&a, "--fetch-timeout: not a duration: '%s'", a.optarg);
+				return args_usage_error(&a, "--fetch-timeout: not a duration: '%s'",
+							a.optarg);
 			break;
 		case OPT_LOG_TO_STDOUT:
 			ia.log_to_stdout = true;
@@ -313,8 +320,10 @@ int cmd_provision_ignition(int argc, char **argv, struct flat_ctx *ctx)
 		return args_usage_error(&a, "'--stage' must be provided");
 	enum prov_stage stage = prov_stage_from_string(ia.stage);
 	if (stage < 0)
-		return args_usage_error(&a, "unknown stage '%s' (fetch-offline, fetch, kargs, disks, "
-					    "mount, files, umount)", ia.stage);
+		return args_usage_error(&a,
+					"unknown stage '%s' (fetch-offline, fetch, kargs, disks, "
+					"mount, files, umount)",
+					ia.stage);
 	if (ign_platform_from_string(ia.platform) < 0)
 		return args_usage_error(&a, "unknown platform '%s'", ia.platform);
 	if (ia.log_to_stdout && dup2(STDOUT_FILENO, STDERR_FILENO) < 0)

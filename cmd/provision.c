@@ -2,8 +2,8 @@
 /* cmd/provision.c - Ignition configs: validate, plan (--dry-run) and apply to a root all or
  * nothing; see flatctl-provision(1), docs/provision.md, docs/provision-apply.md. */
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,15 +12,15 @@
 
 #include "args/args.h"
 #include "cmd.h"
-#include "provision.h"
-#include "provision/provision.h"
 #include "fs/fs.h"
 #include "http/http.h"
 #include "ignition/ignition.h"
-#include "json/fjson.h"
 #include "log/log.h"
+#include "provision.h"
+#include "provision/provision.h"
 #include "util/cleanup.h"
 #include "util/problem.h"
+#include "json/fjson.h"
 
 enum {
 	OPT_STRICT = ARG_LONG_BASE,
@@ -35,7 +35,8 @@ enum {
 };
 
 static const struct flat_option provision_opts[] = {
-	{ "config", OPT_CONFIG, ARG_REQ, "SRC", "take the user config from FILE, URL or - (stdin)" },
+	{ "config", OPT_CONFIG, ARG_REQ, "SRC",
+	  "take the user config from FILE, URL or - (stdin)" },
 	{ "platform", OPT_PLATFORM, ARG_REQ, "NAME", "ask this provider: file, metal, qemu, aws" },
 	{ "stage", OPT_STAGE, ARG_REQ, "LIST",
 	  "run only these stages: fetch-offline,fetch,kargs,disks,mount,files,umount" },
@@ -44,8 +45,10 @@ static const struct flat_option provision_opts[] = {
 	{ "force", OPT_FORCE, ARG_NONE, NULL, "provision a root that was provisioned before" },
 	{ "devices", OPT_DEVICES, ARG_REQ, "strict|skip",
 	  "a device the config names is missing: fail, or skip its entries" },
-	{ "report", OPT_REPORT, ARG_REQ, "FILE", "also write the result, success or failure, to FILE" },
-	{ "fetch-timeout", OPT_FETCH_TIMEOUT, ARG_REQ, "SECS", "give up a fetch after SECS seconds" },
+	{ "report", OPT_REPORT, ARG_REQ, "FILE",
+	  "also write the result, success or failure, to FILE" },
+	{ "fetch-timeout", OPT_FETCH_TIMEOUT, ARG_REQ, "SECS",
+	  "give up a fetch after SECS seconds" },
 	{ "strict", OPT_STRICT, ARG_NONE, NULL, "validate: treat warnings as errors" },
 	{},
 };
@@ -115,11 +118,13 @@ static void print_problems(const char *name, struct ign_config *c, struct proble
 		(void)json_object_set_new(out, "valid", json_boolean(valid));
 		for (size_t i = 0; i < pl->n; i++) {
 			struct problem *p = &pl->item[i];
-			_cleanup_free_ char *disp = fjson_pointer_to_display(raw, p->where ? p->where : "");
-			json_t *e = json_pack("{s:s, s:s, s:I, s:I, s:s}", "severity",
-					      problem_severity_to_string(p->severity), "path",
-					      disp ? disp : "$", "line", (json_int_t)p->line, "column",
-					      (json_int_t)p->column, "message", p->message);
+			_cleanup_free_ char *disp =
+				fjson_pointer_to_display(raw, p->where ? p->where : "");
+			json_t *e =
+				json_pack("{s:s, s:s, s:I, s:I, s:s}", "severity",
+					  problem_severity_to_string(p->severity), "path",
+					  disp ? disp : "$", "line", (json_int_t)p->line, "column",
+					  (json_int_t)p->column, "message", p->message);
 			if (!e)
 				continue;
 			if (p->value) {
@@ -204,9 +209,9 @@ static int do_validate(int argc, char **argv, void *userdata)
 	print_problems(name, c, &pl, pa->ctx->json, valid);
 	size_t ne = problem_count(&pl, PROBLEM_ERROR), nw = problem_count(&pl, PROBLEM_WARNING);
 	if (!pa->ctx->json || !valid)
-		log_full(valid && !nw ? LOG_INFO : LOG_NOTICE, 0, "%s: %s: %zu error%s, %zu warning%s",
-			 name, valid ? "valid" : "invalid", ne, ne == 1 ? "" : "s", nw,
-			 nw == 1 ? "" : "s");
+		log_full(valid && !nw ? LOG_INFO : LOG_NOTICE, 0,
+			 "%s: %s: %zu error%s, %zu warning%s", name, valid ? "valid" : "invalid",
+			 ne, ne == 1 ? "" : "s", nw, nw == 1 ? "" : "s");
 	return valid ? 0 : 2;
 }
 
@@ -244,7 +249,8 @@ void prov_log_problems(struct problem_list *pl, json_t *raw)
 		_cleanup_free_ char *hint = p->hint ? prov_escape(p->hint) : NULL;
 		log_full(p->severity == PROBLEM_ERROR ? LOG_ERR : LOG_WARNING, 0, "%s%s%s%s%s%s",
 			 p->where && p->where[0] ? disp : "", p->where && p->where[0] ? ": " : "",
-			 msg ? msg : p->message, hint ? " (" : "", hint ? hint : "", hint ? ")" : "");
+			 msg ? msg : p->message, hint ? " (" : "", hint ? hint : "",
+			 hint ? ")" : "");
 	}
 }
 
@@ -342,7 +348,8 @@ int prov_config_acquire(struct flat_ctx *ctx, const struct prov_acquire *a, stru
 			problem_list_release(&pl);
 			doc = json_incref(user->doc);
 			ret->user_provided = true;
-			(void)ign_version_to_string(user->version, ret->version, sizeof(ret->version));
+			(void)ign_version_to_string(user->version, ret->version,
+						    sizeof(ret->version));
 			if (user->translated_from)
 				(void)ign_version_to_string(user->translated_from, ret->translated,
 							    sizeof(ret->translated));
@@ -368,13 +375,15 @@ int prov_config_acquire(struct flat_ctx *ctx, const struct prov_acquire *a, stru
 	merged = empty_config();
 	size_t i;
 	json_t *b;
-	json_array_foreach(bases, i, b) {
+	json_array_foreach(bases, i, b)
+	{
 		const char *bp = json_string_value(json_object_get(b, "path"));
 		const char *bt = json_string_value(json_object_get(b, "text"));
 		_cleanup_(ign_config_freep) struct ign_config *bc = NULL;
 		_cleanup_(problem_list_release) struct problem_list bpl = {};
 		json_t *br = NULL, *m = NULL;
-		if (check_text(bt, json_string_length(json_object_get(b, "text")), &bc, &bpl, false) < 0) {
+		if (check_text(bt, json_string_length(json_object_get(b, "text")), &bc, &bpl,
+			       false) < 0) {
 			print_problems(bp, bc, &bpl, false, false);
 			log_error("base config %s: invalid", bp);
 			return 2;
@@ -400,7 +409,8 @@ int prov_config_acquire(struct flat_ctx *ctx, const struct prov_acquire *a, stru
 		return log_error_errno(r, "merging the user config"), 1;
 	json_decref(merged);
 	merged = final;
-	(void)json_object_set_new(json_object_get(merged, "ignition"), "version", json_string("3.6.0"));
+	(void)json_object_set_new(json_object_get(merged, "ignition"), "version",
+				  json_string("3.6.0"));
 	r = ign_config_validate(merged, IGN_V3_LAST, &pl);
 	if (r < 0 && r != -ENOMEM) {
 		prov_log_problems(&pl, NULL);
@@ -421,11 +431,12 @@ json_t *prov_config_result_info(const struct prov_config *c, unsigned stages)
 		if (stages & (1u << i))
 			(void)json_array_append_new(st, json_string(prov_stage_to_string(i)));
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return json_pack("{s:s, s:s?, s:s?, s:s?, s:o, s:I}", "version", flatctl_version(), "spec",
-			 c->version[0] ? c->version : NULL, "translatedFrom",
-			 c->translated[0] ? c->translated : NULL, "configSHA512",
-			 c->sha512[0] ? c->sha512 : NULL, "stages", st, "startedUsec",
-			 (json_int_t)((uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u));
+	return json_pack(
+		"{s:s, s:s?, s:s?, s:s?, s:o, s:I}", "version", flatctl_version(), "spec",
+		c->version[0] ? c->version : NULL, "translatedFrom",
+		c->translated[0] ? c->translated : NULL, "configSHA512",
+		c->sha512[0] ? c->sha512 : NULL, "stages", st, "startedUsec",
+		(json_int_t)((uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u));
 }
 
 /* --- plan and apply ------------------------------------------------------------------------ */
@@ -438,9 +449,11 @@ static void redact(json_t *v, const char *key)
 		const char *k;
 		json_t *c;
 		void *tmp;
-		json_object_foreach_safe(v, tmp, k, c) {
-			if (json_is_string(c) && (!strcmp(k, "passwordHash") || !strcmp(k, "config") ||
-						  (!strcmp(k, "value") && key && !strcmp(key, "httpHeaders"))))
+		json_object_foreach_safe(v, tmp, k, c)
+		{
+			if (json_is_string(c) &&
+			    (!strcmp(k, "passwordHash") || !strcmp(k, "config") ||
+			     (!strcmp(k, "value") && key && !strcmp(key, "httpHeaders"))))
 				(void)json_object_set_new(v, k, json_string("<redacted>"));
 			else if (json_is_string(c) && !strcmp(k, "source")) {
 				const char *s = json_string_value(c);
@@ -449,7 +462,8 @@ static void redact(json_t *v, const char *key)
 					_cleanup_free_ char *d = NULL;
 					size_t n = 0;
 					if (ign_data_url_decode(s, &d, &n) >= 0)
-						snprintf(buf, sizeof(buf), "data:<redacted: %zu bytes>", n);
+						snprintf(buf, sizeof(buf),
+							 "data:<redacted: %zu bytes>", n);
 					else
 						snprintf(buf, sizeof(buf), "data:<redacted>");
 					(void)json_object_set_new(v, k, json_string(buf));
@@ -464,8 +478,7 @@ static void redact(json_t *v, const char *key)
 	} else if (json_is_array(v)) {
 		size_t i;
 		json_t *c;
-		json_array_foreach(v, i, c)
-			redact(c, key);
+		json_array_foreach(v, i, c) redact(c, key);
 	}
 }
 
@@ -473,9 +486,11 @@ static void print_items(FILE *f, json_t *items)
 {
 	size_t i;
 	json_t *it;
-	json_array_foreach(items, i, it) {
+	json_array_foreach(items, i, it)
+	{
 		const char *d = json_string_value(json_object_get(it, "detail"));
-		_cleanup_free_ char *path = prov_escape(json_string_value(json_object_get(it, "path")));
+		_cleanup_free_ char *path =
+			prov_escape(json_string_value(json_object_get(it, "path")));
 		_cleanup_free_ char *det = prov_escape(d ? d : "");
 		fprintf(f, "%s %s %s%s%s\n", json_string_value(json_object_get(it, "op")),
 			json_string_value(json_object_get(it, "kind")), path ? path : "",
@@ -498,8 +513,11 @@ static unsigned parse_stages(struct provision_args *pa, int *ret_err)
 	for (char *s = strtok_r(copy, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
 		enum prov_stage st = prov_stage_from_string(s);
 		if (st < 0) {
-			*ret_err = args_usage_error(pa->a, "unknown stage '%s' (fetch-offline, fetch, kargs, "
-							   "disks, mount, files, umount)", s);
+			*ret_err =
+				args_usage_error(pa->a,
+						 "unknown stage '%s' (fetch-offline, fetch, kargs, "
+						 "disks, mount, files, umount)",
+						 s);
 			return 0;
 		}
 		mask |= 1u << st;
@@ -507,26 +525,29 @@ static unsigned parse_stages(struct provision_args *pa, int *ret_err)
 	return mask;
 }
 
-static int write_report(const char *path, bool success, const struct prov_config *c,
-			json_t *items, struct problem_list *pl)
+static int write_report(const char *path, bool success, const struct prov_config *c, json_t *items,
+			struct problem_list *pl)
 {
 	json_auto_t *errs = json_array();
 	for (size_t i = 0; pl && i < pl->n; i++)
 		if (pl->item[i].severity == PROBLEM_ERROR) {
 			_cleanup_free_ char *disp = fjson_pointer_to_display(
 				c ? c->merged : NULL, pl->item[i].where ? pl->item[i].where : "");
-			(void)json_array_append_new(errs, json_pack("{s:s, s:s}", "path", disp ? disp : "$",
-								    "message", pl->item[i].message));
+			(void)json_array_append_new(errs, json_pack("{s:s, s:s}", "path",
+								    disp ? disp : "$", "message",
+								    pl->item[i].message));
 		}
-	json_auto_t *doc = json_pack("{s:b, s:s, s:s?, s:s?, s:O, s:O?}", "success", success, "version",
-				     flatctl_version(), "source", c ? c->origin : NULL, "configSHA512",
-				     c && c->sha512[0] ? c->sha512 : NULL, "errors", errs, "plan", items);
+	json_auto_t *doc =
+		json_pack("{s:b, s:s, s:s?, s:s?, s:O, s:O?}", "success", success, "version",
+			  flatctl_version(), "source", c ? c->origin : NULL, "configSHA512",
+			  c && c->sha512[0] ? c->sha512 : NULL, "errors", errs, "plan", items);
 	if (!doc)
 		return -ENOMEM;
 	_cleanup_free_ char *text = json_dumps(doc, JSON_INDENT(2));
 	if (!text)
 		return -ENOMEM;
-	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0600);
+	_cleanup_close_ int fd =
+		open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0600);
 	if (fd < 0)
 		return -errno;
 	int r = fs_write_all(fd, text, strlen(text));
@@ -545,9 +566,10 @@ static int check_provisioned(int root_fd, bool force)
 	if (!exists)
 		return 0;
 	if (!force) {
-		log_error("this root was provisioned already (%s exists): provisioning is a first-boot "
-			  "act; pass --force to run again",
-			  PROV_RESULT_PATH);
+		log_error(
+			"this root was provisioned already (%s exists): provisioning is a first-boot "
+			"act; pass --force to run again",
+			PROV_RESULT_PATH);
 		return 2;
 	}
 	log_warning("provisioning ran on this root before; running again (--force): unexpected "
@@ -566,6 +588,10 @@ static int do_apply(struct provision_args *pa)
 	unsigned stages = parse_stages(pa, &err);
 	if (err < 0)
 		return err;
+	/* the running system is only provisioned when asked by name, never by a bare command */
+	if (!pa->dry_run && !pa->ctx->root_given && !pa->config && !pa->platform)
+		return args_usage_error(pa->a, "provisioning the running system (no --root): name the "
+					       "config (--config) or the platform (--platform)");
 	root_fd = fs_root_open(pa->ctx->root);
 	if (root_fd < 0)
 		return log_error_errno(root_fd, "opening the root '%s'", pa->ctx->root);
@@ -589,15 +615,18 @@ static int do_apply(struct provision_args *pa)
 		return 1;
 	}
 	if (r > 0)
-		log_notice(pa->dry_run ? "an interrupted run left a journal: the next run rolls it back"
-				       : "rolled back an interrupted run");
+		log_notice(pa->dry_run
+				   ? "an interrupted run left a journal: the next run rolls it back"
+				   : "rolled back an interrupted run");
 	problem_list_release(&pl);
 
 	r = check_provisioned(root_fd, pa->force);
 	if (r)
 		return r;
 
-	struct prov_acquire a = { .root_fd = root_fd, .config = pa->config, .platform = pa->platform,
+	struct prov_acquire a = { .root_fd = root_fd,
+				  .config = pa->config,
+				  .platform = pa->platform,
 				  .timeout_usec = pa->fetch_timeout * 1000000ULL };
 	r = prov_config_acquire(pa->ctx, &a, &c);
 	if (r != 0) {
@@ -629,10 +658,11 @@ static int do_apply(struct provision_args *pa)
 		redact(shown, NULL);
 		prov_log_problems(&pl, c.merged);
 		if (pa->ctx->json) {
-			json_auto_t *doc = json_pack("{s:s?, s:s?, s:O, s:O, s:b, s:b}", "source", c.origin,
-						     "platform", ign_platform_to_string(c.platform),
-						     "config", shown, "plan", out.items, "wouldFail",
-						     r < 0, "rebootRequired", out.reboot_required);
+			json_auto_t *doc =
+				json_pack("{s:s?, s:s?, s:O, s:O, s:b, s:b}", "source", c.origin,
+					  "platform", ign_platform_to_string(c.platform), "config",
+					  shown, "plan", out.items, "wouldFail", r < 0,
+					  "rebootRequired", out.reboot_required);
 			(void)json_dumpf(doc, stdout, JSON_INDENT(2));
 			fputc('\n', stdout);
 		} else {
@@ -650,12 +680,14 @@ static int do_apply(struct provision_args *pa)
 			log_warning_errno(k, "writing the report '%s'", pa->report);
 	}
 	if (r == -ENOTRECOVERABLE) {
-		log_error("the failed run could not be rolled back: the journal is kept, the next run "
-			  "rolls it back");
+		log_error(
+			"the failed run could not be rolled back: the journal is kept, the next run "
+			"rolls it back");
 		return 1;
 	}
 	if (r < 0) {
-		log_error("nothing was changed%s", r == -EINVAL ? ": the plan failed" : ": rolled back");
+		log_error("nothing was changed%s",
+			  r == -EINVAL ? ": the plan failed" : ": rolled back");
 		return 1;
 	}
 	if (pa->ctx->verbosity > 0)
@@ -711,11 +743,12 @@ int cmd_provision(int argc, char **argv, struct flat_ctx *ctx)
 			else if (!strcmp(a.optarg, "skip"))
 				pa.devices = PROV_DEVICES_SKIP, pa.devices_given = 1;
 			else
-				return args_usage_error(&a, "--devices takes strict or skip, not '%s'",
-							a.optarg);
+				return args_usage_error(
+					&a, "--devices takes strict or skip, not '%s'", a.optarg);
 			break;
 		case OPT_FETCH_TIMEOUT:
-			r = args_parse_uint(&a, "--fetch-timeout", a.optarg, 86400, &pa.fetch_timeout);
+			r = args_parse_uint(&a, "--fetch-timeout", a.optarg, 86400,
+					    &pa.fetch_timeout);
 			if (r < 0)
 				return r;
 			break;

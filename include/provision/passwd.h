@@ -12,8 +12,8 @@
 /* One line. A line with exactly the file's field count and a non-empty first field that does
  * not start with '+', '-' or '#' is an entry (f[] set); any other line is kept as written. */
 struct pw_line {
-	char *text;   /* the line as written (without '\n'), or NULL once the fields changed */
-	char **f;     /* fields (NULL for a line kept as written) */
+	char *text; /* the line as written (without '\n'), or NULL once the fields changed */
+	char **f;   /* fields (NULL for a line kept as written) */
 };
 
 struct pw_file {

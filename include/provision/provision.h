@@ -4,11 +4,11 @@
  * docs/provision-apply.md). */
 #pragma once
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include <jansson.h>
 
 #include "util/cleanup.h"
 
@@ -29,8 +29,8 @@ enum prov_stage {
 };
 const char *prov_stage_to_string(enum prov_stage s);
 enum prov_stage prov_stage_from_string(const char *s);
-#define PROV_STAGES_ALL                                                                    \
-	((1u << PROV_STAGE_FETCH) | (1u << PROV_STAGE_KARGS) | (1u << PROV_STAGE_DISKS) |  \
+#define PROV_STAGES_ALL                                                                   \
+	((1u << PROV_STAGE_FETCH) | (1u << PROV_STAGE_KARGS) | (1u << PROV_STAGE_DISKS) | \
 	 (1u << PROV_STAGE_MOUNT) | (1u << PROV_STAGE_FILES) | (1u << PROV_STAGE_UMOUNT))
 
 enum prov_devices {
@@ -44,25 +44,25 @@ enum prov_devices {
 typedef int (*prov_stage_plan_fn)(struct prov_plan *p, json_t *config);
 
 struct prov_options {
-	int root_fd;                     /* the root, O_PATH directory */
-	unsigned stages;                 /* 1 << enum prov_stage of each stage to run */
-	bool dry_run;                    /* plan only: nothing is staged or written */
-	bool ignition_mode;              /* called as `ignition`: one stage per process */
+	int root_fd;	    /* the root, O_PATH directory */
+	unsigned stages;    /* 1 << enum prov_stage of each stage to run */
+	bool dry_run;	    /* plan only: nothing is staged or written */
+	bool ignition_mode; /* called as `ignition`: one stage per process */
 	enum prov_devices devices;
 	const struct ign_fetcher *fetcher; /* for file contents and appends */
-	json_t *result;                  /* the "flatctl" object of the result file, extended
-					  * here (counts, stages, skipped, rebootRequired) */
+	json_t *result;			   /* the "flatctl" object of the result file, extended
+					    * here (counts, stages, skipped, rebootRequired) */
 	bool user_config_provided;
-	bool reboot_required_before;     /* an earlier stage process (ignition mode) set it */
+	bool reboot_required_before; /* an earlier stage process (ignition mode) set it */
 };
 
 /* The outcome of prov_run(). */
 struct prov_outcome {
-	json_t *items;          /* [{"op", "kind", "path", "detail"}]: the plan as printed */
-	bool would_fail;        /* an item is "!" (dry run) */
-	bool reboot_required;   /* kargs changed */
-	bool committed;         /* the root was changed */
-	unsigned steps;         /* journal steps committed */
+	json_t *items;	      /* [{"op", "kind", "path", "detail"}]: the plan as printed */
+	bool would_fail;      /* an item is "!" (dry run) */
+	bool reboot_required; /* kargs changed */
+	bool committed;	      /* the root was changed */
+	unsigned steps;	      /* journal steps committed */
 };
 void prov_outcome_release(struct prov_outcome *o);
 

@@ -16,9 +16,9 @@
 #include "fs/fs.h"
 #include "ignition/ignition.h"
 #include "internal.h"
-#include "json/fjson.h"
 #include "util/cleanup.h"
 #include "util/problem.h"
+#include "json/fjson.h"
 
 /* A failed entry: a "!" item in the plan and a problem at the entry. */
 static int entry_fail(struct prov_plan *p, int err, const char *kind, const char *where,
@@ -130,13 +130,15 @@ static int entry_owner(struct prov_plan *p, json_t *e, const char *kind, const c
 	else if (un && un[0] && pw_db_user_id(p->db, un, ret_uid, NULL, NULL) < 0)
 		return entry_fail(p, -ENOENT, kind, where, path,
 				  "user '%s' is not in the root's /etc/passwd or "
-				  "/usr/share/baselayout/passwd", un);
+				  "/usr/share/baselayout/passwd",
+				  un);
 	if (json_is_integer(gid))
 		*ret_gid = (gid_t)json_integer_value(gid);
 	else if (gn && gn[0] && pw_db_group_id(p->db, gn, ret_gid) < 0)
 		return entry_fail(p, -ENOENT, kind, where, path,
 				  "group '%s' is not in the root's /etc/group or "
-				  "/usr/share/baselayout/group", gn);
+				  "/usr/share/baselayout/group",
+				  gn);
 	return 0;
 }
 
@@ -294,7 +296,8 @@ static int fetch_all(struct prov_plan *p, json_t *e, const char *where, bool wit
 	}
 	size_t k;
 	json_t *a;
-	json_array_foreach(json_object_get(e, "append"), k, a) {
+	json_array_foreach(json_object_get(e, "append"), k, a)
+	{
 		_cleanup_free_ char *d = NULL;
 		size_t dn = 0;
 		snprintf(w, sizeof(w), "%s/append/%zu", where, k);
@@ -353,11 +356,13 @@ static int plan_file(struct prov_plan *p, json_t *e, const char *where)
 		r = entry_owner(p, e, "file", where, path, t.st.st_uid, t.st.st_gid, &uid, &gid);
 		if (r < 0)
 			goto out;
-		mode_t mode = json_is_integer(jm) ? (mode_t)json_integer_value(jm) : t.st.st_mode & 07777;
+		mode_t mode =
+			json_is_integer(jm) ? (mode_t)json_integer_value(jm) : t.st.st_mode & 07777;
 		if (n)
 			r = step_append(p, t.canon, &t.st, data, n, where);
 		if (r >= 0)
-			r = step_attr(p, t.canon, &t.st, uid, gid, true, mode, json_is_integer(jm), where);
+			r = step_attr(p, t.canon, &t.st, uid, gid, true, mode, json_is_integer(jm),
+				      where);
 		if (r < 0) {
 			if (r != -ENOMEM)
 				r = entry_fail(p, r, "file", where, path, "%s", strerror(-r));
@@ -396,8 +401,8 @@ static int plan_file(struct prov_plan *p, json_t *e, const char *where)
 	char dg[160] = "";
 	(void)ign_digest("sha256", data, n - appended, dg, sizeof(dg));
 	owner_text(e, uid, gid, own, sizeof(own));
-	plan_item(p, replaced ? '~' : '+', "file", path, "%04o %s %zu B %s", mode, own, n - appended,
-		  dg);
+	plan_item(p, replaced ? '~' : '+', "file", path, "%04o %s %zu B %s", mode, own,
+		  n - appended, dg);
 	if (appended)
 		plan_item(p, '+', "append", path, "%zu B", appended);
 	p->n_files++;
@@ -428,7 +433,8 @@ static int plan_directory(struct prov_plan *p, json_t *e, const char *where)
 		r = entry_owner(p, e, "dir", where, path, t.st.st_uid, t.st.st_gid, &uid, &gid);
 		if (r < 0)
 			goto out;
-		mode_t mode = json_is_integer(jm) ? (mode_t)json_integer_value(jm) : t.st.st_mode & 07777;
+		mode_t mode =
+			json_is_integer(jm) ? (mode_t)json_integer_value(jm) : t.st.st_mode & 07777;
 		r = step_attr(p, t.canon, &t.st, uid, gid, true, mode, json_is_integer(jm), where);
 		if (r < 0)
 			goto out;
@@ -493,9 +499,11 @@ static int plan_symlink(struct prov_plan *p, json_t *e, const char *where)
 			goto out;
 		}
 		if (strcmp(a, b) != 0) {
-			r = entry_fail(p, -EEXIST, "link", where, path,
-				       "a symlink exists there but points to %s, not %s, and overwrite "
-				       "is false", cur, target);
+			r = entry_fail(
+				p, -EEXIST, "link", where, path,
+				"a symlink exists there but points to %s, not %s, and overwrite "
+				"is false",
+				cur, target);
 			goto out;
 		}
 		plan_item(p, '=', "link", path, "-> %s (exists)", target);
@@ -574,8 +582,9 @@ static int plan_hardlink(struct prov_plan *p, json_t *e, const char *where)
 	if (t.exists) {
 		if (t.planned || tt.planned || t.st.st_dev != tt.st.st_dev ||
 		    t.st.st_ino != tt.st.st_ino) {
-			r = entry_fail(p, -EEXIST, "hardlink", where, path,
-				       "a file that is not the target exists there and overwrite is false");
+			r = entry_fail(
+				p, -EEXIST, "hardlink", where, path,
+				"a file that is not the target exists there and overwrite is false");
 			goto out;
 		}
 		plan_item(p, '=', "hardlink", path, "-> %s (exists)", target);
@@ -607,7 +616,8 @@ static int plan_hardlink(struct prov_plan *p, json_t *e, const char *where)
 		const char *slash = strrchr(tt.canon, '/');
 		snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - tt.canon) : 0, tt.canon);
 		_cleanup_close_ int pfd = fs_open_canon_dir(p->root_fd, dir, O_PATH);
-		r = pfd < 0 ? pfd : stage_hardlink(p, sdir, pfd, slash ? slash + 1 : tt.canon, name);
+		r = pfd < 0 ? pfd
+			    : stage_hardlink(p, sdir, pfd, slash ? slash + 1 : tt.canon, name);
 	}
 	if (r >= 0)
 		r = step_place(p, sdir, name, t.canon, where);
@@ -664,11 +674,15 @@ int plan_files(struct prov_plan *p, json_t *config)
 	for (int i = 0; i < 3; i++) {
 		size_t j;
 		json_t *e;
-		json_array_foreach(lists[i], j, e) {
+		json_array_foreach(lists[i], j, e)
+		{
 			struct entry *x = &v[k];
 			x->e = e;
 			snprintf(x->where, sizeof(x->where), "/storage/%s/%zu", names[i], j);
-			x->kind = i == 0 ? 'd' : i == 1 ? 'f' : json_is_true(json_object_get(e, "hard")) ? 'h' : 'l';
+			x->kind = i == 0				     ? 'd'
+				  : i == 1				     ? 'f'
+				  : json_is_true(json_object_get(e, "hard")) ? 'h'
+									     : 'l';
 			x->depth = path_depth(json_string_value(json_object_get(e, "path")) ?: "/");
 			x->order = k++;
 		}
@@ -783,19 +797,22 @@ static int plan_disable_links(struct prov_plan *p, const char *unit, const char 
 		      (l > 9 && !strcmp(de->d_name + l - 9, ".requires"))))
 			continue;
 		struct stat st;
-		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) &&
-		    fstatat(dirfd(d), de->d_name, &st, 0) == 0) {
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISDIR(st.st_mode) && fstatat(dirfd(d), de->d_name, &st, 0) == 0) {
 			char sub[NAME_MAX + 2];
 			snprintf(sub, sizeof(sub), "%s", de->d_name);
-			_cleanup_close_ int sfd = openat(dirfd(d), sub, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (sfd >= 0 && fstatat(sfd, unit, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+			_cleanup_close_ int sfd = openat(
+				dirfd(d), sub, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sfd >= 0 && fstatat(sfd, unit, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISLNK(st.st_mode))
 				(void)json_array_append_new(found, json_string(sub));
 		}
 	}
 	closedir(d);
 	size_t i;
 	json_t *s;
-	json_array_foreach(found, i, s) {
+	json_array_foreach(found, i, s)
+	{
 		_cleanup_free_ char *path = NULL;
 		struct prov_target t = {};
 		if (asprintf(&path, UNIT_DIR "/%s/%s", json_string_value(s), unit) < 0)
@@ -825,8 +842,8 @@ static int preset_add(json_t *presets, const char *name, bool enabled)
 		return -ENOMEM;
 	json_t *e = json_object_get(presets, key);
 	if (!e) {
-		e = json_pack("{s:s, s:b, s:b, s:[]}", "unit", instance ? tmpl : name, "enabled", enabled,
-			      "instance", instance, "instances");
+		e = json_pack("{s:s, s:b, s:b, s:[]}", "unit", instance ? tmpl : name, "enabled",
+			      enabled, "instance", instance, "instances");
 		if (!e || json_object_set_new(presets, key, e) < 0)
 			return -ENOMEM;
 	}
@@ -850,7 +867,8 @@ int plan_units(struct prov_plan *p, json_t *config)
 	int r;
 	if (!json_array_size(units))
 		return 0;
-	json_array_foreach(units, i, u) {
+	json_array_foreach(units, i, u)
+	{
 		const char *name = json_string_value(json_object_get(u, "name"));
 		const char *contents = json_string_value(json_object_get(u, "contents"));
 		json_t *mask = json_object_get(u, "mask"), *en = json_object_get(u, "enabled");
@@ -861,7 +879,8 @@ int plan_units(struct prov_plan *p, json_t *config)
 		if (!name)
 			continue;
 		p->n_units++;
-		json_array_foreach(json_object_get(u, "dropins"), k, d) {
+		json_array_foreach(json_object_get(u, "dropins"), k, d)
+		{
 			const char *dn = json_string_value(json_object_get(d, "name"));
 			const char *dc = json_string_value(json_object_get(d, "contents"));
 			_cleanup_free_ char *dp = NULL;
@@ -870,7 +889,8 @@ int plan_units(struct prov_plan *p, json_t *config)
 			snprintf(dwhere, sizeof(dwhere), "%s/dropins/%zu", where, k);
 			if (asprintf(&dp, UNIT_DIR "/%s.d/%s", name, dn) < 0)
 				return -ENOMEM;
-			r = plan_put_file(p, dp, dwhere, dc, strlen(dc), 0644, 0, 0, false, "dropin", true);
+			r = plan_put_file(p, dp, dwhere, dc, strlen(dc), 0644, 0, 0, false,
+					  "dropin", true);
 			if (r == -ENOMEM)
 				return r;
 		}
@@ -879,8 +899,8 @@ int plan_units(struct prov_plan *p, json_t *config)
 		if (written) {
 			if (asprintf(&path, UNIT_DIR "/%s", name) < 0)
 				return -ENOMEM;
-			r = plan_put_file(p, path, where, contents, strlen(contents), 0644, 0, 0, false,
-					  "unit", true);
+			r = plan_put_file(p, path, where, contents, strlen(contents), 0644, 0, 0,
+					  false, "unit", true);
 			if (r == -ENOMEM)
 				return r;
 		}
@@ -908,8 +928,7 @@ int plan_units(struct prov_plan *p, json_t *config)
 		return -ENOMEM;
 	const char *key;
 	json_t *val;
-	json_object_foreach(presets, key, val)
-		keys[j++] = key;
+	json_object_foreach(presets, key, val) keys[j++] = key;
 	qsort(keys, n, sizeof(char *), cmp_key);
 	_cleanup_free_ char *text = NULL;
 	size_t tn = 0;
@@ -918,7 +937,8 @@ int plan_units(struct prov_plan *p, json_t *config)
 		return -ENOMEM;
 	for (j = 0; j < n; j++) {
 		json_t *e = json_object_get(presets, keys[j]);
-		fprintf(f, "%s %s", json_is_true(json_object_get(e, "enabled")) ? "enable" : "disable",
+		fprintf(f, "%s %s",
+			json_is_true(json_object_get(e, "enabled")) ? "enable" : "disable",
 			json_string_value(json_object_get(e, "unit")));
 		size_t k;
 		json_t *in;
@@ -941,7 +961,8 @@ int plan_units(struct prov_plan *p, json_t *config)
 			for (j = 0; j < n; j++) {
 				json_t *e = json_object_get(presets, keys[j]);
 				plan_item(p, '+', "preset", PRESET_PATH, "%s %s",
-					  json_is_true(json_object_get(e, "enabled")) ? "enable" : "disable",
+					  json_is_true(json_object_get(e, "enabled")) ? "enable"
+										      : "disable",
 					  json_string_value(json_object_get(e, "unit")));
 			}
 		}
@@ -970,13 +991,15 @@ int plan_units(struct prov_plan *p, json_t *config)
  * looks for, so the next boot is not a first boot. */
 int plan_first_boot_done(struct prov_plan *p)
 {
-	static const char *const flags[] = { "/boot/flatcar/first_boot", "/boot/coreos/first_boot" };
+	static const char *const flags[] = { "/boot/flatcar/first_boot",
+					     "/boot/coreos/first_boot" };
 	for (size_t i = 0; i < ARRAY_SIZE(flags); i++) {
 		struct fs_resolved fr = {};
 		if (fs_resolve(p->root_fd, flags[i], &fr) < 0)
 			continue; /* no flag to remove */
-		struct prov_target t = { .canon = fr.canon, .missing = fr.missing, .exists = fr.exists,
-					 .st = fr.st };
+		struct prov_target t = {
+			.canon = fr.canon, .missing = fr.missing, .exists = fr.exists, .st = fr.st
+		};
 		int r = 0;
 		if (t.exists && !S_ISDIR(t.st.st_mode) && !json_object_get(p->nodes, t.canon)) {
 			r = plan_claim(p, &t, NODE_GONE, "", flags[i]);
@@ -1008,9 +1031,9 @@ int plan_result(struct prov_plan *p, json_t *config)
 	bootid[strcspn(bootid, "\n")] = 0;
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	json_auto_t *doc = json_pack("{s:s, s:s, s:b}", "provisioningBootID", bootid,
-				     "provisioningDate", date, "userConfigProvided",
-				     p->o->user_config_provided);
+	json_auto_t *doc =
+		json_pack("{s:s, s:s, s:b}", "provisioningBootID", bootid, "provisioningDate", date,
+			  "userConfigProvided", p->o->user_config_provided);
 	if (!doc)
 		return -ENOMEM;
 	r = fs_read_file(p->root_fd, PROV_RESULT_PATH, 16u << 20, &old, NULL);
@@ -1021,11 +1044,11 @@ int plan_result(struct prov_plan *p, json_t *config)
 	json_t *fl = p->o->result ? json_deep_copy(p->o->result) : json_object();
 	if (!fl)
 		return -ENOMEM;
-	(void)json_object_set_new(
-		fl, "counts",
-		json_pack("{s:i, s:i, s:i, s:i, s:i, s:i}", "files", (int)p->n_files, "directories",
-			  (int)p->n_dirs, "links", (int)p->n_links, "units", (int)p->n_units, "users",
-			  (int)p->n_users, "groups", (int)p->n_groups));
+	(void)json_object_set_new(fl, "counts",
+				  json_pack("{s:i, s:i, s:i, s:i, s:i, s:i}", "files",
+					    (int)p->n_files, "directories", (int)p->n_dirs, "links",
+					    (int)p->n_links, "units", (int)p->n_units, "users",
+					    (int)p->n_users, "groups", (int)p->n_groups));
 	(void)json_object_set_new(fl, "rebootRequired",
 				  json_boolean(p->reboot_required || p->o->reboot_required_before));
 	(void)json_object_set(fl, "skipped", p->skipped);
@@ -1034,8 +1057,10 @@ int plan_result(struct prov_plan *p, json_t *config)
 		struct timespec ts;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		uint64_t us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-		(void)json_object_set_new(fl, "durationMs",
-					  json_integer((json_int_t)((us - (uint64_t)json_integer_value(dur)) / 1000)));
+		(void)json_object_set_new(
+			fl, "durationMs",
+			json_integer(
+				(json_int_t)((us - (uint64_t)json_integer_value(dur)) / 1000)));
 		(void)json_object_del(fl, "startedUsec");
 	}
 	(void)json_object_set_new(doc, "flatctl", fl);

@@ -2,11 +2,11 @@
 /* lib/provision/internal.h - the plan shared by the stages, the staging area and the journal. */
 #pragma once
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <jansson.h>
 
 #include "provision/passwd.h"
 #include "provision/provision.h"
@@ -15,19 +15,19 @@
  * the next run after a crash. Each undo looks at what is there, so undoing a step that never
  * happened does nothing. */
 struct prov_step {
-	char op;         /* 'P' place a staged node, 'B' back up (move away) a node, 'A' owner and
+	char op;	 /* 'P' place a staged node, 'B' back up (move away) a node, 'A' owner and
 			  * mode, 'W' append in place, 'M' move a node */
-	unsigned sdir;   /* staging directory of the staged node ('P', 'B', 'W') */
-	char name[24];   /* the staged node's name in it */
-	char *path;      /* canonical destination ('M': source) */
-	char *path2;     /* 'M': canonical destination */
+	unsigned sdir;	 /* staging directory of the staged node ('P', 'B', 'W') */
+	char name[24];	 /* the staged node's name in it */
+	char *path;	 /* canonical destination ('M': source) */
+	char *path2;	 /* 'M': canonical destination */
 	uid_t uid, ouid; /* 'A': new and old owner */
 	gid_t gid, ogid;
 	mode_t mode, omode;
 	bool chown, chmod;
 	uint64_t old_size; /* 'W': the size to truncate back to */
-	uint64_t ino;      /* 'A', 'W': the node they apply to */
-	char *where;       /* JSON pointer of the config entry, for messages */
+	uint64_t ino;	   /* 'A', 'W': the node they apply to */
+	char *where;	   /* JSON pointer of the config entry, for messages */
 };
 
 struct prov_stagedir {
@@ -69,22 +69,21 @@ struct prov_plan {
 /* plan.c: items and problems */
 void plan_item(struct prov_plan *p, char op, const char *kind, const char *path, const char *fmt,
 	       ...) _printf_(5, 6);
-int plan_fail(struct prov_plan *p, int err, const char *where, const char *path,
-	      const char *fmt, ...) _printf_(5, 6);
+int plan_fail(struct prov_plan *p, int err, const char *where, const char *path, const char *fmt,
+	      ...) _printf_(5, 6);
 
 /* Where a config path lands (docs/provision.md §6), seen through what this plan already
  * creates or removes: exists/st tell the final node now (or as planned). Returns 0 or a
  * -errno already reported at where. */
 struct prov_target {
 	char *canon;
-	size_t missing;    /* canon[missing..] does not exist (yet) */
+	size_t missing; /* canon[missing..] does not exist (yet) */
 	bool exists;
 	struct stat st;
-	bool planned;      /* the node is one this plan creates */
+	bool planned; /* the node is one this plan creates */
 };
 void prov_target_release(struct prov_target *t);
-int plan_resolve(struct prov_plan *p, const char *path, const char *where,
-		 struct prov_target *ret);
+int plan_resolve(struct prov_plan *p, const char *path, const char *where, struct prov_target *ret);
 /* Record the final node of t as planned (kind, entry). -EEXIST (reported) if another entry of
  * this plan already resolves there. */
 int plan_claim(struct prov_plan *p, const struct prov_target *t, char kind, const char *where,
@@ -108,8 +107,8 @@ struct prov_step *step_add(struct prov_plan *p, char op, const char *path, const
 int step_place(struct prov_plan *p, unsigned sdir, const char *name, const char *canon,
 	       const char *where);
 int step_backup(struct prov_plan *p, const char *canon, size_t missing, const char *where);
-int step_attr(struct prov_plan *p, const char *canon, const struct stat *st, uid_t uid,
-	      gid_t gid, bool chown, mode_t mode, bool chmod, const char *where);
+int step_attr(struct prov_plan *p, const char *canon, const struct stat *st, uid_t uid, gid_t gid,
+	      bool chown, mode_t mode, bool chmod, const char *where);
 int step_append(struct prov_plan *p, const char *canon, const struct stat *st, const void *data,
 		size_t n, const char *where);
 int step_move(struct prov_plan *p, const char *from, const char *to, const char *where);

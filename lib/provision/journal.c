@@ -58,8 +58,8 @@ static json_t *step_to_json(const struct prov_step *s)
 	switch (s->op) {
 	case 'P':
 	case 'B':
-		return json_pack("[s#, I, s, s, s]", &s->op, 1, (json_int_t)s->sdir, s->name, s->path,
-				 s->where ? s->where : "");
+		return json_pack("[s#, I, s, s, s]", &s->op, 1, (json_int_t)s->sdir, s->name,
+				 s->path, s->where ? s->where : "");
 	case 'A':
 		return json_pack("[s#, s, I, I, I, I, I, I, b, b, I, s]", &s->op, 1, s->path,
 				 (json_int_t)s->uid, (json_int_t)s->gid, (json_int_t)s->mode,
@@ -156,8 +156,8 @@ static int journal_write(struct prov_plan *p, const char *state, bool durable)
 	if (!text)
 		return -ENOMEM;
 	int dfd = p->dirs[0].fd;
-	_cleanup_close_ int fd =
-		openat(dfd, JOURNAL ".tmp", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	_cleanup_close_ int fd = openat(
+		dfd, JOURNAL ".tmp", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
 	int r = fs_write_all(fd, text, strlen(text));
@@ -285,8 +285,8 @@ int stage_file(struct prov_plan *p, unsigned sdir, const void *data, size_t n, m
 	if (p->o->dry_run)
 		return 0;
 	int dfd = p->dirs[sdir].fd;
-	_cleanup_close_ int fd = openat(dfd, ret_name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-					0600);
+	_cleanup_close_ int fd =
+		openat(dfd, ret_name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
 	int r = fs_write_all(fd, data, n);
@@ -303,8 +303,7 @@ int stage_file(struct prov_plan *p, unsigned sdir, const void *data, size_t n, m
 	return 0;
 }
 
-int stage_dir(struct prov_plan *p, unsigned sdir, mode_t mode, uid_t uid, gid_t gid,
-	      char *ret_name)
+int stage_dir(struct prov_plan *p, unsigned sdir, mode_t mode, uid_t uid, gid_t gid, char *ret_name)
 {
 	next_name(p, sdir, 'n', ret_name);
 	if (p->o->dry_run)
@@ -356,7 +355,9 @@ struct prov_step *step_add(struct prov_plan *p, char op, const char *path, const
 		p->asteps = na;
 	}
 	struct prov_step *s = &p->steps[p->nsteps];
-	*s = (struct prov_step){ .op = op, .path = strdup(path), .where = where ? strdup(where) : NULL };
+	*s = (struct prov_step){ .op = op,
+				 .path = strdup(path),
+				 .where = where ? strdup(where) : NULL };
 	if (!s->path || (where && !s->where)) {
 		free(s->path);
 		free(s->where);
@@ -391,8 +392,8 @@ int step_backup(struct prov_plan *p, const char *canon, size_t missing, const ch
 	return 0;
 }
 
-int step_attr(struct prov_plan *p, const char *canon, const struct stat *st, uid_t uid,
-	      gid_t gid, bool chown, mode_t mode, bool chmod, const char *where)
+int step_attr(struct prov_plan *p, const char *canon, const struct stat *st, uid_t uid, gid_t gid,
+	      bool chown, mode_t mode, bool chmod, const char *where)
 {
 	if (chown && st->st_uid == uid && st->st_gid == gid)
 		chown = false;
@@ -432,8 +433,9 @@ int step_append(struct prov_plan *p, const char *canon, const struct stat *st, c
 	char name[24];
 	next_name(p, sdir, 'a', name);
 	if (!p->o->dry_run) {
-		_cleanup_close_ int fd = openat(p->dirs[sdir].fd, name,
-						O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		_cleanup_close_ int fd =
+			openat(p->dirs[sdir].fd, name,
+			       O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0)
 			return -errno;
 		r = fs_write_all(fd, data, n);
@@ -505,7 +507,8 @@ static int step_do(int root_fd, const struct prov_stagedir *dirs, const struct p
 	}
 	case 'W': {
 		struct stat st;
-		_cleanup_close_ int fd = openat(pfd, base, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+		_cleanup_close_ int fd =
+			openat(pfd, base, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0)
 			return -errno;
 		if (fstat(fd, &st) < 0)
@@ -603,8 +606,9 @@ static int undo_all(int root_fd, const struct prov_stagedir *dirs, const struct 
 	for (size_t i = n; i-- > 0;) {
 		int r = step_undo(root_fd, dirs, &steps[i]);
 		if (r < 0) {
-			(void)problem_add(l, r, steps[i].where, "rollback: cannot undo step %zu ('%c' %s): %s",
-					  i, steps[i].op, steps[i].path, strerror(-r));
+			(void)problem_add(l, r, steps[i].where,
+					  "rollback: cannot undo step %zu ('%c' %s): %s", i,
+					  steps[i].op, steps[i].path, strerror(-r));
 			if (!first)
 				first = r;
 		}
@@ -686,7 +690,8 @@ static void crash_point(long crash, size_t at)
 
 int plan_commit(struct prov_plan *p, unsigned *ret_done)
 {
-	long crash = test_env("FLATCTL_TEST_CRASH_AFTER"), fail = test_env("FLATCTL_TEST_FAIL_AFTER");
+	long crash = test_env("FLATCTL_TEST_CRASH_AFTER"),
+	     fail = test_env("FLATCTL_TEST_FAIL_AFTER");
 	int r;
 
 	*ret_done = 0;
@@ -702,7 +707,8 @@ int plan_commit(struct prov_plan *p, unsigned *ret_done)
 	}
 	for (size_t i = 0; i < p->nsteps; i++) {
 		crash_point(crash, i);
-		r = fail >= 0 && (size_t)fail == i ? -EIO : step_do(p->root_fd, p->dirs, &p->steps[i]);
+		r = fail >= 0 && (size_t)fail == i ? -EIO
+						   : step_do(p->root_fd, p->dirs, &p->steps[i]);
 		if (r < 0) {
 			(void)problem_add(p->l, r, p->steps[i].where, "/%s: %s", p->steps[i].path,
 					  strerror(-r));
@@ -741,7 +747,8 @@ int plan_commit(struct prov_plan *p, unsigned *ret_done)
 
 static int recover_one(int root_fd, const char *name, struct problem_list *l)
 {
-	_cleanup_close_ int sfd = openat(root_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int sfd =
+		openat(root_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (sfd < 0)
 		return -errno;
 	_cleanup_close_ int jfd = openat(sfd, JOURNAL, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -759,8 +766,8 @@ static int recover_one(int root_fd, const char *name, struct problem_list *l)
 	json_t *jd = json_object_get(doc, "dirs"), *js = json_object_get(doc, "steps");
 	if (!state || !json_is_array(jd) || !json_is_array(js) || json_array_size(jd) == 0 ||
 	    strcmp(json_string_value(json_array_get(jd, 0)) ?: "", name) != 0)
-		return problem_add(l, -EBADMSG, "", "/%s/" JOURNAL ": not a journal this version reads",
-				   name);
+		return problem_add(l, -EBADMSG, "",
+				   "/%s/" JOURNAL ": not a journal this version reads", name);
 	size_t nd = json_array_size(jd), ns = json_array_size(js);
 	struct prov_stagedir *dirs = calloc(nd, sizeof(*dirs));
 	struct prov_step *steps = calloc(ns ? ns : 1, sizeof(*steps));
@@ -776,7 +783,8 @@ static int recover_one(int root_fd, const char *name, struct problem_list *l)
 			const char *base;
 			_cleanup_close_ int pfd = open_parent(root_fd, dirs[i].canon, &base);
 			if (pfd >= 0)
-				dirs[i].fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+				dirs[i].fd = openat(
+					pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		}
 	}
 	r = 0;
@@ -790,7 +798,8 @@ static int recover_one(int root_fd, const char *name, struct problem_list *l)
 		else {
 			for (size_t i = 0; i < nsteps && r >= 0; i++) {
 				const struct prov_step *s = &steps[i];
-				if ((s->op == 'P' || s->op == 'B' || s->op == 'W') && dirs[s->sdir].fd < 0)
+				if ((s->op == 'P' || s->op == 'B' || s->op == 'W') &&
+				    dirs[s->sdir].fd < 0)
 					r = problem_add(l, -ENOENT, "",
 							"staging directory /%s is missing",
 							dirs[s->sdir].canon);
@@ -820,7 +829,8 @@ int prov_recover(int root_fd, bool dry_run, struct problem_list *reterr)
 	int count = 0, first = 0;
 	size_t i;
 	json_t *n;
-	json_array_foreach(names, i, n) {
+	json_array_foreach(names, i, n)
+	{
 		count++;
 		if (dry_run)
 			continue;

@@ -154,8 +154,7 @@ static int strv_from(json_t *a, const char ***ret, size_t *ret_n)
 	const char **v = calloc(n + 1, sizeof(char *));
 	if (!v)
 		return -ENOMEM;
-	json_array_foreach(a, i, e)
-		v[i] = json_string_value(e) ?: "";
+	json_array_foreach(a, i, e) v[i] = json_string_value(e) ?: "";
 	*ret = v;
 	*ret_n = n;
 	return 0;
@@ -171,7 +170,8 @@ static int grub_cfg_path(struct prov_plan *p, const char **ret)
 			continue;
 		bool dir = r.exists && S_ISDIR(r.st.st_mode);
 		if (!dir && r.exists && S_ISLNK(r.st.st_mode)) {
-			_cleanup_close_ int fd = fs_open(p->root_fd, dirs[i], O_PATH | O_DIRECTORY, 0);
+			_cleanup_close_ int fd =
+				fs_open(p->root_fd, dirs[i], O_PATH | O_DIRECTORY, 0);
 			dir = fd >= 0;
 		}
 		fs_resolved_release(&r);
@@ -186,7 +186,8 @@ static int grub_cfg_path(struct prov_plan *p, const char **ret)
 int plan_kargs(struct prov_plan *p, json_t *config)
 {
 	json_t *ka = json_object_get(config, "kernelArguments");
-	json_t *se = json_object_get(ka, "shouldExist"), *sne = json_object_get(ka, "shouldNotExist");
+	json_t *se = json_object_get(ka, "shouldExist"),
+	       *sne = json_object_get(ka, "shouldNotExist");
 	_cleanup_free_ const char **add = NULL, **del = NULL;
 	_cleanup_free_ char *text = NULL, *out = NULL;
 	size_t nadd = 0, ndel = 0;
@@ -219,18 +220,21 @@ int plan_kargs(struct prov_plan *p, json_t *config)
 		plan_item(p, changed ? '-' : '=', "karg", del[i], NULL);
 	if (!changed)
 		return 0;
-	r = plan_put_file(p, cfg, "/kernelArguments", out, strlen(out), 0644, 0, 0, true, "file", true);
+	r = plan_put_file(p, cfg, "/kernelArguments", out, strlen(out), 0644, 0, 0, true, "file",
+			  true);
 	if (r < 0)
 		return r;
 	p->reboot_required = true;
 	/* Ignition mode: as the helper, flag the next boot as a first boot again (or immutable) so
 	 * Flatcar's initramfs runs the stages once more with the new arguments */
 	if (p->o->ignition_mode) {
-		const char *flag = immutable ? "/boot/flatcar/immutable" : "/boot/flatcar/first_boot";
-		_cleanup_close_ int fd = fs_open(p->root_fd, "/boot/flatcar", O_PATH | O_DIRECTORY, 0);
+		const char *flag =
+			immutable ? "/boot/flatcar/immutable" : "/boot/flatcar/first_boot";
+		_cleanup_close_ int fd =
+			fs_open(p->root_fd, "/boot/flatcar", O_PATH | O_DIRECTORY, 0);
 		if (fd >= 0)
-			r = plan_put_file(p, flag, "/kernelArguments", "\n", 1, 0644, 0, 0, false, "file",
-					  true);
+			r = plan_put_file(p, flag, "/kernelArguments", "\n", 1, 0644, 0, 0, false,
+					  "file", true);
 	}
 	return r;
 }

@@ -23,12 +23,13 @@ void plan_item(struct prov_plan *p, char op, const char *kind, const char *path,
 	}
 	if (op == '!' && strcmp(kind, "skip") != 0)
 		p->failed = true;
-	(void)json_array_append_new(p->items, json_pack("{s:s, s:s, s:s, s:s}", "op", o, "kind", kind,
-							 "path", path ? path : "", "detail", detail));
+	(void)json_array_append_new(p->items,
+				    json_pack("{s:s, s:s, s:s, s:s}", "op", o, "kind", kind, "path",
+					      path ? path : "", "detail", detail));
 }
 
-int plan_fail(struct prov_plan *p, int err, const char *where, const char *path,
-	      const char *fmt, ...)
+int plan_fail(struct prov_plan *p, int err, const char *where, const char *path, const char *fmt,
+	      ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -59,8 +60,7 @@ static const char *resolve_error(int r)
 	}
 }
 
-int plan_resolve(struct prov_plan *p, const char *path, const char *where,
-		 struct prov_target *ret)
+int plan_resolve(struct prov_plan *p, const char *path, const char *where, struct prov_target *ret)
 {
 	struct fs_resolved r = {};
 	int k = fs_resolve(p->root_fd, path, &r);
@@ -68,8 +68,9 @@ int plan_resolve(struct prov_plan *p, const char *path, const char *where,
 		return k;
 	if (k < 0)
 		return plan_fail(p, k, where, path, "%s", resolve_error(k));
-	*ret = (struct prov_target){ .canon = r.canon, .missing = r.missing, .exists = r.exists,
-				     .st = r.st };
+	*ret = (struct prov_target){
+		.canon = r.canon, .missing = r.missing, .exists = r.exists, .st = r.st
+	};
 	/* what this plan does wins over what the root has now: a directory it makes counts as
 	 * there (and hides what the root had below it, when it replaced something), a node it
 	 * removes as gone, and a file or link it makes cannot be a parent */
@@ -91,7 +92,7 @@ int plan_resolve(struct prov_plan *p, const char *path, const char *where,
 				ret->exists = true;
 				ret->missing = len;
 				memset(&ret->st, 0, sizeof(ret->st));
-				ret->st.st_mode = kind[0] == NODE_DIR ? S_IFDIR | 0755
+				ret->st.st_mode = kind[0] == NODE_DIR	 ? S_IFDIR | 0755
 						  : kind[0] == NODE_LINK ? S_IFLNK | 0777
 									 : S_IFREG | 0644;
 				json_t *m = json_object_get(n, "mode");
@@ -165,7 +166,8 @@ int plan_parents(struct prov_plan *p, const struct prov_target *t, const char *w
 			if (r >= 0)
 				r = step_place(p, sdir, name, c, where);
 			if (r < 0)
-				return plan_fail(p, r, where, c, "creating the directory: %s", strerror(-r));
+				return plan_fail(p, r, where, c, "creating the directory: %s",
+						 strerror(-r));
 			json_t *v = json_pack("{s:s, s:s, s:b}", "k", "d", "w", where, "new", 1);
 			if (!v || json_object_set_new(p->nodes, c, v) < 0)
 				return -ENOMEM;

@@ -17,9 +17,12 @@
 #include "util/problem.h"
 
 static const char *const stage_names[_PROV_STAGE_MAX] = {
-	[PROV_STAGE_FETCH_OFFLINE] = "fetch-offline", [PROV_STAGE_FETCH] = "fetch",
-	[PROV_STAGE_KARGS] = "kargs",                 [PROV_STAGE_DISKS] = "disks",
-	[PROV_STAGE_MOUNT] = "mount",                 [PROV_STAGE_FILES] = "files",
+	[PROV_STAGE_FETCH_OFFLINE] = "fetch-offline",
+	[PROV_STAGE_FETCH] = "fetch",
+	[PROV_STAGE_KARGS] = "kargs",
+	[PROV_STAGE_DISKS] = "disks",
+	[PROV_STAGE_MOUNT] = "mount",
+	[PROV_STAGE_FILES] = "files",
 	[PROV_STAGE_UMOUNT] = "umount",
 };
 
@@ -74,7 +77,8 @@ static int check_storage(struct prov_plan *p, json_t *config, bool disks, bool m
 	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
 		size_t i;
 		json_t *e;
-		json_array_foreach(json_object_get(st, kinds[k].list), i, e) {
+		json_array_foreach(json_object_get(st, kinds[k].list), i, e)
+		{
 			const char *id = json_string_value(json_object_get(e, kinds[k].key));
 			char where[64];
 			snprintf(where, sizeof(where), "/storage/%s/%zu", kinds[k].list, i);
@@ -82,36 +86,45 @@ static int check_storage(struct prov_plan *p, json_t *config, bool disks, bool m
 			if (!disks && !(mounts && fs_mount))
 				continue;
 			if (k == 0) {
-				plan_item(p, '!', "raid", id, "RAID needs the md driver: not on these machines");
-				(void)plan_fail(p, -EOPNOTSUPP, where, id,
-						"RAID is not supported: these machines have no md driver");
+				plan_item(p, '!', "raid", id,
+					  "RAID needs the md driver: not on these machines");
+				(void)plan_fail(
+					p, -EOPNOTSUPP, where, id,
+					"RAID is not supported: these machines have no md driver");
 				continue;
 			}
 			if (k == 1) {
-				plan_item(p, '!', "luks", id, "LUKS needs device-mapper: not on these machines");
-				(void)plan_fail(p, -EOPNOTSUPP, where, id,
-						"LUKS is not supported: these machines have no device-mapper");
+				plan_item(p, '!', "luks", id,
+					  "LUKS needs device-mapper: not on these machines");
+				(void)plan_fail(
+					p, -EOPNOTSUPP, where, id,
+					"LUKS is not supported: these machines have no device-mapper");
 				continue;
 			}
 			bool exists = device_exists(p, id);
 			if (!exists && p->o->devices == PROV_DEVICES_STRICT) {
 				plan_item(p, '!', kinds[k].kind, id, "no such device");
-				(void)plan_fail(p, -ENODEV, where, id,
-						"no such device (--devices skip leaves such entries out)");
+				(void)plan_fail(
+					p, -ENODEV, where, id,
+					"no such device (--devices skip leaves such entries out)");
 				continue;
 			}
 			if (!exists) {
 				plan_item(p, '!', "skip", id, "%s (no device)", kinds[k].kind);
-				(void)problem_warn(p->l, where, "%s (%s): skipped: no such device under --root",
+				(void)problem_warn(p->l, where,
+						   "%s (%s): skipped: no such device under --root",
 						   kinds[k].list, id);
-				(void)json_array_append_new(p->skipped, json_pack("{s:s, s:s}", "path", where,
-										   "why", "no device"));
+				(void)json_array_append_new(
+					p->skipped,
+					json_pack("{s:s, s:s}", "path", where, "why", "no device"));
 				continue;
 			}
-			plan_item(p, '!', kinds[k].kind, id, "needs the disks stage, not in this build");
-			(void)plan_fail(p, -EOPNOTSUPP, where, id,
-					"%s entries need the disks stage, which this build does not have",
-					kinds[k].list);
+			plan_item(p, '!', kinds[k].kind, id,
+				  "needs the disks stage, not in this build");
+			(void)plan_fail(
+				p, -EOPNOTSUPP, where, id,
+				"%s entries need the disks stage, which this build does not have",
+				kinds[k].list);
 		}
 	}
 	return 0;

@@ -6,9 +6,9 @@
  * update-ssh-keys reads them. Names that only /usr/share/baselayout knows (Flatcar's system
  * users, "core") are found there, read only; changing one copies its line to /etc first, as
  * the baselayout NSS module gives /etc the first word. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,9 +17,9 @@
 
 #include "fs/fs.h"
 #include "internal.h"
-#include "json/fjson.h"
 #include "util/cleanup.h"
 #include "util/problem.h"
+#include "json/fjson.h"
 
 enum { F_PASSWD, F_SHADOW, F_GROUP, F_GSHADOW, _F_MAX };
 static const char *const etc_path[_F_MAX] = { "/etc/passwd", "/etc/shadow", "/etc/group",
@@ -149,7 +149,8 @@ static int pw_db_load(int root_fd, struct pw_db **ret)
 	db->home_mode = (mode_t)conf_num(defs, "HOME_MODE", ' ', 0777 & ~umask_v, 8) & 07777;
 	_cleanup_free_ char *home = ua ? conf_value(ua, "HOME", '=') : NULL;
 	_cleanup_free_ char *shell = ua ? conf_value(ua, "SHELL", '=') : NULL;
-	snprintf(db->home_base, sizeof(db->home_base), "%s", home && home[0] == '/' ? home : "/home");
+	snprintf(db->home_base, sizeof(db->home_base), "%s",
+		 home && home[0] == '/' ? home : "/home");
 	snprintf(db->shell, sizeof(db->shell), "%s", shell ? shell : "/bin/sh");
 	db->default_gid = conf_num(ua, "GROUP", '=', 100, 10);
 	*ret = TAKE_PTR(db);
@@ -332,8 +333,9 @@ static int plan_group(struct prov_plan *p, json_t *g, const char *where)
 		if (i < 0)
 			return 0;
 		if (base)
-			return plan_fail(p, -EPERM, where, name,
-					 "a group of /usr/share/baselayout/group cannot be removed");
+			return plan_fail(
+				p, -EPERM, where, name,
+				"a group of /usr/share/baselayout/group cannot be removed");
 		unsigned long gid = 0;
 		(void)pw_parse_id(db->f[F_GROUP].l[i].f[2], &gid);
 		for (size_t u = 0; u < db->f[F_PASSWD].n; u++) {
@@ -341,7 +343,8 @@ static int plan_group(struct prov_plan *p, json_t *g, const char *where)
 			char **f = db->f[F_PASSWD].l[u].f;
 			if (f && pw_parse_id(f[3], &ug) == 0 && ug == gid)
 				return plan_fail(p, -EBUSY, where, name,
-						 "cannot remove the primary group of user '%s'", f[0]);
+						 "cannot remove the primary group of user '%s'",
+						 f[0]);
 		}
 		pw_file_remove(&db->f[F_GROUP], (size_t)i);
 		db->dirty[F_GROUP] = true;
@@ -359,12 +362,13 @@ static int plan_group(struct prov_plan *p, json_t *g, const char *where)
 		if (json_is_integer(jgid)) {
 			gid = (unsigned long)json_integer_value(jgid);
 			if (id_used(&db->f[F_GROUP], &db->base_gr, 2, gid, NULL))
-				return plan_fail(p, -EEXIST, where, name, "gid %lu is already in use", gid);
+				return plan_fail(p, -EEXIST, where, name,
+						 "gid %lu is already in use", gid);
 		} else {
 			r = system ? next_id(&db->f[F_GROUP], &db->base_gr, db->sys_gid_min,
 					     db->sys_gid_max, true, &gid)
-				   : next_id(&db->f[F_GROUP], &db->base_gr, db->gid_min, db->gid_max,
-					     false, &gid);
+				   : next_id(&db->f[F_GROUP], &db->base_gr, db->gid_min,
+					     db->gid_max, false, &gid);
 			if (r < 0)
 				return plan_fail(p, r, where, name, "no free gid left");
 		}
@@ -377,7 +381,8 @@ static int plan_group(struct prov_plan *p, json_t *g, const char *where)
 		if (s < 0)
 			return -ENOMEM;
 		if (hash && hash[0] && set_field(db, F_GSHADOW, s, 1, hash) < 0)
-			return plan_fail(p, -EINVAL, where, name, "passwordHash cannot hold ':' or newlines");
+			return plan_fail(p, -EINVAL, where, name,
+					 "passwordHash cannot hold ':' or newlines");
 		plan_item(p, '+', "group", name, "gid %lu", gid);
 		p->n_groups++;
 		return 0;
@@ -414,7 +419,8 @@ static int plan_group(struct prov_plan *p, json_t *g, const char *where)
 			return -ENOMEM;
 		r = set_field(db, F_GSHADOW, s, 1, hash);
 		if (r < 0)
-			return plan_fail(p, -EINVAL, where, name, "passwordHash cannot hold ':' or newlines");
+			return plan_fail(p, -EINVAL, where, name,
+					 "passwordHash cannot hold ':' or newlines");
 		change |= r > 0;
 	}
 	if (change) {
@@ -450,7 +456,8 @@ static int copy_skel(struct prov_plan *p, int dfd, int tfd, uid_t uid, gid_t gid
 				r = -errno;
 				break;
 			}
-			int a = openat(dirfd(d), n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int a = openat(dirfd(d), n,
+				       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			int b = openat(tfd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (a < 0 || b < 0)
 				r = -errno;
@@ -471,14 +478,16 @@ static int copy_skel(struct prov_plan *p, int dfd, int tfd, uid_t uid, gid_t gid
 			if (symlinkat(t, tfd, n) < 0)
 				r = -errno;
 		} else if (S_ISREG(st.st_mode)) {
-			_cleanup_close_ int in = openat(dirfd(d), n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			_cleanup_close_ int in =
+				openat(dirfd(d), n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 			_cleanup_free_ char *data = NULL;
 			size_t len = 0;
 			if (in < 0 || (r = fs_read_fd(in, 64u << 20, &data, &len)) < 0) {
 				r = r < 0 ? r : -errno;
 				break;
 			}
-			_cleanup_close_ int out = openat(tfd, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+			_cleanup_close_ int out = openat(
+				tfd, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 			if (out < 0 || (r = fs_write_all(out, data, len)) < 0) {
 				r = r < 0 ? r : -errno;
 				break;
@@ -517,10 +526,12 @@ static int plan_home_create(struct prov_plan *p, const char *home, uid_t uid, gi
 	if (r >= 0)
 		r = stage_dir(p, sdir, p->db->home_mode, uid, gid, name);
 	if (r >= 0 && !p->o->dry_run) {
-		_cleanup_close_ int skel = fs_open(p->root_fd, "/etc/skel", O_RDONLY | O_DIRECTORY, 0);
+		_cleanup_close_ int skel =
+			fs_open(p->root_fd, "/etc/skel", O_RDONLY | O_DIRECTORY, 0);
 		if (skel >= 0) {
-			_cleanup_close_ int tfd = openat(p->dirs[sdir].fd, name,
-							 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			_cleanup_close_ int tfd =
+				openat(p->dirs[sdir].fd, name,
+				       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			r = tfd < 0 ? -errno : copy_skel(p, skel, tfd, uid, gid, 0);
 		}
 	}
@@ -561,7 +572,8 @@ static int chown_tree(struct prov_plan *p, const char *canon, int dfd, uid_t fro
 		if (st.st_uid == from)
 			r = step_attr(p, c, &st, to, st.st_gid, true, 0, false, where);
 		if (r >= 0 && S_ISDIR(st.st_mode)) {
-			int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int sub = openat(dirfd(d), de->d_name,
+					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub < 0)
 				r = -errno;
 			else {
@@ -589,8 +601,8 @@ static int user_groups(struct prov_plan *p, json_t *groups, const char *name, bo
 			if (!f || !pw_list_has(f[3], name))
 				continue;
 			bool keep = false;
-			json_array_foreach(groups, k, g)
-				keep |= !strcmp(json_string_value(g) ?: "", f[0]);
+			json_array_foreach(groups, k, g) keep |=
+				!strcmp(json_string_value(g) ?: "", f[0]);
 			if (keep)
 				continue;
 			if (pw_list_remove(&db->f[F_GROUP], i, 3, name) > 0)
@@ -599,14 +611,16 @@ static int user_groups(struct prov_plan *p, json_t *groups, const char *name, bo
 			if (s >= 0 && pw_list_remove(&db->f[F_GSHADOW], (size_t)s, 3, name) > 0)
 				db->dirty[F_GSHADOW] = true;
 		}
-	json_array_foreach(groups, k, g) {
+	json_array_foreach(groups, k, g)
+	{
 		const char *gn = json_string_value(g);
 		bool base;
 		if (!gn)
 			continue;
 		long i = find_group(db, gn, &base);
 		if (i < 0)
-			return plan_fail(p, -ENOENT, where, name, "supplementary group '%s' does not exist", gn);
+			return plan_fail(p, -ENOENT, where, name,
+					 "supplementary group '%s' does not exist", gn);
 		if (base) {
 			if (pw_list_has(db->base_gr.l[i].f[3], name))
 				continue;
@@ -673,10 +687,12 @@ static int plan_user_delete(struct prov_plan *p, const char *name, long i, bool 
 			db->dirty[F_GSHADOW] = true;
 	/* userdel: the user's own group goes too when nobody else is in it */
 	long gi = pw_file_find(&db->f[F_GROUP], name);
-	if (gi >= 0 && !strcmp(db->f[F_GROUP].l[gi].f[2], gidtxt) && !db->f[F_GROUP].l[gi].f[3][0]) {
+	if (gi >= 0 && !strcmp(db->f[F_GROUP].l[gi].f[2], gidtxt) &&
+	    !db->f[F_GROUP].l[gi].f[3][0]) {
 		bool used = false;
 		for (size_t u = 0; u < db->f[F_PASSWD].n; u++)
-			used |= db->f[F_PASSWD].l[u].f && !strcmp(db->f[F_PASSWD].l[u].f[3], gidtxt);
+			used |= db->f[F_PASSWD].l[u].f &&
+				!strcmp(db->f[F_PASSWD].l[u].f[3], gidtxt);
 		if (!used) {
 			pw_file_remove(&db->f[F_GROUP], (size_t)gi);
 			long gs = gshadow_line(db, name, false);
@@ -726,8 +742,9 @@ static int plan_user(struct prov_plan *p, json_t *u, const char *where)
 	if (strpbrk(name, ":\n,") || name[0] == '+' || name[0] == '-')
 		return plan_fail(p, -EINVAL, where, name, "not a valid user name");
 	if (field_bad(hash) || field_bad(home) || field_bad(gecos) || field_bad(shell))
-		return plan_fail(p, -EINVAL, where, name,
-				 "passwordHash, homeDir, gecos and shell cannot hold ':' or newlines");
+		return plan_fail(
+			p, -EINVAL, where, name,
+			"passwordHash, homeDir, gecos and shell cannot hold ':' or newlines");
 	if (home && home[0] && home[0] != '/')
 		return plan_fail(p, -EINVAL, where, name, "homeDir must be an absolute path");
 	i = find_user(db, name, &base);
@@ -741,36 +758,41 @@ static int plan_user(struct prov_plan *p, json_t *u, const char *where)
 		if (json_is_integer(juid)) {
 			uid = (unsigned long)json_integer_value(juid);
 			if (id_used(&db->f[F_PASSWD], &db->base_pw, 2, uid, NULL))
-				return plan_fail(p, -EEXIST, where, name, "uid %lu is already in use", uid);
+				return plan_fail(p, -EEXIST, where, name,
+						 "uid %lu is already in use", uid);
 		} else {
 			r = system ? next_id(&db->f[F_PASSWD], &db->base_pw, db->sys_uid_min,
 					     db->sys_uid_max, true, &uid)
-				   : next_id(&db->f[F_PASSWD], &db->base_pw, db->uid_min, db->uid_max,
-					     false, &uid);
+				   : next_id(&db->f[F_PASSWD], &db->base_pw, db->uid_min,
+					     db->uid_max, false, &uid);
 			if (r < 0)
 				return plan_fail(p, r, where, name, "no free uid left");
 		}
 		if (pgroup) {
 			if (resolve_group_arg(db, pgroup, &gid) < 0)
-				return plan_fail(p, -ENOENT, where, name, "primary group '%s' does not exist",
-						 pgroup);
+				return plan_fail(p, -ENOENT, where, name,
+						 "primary group '%s' does not exist", pgroup);
 		} else if (json_is_true(json_object_get(u, "noUserGroup")))
 			gid = db->default_gid;
 		else {
 			bool gb;
 			if (find_group(db, name, &gb) >= 0)
-				return plan_fail(p, -EEXIST, where, name,
-						 "group '%s' exists: set primaryGroup to use it (useradd "
-						 "refuses too)", name);
+				return plan_fail(
+					p, -EEXIST, where, name,
+					"group '%s' exists: set primaryGroup to use it (useradd "
+					"refuses too)",
+					name);
 			/* the user's own group: gid = uid when free */
 			gid = uid;
 			if (id_used(&db->f[F_GROUP], &db->base_gr, 2, gid, NULL) &&
-			    next_id(&db->f[F_GROUP], &db->base_gr, system ? db->sys_gid_min : db->gid_min,
+			    next_id(&db->f[F_GROUP], &db->base_gr,
+				    system ? db->sys_gid_min : db->gid_min,
 				    system ? db->sys_gid_max : db->gid_max, system, &gid) < 0)
 				return plan_fail(p, -ENOSPC, where, name, "no free gid left");
 			snprintf(gnum, sizeof(gnum), "%lu", gid);
 			const char *gf[4] = { name, "x", gnum, "" };
-			if (pw_file_add(&db->f[F_GROUP], gf) < 0 || gshadow_line(db, name, true) < 0)
+			if (pw_file_add(&db->f[F_GROUP], gf) < 0 ||
+			    gshadow_line(db, name, true) < 0)
 				return -ENOMEM;
 			db->dirty[F_GROUP] = true;
 		}
@@ -783,7 +805,12 @@ static int plan_user(struct prov_plan *p, json_t *u, const char *where)
 			return -ENOMEM;
 		snprintf(num, sizeof(num), "%lu", uid);
 		snprintf(gnum, sizeof(gnum), "%lu", gid);
-		const char *f[7] = { name, "x", num, gnum, gecos ? gecos : "", h,
+		const char *f[7] = { name,
+				     "x",
+				     num,
+				     gnum,
+				     gecos ? gecos : "",
+				     h,
 				     shell && shell[0] ? shell : db->shell };
 		if (pw_file_add(&db->f[F_PASSWD], f) < 0)
 			return -ENOMEM;
@@ -793,7 +820,9 @@ static int plan_user(struct prov_plan *p, json_t *u, const char *where)
 		snprintf(d1, sizeof(d1), "%lu", db->pass_min);
 		snprintf(d2, sizeof(d2), "%lu", db->pass_max);
 		snprintf(d3, sizeof(d3), "%lu", db->pass_warn);
-		const char *sf[9] = { name, hash && hash[0] ? hash : "*", d0, d1, d2, d3, "", "", "" };
+		const char *sf[9] = {
+			name, hash && hash[0] ? hash : "*", d0, d1, d2, d3, "", "", ""
+		};
 		long s = pw_file_find(&db->f[F_SHADOW], name);
 		if (s >= 0)
 			pw_file_remove(&db->f[F_SHADOW], (size_t)s);
@@ -812,8 +841,8 @@ static int plan_user(struct prov_plan *p, json_t *u, const char *where)
 
 	/* usermod: only what the config gives changes */
 	if (base) {
-		bool needed = (juid && json_is_integer(juid)) || hash || (home && home[0]) || gecos ||
-			      shell || pgroup;
+		bool needed = (juid && json_is_integer(juid)) || hash || (home && home[0]) ||
+			      gecos || shell || pgroup;
 		if (!needed && !json_array_size(groups))
 			return 0;
 		if (needed && (i = copy_base(db, F_PASSWD, &db->base_pw, i)) < 0)
@@ -846,8 +875,8 @@ static int plan_user(struct prov_plan *p, json_t *u, const char *where)
 		change |= set_field(db, F_PASSWD, i, 6, shell) > 0;
 	if (pgroup) {
 		if (resolve_group_arg(db, pgroup, &gid) < 0)
-			return plan_fail(p, -ENOENT, where, name, "primary group '%s' does not exist",
-					 pgroup);
+			return plan_fail(p, -ENOENT, where, name,
+					 "primary group '%s' does not exist", pgroup);
 		snprintf(gnum, sizeof(gnum), "%lu", gid);
 		change |= set_field(db, F_PASSWD, i, 3, gnum) > 0;
 	}
@@ -880,12 +909,15 @@ static int plan_user(struct prov_plan *p, json_t *u, const char *where)
 			return r;
 		if (t.exists && !t.planned && S_ISDIR(t.st.st_mode)) {
 			_cleanup_close_ int hfd = fs_open_canon_dir(p->root_fd, t.canon, O_RDONLY);
-			r = hfd < 0 ? hfd : step_attr(p, t.canon, &t.st, (uid_t)new_uid, t.st.st_gid,
-						      t.st.st_uid == old_uid, 0, false, where);
+			r = hfd < 0 ? hfd
+				    : step_attr(p, t.canon, &t.st, (uid_t)new_uid, t.st.st_gid,
+						t.st.st_uid == old_uid, 0, false, where);
 			if (r >= 0)
-				r = chown_tree(p, t.canon, hfd, (uid_t)old_uid, (uid_t)new_uid, where, 0);
+				r = chown_tree(p, t.canon, hfd, (uid_t)old_uid, (uid_t)new_uid,
+					       where, 0);
 			if (r < 0 && r != -ENOMEM)
-				r = plan_fail(p, r, where, old_home, "changing owners: %s", strerror(-r));
+				r = plan_fail(p, r, where, old_home, "changing owners: %s",
+					      strerror(-r));
 		}
 		prov_target_release(&t);
 		if (r < 0)
@@ -900,7 +932,8 @@ static int plan_user(struct prov_plan *p, json_t *u, const char *where)
 		if (r >= 0 && from.exists && S_ISDIR(from.st.st_mode) && !from.planned) {
 			if (to.exists)
 				r = plan_fail(p, -EEXIST, where, home,
-					      "cannot move the home of '%s' there: it exists", name);
+					      "cannot move the home of '%s' there: it exists",
+					      name);
 			else {
 				r = plan_claim(p, &to, NODE_DIR, where, home);
 				if (r >= 0)
@@ -908,7 +941,8 @@ static int plan_user(struct prov_plan *p, json_t *u, const char *where)
 				if (r >= 0)
 					r = step_move(p, from.canon, to.canon, where);
 				json_t *v = json_pack("{s:s, s:s}", "k", "-", "w", where);
-				if (r >= 0 && (!v || json_object_set_new(p->nodes, from.canon, v) < 0))
+				if (r >= 0 &&
+				    (!v || json_object_set_new(p->nodes, from.canon, v) < 0))
 					r = -ENOMEM;
 				if (r >= 0)
 					plan_item(p, '~', "home", home, "moved from %s", old_home);
@@ -955,10 +989,12 @@ static int plan_ssh_keys(struct prov_plan *p, json_t *u, const char *where)
 	if (r < 0)
 		return plan_fail(p, r, where, name, "cannot find the user to add SSH keys to");
 	if (home[0] != '/')
-		return plan_fail(p, -EINVAL, where, name, "home '%s' is not an absolute path", home);
+		return plan_fail(p, -EINVAL, where, name, "home '%s' is not an absolute path",
+				 home);
 	if (asprintf(&path, "%s/.ssh/authorized_keys.d/ignition", home) < 0)
 		return -ENOMEM;
-	json_array_foreach(keys, k, key) {
+	json_array_foreach(keys, k, key)
+	{
 		const char *s = json_string_value(key);
 		size_t n = strlen(s ? s : "");
 		char *t = realloc(text, tn + n + 2);
@@ -1008,9 +1044,11 @@ static int plan_ssh_keys(struct prov_plan *p, json_t *u, const char *where)
 		_cleanup_close_ int dfd = pn ? -1 : fs_open_canon_dir(p->root_fd, dir, O_PATH);
 		if (!pn && (dfd < 0 || fstat(dfd, &st) < 0 || !user_may_write(&st, uid, gid))) {
 			prov_target_release(&t);
-			return plan_fail(p, -EACCES, where, path,
-					 "'/%s' is not writable by user '%s' (Ignition writes SSH keys "
-					 "as the user)", dir, name);
+			return plan_fail(
+				p, -EACCES, where, path,
+				"'/%s' is not writable by user '%s' (Ignition writes SSH keys "
+				"as the user)",
+				dir, name);
 		}
 		/* the missing directories below the home: 0700, the user's */
 		_cleanup_free_ char *c = strdup(t.canon);
@@ -1032,12 +1070,15 @@ static int plan_ssh_keys(struct prov_plan *p, json_t *u, const char *where)
 						      mine ? gid : 0, nm);
 				if (r >= 0)
 					r = step_place(p, sdir, nm, c, where);
-				json_t *v = json_pack("{s:s, s:s, s:b}", "k", "d", "w", where, "new", 1);
+				json_t *v = json_pack("{s:s, s:s, s:b}", "k", "d", "w", where,
+						      "new", 1);
 				if (r >= 0 && (!v || json_object_set_new(p->nodes, c, v) < 0))
 					r = -ENOMEM;
 				if (r < 0) {
 					prov_target_release(&t);
-					return r == -ENOMEM ? r : plan_fail(p, r, where, c, "%s", strerror(-r));
+					return r == -ENOMEM ? r
+							    : plan_fail(p, r, where, c, "%s",
+									strerror(-r));
 				}
 			}
 			c[i] = '/';
@@ -1052,9 +1093,11 @@ static int plan_ssh_keys(struct prov_plan *p, json_t *u, const char *where)
 		_cleanup_close_ int dfd = pn ? -1 : fs_open_canon_dir(p->root_fd, dir, O_PATH);
 		if (!pn && (dfd < 0 || fstat(dfd, &st) < 0 || !user_may_write(&st, uid, gid))) {
 			prov_target_release(&t);
-			return plan_fail(p, -EACCES, where, path,
-					 "'/%s' is not writable by user '%s' (Ignition writes SSH keys "
-					 "as the user)", dir, name);
+			return plan_fail(
+				p, -EACCES, where, path,
+				"'/%s' is not writable by user '%s' (Ignition writes SSH keys "
+				"as the user)",
+				dir, name);
 		}
 	}
 	prov_target_release(&t);
@@ -1074,13 +1117,15 @@ int plan_passwd(struct prov_plan *p, json_t *config)
 	int r = plan_pw_db(p, "/passwd");
 	if (r < 0)
 		return r;
-	json_array_foreach(groups, i, e) {
+	json_array_foreach(groups, i, e)
+	{
 		snprintf(where, sizeof(where), "/passwd/groups/%zu", i);
 		r = plan_group(p, e, where);
 		if (r == -ENOMEM)
 			return r;
 	}
-	json_array_foreach(users, i, e) {
+	json_array_foreach(users, i, e)
+	{
 		snprintf(where, sizeof(where), "/passwd/users/%zu", i);
 		r = plan_user(p, e, where);
 		if (r == -ENOMEM)
@@ -1100,7 +1145,8 @@ int plan_passwd(struct prov_plan *p, json_t *config)
 			return r;
 	}
 	/* SSH keys after every user exists (Ignition: per user, after useradd) */
-	json_array_foreach(users, i, e) {
+	json_array_foreach(users, i, e)
+	{
 		snprintf(where, sizeof(where), "/passwd/users/%zu", i);
 		r = plan_ssh_keys(p, e, where);
 		if (r == -ENOMEM)

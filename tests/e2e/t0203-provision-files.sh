@@ -147,4 +147,7 @@ test_expect 'dry run changes nothing and prints the plan' '
 	prov "$T/r18" --config "$T/c11.ign" --dry-run >"$T/out" 2>"$T/err" &&
 	test_grep "^+ hardlink /hl -> /a/b/c/target" "$T/out" && same "$T/r18" r18
 '
+test_expect 'a bare provision of the running system (no --root, no config, no platform) is refused (2)' '
+	test_exit 2 flatctl provision 2>"$T/err" && test_grep "name the config (--config) or the platform" "$T/err"
+'
 test_done

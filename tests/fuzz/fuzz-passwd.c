@@ -3,8 +3,8 @@
  * (lib/provision/passwd.c): whatever the input, formatting it back gives the same bytes, and
  * an entry added, changed and removed leaves a file that parses again. */
 #include <stddef.h>
-#include <stdlib.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "provision/passwd.h"

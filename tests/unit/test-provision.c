@@ -55,7 +55,9 @@ TEST(passwd_set_remove_only_touch_their_lines)
 	ASSERT_ERR(pw_file_set(&f, 2, 0, "x"), EINVAL); /* a kept line has no fields */
 	pw_file_remove(&f, 1);
 	_cleanup_free_ char *out = pw_file_format(&f, NULL);
-	ASSERT_STREQ(out, "# comment\n+::::::\nshort:x:1\ncore:x:500:500:Flatcar Admin:/home/core:/bin/zsh\n");
+	ASSERT_STREQ(
+		out,
+		"# comment\n+::::::\nshort:x:1\ncore:x:500:500:Flatcar Admin:/home/core:/bin/zsh\n");
 	const char *bad[7] = { "x", "x", "1", "1", "", "/", "/bin/sh:" };
 	ASSERT_ERR(pw_file_add(&f, bad), EINVAL);
 	pw_file_release(&f);
@@ -103,7 +105,8 @@ TEST(kargs_as_the_flatcar_helper)
 	free(out);
 	out = NULL;
 	/* present already: nothing */
-	ASSERT_OK(kargs("set linux_append=\"$linux_append quiet\"\n", "quiet", NULL, &out, &changed));
+	ASSERT_OK(
+		kargs("set linux_append=\"$linux_append quiet\"\n", "quiet", NULL, &out, &changed));
 	ASSERT_FALSE(changed);
 	ASSERT_NULL(out);
 	/* removed, other lines kept, a conditional line (indented) ignored */
@@ -111,8 +114,9 @@ TEST(kargs_as_the_flatcar_helper)
 			"set linux_append=\"$linux_append a b\" # tail\n",
 			NULL, "a", &out, &changed));
 	ASSERT_TRUE(changed);
-	ASSERT_STREQ(out, "if [ x ]; then\n  set linux_append=\"$linux_append keep=1\"\nfi\n # tail\n"
-			  "set linux_append=\"$linux_append b\"\n");
+	ASSERT_STREQ(out,
+		     "if [ x ]; then\n  set linux_append=\"$linux_append keep=1\"\nfi\n # tail\n"
+		     "set linux_append=\"$linux_append b\"\n");
 	free(out);
 	out = NULL;
 	/* a file without a final newline still gets a line of its own */
