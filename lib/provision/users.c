@@ -262,6 +262,29 @@ static int next_id(const struct pw_file *a, const struct pw_file *b, unsigned lo
 	return -ENOSPC;
 }
 
+/* The id of a new user or group: the config's, which must be free, or the next free one of
+ * the root's range (useradd, groupadd). */
+static int pick_id(struct prov_plan *p, const struct pw_file *etc, const struct pw_file *base,
+		   json_t *jid, bool system, bool user, const char *name, const char *where,
+		   unsigned long *ret)
+{
+	struct pw_db *db = p->db;
+	const char *what = user ? "uid" : "gid";
+	if (json_is_integer(jid)) {
+		*ret = (unsigned long)json_integer_value(jid);
+		if (id_used(etc, base, 2, *ret, NULL))
+			return plan_fail(p, -EEXIST, where, name, "%s %lu is already in use", what,
+					 *ret);
+		return 0;
+	}
+	unsigned long min = user ? (system ? db->sys_uid_min : db->uid_min)
+				 : (system ? db->sys_gid_min : db->gid_min);
+	unsigned long max = user ? (system ? db->sys_uid_max : db->uid_max)
+				 : (system ? db->sys_gid_max : db->gid_max);
+	int r = next_id(etc, base, min, max, system, ret);
+	return r < 0 ? plan_fail(p, r, where, name, "no free %s left", what) : 0;
+}
+
 /* Copy a baselayout line to /etc (and its shadow line) so that it can be changed there. */
 static long copy_base(struct pw_db *db, int fi, const struct pw_file *base, long bi)
 {
@@ -359,19 +382,10 @@ static int plan_group(struct prov_plan *p, json_t *g, const char *where)
 	}
 	if (i < 0) {
 		unsigned long gid;
-		if (json_is_integer(jgid)) {
-			gid = (unsigned long)json_integer_value(jgid);
-			if (id_used(&db->f[F_GROUP], &db->base_gr, 2, gid, NULL))
-				return plan_fail(p, -EEXIST, where, name,
-						 "gid %lu is already in use", gid);
-		} else {
-			r = system ? next_id(&db->f[F_GROUP], &db->base_gr, db->sys_gid_min,
-					     db->sys_gid_max, true, &gid)
-				   : next_id(&db->f[F_GROUP], &db->base_gr, db->gid_min,
-					     db->gid_max, false, &gid);
-			if (r < 0)
-				return plan_fail(p, r, where, name, "no free gid left");
-		}
+		r = pick_id(p, &db->f[F_GROUP], &db->base_gr, jgid, system, false, name, where,
+			    &gid);
+		if (r < 0)
+			return r;
 		snprintf(num, sizeof(num), "%lu", gid);
 		const char *f[4] = { name, "x", num, "" };
 		if (pw_file_add(&db->f[F_GROUP], f) < 0)
@@ -755,19 +769,10 @@ static int plan_user(struct prov_plan *p, json_t *u, const char *where)
 	if (i < 0) {
 		/* useradd */
 		unsigned long uid;
-		if (json_is_integer(juid)) {
-			uid = (unsigned long)json_integer_value(juid);
-			if (id_used(&db->f[F_PASSWD], &db->base_pw, 2, uid, NULL))
-				return plan_fail(p, -EEXIST, where, name,
-						 "uid %lu is already in use", uid);
-		} else {
-			r = system ? next_id(&db->f[F_PASSWD], &db->base_pw, db->sys_uid_min,
-					     db->sys_uid_max, true, &uid)
-				   : next_id(&db->f[F_PASSWD], &db->base_pw, db->uid_min,
-					     db->uid_max, false, &uid);
-			if (r < 0)
-				return plan_fail(p, r, where, name, "no free uid left");
-		}
+		r = pick_id(p, &db->f[F_PASSWD], &db->base_pw, juid, system, true, name, where,
+			    &uid);
+		if (r < 0)
+			return r;
 		if (pgroup) {
 			if (resolve_group_arg(db, pgroup, &gid) < 0)
 				return plan_fail(p, -ENOENT, where, name,
