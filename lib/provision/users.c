@@ -172,26 +172,27 @@ int plan_pw_db(struct prov_plan *p, const char *where)
 
 /* --- lookups ------------------------------------------------------------------------------- */
 
-static long find_user(struct pw_db *db, const char *name, bool *ret_base)
+/* name in /etc first, then in the baselayout file (*ret_base says which). */
+static long find_in(const struct pw_file *etc, const struct pw_file *base, const char *name,
+		    bool *ret_base)
 {
-	long i = pw_file_find(&db->f[F_PASSWD], name);
+	long i = pw_file_find(etc, name);
 	*ret_base = false;
 	if (i >= 0)
 		return i;
-	i = pw_file_find(&db->base_pw, name);
+	i = pw_file_find(base, name);
 	*ret_base = i >= 0;
 	return i;
 }
 
+static long find_user(struct pw_db *db, const char *name, bool *ret_base)
+{
+	return find_in(&db->f[F_PASSWD], &db->base_pw, name, ret_base);
+}
+
 static long find_group(struct pw_db *db, const char *name, bool *ret_base)
 {
-	long i = pw_file_find(&db->f[F_GROUP], name);
-	*ret_base = false;
-	if (i >= 0)
-		return i;
-	i = pw_file_find(&db->base_gr, name);
-	*ret_base = i >= 0;
-	return i;
+	return find_in(&db->f[F_GROUP], &db->base_gr, name, ret_base);
 }
 
 int pw_db_user_id(struct pw_db *db, const char *name, uid_t *ret_uid, gid_t *ret_gid,
@@ -1040,21 +1041,29 @@ static int plan_ssh_keys(struct prov_plan *p, json_t *u, const char *where)
 	r = plan_resolve(p, path, where, &t);
 	if (r < 0)
 		return r;
-	/* the directory the user's write lands in: check it as the user */
-	if (t.missing < strlen(t.canon)) {
+	/* the directory the user's write lands in (the first missing one's parent, or the
+	 * file's): check it as the user */
+	{
 		char dir[PATH_MAX];
-		snprintf(dir, sizeof(dir), "%.*s", t.missing ? (int)t.missing - 1 : 0, t.canon);
+		const char *slash = strrchr(t.canon, '/');
+		if (t.missing < strlen(t.canon))
+			snprintf(dir, sizeof(dir), "%.*s", t.missing ? (int)t.missing - 1 : 0,
+				 t.canon);
+		else
+			snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - t.canon) : 0,
+				 t.canon);
 		struct stat st;
 		json_t *pn = json_object_get(p->nodes, dir);
 		_cleanup_close_ int dfd = pn ? -1 : fs_open_canon_dir(p->root_fd, dir, O_PATH);
 		if (!pn && (dfd < 0 || fstat(dfd, &st) < 0 || !user_may_write(&st, uid, gid))) {
 			prov_target_release(&t);
-			return plan_fail(
-				p, -EACCES, where, path,
-				"'/%s' is not writable by user '%s' (Ignition writes SSH keys "
-				"as the user)",
-				dir, name);
+			return plan_fail(p, -EACCES, where, path,
+					 "'/%s' is not writable by user '%s' (Ignition writes SSH "
+					 "keys as the user)",
+					 dir, name);
 		}
+	}
+	if (t.missing < strlen(t.canon)) {
 		/* the missing directories below the home: 0700, the user's */
 		_cleanup_free_ char *c = strdup(t.canon);
 		if (!c) {
@@ -1089,21 +1098,6 @@ static int plan_ssh_keys(struct prov_plan *p, json_t *u, const char *where)
 			c[i] = '/';
 		}
 		t.missing = strlen(t.canon);
-	} else {
-		char dir[PATH_MAX];
-		const char *slash = strrchr(t.canon, '/');
-		snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - t.canon) : 0, t.canon);
-		struct stat st;
-		json_t *pn = json_object_get(p->nodes, dir);
-		_cleanup_close_ int dfd = pn ? -1 : fs_open_canon_dir(p->root_fd, dir, O_PATH);
-		if (!pn && (dfd < 0 || fstat(dfd, &st) < 0 || !user_may_write(&st, uid, gid))) {
-			prov_target_release(&t);
-			return plan_fail(
-				p, -EACCES, where, path,
-				"'/%s' is not writable by user '%s' (Ignition writes SSH keys "
-				"as the user)",
-				dir, name);
-		}
 	}
 	prov_target_release(&t);
 	r = plan_put_file(p, path, where, text, tn, 0600, uid, gid, false, "ssh-keys", true);
