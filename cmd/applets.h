@@ -11,7 +11,7 @@ APPLET("rollback",   cmd_rollback,   "make the other USR partition the next boot
 APPLET("update",     cmd_update,     "Omaha update client: check, download, verify and install updates; build and verify payloads")
 
 /* -- provision (spec/provision.md) -- */
-APPLET("provision",       cmd_provision,       "validate Ignition configs, show what provisioning would do")
+APPLET("provision",       cmd_provision,       "provision a root from an Ignition config, all or nothing; validate configs")
 
 /* -- lock (spec/reboot-lock.md) -- */
 APPLET("lock",            cmd_lock,            "take, release or inspect the cluster reboot lock")
@@ -30,6 +30,7 @@ ALIAS("update_engine_client", "update", NULL)
 ALIAS("flatcar-update", "update", NULL)
 
 /* -- provision links -- */
+ALIAS("ignition",          "provision",       NULL)
 ALIAS("ignition-validate", "provision",       "validate")
 
 /* -- lock links -- */

@@ -2,9 +2,11 @@
 /* include/fs/fs.h - file access relative to a root directory that cannot escape it. */
 #pragma once
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 /* Open DIR as the root for the other calls (O_PATH|O_DIRECTORY|O_CLOEXEC). Returns fd or -errno. */
@@ -37,3 +39,47 @@ int fs_exists(int root_fd, const char *path);
 
 /* Unlink inside the root; a missing file is not an error. */
 int fs_unlink(int root_fd, const char *path);
+
+/* --- resolving config paths inside a root (docs/provision.md §6) --- */
+
+/* Where a path lands inside the root. canon is the root-relative path without a leading '/'
+ * ("" for the root itself): every symlink among the parent components followed inside the root
+ * (absolute targets restart at the root, ".." stops there, at most 40 hops, then -ELOOP), the
+ * final component never followed. Components that do not exist are appended as written (after
+ * lexical "." and ".." handling) from index `missing` of canon on (strlen(canon) when the
+ * parent exists). exists and st describe the final component (lstat). */
+struct fs_resolved {
+	char *canon;
+	size_t missing;
+	bool exists;
+	struct stat st;
+};
+
+/* Resolve path (absolute or relative, both taken inside the root) as above. A parent component
+ * that is not a directory is -ENOTDIR; other errors are -errno. */
+int fs_resolve(int root_fd, const char *path, struct fs_resolved *ret);
+void fs_resolved_release(struct fs_resolved *r);
+
+/* Open the directory at a canonical path (as fs_resolve gives) without following any symlink
+ * on the way (openat2 RESOLVE_IN_ROOT|RESOLVE_NO_SYMLINKS, or a walk with O_NOFOLLOW where
+ * openat2 is missing): a symlink swapped in after fs_resolve is refused (-ELOOP/-ENOTDIR).
+ * flags as for open(2) plus O_DIRECTORY; returns fd or -errno. */
+int fs_open_canon_dir(int root_fd, const char *canon, int flags);
+
+/* Copy every extended attribute of src to dst (both open fds, not O_PATH). */
+int fs_copy_xattrs(int src_fd, int dst_fd);
+
+/* write(2) all of data, retrying short writes and EINTR. */
+int fs_write_all(int fd, const void *data, size_t size);
+
+/* opendir(3) of name in dfd ("." for dfd itself), never following a symlink. NULL with errno
+ * set on failure. */
+DIR *fs_opendir_at(int dfd, const char *name);
+/* "." or ".." */
+static inline bool fs_dot(const char *name)
+{
+	return name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2]));
+}
+
+/* rm -rf of name in dfd (never following a symlink; a missing name is not an error). */
+int fs_remove_tree(int dfd, const char *name);

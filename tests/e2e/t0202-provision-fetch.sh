@@ -210,8 +210,10 @@ test_expect 'cloud-config as user config: notice, empty config, exit 0' '
 test_expect 'unknown platform: usage error (2)' '
 	test_exit 2 dry --platform nosuch 2>"$T/err"
 '
-test_expect 'provision without validate or --dry-run: usage error (2)' '
-	test_exit 2 flatctl provision --root "$T/root" 2>"$T/err" &&
-	test_grep "does not apply configs" "$T/err"
+test_expect 'provision without a config anywhere: an empty config is applied (result file only)' '
+	mkdir -p "$T/empty/etc" "$T/empty/proc" && : >"$T/empty/proc/cmdline" &&
+	flatctl provision --root "$T/empty" --platform metal 2>"$T/err" &&
+	test_grep "no user config found (platform metal)" "$T/err" &&
+	jq -e ".userConfigProvided == false" "$T/empty/etc/.ignition-result.json" >/dev/null
 '
 test_done
