@@ -325,7 +325,7 @@ int cmd_provision_ignition(int argc, char **argv, struct flat_ctx *ctx)
 					"mount, files, umount)",
 					ia.stage);
 	if (ign_platform_from_string(ia.platform) < 0)
-		return args_usage_error(&a, "unknown platform '%s'", ia.platform);
+		return args_usage_error(&a, "unknown platform '%s' (one of " IGN_PLATFORM_NAMES ")", ia.platform);
 	if (ia.log_to_stdout && dup2(STDOUT_FILENO, STDERR_FILENO) < 0)
 		return log_error_errno(-errno, "--log-to-stdout"), 1;
 	log_set_prefix("ignition");

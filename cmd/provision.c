@@ -37,7 +37,7 @@ enum {
 static const struct flat_option provision_opts[] = {
 	{ "config", OPT_CONFIG, ARG_REQ, "SRC",
 	  "take the user config from FILE, URL or - (stdin)" },
-	{ "platform", OPT_PLATFORM, ARG_REQ, "NAME", "ask this provider: file, metal, qemu, aws" },
+	{ "platform", OPT_PLATFORM, ARG_REQ, "NAME", "ask this provider: " IGN_PLATFORM_NAMES },
 	{ "stage", OPT_STAGE, ARG_REQ, "LIST",
 	  "run only these stages: fetch-offline,fetch,kargs,disks,mount,files,umount" },
 	{ "dry-run", OPT_DRY_RUN, ARG_NONE, NULL,
@@ -296,7 +296,7 @@ int prov_config_acquire(struct flat_ctx *ctx, const struct prov_acquire *a, stru
 	if (a->platform) {
 		o.platform = ign_platform_from_string(a->platform);
 		if (o.platform < 0) {
-			log_error("unknown platform '%s'", a->platform);
+			log_error("unknown platform '%s' (one of " IGN_PLATFORM_NAMES ")", a->platform);
 			return 2;
 		}
 	} else
