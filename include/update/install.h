@@ -33,6 +33,9 @@ struct update_target {
 	const char *target_label;        /* "USR-B" */
 	const struct crypto_key *const *keys;
 	size_t n_keys;
+	/* may be NULL; non-zero: the verify and write passes stop between two pieces of the
+	 * payload (the payload stream finishes the operations it has begun) with -ECANCELED */
+	const volatile int *cancel;
 };
 
 /* What the verify pass found. */
@@ -91,9 +94,9 @@ int update_flip(const struct update_target *t, int *ret_code, struct problem_lis
 void update_base64_32(const uint8_t in[32], char *out);
 
 /* Fault injection for crash tests (spec/cli.md exit 99 sibling): when FLATCTL_TEST_UPDATE_KILL
- * names this point ("download:BYTES", "write:OPS", "flip"), the process kills itself with
- * SIGKILL, exactly like `kill -9`. For download, `amount` is the bytes held; for write, the
- * operations written. */
+ * names this point ("download:BYTES", "verify", "write:BYTES", "flip"), the process kills itself
+ * with SIGKILL, exactly like `kill -9`. For download, `amount` is the bytes held; for write, the
+ * payload bytes fed to the write pass. */
 void update_test_kill_point(const char *point, uint64_t amount);
 static inline void update_test_kill_point_download(uint64_t done)
 {
