@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* cmd/update.h - the update applet's verbs and link-name front ends; spec: spec/update.md 2. */
+/* cmd/update.h - the update applet's verbs and link-name front ends; see flatctl-update(1), docs/update.md 2. */
 #pragma once
 
 #include <stdbool.h>
@@ -59,9 +59,6 @@ int update_verb_reset(int argc, char **argv, void *userdata);
 int update_frontend_run(int argc, char **argv, struct flat_ctx *ctx);
 
 /* Shared by the verbs and front ends (cmd/update-verbs.c). */
-/* Take the lock of 7.4, printing "another update operation is running (pid N, STATUS)" and
- * returning -EBUSY when busy. *ret_fd holds the lock. */
-int update_cmd_lock(struct flat_ctx *ctx, int root_fd, uint64_t wait_usec, int *ret_fd);
 /* The -status block of update_engine_client (2.8), five lines, to stdout or into buf. */
 int update_print_engine_status(struct flat_ctx *ctx);
 int update_engine_status_text(struct flat_ctx *ctx, char *buf, size_t size);
