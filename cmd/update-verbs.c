@@ -84,23 +84,32 @@ static const char *fmt_time(uint64_t t, char *buf, size_t size)
 	return buf;
 }
 
+int update_disk_open_quiet(struct flat_ctx *ctx, bool lock, struct gpt_disk **ret)
+{
+	_cleanup_(problem_list_release) struct problem_list p = {};
+	_cleanup_free_ char *found = NULL;
+	const char *path = ctx->disk;
+	int r;
+
+	if (!path) {
+		r = gpt_find_disk(&p, &found);
+		if (r < 0)
+			return r;
+		path = found;
+	}
+	return gpt_disk_open(path, lock ? GPT_DISK_LOCK : 0, ret, &p);
+}
+
 /* Booted and target partition names, quietly: status works without a disk (9: null). */
 static void find_partitions(struct flat_ctx *ctx, int root_fd, char *booted, char *target)
 {
 	_cleanup_(gpt_disk_freep) struct gpt_disk *d = NULL;
 	_cleanup_(problem_list_release) struct problem_list p = {};
-	_cleanup_free_ char *found = NULL;
-	const char *path = ctx->disk;
 	bool inferred = false;
 	unsigned nr, other;
 
 	booted[0] = target[0] = 0;
-	if (!path) {
-		if (gpt_find_disk(&p, &found) < 0)
-			return;
-		path = found;
-	}
-	if (gpt_disk_open(path, 0, &d, &p) < 0)
+	if (update_disk_open_quiet(ctx, false, &d) < 0)
 		return;
 	int b = gpt_find_booted(root_fd, root_is_slash(ctx), d, &inferred);
 	if (b <= 0)
@@ -210,13 +219,6 @@ int update_verb_status(int argc, char **argv, void *userdata)
 
 /* ---- the engine's hooks: what the command line shows while a cycle runs ---- */
 
-struct cli_run {
-	struct flat_ctx *ctx;
-	struct progress p;
-	bool draw, started;
-	bool apply;                /* print "update available: V (SIZE)" for apply */
-};
-
 static void hook_message(int level, const char *text, void *userdata)
 {
 	(void)log_full(level, 0, "%s", text);
@@ -224,7 +226,7 @@ static void hook_message(int level, const char *text, void *userdata)
 
 static void hook_progress(const char *version, uint64_t done, uint64_t total, void *userdata)
 {
-	struct cli_run *run = userdata;
+	struct update_cli_run *run = userdata;
 	uint64_t now = progress_now_usec();
 	unsigned pct;
 	char line[256];
@@ -246,7 +248,7 @@ static void hook_progress(const char *version, uint64_t done, uint64_t total, vo
 
 static void hook_offer(const struct omaha_response *resp, const char *url, void *userdata)
 {
-	struct cli_run *run = userdata;
+	struct update_cli_run *run = userdata;
 	char sz[32];
 
 	if (run->ctx->json || run->ctx->verbosity < 0)
@@ -262,14 +264,14 @@ static void hook_offer(const struct omaha_response *resp, const char *url, void 
 
 static int hook_open_disk(void *userdata, struct gpt_disk **ret)
 {
-	struct cli_run *run = userdata;
+	struct update_cli_run *run = userdata;
 	return partition_open(run->ctx, true, false, ret);
 }
 
-static struct update_cycle_params cycle_params(struct update_cmd *uc, int root_fd,
-					       enum update_mode mode, struct cli_run *run)
+struct update_cycle_params update_cmd_params(struct update_cmd *uc, int root_fd,
+					     enum update_mode mode, struct update_cli_run *run)
 {
-	*run = (struct cli_run){ .ctx = uc->ctx, .apply = mode == UPDATE_MODE_APPLY,
+	*run = (struct update_cli_run){ .ctx = uc->ctx, .apply = mode == UPDATE_MODE_APPLY,
 				 .draw = progress_wanted(STDERR_FILENO, uc->ctx->verbosity) };
 	return (struct update_cycle_params){
 		.mode = mode,
@@ -368,7 +370,7 @@ int update_verb_check(int argc, char **argv, void *userdata)
 	struct flat_ctx *ctx = uc->ctx;
 	_cleanup_close_ int root_fd = open_root(ctx);
 	_cleanup_(update_cycle_freep) struct update_cycle *c = NULL;
-	struct cli_run run;
+	struct update_cli_run run;
 	int r;
 
 	if (root_fd < 0)
@@ -376,7 +378,7 @@ int update_verb_check(int argc, char **argv, void *userdata)
 	if (uc->payload || uc->version || uc->sha256 || uc->dry_run)
 		return args_usage_error(uc->args, "--payload, --version, --sha256 and --dry-run are "
 						  "options of 'apply'");
-	struct update_cycle_params p = cycle_params(uc, root_fd, UPDATE_MODE_CHECK, &run);
+	struct update_cycle_params p = update_cmd_params(uc, root_fd, UPDATE_MODE_CHECK, &run);
 	r = update_cycle_new(&p, &c);
 	if (r < 0)
 		return log_fail(r, "out of memory");
@@ -408,7 +410,7 @@ int update_verb_apply(int argc, char **argv, void *userdata)
 	struct flat_ctx *ctx = uc->ctx;
 	_cleanup_close_ int root_fd = open_root(ctx);
 	_cleanup_(update_cycle_freep) struct update_cycle *c = NULL;
-	struct cli_run run;
+	struct update_cli_run run;
 	uint8_t sha[32];
 	int r;
 
@@ -419,7 +421,7 @@ int update_verb_apply(int argc, char **argv, void *userdata)
 	if (uc->sha256 && parse_sha256(uc->sha256, sha) < 0)
 		return args_usage_error(uc->args, "--sha256: '%s' is not a hex or base64 SHA-256",
 					uc->sha256);
-	struct update_cycle_params p = cycle_params(uc, root_fd, UPDATE_MODE_APPLY, &run);
+	struct update_cycle_params p = update_cmd_params(uc, root_fd, UPDATE_MODE_APPLY, &run);
 	p.sha256 = uc->sha256 ? sha : NULL;
 	r = update_cycle_new(&p, &c);
 	if (r < 0)
@@ -467,11 +469,11 @@ int update_do_reset(struct flat_ctx *ctx, uint64_t wait_usec)
 	_cleanup_close_ int root_fd = open_root(ctx);
 	struct update_cmd uc = { .ctx = ctx, .wait_usec = wait_usec };
 	struct update_cycle_result res;
-	struct cli_run run;
+	struct update_cli_run run;
 
 	if (root_fd < 0)
 		return root_fd;
-	struct update_cycle_params p = cycle_params(&uc, root_fd, UPDATE_MODE_APPLY, &run);
+	struct update_cycle_params p = update_cmd_params(&uc, root_fd, UPDATE_MODE_APPLY, &run);
 	int r = update_reset(&p, &res);
 	if (r < 0)
 		return print_message(&res);
@@ -513,6 +515,27 @@ int update_cmd_option(struct update_cmd *uc, int id, const char *arg)
 			return r;
 		uc->wait_usec = (uint64_t)n * 1000000;
 		return 1;
+	case UPDATE_OPT_ONCE:
+		uc->once = true;
+		return 1;
+	case UPDATE_OPT_BUS:
+		uc->bus = arg;
+		return 1;
+	case UPDATE_OPT_INITIAL_DELAY:
+	case UPDATE_OPT_INTERVAL:
+	case UPDATE_OPT_FUZZ:
+	case UPDATE_OPT_MARK_GOOD_DELAY: {
+		static const char *const names[] = { "--initial-delay", "--interval", "--fuzz",
+						     "--mark-good-delay" };
+		uint64_t *dst[] = { &uc->initial_delay, &uc->interval, &uc->fuzz,
+				    &uc->mark_good_delay };
+		unsigned i = (unsigned)(id - UPDATE_OPT_INITIAL_DELAY);
+		r = args_parse_uint(uc->args, names[i], arg, 30ULL * 86400, &n);
+		if (r < 0)
+			return r;
+		*dst[i] = n;
+		return 1;
+	}
 	default:
 		return 0;
 	}

@@ -22,6 +22,17 @@ int update_usr_pair(const struct gpt *g, const char *label, unsigned *ret_nr, un
 int update_gpt_revert(struct gpt *g, unsigned booted, unsigned target);
 
 struct gpt_disk;
+
+/* The booted USR partition (partitions.md 8.7) and whether it is marked good (successful=1,
+ * tries=0). -ENOENT when unknown or only inferred from the attributes: nothing may be marked
+ * then (update.md 8.1). */
+int update_booted_partition(int root_fd, bool root_is_slash, const struct gpt_disk *d,
+			    unsigned *ret_nr, bool *ret_good);
+/* The other USR partition becomes the next boot target in memory, as `flatctl rollback` does
+ * (partitions.md 3.5): one try unless it is marked successful, the highest priority. Returns its
+ * number; the caller commits. */
+int update_gpt_rollback(struct gpt *g, unsigned booted);
+
 struct crypto_key;
 struct payload_manifest;
 

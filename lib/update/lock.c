@@ -28,7 +28,7 @@ int update_lock_take(int root_fd, uint64_t wait_usec, int *ret_fd, pid_t *ret_ho
 	uint64_t waited = 0;
 	int r;
 
-	r = fs_mkdir_p(root_fd, UPDATE_STATE_DIR, 0700);
+	r = fs_mkdir_p(root_fd, UPDATE_STATE_DIR, 0711);
 	if (r < 0)
 		return r;
 	fd = fs_open(root_fd, UPDATE_LOCK_FILE, O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
