@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -681,6 +682,9 @@ static void cycle_finished(struct daemon *d, const struct news *n)
 {
 	(void)pthread_join(d->thread, NULL);
 	d->running = false;
+	/* hand the cycle's buffers (HTTP, XML, payload pieces) back to the system: idle between
+	 * checks is most of the daemon's life */
+	(void)malloc_trim(0);
 	switch (n->outcome) {
 	case UPDATE_OUTCOME_INSTALLED:
 		log_notice("installed %s to %s; reboot to use it", n->version, n->partition);

@@ -23,3 +23,9 @@ install-update-dist:
 		mv -f $(DESTDIR)$(UNITDIR)/.$${u##*/}.tmp $(DESTDIR)$(UNITDIR)/$${u##*/}; \
 	done
 	install -m 0644 dist/dbus/com.coreos.update1.conf $(DESTDIR)$(DBUSDIR)/
+
+# bench/update-daemon-getstatus's in-process round-trip driver
+UPDATE_RTT_BENCH := $(B)/bench/update-daemon-rtt
+$(UPDATE_RTT_BENCH): bench/update-daemon-rtt.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(PKG_LIBS)
