@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd/reboot-manager.c - `flatctl reboot-manager` and the `locksmithd` link: waits for an
  * installed update, takes the reboot lock inside the reboot window, runs the hooks, reboots
- * through logind, releases its lock after the boot; spec: spec/reboot-lock.md 7. */
+ * through logind, releases its lock after the boot; see docs/reboot-lock.md 7. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd/update-frontends.c - the update_engine_client and flatcar-update link names;
- * spec: spec/update.md 2.8. */
+ * see docs/update.md 2.8. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>

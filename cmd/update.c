@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* cmd/update.c - Omaha update client: the payload verbs `pack` and `verify`; spec: spec/update.md
+/* cmd/update.c - Omaha update client: the payload verbs `pack` and `verify`; see docs/update.md
  * 2.5, 2.6, 5, 10. */
 #include <dirent.h>
 #include <stddef.h>

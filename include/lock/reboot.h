@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* include/lock/reboot.h - what the reboot manager reads and runs (spec/reboot-lock.md 7):
+/* include/lock/reboot.h - what the reboot manager reads and runs (docs/reboot-lock.md 7):
  * the update state file, the trigger file, logged-in users, hooks, the logind call. */
 #pragma once
 

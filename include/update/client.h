@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* include/update/client.h - configuration inputs (spec/update.md 3), the Omaha exchange (4.2-4.4)
+/* include/update/client.h - configuration inputs (docs/update.md 3), the Omaha exchange (4.2-4.4)
  * and the payload download with resume (4.1, 7.3) of the update pipeline. Nothing here prints. */
 #pragma once
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* include/update/engine.h - the update engine: one update cycle (check, events, download with
- * resume, verify, write, flip, state and failure recording; spec/update.md 4, 6, 7), driven step
+ * resume, verify, write, flip, state and failure recording; docs/update.md 4, 6, 7), driven step
  * by step by `update check/apply`, `update_engine_client`, `flatcar-update` and the daemon.
  *
  * Model. update_cycle_new() takes the parameters of one attempt; each update_cycle_step() runs
@@ -25,7 +25,7 @@ struct gpt_disk;
 struct omaha_response;
 struct update_cycle;
 
-/* What status readers see (update_engine's GetStatus and StatusUpdate fields, spec/update.md
+/* What status readers see (update_engine's GetStatus and StatusUpdate fields, docs/update.md
  * 8.4), plus the last error. Plain data: it can be copied between threads. */
 #define UPDATE_VERSION_MAX 80
 struct update_snapshot {
@@ -39,7 +39,7 @@ struct update_snapshot {
 };
 /* The snapshot a state describes: the staged version (or the pending one) is the new version. */
 void update_snapshot_from_state(const struct update_state *s, struct update_snapshot *ret);
-/* update_engine_client's frozen five-line block (spec/update.md 2.8) into buf. */
+/* update_engine_client's frozen five-line block (docs/update.md 2.8) into buf. */
 void update_snapshot_format(const struct update_snapshot *snap, char *buf, size_t size);
 bool update_snapshot_equal(const struct update_snapshot *a, const struct update_snapshot *b);
 

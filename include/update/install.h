@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* include/update/install.h - the updater's use of the partition core: which USR partition is the
- * target, the postinstall flip and its undo (spec/update.md 6.1, 6.5, 2.4). */
+ * target, the postinstall flip and its undo (docs/update.md 6.1, 6.5, 2.4). */
 #pragma once
 
 #include <stdbool.h>
@@ -104,7 +104,7 @@ int update_flip(const struct update_target *t, int *ret_code, struct problem_lis
 /* Standard base64 of a 32-byte digest into out (at least 45 bytes); "" if out of memory. */
 void update_base64_32(const uint8_t in[32], char *out);
 
-/* Fault injection for crash tests (spec/cli.md exit 99 sibling): when FLATCTL_TEST_UPDATE_KILL
+/* Fault injection for crash tests (docs/cli.md exit 99 sibling): when FLATCTL_TEST_UPDATE_KILL
  * names this point ("download:BYTES", "verify", "write:BYTES", "flip"), the process kills itself
  * with SIGKILL, exactly like `kill -9`. For download, `amount` is the bytes held; for write, the
  * payload bytes fed to the write pass. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* include/update/schedule.h - when the daemon checks next and how long it leaves a failed payload
- * alone (spec/update.md 8.2). Pure functions of their inputs and a random number in [0, 1): the
+ * alone (docs/update.md 8.2). Pure functions of their inputs and a random number in [0, 1): the
  * caller draws it, so tests can pin it. All times in seconds. */
 #pragma once
 

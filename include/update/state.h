@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* include/update/state.h - the updater's persistent state (state.json), its status names and
- * error codes, the crash/resume decision and the operation lock; spec: spec/update.md 7.
+ * error codes, the crash/resume decision and the operation lock; see docs/update.md 7.
  *
  * Model. The state is a JSON document kept whole (struct update_state wraps a jansson object),
  * so fields this version does not know survive a rewrite (7.2). Typed accessors read and change

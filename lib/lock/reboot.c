@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* lib/lock/reboot.c - the reboot manager's contacts with the rest of the system
- * (spec/reboot-lock.md 7.2, 7.5, 7.7): update state, update_engine on D-Bus, utmp, hooks,
+ * (docs/reboot-lock.md 7.2, 7.5, 7.7): update state, update_engine on D-Bus, utmp, hooks,
  * logind. */
 #include <errno.h>
 #include <jansson.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* lib/update/client.c - configuration inputs, the Omaha update check and events, and the payload
- * download with resume (spec/update.md 3, 4, 6.6, 7.3). */
+ * download with resume (docs/update.md 3, 4, 6.6, 7.3). */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* lib/update/engine.c - one update cycle, step by step (spec/update.md 2.1, 2.2, 4.4, 6, 7.3,
+/* lib/update/engine.c - one update cycle, step by step (docs/update.md 2.1, 2.2, 4.4, 6, 7.3,
  * 8.2, 10): begin (lock, state, configuration, keys, disk), update check, download with resume,
  * verify, write and read back, GPT flip. Failures are recorded in the state (last_error, status
  * IDLE) and reported to the server as 3/0 where section 4.4 says so; the message for the user

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* lib/update/install.c - verify a payload, write it to the passive USR partition, read it back,
- * install the kernel, flip the GPT (spec/update.md 5.5, 6.2-6.5).
+ * install the kernel, flip the GPT (docs/update.md 5.5, 6.2-6.5).
  *
  * Nothing is written before the whole file verified (5.5). The verify pass keeps the decompressed
  * USR image in a spool (an unlinked O_TMPFILE in the state directory, when it fits) so that the

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* lib/update/lock.c - the exclusive operation lock of spec/update.md 7.4 (flock on a file that
+/* lib/update/lock.c - the exclusive operation lock of docs/update.md 7.4 (flock on a file that
  * also names its holder). */
 #include <fcntl.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* lib/update/partition.c - USR-A/USR-B lookup and the undo of the postinstall flip
- * (spec/update.md 6.1, 2.4). */
+ * (docs/update.md 6.1, 2.4). */
 #include <string.h>
 
 #include "gpt/gpt.h"

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* lib/update/schedule.c - the daemon's check schedule and payload backoff (spec/update.md 8.2;
+/* lib/update/schedule.c - the daemon's check schedule and payload backoff (docs/update.md 8.2;
  * the values are update_engine's update_check_scheduler.cc and payload_state.cc). */
 #include "update/schedule.h"
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* lib/update/state.c - state.json: model, validation, atomic persistence (spec/update.md 7.2). */
+/* lib/update/state.c - state.json: model, validation, atomic persistence (docs/update.md 7.2). */
 #include <fcntl.h>
 #include <jansson.h>
 #include <math.h>

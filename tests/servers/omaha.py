@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 # tests/servers/omaha.py - loopback Omaha v3 server for tests, answering in Nebraska's response
-# shape (spec/update.md 4.3) and serving payloads with Range support.
+# shape (docs/update.md 4.3) and serving payloads with Range support.
 #
 #   omaha.py --port-file F [--payload FILE] [--version V] [--config JSON] [--log FILE] ...
 #
@@ -27,7 +27,7 @@
 #   payload_status  answer payload downloads with this HTTP status
 #   payload_fail    the first N payload downloads get 503 (counted per server run)
 #   payload_extra   append this many bytes beyond the announced size (a lying server)
-#   ignore_range    answer range requests with 200 and the whole payload (spec/update.md 4.1)
+#   ignore_range    answer range requests with 200 and the whole payload (docs/update.md 4.1)
 #   payload_backoff send DisablePayloadBackoff="false" (default "true", as Nebraska)
 #   max_failures    add MaxFailureCountPerUrl=N to the postinstall action
 #   payload_auth    "USER:PASSWORD": payload downloads need this HTTP basic auth (401 otherwise)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test-update-schedule.c - the daemon's check schedule and payload backoff
- * (lib/update/schedule.c; spec/update.md 8.2). */
+ * (lib/update/schedule.c; docs/update.md 8.2). */
 #include "tap.h"
 #include "update/schedule.h"
 

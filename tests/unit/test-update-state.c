@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test-update-state.c - state.json model, persistence, resume rule, lock, reset
- * (lib/update; spec/update.md 7). */
+ * (lib/update; docs/update.md 7). */
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
