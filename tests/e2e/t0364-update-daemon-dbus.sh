@@ -67,7 +67,10 @@ test_expect '-status asks the daemon: the frozen five lines' '
 	printf "%s\n" "PROGRESS=1.000000" "CURRENT_OP=UPDATE_STATUS_UPDATED_NEED_REBOOT" \
 		"NEW_VERSION=4081.2.0" "NEW_SIZE=$(stat -c %s "$T/p.gz")" >"$T/want" &&
 	tail -n 4 "$T/out" | test_cmp "$T/want" - &&
-	test_grep "^LAST_CHECKED_TIME=[1-9][0-9]*$" "$T/out"
+	checked=$(json_get "$S" "d[\"last_checked_time\"]") && test "$checked" -gt 0 &&
+	test_grep "^LAST_CHECKED_TIME=$checked$" "$T/out" &&
+	busctl --system call $GS >"$T/gs" &&
+	test "$(cat "$T/gs")" = "xdssx $checked 1 \"UPDATE_STATUS_UPDATED_NEED_REBOOT\" \"4081.2.0\" $(stat -c %s "$T/p.gz")"
 '
 
 test_expect 'the policy: another user may not call the daemon; its -status reads status.json' '
