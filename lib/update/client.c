@@ -341,25 +341,9 @@ int update_check(struct http_client *http, const struct update_config *cfg,
 	return 0;
 }
 
-int update_send_ping(struct http_client *http, const struct update_config *cfg,
-		     const struct update_state *state, const char *bootid)
-{
-	_cleanup_(http_response_release) struct http_response resp = {};
-	_cleanup_free_ char *body = NULL;
-	struct omaha_request_params rp;
-	struct utsname u;
-	size_t size;
-	int r;
-
-	request_params(cfg, state, bootid, &u, &rp);
-	rp.ping = true;
-	r = omaha_request_build(&rp, &body, &size);
-	if (r < 0)
-		return r;
-	return http_post(http, cfg->server, "text/xml", body, size, &resp);
-}
-
-int update_send_event(struct http_client *http, const struct update_config *cfg,
+/* A request without an update check: a ping (ev NULL) or one event. The answer only has to be
+ * a 2xx. */
+static int send_plain(struct http_client *http, const struct update_config *cfg,
 		      const struct update_state *state, const char *bootid,
 		      const struct omaha_event *ev)
 {
@@ -371,12 +355,26 @@ int update_send_event(struct http_client *http, const struct update_config *cfg,
 	int r;
 
 	request_params(cfg, state, bootid, &u, &rp);
+	rp.ping = !ev;
 	rp.events = ev;
-	rp.n_events = 1;
+	rp.n_events = ev ? 1 : 0;
 	r = omaha_request_build(&rp, &body, &size);
 	if (r < 0)
 		return r;
 	return http_post(http, cfg->server, "text/xml", body, size, &resp);
+}
+
+int update_send_ping(struct http_client *http, const struct update_config *cfg,
+		     const struct update_state *state, const char *bootid)
+{
+	return send_plain(http, cfg, state, bootid, NULL);
+}
+
+int update_send_event(struct http_client *http, const struct update_config *cfg,
+		      const struct update_state *state, const char *bootid,
+		      const struct omaha_event *ev)
+{
+	return send_plain(http, cfg, state, bootid, ev);
 }
 
 #define FSYNC_EVERY (64ULL << 20)
