@@ -567,9 +567,10 @@ static bool deferred(struct update_cycle *c, const struct omaha_response *resp)
 		}
 		check_over(c);
 		c->res.reason = "noupdate";
-		return !finish(c, UPDATE_OUTCOME_DEFERRED, 0, LOG_NOTICE,
-			       "%s failed a check before (%s, error %d); not downloading it again",
-			       c->version, c->sha_b64, code ? code : 1);
+		finish(c, UPDATE_OUTCOME_DEFERRED, 0, LOG_NOTICE,
+		       "%s failed a check before (%s, error %d); not downloading it again", c->version,
+		       c->sha_b64, code ? code : 1);
+		return true;
 	}
 	update_state_get_backoff(c->state, &b);
 	if (c->p.scheduled && !resp->disable_payload_backoff && b.sha256 &&
@@ -579,9 +580,10 @@ static bool deferred(struct update_cycle *c, const struct omaha_response *resp)
 						    .error_code = OMAHA_ERROR_UPDATE_DEFERRED_FOR_BACKOFF });
 		check_over(c);
 		c->res.reason = "noupdate";
-		return !finish(c, UPDATE_OUTCOME_DEFERRED, 0, LOG_NOTICE,
-			       "%s failed %" PRIu64 " time(s); payload backoff until %" PRIu64,
-			       c->version, b.payload_attempts, b.until);
+		finish(c, UPDATE_OUTCOME_DEFERRED, 0, LOG_NOTICE,
+		       "%s failed %" PRIu64 " time(s); payload backoff until %" PRIu64, c->version,
+		       b.payload_attempts, b.until);
+		return true;
 	}
 	return false;
 }

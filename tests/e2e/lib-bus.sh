@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/e2e/lib-bus.sh - a private D-Bus for the daemon tests (t036x); source after lib.sh.
 # start_bus: a dbus-daemon of its own under $T with the system bus's default policy (anyone may
 # connect, nobody may own names or call methods unless a rule says so) plus the policy file that
