@@ -191,7 +191,8 @@ static void publish(struct daemon *d, const struct update_snapshot *s, bool forc
 {
 	struct update_snapshot old = d->snap;
 	d->snap = *s;
-	bool status_changed = old.status != s->status || strcmp(old.new_version, s->new_version);
+	bool status_changed =
+		old.status != s->status || strcmp(old.new_version, s->new_version) != 0;
 	if (status_changed) {
 		d->logged_decile = (unsigned)(s->progress * 10);
 		status_line(d);
@@ -244,7 +245,7 @@ static int load_daemon_config(struct daemon *d)
 {
 	_cleanup_(conf_release) struct conf c = {};
 	const struct conf_entry *e;
-	char *units[MAX_UNITS];
+	char *units[MAX_UNITS] = { NULL };
 	size_t n = 0;
 	uint64_t timeout = HEALTH_TIMEOUT_DEFAULT_USEC;
 	bool rollback = false;
@@ -261,7 +262,8 @@ static int load_daemon_config(struct daemon *d)
 		if (strcmp(e->value, "true") == 0 || strcmp(e->value, "yes") == 0 ||
 		    strcmp(e->value, "1") == 0)
 			rollback = true;
-		else if (strcmp(e->value, "false") && strcmp(e->value, "no") && strcmp(e->value, "0"))
+		else if (strcmp(e->value, "false") != 0 && strcmp(e->value, "no") != 0 &&
+			 strcmp(e->value, "0") != 0)
 			return log_fail(-EINVAL, "%s:%u: ROLLBACK_ON_FAILED_HEALTH: '%s' is not true or "
 						 "false", e->file, e->line, e->value);
 	}

@@ -7,13 +7,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define UPDATE_FIRST_CHECK_SEC (7 * 60)     /* first check after 7 min ... */
-#define UPDATE_INTERVAL_SEC (45 * 60)       /* then every 45 min ... */
-#define UPDATE_FUZZ_SEC (5 * 60)            /* ... each +- 5 min (update_engine's values) */
-#define UPDATE_BACKOFF_MAX_SEC (4 * 3600)   /* server trouble doubles the interval up to 4 h */
-#define UPDATE_POLL_MIN_SEC 60              /* a server's PollInterval is bounded to 60 s .. 24 h */
-#define UPDATE_POLL_MAX_SEC 86400
-#define UPDATE_PAYLOAD_BACKOFF_MAX_DAYS 16
+#define UPDATE_FIRST_CHECK_SEC (7ULL * 60)     /* first check after 7 min ... */
+#define UPDATE_INTERVAL_SEC (45ULL * 60)       /* then every 45 min ... */
+#define UPDATE_FUZZ_SEC (5ULL * 60)            /* ... each +- 5 min (update_engine's values) */
+#define UPDATE_BACKOFF_MAX_SEC (4ULL * 3600)   /* server trouble doubles the interval up to 4 h */
+#define UPDATE_POLL_MIN_SEC 60ULL              /* a server's PollInterval is bounded to 60 s .. 24 h */
+#define UPDATE_POLL_MAX_SEC 86400ULL
+#define UPDATE_PAYLOAD_BACKOFF_MAX_DAYS 16ULL
 
 struct update_schedule {
 	uint64_t initial_sec, interval_sec, fuzz_sec; /* --initial-delay, --interval, --fuzz */

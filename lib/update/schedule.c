@@ -61,5 +61,5 @@ uint64_t update_payload_backoff_sec(uint64_t attempts, double r01)
 		days *= 2;
 	if (days > UPDATE_PAYLOAD_BACKOFF_MAX_DAYS)
 		days = UPDATE_PAYLOAD_BACKOFF_MAX_DAYS;
-	return update_schedule_jitter(days * 86400, 6 * 3600, r01);
+	return update_schedule_jitter(days * 86400ULL, 6ULL * 3600, r01);
 }
