@@ -11,7 +11,8 @@
 . "$(dirname "$0")/lib-bus.sh"
 setup_update
 make_payload "$T/p.gz" $((1024 * 1024))
-start_omaha --payload "$T/p.gz" --version 4081.2.0
+start_omaha --payload "$T/p.gz" --version 4081.2.0 --config "$T/omaha.json"
+echo '{}' >"$T/omaha.json"
 start_bus
 mkdir -p "$R/proc" && echo "mount.usr=PARTLABEL=USR-A" >"$R/proc/cmdline"
 ln -s "$FLATCTL" "$T/update_engine_client"
@@ -110,6 +111,21 @@ test_expect 'reboot-manager hears the StatusUpdate of an install (no state file 
 	wait_for test -s "$R2/var/lib/flatctl/reboot-manager/dry-run-reboots" &&
 	wait $RMPID &&
 	test "$(json_get "$R2/var/lib/flatctl/reboot-manager/dry-run-reboots" "d[\"new_version\"], d[\"strategy\"]")" = "4081.2.0 reboot"
+'
+
+test_expect '-update waits for the attempt: the block every 5 s, exit 0 when staged' '
+	uec -reset_status && wait_for status_is UPDATE_STATUS_IDLE &&
+	uec -update >"$T/out" 2>"$T/err" &&
+	tail -n 5 "$T/out" | grep -q "^CURRENT_OP=UPDATE_STATUS_UPDATED_NEED_REBOOT$" &&
+	test "$(attrs 4)" = "2 1 0"
+'
+
+test_expect '-update: an attempt that fails exits 1 and says why' '
+	uec -reset_status && wait_for status_is UPDATE_STATUS_IDLE &&
+	echo "{\"payload_status\": 404}" >"$T/omaha.json" &&
+	test_exit 1 uec -update >"$T/out" 2>"$T/err" &&
+	test_grep "the update attempt failed: DownloadTransferError (9): payload http://127.0.0.1:$PORT/payloads/p.gz: download failed: HTTP 404" "$T/err" &&
+	tail -n 5 "$T/out" | grep -q "^CURRENT_OP=UPDATE_STATUS_IDLE$" && echo "{}" >"$T/omaha.json"
 '
 
 stop_daemon
