@@ -140,14 +140,18 @@ static int watch_status_file(struct flat_ctx *ctx)
 	}
 }
 
-/* The bus update_engine_client talks on: -bus=, else the system bus. NULL: none reachable. */
-static sd_bus *client_bus(const char *which)
+/* The bus update_engine_client talks on: -bus=, else the system bus. NULL: none reachable.
+ * Under -root the system bus is only used when $DBUS_SYSTEM_BUS_ADDRESS names one (a test or a
+ * chroot): the daemon on the host's bus serves another root. */
+static sd_bus *client_bus(const struct flat_ctx *ctx, const char *which)
 {
 	enum bus_kind kind = BUS_SYSTEM;
 	const char *address = NULL;
 	sd_bus *bus = NULL;
 
 	if (which && bus_parse(which, &kind, &address) < 0)
+		return NULL;
+	if (!which && ctx->root_given && !getenv("DBUS_SYSTEM_BUS_ADDRESS"))
 		return NULL;
 	if (kind == BUS_NONE || bus_open(kind, address, &bus) < 0)
 		return NULL;
@@ -286,7 +290,7 @@ static int engine_client(int argc, char **argv, struct flat_ctx *ctx)
 
 	/* a running daemon does the work (8.4); without one (no bus, nobody owns the name) it
 	 * happens here */
-	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = action == UE_NONE ? NULL : client_bus(bus_flag);
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = action == UE_NONE ? NULL : client_bus(ctx, bus_flag);
 	struct bus_update1_status st;
 	char buf[1024], msg[512];
 	bool daemon = bus && bus_update1_get_status(bus, &st) >= 0;
