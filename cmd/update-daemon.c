@@ -858,6 +858,9 @@ static int bus_setup(struct daemon *d)
 	if (d->uc->bus && bus_parse(d->uc->bus, &kind, &address) < 0)
 		return args_usage_error(d->uc->args, "--bus: '%s' is not system, user, none or an "
 						     "address", d->uc->bus);
+	/* a daemon for another --root never takes the name on the host's system bus */
+	if (!d->uc->bus && d->ctx->root_given && !getenv("DBUS_SYSTEM_BUS_ADDRESS"))
+		kind = BUS_NONE;
 	if (kind == BUS_NONE)
 		return 0;
 	r = bus_open(kind, address, &d->bus);
