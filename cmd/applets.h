@@ -28,6 +28,7 @@ ALIAS("cgpt",                "partition",      NULL)
 /* -- update links -- */
 ALIAS("update_engine_client", "update", NULL)
 ALIAS("flatcar-update", "update", NULL)
+ALIAS("update_engine", "update", "daemon")
 
 /* -- provision links -- */
 ALIAS("ignition",          "provision",       NULL)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "args/args.h"
+#include "bus/bus.h"
 #include "cmd.h"
 #include "etcd/etcd.h"
 #include "fs/fs.h"
@@ -569,13 +570,22 @@ static int verb_set_max(int argc, char **argv, void *userdata)
 	return r < 0 ? r : 0;
 }
 
+/* send-need-reboot (reboot-lock.md 7.2): the trigger file, and StatusUpdate on the system bus
+ * as locksmithctl sends it. Under --root only when $DBUS_SYSTEM_BUS_ADDRESS names a bus (a test
+ * or chroot), so that a test never tells the host's reboot manager to reboot. */
 static int verb_send_need_reboot(int argc, char **argv, void *userdata)
 {
 	struct lock_cmd *c = userdata;
-	int r = fs_mkdir_p(c->root_fd, "/run/flatctl", 0755);
-	if (r >= 0)
-		r = fs_write_atomic(c->root_fd, "/run/flatctl/reboot-needed", "", 0, 0644);
-	if (r < 0)
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+	if (!c->ctx->root_given || getenv("DBUS_SYSTEM_BUS_ADDRESS")) {
+		if (bus_open(BUS_SYSTEM, NULL, &bus) < 0)
+			bus = NULL;
+	}
+	int r = lock_send_need_reboot(c->root_fd, bus);
+	if (r == -ENOTCONN)
+		log_warning("warning: send-need-reboot: StatusUpdate not sent on the bus; "
+			    "'/run/flatctl/reboot-needed' was created");
+	else if (r < 0)
 		return log_error_errno(r, "send-need-reboot: creating '/run/flatctl/reboot-needed'");
 	return 0;
 }

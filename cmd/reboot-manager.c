@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd/reboot-manager.c - `flatctl reboot-manager` and the `locksmithd` link: waits for an
  * installed update, takes the reboot lock inside the reboot window, runs the hooks, reboots
- * through logind, releases its lock after the boot; spec: spec/reboot-lock.md 7. */
+ * through logind, releases its lock after the boot; see docs/reboot-lock.md 7. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "args/args.h"
+#include "bus/bus.h"
+#include "bus/update1.h"
 #include "cmd.h"
 #include "fs/fs.h"
 #include "conf/conf.h"
@@ -33,6 +35,7 @@ enum {
 	OPT_WINDOW_START,
 	OPT_WINDOW_LENGTH,
 	OPT_NOW,
+	OPT_BUS,
 	LOCK_BACKEND_OPT_IDS,
 };
 
@@ -43,6 +46,8 @@ static const struct flat_option rm_opts[] = {
 	{ "window-start", OPT_WINDOW_START, ARG_REQ, "[DAY] HH:MM", "reboot window start" },
 	{ "window-length", OPT_WINDOW_LENGTH, ARG_REQ, "DUR", "reboot window length" },
 	{ "now", OPT_NOW, ARG_REQ, "YYYY-MM-DD HH:MM", "check-window: pretend it is this local time" },
+	{ "bus", OPT_BUS, ARG_REQ, "system|user|none|ADDRESS",
+	  "where update_engine's StatusUpdate is heard (system; none with --root)" },
 	LOCK_BACKEND_OPT_ROWS,
 	{},
 };
@@ -70,6 +75,11 @@ struct rm {
 	uint64_t pre_hook_timeout, login_delay;
 	uint64_t ttl_usec, next_refresh; /* holder TTL (section 4); when to renew it next */
 	int coord_fd;
+	/* 7.2 source 2: update_engine on D-Bus (NULL: no bus) */
+	sd_bus *bus;
+	sd_bus_slot *watch;
+	bool bus_need, bus_asked;
+	char *bus_version;
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -370,6 +380,50 @@ static int release_after_boot(struct rm *m)
 	return 1;
 }
 
+/* 7.2 source 2, as locksmithd: every StatusUpdate on the bus, from any sender; a wrong body
+ * is ignored. */
+static int on_status_update(sd_bus_message *msg, void *userdata, sd_bus_error *e)
+{
+	struct rm *m = userdata;
+	struct bus_update1_status st;
+	_cleanup_free_ char *ver = NULL;
+	bool need = false;
+
+	if (bus_update1_read(msg, &st) < 0 || lock_update_engine_parse(&st, &need, &ver) < 0)
+		return 0;
+	log_info("StatusUpdate: %s", st.current_operation);
+	if (need) {
+		m->bus_need = true;
+		free(m->bus_version);
+		m->bus_version = TAKE_PTR(ver);
+	}
+	return 0;
+}
+
+/* The bus of --bus (default: the system bus, none with --root): listen from now on. */
+static void bus_setup(struct rm *m)
+{
+	const char *v = m->flag[OPT_BUS - ARG_LONG_BASE];
+	enum bus_kind kind = m->ctx->root_given ? BUS_NONE : BUS_SYSTEM;
+	const char *address = NULL;
+
+	if (v && bus_parse(v, &kind, &address) < 0)
+		kind = BUS_NONE; /* checked when parsing the options */
+	if (kind == BUS_NONE || bus_open(kind, address, &m->bus) < 0) {
+		m->bus = NULL; /* no bus: this source is skipped silently (7.2) */
+		return;
+	}
+	if (bus_update1_watch(m->bus, on_status_update, m, &m->watch) < 0)
+		m->bus = sd_bus_flush_close_unref(m->bus);
+}
+
+/* Handle what arrived on the bus, without waiting. */
+static void bus_drain(struct rm *m)
+{
+	while (m->bus && sd_bus_process(m->bus, NULL) > 0)
+		;
+}
+
 static int reboot_needed(struct rm *m, bool *ret)
 {
 	bool need = false;
@@ -377,11 +431,22 @@ static int reboot_needed(struct rm *m, bool *ret)
 	int r = lock_update_state_read(m->root_fd, &need, &ver);
 	if (r < 0)
 		log_warning_errno(r, "reading '%s'", LOCK_UPDATE_STATE);
-	if (!need && !m->ctx->root_given) {
+	if (m->bus && !m->bus_asked) {
+		/* GetStatus once at start, then the signal (as locksmithd) */
+		bool bneed = false;
+		_cleanup_free_ char *bver = NULL;
+		m->bus_asked = true;
+		if (lock_update_engine_status(m->bus, &bneed, &bver) >= 0 && bneed) {
+			m->bus_need = true;
+			free(m->bus_version);
+			m->bus_version = TAKE_PTR(bver);
+		}
+	}
+	bus_drain(m);
+	if (!need && m->bus_need) {
+		need = true;
 		free(ver);
-		ver = NULL;
-		if (lock_update_engine_status(&need, &ver) < 0)
-			need = false; /* no bus or no update engine: skip silently */
+		ver = m->bus_version ? strdup(m->bus_version) : NULL;
 	}
 	if (!need && fs_exists(m->root_fd, LOCK_TRIGGER_FILE) > 0)
 		need = true;
@@ -391,6 +456,26 @@ static int reboot_needed(struct rm *m, bool *ret)
 	}
 	*ret = need;
 	return 0;
+}
+
+/* Wait for a reboot to become needed: on the bus when there is one (woken by its traffic or by
+ * SIGTERM), re-reading the state and the trigger file every 10 s (7.2). */
+static void wait_for_need(struct rm *m)
+{
+	if (!m->bus) {
+		(void)rest(m, 10000000);
+		return;
+	}
+	uint64_t end = lock_now_usec() + 10000000;
+	while (!stop_flag && !m->bus_need) {
+		uint64_t now = lock_now_usec();
+		if (now >= end)
+			break;
+		refresh_tick(m);
+		if (sd_bus_wait(m->bus, end - now) < 0 && errno != EINTR)
+			break;
+		bus_drain(m);
+	}
 }
 
 static bool in_window(struct rm *m, time_t *ret_next)
@@ -535,7 +620,7 @@ static int verb_run(int argc, char **argv, void *userdata)
 		if (!need) {
 			if (m->once)
 				return release_pending ? -EAGAIN : 3;
-			(void)rest(m, 10000000);
+			wait_for_need(m);
 			continue;
 		}
 		if (!planned) {
@@ -626,10 +711,12 @@ static int verb_check_window(int argc, char **argv, void *userdata)
 static int verb_send_need_reboot(int argc, char **argv, void *userdata)
 {
 	struct rm *m = userdata;
-	int r = fs_mkdir_p(m->root_fd, "/run/flatctl", 0755);
-	if (r >= 0)
-		r = fs_write_atomic(m->root_fd, LOCK_TRIGGER_FILE, "", 0, 0644);
-	if (r < 0)
+	bus_setup(m);
+	int r = lock_send_need_reboot(m->root_fd, m->bus);
+	if (r == -ENOTCONN)
+		log_warning("warning: StatusUpdate not sent on the bus; '%s' was created",
+			    LOCK_TRIGGER_FILE);
+	else if (r < 0)
 		return log_error_errno(r, "creating '%s'", LOCK_TRIGGER_FILE);
 	return 0;
 }
@@ -681,6 +768,17 @@ int cmd_reboot_manager(int argc, char **argv, struct flat_ctx *ctx)
 			if (r < 0)
 				goto done;
 			break;
+		case OPT_BUS: {
+			enum bus_kind k;
+			const char *addr;
+			if (bus_parse(a.optarg, &k, &addr) < 0) {
+				r = args_usage_error(&a, "--bus: '%s' is not system, user, none or an "
+							 "address", a.optarg);
+				goto done;
+			}
+			m.flag[r - ARG_LONG_BASE] = a.optarg;
+			break;
+		}
 		case OPT_API:
 			if (strcmp(a.optarg, "v3") != 0 && strcmp(a.optarg, "v2") != 0) {
 				r = args_usage_error(&a, "--etcd-api: '%s' is not v3 or v2", a.optarg);
@@ -740,8 +838,13 @@ int cmd_reboot_manager(int argc, char **argv, struct flat_ctx *ctx)
 		(void)sigaction(SIGTERM, &sa, NULL);
 		(void)sigaction(SIGINT, &sa, NULL);
 	}
+	if (strcmp(verb, "run") == 0)
+		bus_setup(&m);
 	r = args_dispatch_verb(&a, rm_verbs, "run", args_rest_count(&a), args_rest(&a), &m);
 done:
+	m.watch = sd_bus_slot_unref(m.watch);
+	m.bus = sd_bus_flush_close_unref(m.bus);
+	free(m.bus_version);
 	lock_handle_release(&m.h);
 	conf_release(&m.conf);
 	lock_endpoints_free(m.eps, m.n_eps);

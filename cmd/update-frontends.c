@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd/update-frontends.c - the update_engine_client and flatcar-update link names;
- * spec: spec/update.md 2.8. */
+ * see docs/update.md 2.8. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
+#include <sys/inotify.h>
+#include <time.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -10,10 +14,14 @@
 #include <unistd.h>
 
 #include "args/args.h"
+#include "bus/bus.h"
+#include "bus/update1.h"
 #include "conf/conf.h"
 #include "fs/fs.h"
 #include "http/http.h"
 #include "update/client.h"
+#include "update/engine.h"
+#include "update/state.h"
 #include "util/problem.h"
 #include "log/log.h"
 #include "update.h"
@@ -46,9 +54,12 @@ static void ue_help(void)
 	       "Compatible front end of 'flatctl update' (gflags syntax: -flag, --flag, -flag=true).\n\n"
 	       "  -status          print LAST_CHECKED_TIME, PROGRESS, CURRENT_OP, NEW_VERSION, NEW_SIZE\n"
 	       "  -reset_status    discard a staged or pending update (flatctl update reset)\n"
-	       "  -update          check and install now (flatctl update apply), then -status\n"
-	       "  -check_for_update  the same (no daemon is asked)\n"
+	       "  -update          start an update attempt and wait for it, printing -status every 5 s\n"
+	       "  -check_for_update  start an update attempt and return at once\n"
 	       "  -watch_for_updates print the status block whenever it changes, until killed\n"
+	       "  -bus=system|user|none|ADDRESS  where the daemon is asked (system)\n"
+	       "With a running 'flatctl update daemon' (or update_engine) the flags go to it over\n"
+	       "D-Bus (com.coreos.update1); without one the work is done in this process.\n"
 	       "\nSee flatctl-update(1).\n");
 }
 
@@ -82,12 +93,35 @@ static int flag_bool(const char *value)
 	return -EINVAL;
 }
 
-/* -watch_for_updates without a daemon: the block again whenever state.json says something else
- * (polled once a second), until killed. */
-static int watch_status(struct flat_ctx *ctx)
+/* The daemon's answer to GetStatus as the five-line block. */
+static void format_bus_status(const struct bus_update1_status *st, char *buf, size_t size)
 {
+	snprintf(buf, size,
+		 "LAST_CHECKED_TIME=%" PRIi64 "\nPROGRESS=%f\nCURRENT_OP=%s\nNEW_VERSION=%s\n"
+		 "NEW_SIZE=%" PRIi64 "\n",
+		 st->last_checked_time, st->progress, st->current_operation, st->new_version,
+		 st->new_size);
+}
+
+/* -watch_for_updates without a daemon: the block again whenever the state says something else,
+ * until killed; woken by inotify on the state directory, or once a second where that cannot be
+ * watched (a reader without root). */
+static int watch_status_file(struct flat_ctx *ctx)
+{
+	_cleanup_close_ int root_fd = fs_root_open(ctx->root ? ctx->root : "/");
+	_cleanup_close_ int in = -1;
 	char last[1024] = "", now[1024];
 
+	if (root_fd >= 0) {
+		_cleanup_close_ int dir = fs_open(root_fd, UPDATE_STATE_DIR, O_RDONLY | O_DIRECTORY, 0);
+		char path[64];
+		in = inotify_init1(IN_CLOEXEC);
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", dir);
+		if (in >= 0 && (dir < 0 || inotify_add_watch(in, path, IN_MOVED_TO | IN_CLOSE_WRITE) < 0)) {
+			close(in);
+			in = -1;
+		}
+	}
 	for (;;) {
 		int r = update_engine_status_text(ctx, now, sizeof(now));
 		if (r < 0)
@@ -97,19 +131,132 @@ static int watch_status(struct flat_ctx *ctx)
 			fflush(stdout);
 			memcpy(last, now, sizeof(last));
 		}
-		(void)sleep(1);
+		if (in >= 0) {
+			char ev[4096];
+			if (read(in, ev, sizeof(ev)) < 0 && errno != EINTR)
+				return -errno;
+		} else
+			(void)sleep(1);
 	}
+}
+
+/* The bus update_engine_client talks on: -bus=, else the system bus. NULL: none reachable.
+ * Under -root the system bus is only used when $DBUS_SYSTEM_BUS_ADDRESS names one (a test or a
+ * chroot): the daemon on the host's bus serves another root. */
+static sd_bus *client_bus(const struct flat_ctx *ctx, const char *which)
+{
+	enum bus_kind kind = BUS_SYSTEM;
+	const char *address = NULL;
+	sd_bus *bus = NULL;
+
+	if (which && bus_parse(which, &kind, &address) < 0)
+		return NULL;
+	if (!which && ctx->root_given && !getenv("DBUS_SYSTEM_BUS_ADDRESS"))
+		return NULL;
+	if (kind == BUS_NONE || bus_open(kind, address, &bus) < 0)
+		return NULL;
+	return bus;
+}
+
+static int on_signal_print(sd_bus_message *m, void *userdata, sd_bus_error *e)
+{
+	struct bus_update1_status st;
+	char buf[1024];
+	if (bus_update1_read(m, &st) < 0)
+		return 0;
+	format_bus_status(&st, buf, sizeof(buf));
+	fputs(buf, stdout);
+	fflush(stdout);
+	return 0;
+}
+
+/* -watch_for_updates with a daemon: the block now, then on every StatusUpdate. */
+static int watch_bus(sd_bus *bus, const struct bus_update1_status *first)
+{
+	_cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
+	char buf[1024];
+	int r = bus_update1_watch(bus, on_signal_print, NULL, &slot);
+	if (r < 0)
+		return log_error_errno(r, "watching StatusUpdate");
+	format_bus_status(first, buf, sizeof(buf));
+	fputs(buf, stdout);
+	fflush(stdout);
+	for (;;) {
+		r = sd_bus_process(bus, NULL);
+		if (r < 0)
+			return log_error_errno(r, "reading the bus");
+		if (r > 0)
+			continue;
+		r = sd_bus_wait(bus, UINT64_MAX);
+		if (r < 0 && r != -EINTR)
+			return log_error_errno(r, "waiting on the bus");
+	}
+}
+
+/* -update with a daemon (2.8): AttemptUpdate, then the status block every 5 s until the attempt
+ * is over; exit 1 when it recorded an error. */
+static int update_bus(struct flat_ctx *ctx, sd_bus *bus)
+{
+	struct bus_update1_status st;
+	char buf[1024], msg[512];
+	uint64_t started = (uint64_t)time(NULL);
+	bool busy = false;
+	int r;
+
+	r = bus_update1_call(bus, "AttemptUpdate", msg, sizeof(msg));
+	if (r < 0)
+		return log_fail(-EIO, "AttemptUpdate: %s", msg);
+	for (;;) {
+		r = bus_update1_get_status(bus, &st);
+		if (r < 0)
+			return log_error_errno(r, "GetStatus");
+		format_bus_status(&st, buf, sizeof(buf));
+		fputs(buf, stdout);
+		fflush(stdout);
+		bool idle = strcmp(st.current_operation, "UPDATE_STATUS_IDLE") == 0;
+		bool staged = strcmp(st.current_operation, "UPDATE_STATUS_UPDATED_NEED_REBOOT") == 0;
+		if (staged)
+			return 0;
+		if (idle && (busy || (uint64_t)st.last_checked_time >= started))
+			break;
+		busy = busy || !idle;
+		(void)sleep(5);
+	}
+	/* an error recorded since we asked (the public status file: no root needed) */
+	_cleanup_close_ int root_fd = fs_root_open(ctx->root ? ctx->root : "/");
+	_cleanup_(update_state_freep) struct update_state *s = NULL;
+	struct update_error e;
+	if (root_fd >= 0 && update_state_load(root_fd, UPDATE_STATE_PUBLIC_OK, &s, NULL, NULL) >= 0 &&
+	    update_state_get_last_error(s, &e) && e.time >= started) {
+		log_fail(-EIO, "the update attempt failed: %s (%d): %s",
+			 e.name ? e.name : update_error_code_to_string(e.code), e.code,
+			 e.message ? e.message : "");
+		return -EIO;
+	}
+	return 0;
 }
 
 static int engine_client(int argc, char **argv, struct flat_ctx *ctx)
 {
 	enum ue_action action = UE_NONE;
+	const char *bus_flag = NULL;
 	char name[64];
 
 	log_set_prefix("flatctl update_engine_client");
 	for (int i = 1; i < argc; i++) {
 		const char *value = NULL;
 		int on = parse_flag(argv[i], name, sizeof(name), &value);
+		if (on >= 0 && strcmp(name, "bus") == 0) {
+			enum bus_kind k;
+			const char *addr;
+			bus_flag = value ? value : i + 1 < argc ? argv[++i] : NULL;
+			if (!bus_flag || bus_parse(bus_flag, &k, &addr) < 0) {
+				fprintf(stderr, "flatctl update_engine_client: -bus takes system, user, "
+						"none or an address\n");
+				return -EINVAL;
+			}
+			continue;
+		}
 		if (on >= 0 && (strcmp(name, "root") == 0 || strcmp(name, "disk") == 0)) {
 			/* flatctl's global options with a value, for tests and chroots (cli.md). */
 			const char *val = value ? value : i + 1 < argc ? argv[++i] : NULL;
@@ -141,19 +288,43 @@ static int engine_client(int argc, char **argv, struct flat_ctx *ctx)
 			action = found;
 	}
 
+	/* a running daemon does the work (8.4); without one (no bus, nobody owns the name) it
+	 * happens here */
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = action == UE_NONE ? NULL : client_bus(ctx, bus_flag);
+	struct bus_update1_status st;
+	char buf[1024], msg[512];
+	bool daemon = bus && bus_update1_get_status(bus, &st) >= 0;
+
 	switch (action) {
 	case UE_STATUS:
+		if (daemon) {
+			format_bus_status(&st, buf, sizeof(buf));
+			fputs(buf, stdout);
+			return 0;
+		}
 		return update_print_engine_status(ctx);
 	case UE_RESET_STATUS: {
+		if (daemon) {
+			int r = bus_update1_call(bus, "ResetStatus", msg, sizeof(msg));
+			return r < 0 ? log_fail(-EIO, "ResetStatus: %s", msg) : 0;
+		}
 		int r = update_do_reset(ctx, 0);
 		return r == 3 ? 0 : r;
 	}
 	case UE_CHECK_FOR_UPDATE:
+		if (daemon) {
+			/* as the real tool: start the attempt and return */
+			int r = bus_update1_call(bus, "AttemptUpdate", msg, sizeof(msg));
+			return r < 0 ? log_fail(-EIO, "AttemptUpdate: %s", msg) : 0;
+		}
+		__attribute__((fallthrough));
 	case UE_UPDATE: {
-		/* No daemon answers (section 8 is not built): the in-process fallback is `update
-		 * apply`, with the status block printed when it ends. Exit 0 when it ends staged or
-		 * idle without an error, 1 when the attempt recorded one (unlike the original, a
-		 * failure is never "No update available"). */
+		if (daemon)
+			return update_bus(ctx, bus);
+		/* No daemon answers: the in-process fallback is `update apply`, with the status
+		 * block printed when it ends. Exit 0 when it ends staged or idle without an error, 1
+		 * when the attempt recorded one (unlike the original, a failure is never "No update
+		 * available"). */
 		struct update_cmd uc = { .ctx = ctx };
 		log_set_prefix("flatctl update");
 		int r = update_verb_apply(0, NULL, &uc);
@@ -163,7 +334,9 @@ static int engine_client(int argc, char **argv, struct flat_ctx *ctx)
 		return r < 0 ? -EIO : r;
 	}
 	case UE_WATCH:
-		return watch_status(ctx);
+		if (daemon)
+			return watch_bus(bus, &st);
+		return watch_status_file(ctx);
 	case UE_NONE:
 	default:
 		fprintf(stderr, "flatctl update_engine_client: no action given\n"

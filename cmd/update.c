@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* cmd/update.c - Omaha update client: the payload verbs `pack` and `verify`; spec: spec/update.md
+/* cmd/update.c - Omaha update client: the payload verbs `pack` and `verify`; see docs/update.md
  * 2.5, 2.6, 5, 10. */
 #include <dirent.h>
 #include <stddef.h>
@@ -581,6 +581,7 @@ static const struct flat_verb update_verbs[] = {
 	{ "apply", 0, 0, update_verb_apply },
 	{ "status", 0, 0, update_verb_status },
 	{ "reset", 0, 0, update_verb_reset },
+	{ "daemon", 0, 0, update_verb_daemon },
 	{},
 };
 
@@ -593,9 +594,32 @@ int cmd_update(int argc, char **argv, struct flat_ctx *ctx)
 	r = update_frontend_run(argc, argv, ctx);
 	if (r != -ENOENT)
 		return r;
-	u.pipe = (struct update_cmd){ .ctx = ctx, .args = &a, .keys = u.keys, .n_keys = &u.n_keys };
+	/* 2.8: the update_engine link ignores update_engine's -foreground and -logtostderr */
+	_cleanup_free_ char **filtered = NULL;
+	if (ctx->invoked_as && strcmp(ctx->invoked_as, "update_engine") == 0) {
+		filtered = calloc((size_t)argc + 1, sizeof(char *));
+		if (!filtered)
+			return log_fail(-ENOMEM, "out of memory");
+		int n = 0;
+		for (int i = 0; i < argc; i++) {
+			const char *f = argv[i];
+			if (i > 0 && f[0] == '-') {
+				f += f[1] == '-' ? 2 : 1;
+				size_t l = strcspn(f, "=");
+				if ((l == 10 && strncmp(f, "foreground", 10) == 0) ||
+				    (l == 11 && strncmp(f, "logtostderr", 11) == 0))
+					continue;
+			}
+			filtered[n++] = argv[i];
+		}
+		argc = n;
+		argv = filtered;
+	}
+	u.pipe = (struct update_cmd){ .ctx = ctx, .args = &a, .keys = u.keys, .n_keys = &u.n_keys,
+				      .initial_delay = UINT64_MAX, .interval = UINT64_MAX,
+				      .fuzz = UINT64_MAX, .mark_good_delay = UINT64_MAX };
 	r = args_init(&a, argc, argv, update_opts,
-		      "[OPTIONS] check|apply|status|reset\n"
+		      "[OPTIONS] check|apply|status|reset|daemon\n"
 		      "       flatctl update [OPTIONS] verify PAYLOAD [--key PUBKEY.pem]...\n"
 		      "       flatctl update [OPTIONS] pack --image FILE --key PRIVKEY.pem --out FILE\n"
 		      "                                     [--omaha-response FILE --url-base URL "

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* include/update/client.h - configuration inputs (spec/update.md 3), the Omaha exchange (4.2-4.4)
+/* include/update/client.h - configuration inputs (docs/update.md 3), the Omaha exchange (4.2-4.4)
  * and the payload download with resume (4.1, 7.3) of the update pipeline. Nothing here prints. */
 #pragma once
 
@@ -27,6 +27,13 @@ struct update_config {
 	char *server_file;                 /* where SERVER came from, NULL: default */
 	bool disabled;                     /* SERVER is not an http(s) URL */
 	char *machine_id, *oem, *oemversion;
+	char *prefs_aleph;                 /* update_engine's prefs/aleph-version, NULL: none */
+	/* DOWNLOAD_USER / DOWNLOAD_PASSWORD (3.2): HTTP basic auth for payload downloads over
+	 * https only; never logged. The password is wiped on release. */
+	char *download_user, *download_password;
+	/* set by the caller, not read from a file: a daemon's periodic check sends
+	 * installsource="scheduler" (4.2) */
+	bool scheduled;
 };
 /* Read the release file (required: -EINVAL with a problem naming the file when it or the version
  * is missing), update.conf (bad lines are warnings), machine-id and oem-release. server/group:
@@ -34,6 +41,8 @@ struct update_config {
 int update_config_load(int root_fd, const char *server, const char *group,
 		       struct update_config *ret, struct problem_list *reterr);
 void update_config_release(struct update_config *c);
+/* FLATCAR_RELEASE_VERSION of the release file (or the legacy COREOS_ one); NULL when unknown. */
+char *update_release_version(int root_fd);
 
 /* One HTTP client for the Omaha requests (retry once after 2 s on connection failures, 1 MiB
  * response limit, 120 s overall) or for downloads (30 s connect, 10 bytes/s for 90 s, retries
@@ -47,6 +56,7 @@ struct update_check_result {
 	long http_status;
 	int error;                         /* 0, or what failed (-errno) */
 	enum omaha_error_code code;        /* Omaha code of a parse failure (31, 34), else 0 */
+	uint64_t retry_after_sec;          /* Retry-After of a 429/503 answer, 0: none */
 	char message[512];                 /* what failed, without the URL */
 };
 void update_check_result_release(struct update_check_result *r);
@@ -57,6 +67,17 @@ void update_check_result_release(struct update_check_result *r);
  * result->response->outcome), or the negative error also stored in result->error. */
 int update_check(struct http_client *http, const struct update_config *cfg,
 		 struct update_state *state, const char *bootid, struct update_check_result *result);
+
+/* 6.6: with a staged record, decide from the running version and boot id whether the reboot
+ * happened (report 3/2 with the version we came from) or rolled back (3/0 code 44), clear the
+ * staged record and return to IDLE. Changes the state in memory only. Returns 1 when decided,
+ * 0 when the update still waits for its reboot (or nothing is staged), -ENOMEM. */
+int update_post_reboot(const struct update_config *cfg, struct update_state *state,
+		       const char *bootid);
+
+/* Ping-only request (8.1 step 5: while an update waits for its reboot). */
+int update_send_ping(struct http_client *http, const struct update_config *cfg,
+		     const struct update_state *state, const char *bootid);
 
 /* Best-effort event-only request (4.4): failures are returned for a warning and change nothing. */
 int update_send_event(struct http_client *http, const struct update_config *cfg,

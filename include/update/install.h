@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* include/update/install.h - the updater's use of the partition core: which USR partition is the
- * target, the postinstall flip and its undo (spec/update.md 6.1, 6.5, 2.4). */
+ * target, the postinstall flip and its undo (docs/update.md 6.1, 6.5, 2.4). */
 #pragma once
 
 #include <stdbool.h>
@@ -22,6 +22,17 @@ int update_usr_pair(const struct gpt *g, const char *label, unsigned *ret_nr, un
 int update_gpt_revert(struct gpt *g, unsigned booted, unsigned target);
 
 struct gpt_disk;
+
+/* The booted USR partition (partitions.md 8.7) and whether it is marked good (successful=1,
+ * tries=0). -ENOENT when unknown or only inferred from the attributes: nothing may be marked
+ * then (update.md 8.1). */
+int update_booted_partition(int root_fd, bool root_is_slash, const struct gpt_disk *d,
+			    unsigned *ret_nr, bool *ret_good);
+/* The other USR partition becomes the next boot target in memory, as `flatctl rollback` does
+ * (partitions.md 3.5): one try unless it is marked successful, the highest priority. Returns its
+ * number; the caller commits. */
+int update_gpt_rollback(struct gpt *g, unsigned booted);
+
 struct crypto_key;
 struct payload_manifest;
 
@@ -33,6 +44,9 @@ struct update_target {
 	const char *target_label;        /* "USR-B" */
 	const struct crypto_key *const *keys;
 	size_t n_keys;
+	/* may be NULL; non-zero: the verify and write passes stop between two pieces of the
+	 * payload (the payload stream finishes the operations it has begun) with -ECANCELED */
+	const volatile int *cancel;
 };
 
 /* What the verify pass found. */
@@ -90,10 +104,10 @@ int update_flip(const struct update_target *t, int *ret_code, struct problem_lis
 /* Standard base64 of a 32-byte digest into out (at least 45 bytes); "" if out of memory. */
 void update_base64_32(const uint8_t in[32], char *out);
 
-/* Fault injection for crash tests (spec/cli.md exit 99 sibling): when FLATCTL_TEST_UPDATE_KILL
- * names this point ("download:BYTES", "write:OPS", "flip"), the process kills itself with
- * SIGKILL, exactly like `kill -9`. For download, `amount` is the bytes held; for write, the
- * operations written. */
+/* Fault injection for crash tests (docs/cli.md exit 99 sibling): when FLATCTL_TEST_UPDATE_KILL
+ * names this point ("download:BYTES", "verify", "write:BYTES", "flip"), the process kills itself
+ * with SIGKILL, exactly like `kill -9`. For download, `amount` is the bytes held; for write, the
+ * payload bytes fed to the write pass. */
 void update_test_kill_point(const char *point, uint64_t amount);
 static inline void update_test_kill_point_download(uint64_t done)
 {

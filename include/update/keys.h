@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* include/update/keys.h - the trusted payload keys of spec/update.md 3.3. */
+/* include/update/keys.h - the trusted payload keys of docs/update.md 3.3. */
 #pragma once
 
 #include <stddef.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* include/update/state.h - the updater's persistent state (state.json), its status names and
- * error codes, the crash/resume decision and the operation lock; spec: spec/update.md 7.
+ * error codes, the crash/resume decision and the operation lock; see docs/update.md 7.
  *
  * Model. The state is a JSON document kept whole (struct update_state wraps a jansson object),
  * so fields this version does not know survive a rewrite (7.2). Typed accessors read and change
@@ -20,6 +20,8 @@ struct problem_list;
 
 #define UPDATE_STATE_DIR "/var/lib/flatctl/update"
 #define UPDATE_STATE_FILE UPDATE_STATE_DIR "/state.json"
+/* The public view (mode 0644, no URLs or hashes) for readers without root. */
+#define UPDATE_STATUS_FILE UPDATE_STATE_DIR "/status.json"
 #define UPDATE_PART_FILE UPDATE_STATE_DIR "/payload.part"
 #define UPDATE_LOCK_FILE UPDATE_STATE_DIR "/lock"
 #define UPDATE_REBOOT_MARKER "/run/reboot-required"
@@ -86,12 +88,15 @@ int update_state_parse(const char *data, size_t size, struct update_state **ret,
 char *update_state_format(const struct update_state *s);
 
 enum update_state_load_flags {
-	UPDATE_STATE_MOVE_BAD = 1 << 0, /* writers: rename a corrupt file to state.json.bad-<time> */
+	UPDATE_STATE_MOVE_BAD = 1 << 0,  /* writers: rename a corrupt file to state.json.bad-<time> */
+	UPDATE_STATE_PUBLIC_OK = 1 << 1, /* readers: when state.json is not readable (not root),
+					  * read the public status.json instead */
 };
 enum update_state_origin {
 	UPDATE_STATE_LOADED,  /* read from state.json */
 	UPDATE_STATE_FRESH,   /* no state.json: a fresh IDLE state */
 	UPDATE_STATE_CORRUPT, /* state.json did not parse: a fresh IDLE state (problems say why) */
+	UPDATE_STATE_PUBLIC,  /* read from status.json (UPDATE_STATE_PUBLIC_OK) */
 };
 /* Load state.json from inside the root. Always gives a state unless the file exists but cannot be
  * read (-EACCES, -EIO ...: *ret untouched). For a corrupt file with UPDATE_STATE_MOVE_BAD, the
@@ -99,7 +104,9 @@ enum update_state_origin {
  * the origin (>= 0) or -errno. */
 int update_state_load(int root_fd, unsigned flags, struct update_state **ret, char **ret_moved_to,
 		      struct problem_list *reterr);
-/* Create the state directory (0700) if missing and replace state.json atomically. */
+/* Create the state directory if missing and replace state.json (0600) atomically, then the
+ * public status.json (0644). The directory and its parent are made traversable (0711) but not
+ * listable, so that status.json can be read by name without root. */
 int update_state_save(int root_fd, const struct update_state *s);
 
 enum update_status update_state_status(const struct update_state *s);
@@ -165,14 +172,30 @@ int update_state_set_report(struct update_state *s, const struct update_report *
 bool update_state_has_report(const struct update_state *s);
 int update_state_clear_report(struct update_state *s);
 
-/* Payload backoff (8.2): true when any counter is set. */
+/* Payload backoff and URL rotation (8.2). */
+struct update_backoff {
+	uint64_t payload_attempts; /* failed attempts of the payload `sha256` */
+	uint64_t until;            /* Unix seconds: offers of it are skipped before then */
+	uint64_t url_index;        /* the URL downloads start with */
+	uint64_t url_failures;     /* consecutive transfer failures on it */
+	const char *sha256;        /* base64; NULL: none (points into the state) */
+};
+/* true when any counter is set. */
 bool update_state_has_backoff(const struct update_state *s);
 int update_state_clear_backoff(struct update_state *s);
+void update_state_get_backoff(const struct update_state *s, struct update_backoff *ret);
+int update_state_set_backoff(struct update_state *s, const struct update_backoff *b);
 size_t update_state_bad_payload_count(const struct update_state *s);
 /* Remember a payload's SHA-256 (base64); keeps the last UPDATE_BAD_PAYLOADS_MAX. */
 int update_state_add_bad_payload(struct update_state *s, const char *sha256);
 bool update_state_is_bad_payload(const struct update_state *s, const char *sha256);
+/* Clears the list and its details. */
 int update_state_clear_bad_payloads(struct update_state *s);
+/* A known-bad payload's original Omaha code and when its 3/0 event was last sent (8.2). */
+bool update_state_bad_payload_info(const struct update_state *s, const char *sha256,
+				   int *ret_code, uint64_t *ret_reported);
+int update_state_set_bad_payload_info(struct update_state *s, const char *sha256, int code,
+				      uint64_t reported);
 
 /* ---- crash and resume (7.3) ---- */
 /* What a new download attempt has to go on. For an Omaha offer: sha256 (base64) of the response;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* lib/lock/reboot.c - the reboot manager's contacts with the rest of the system
- * (spec/reboot-lock.md 7.2, 7.5, 7.7): update state, update_engine on D-Bus, utmp, hooks,
+ * (docs/reboot-lock.md 7.2, 7.5, 7.7): update state, update_engine on D-Bus, utmp, hooks,
  * logind. */
 #include <errno.h>
 #include <jansson.h>
@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <utmp.h>
 
+#include "bus/update1.h"
 #include "fs/fs.h"
 #include "lock/lock.h"
 #include "lock/reboot.h"
@@ -57,30 +58,42 @@ int lock_update_state_read(int root_fd, bool *ret_need_reboot, char **ret_versio
 	return lock_update_state_parse(data, n, ret_need_reboot, ret_version, NULL);
 }
 
-int lock_update_engine_status(bool *ret_need_reboot, char **ret_version)
+int lock_update_engine_status(sd_bus *bus, bool *ret_need_reboot, char **ret_version)
 {
-	_cleanup_(sd_bus_unrefp) sd_bus *bus = NULL;
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	sd_bus_error error = SD_BUS_ERROR_NULL;
-	int64_t last_checked, size;
-	double progress;
-	const char *op, *version;
-	int r;
+	struct bus_update1_status st;
+	int r = bus_update1_get_status(bus, &st);
+	if (r < 0)
+		return r; /* no engine, or a wrong body: the caller skips this source */
+	return lock_update_engine_parse(&st, ret_need_reboot, ret_version);
+}
 
-	r = sd_bus_open_system(&bus);
-	if (r < 0)
-		return r;
-	r = sd_bus_call_method(bus, "com.coreos.update1", "/com/coreos/update1",
-			       "com.coreos.update1.Manager", "GetStatus", &error, &reply, "");
-	sd_bus_error_free(&error);
-	if (r < 0)
-		return r;
-	r = sd_bus_message_read(reply, "xdssx", &last_checked, &progress, &op, &version, &size);
-	if (r < 0)
-		return r; /* a wrong body is ignored by the caller, not fatal */
-	*ret_need_reboot = strcmp(op, "UPDATE_STATUS_UPDATED_NEED_REBOOT") == 0;
-	*ret_version = *version ? strdup(version) : NULL;
+int lock_update_engine_parse(const struct bus_update1_status *st, bool *ret_need_reboot,
+			     char **ret_version)
+{
+	*ret_need_reboot = strcmp(st->current_operation, "UPDATE_STATUS_UPDATED_NEED_REBOOT") == 0;
+	*ret_version = NULL;
+	/* update_engine says 0.0.0 for "none" */
+	if (*st->new_version && strcmp(st->new_version, "0.0.0") != 0 &&
+	    !(*ret_version = strdup(st->new_version)))
+		return -ENOMEM;
 	return 0;
+}
+
+int lock_send_need_reboot(int root_fd, sd_bus *bus)
+{
+	/* the signal locksmithctl sends (locksmithd listens for StatusUpdate from anyone) */
+	struct bus_update1_status st = { .current_operation = "UPDATE_STATUS_UPDATED_NEED_REBOOT" };
+	int r = fs_mkdir_p(root_fd, "/run/flatctl", 0755);
+	if (r >= 0)
+		r = fs_write_atomic(root_fd, LOCK_TRIGGER_FILE, "", 0, 0644);
+	if (r < 0)
+		return r;
+	if (!bus)
+		return 0;
+	r = bus_update1_emit(bus, &st);
+	if (r >= 0)
+		r = sd_bus_flush(bus);
+	return r < 0 ? -ENOTCONN : 1;
 }
 
 int lock_count_logins(int root_fd, const char *path, size_t *ret)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* lib/update/client.c - configuration inputs, the Omaha update check and events, and the payload
- * download with resume (spec/update.md 3, 4, 6.6, 7.3). */
+ * download with resume (docs/update.md 3, 4, 6.6, 7.3). */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +33,9 @@ void update_config_release(struct update_config *c)
 {
 	char **f[] = { &c->version, &c->board, &c->appid, &c->release_file, &c->server, &c->group,
 		       &c->machine_alias, &c->proxy, &c->ca_file, &c->server_file, &c->machine_id,
-		       &c->oem, &c->oemversion };
+		       &c->oem, &c->oemversion, &c->prefs_aleph, &c->download_user, &c->download_password };
+	if (c->download_password)
+		explicit_bzero(c->download_password, strlen(c->download_password));
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
 		free(*f[i]);
 		*f[i] = NULL;
@@ -97,6 +99,9 @@ int update_config_load(int root_fd, const char *server, const char *group,
 	    dup_or_null(conf_get(&upd, "PROXY"), &ret->proxy) < 0 ||
 	    dup_or_null(conf_get(&upd, "CA_FILE"), &ret->ca_file) < 0)
 		return -ENOMEM;
+	if (dup_or_null(conf_get(&upd, "DOWNLOAD_USER"), &ret->download_user) < 0 ||
+	    dup_or_null(conf_get(&upd, "DOWNLOAD_PASSWORD"), &ret->download_password) < 0)
+		return -ENOMEM;
 	if (conf_get(&upd, "PCR_POLICY_SERVER"))
 		(void)problem_warn(reterr, "update.conf", "PCR_POLICY_SERVER is obsolete and ignored");
 
@@ -115,6 +120,17 @@ int update_config_load(int root_fd, const char *server, const char *group,
 	} else
 		(void)problem_warn(reterr, "/etc/machine-id", "missing; sent empty");
 
+	/* 3.1: update_engine's first version, migrated once (4.2 alephversion) */
+	_cleanup_free_ char *aleph = NULL;
+	if (fs_read_file(root_fd, "/var/lib/update_engine/prefs/aleph-version", 256, &aleph, &n) >= 0) {
+		aleph[strcspn(aleph, "\r\n")] = 0;
+		bool ok = *aleph != 0;
+		for (const char *c = aleph; ok && *c; c++)
+			ok = *c > ' ' && *c < 0x7f;
+		if (ok)
+			ret->prefs_aleph = TAKE_PTR(aleph);
+	}
+
 	static const char *const oem_files[] = { "/etc/oem-release", "/oem/oem-release",
 						 "/usr/share/oem/oem-release" };
 	for (size_t i = 0; i < 3; i++) {
@@ -127,6 +143,22 @@ int update_config_load(int root_fd, const char *server, const char *group,
 		break;
 	}
 	return 0;
+}
+
+char *update_release_version(int root_fd)
+{
+	_cleanup_(conf_release) struct conf c = { .syntax = CONF_SIMPLE };
+	const char *v;
+
+	if (conf_load(&c, root_fd, "/usr/share/flatcar/release", NULL) >= 0) {
+		v = conf_get(&c, "FLATCAR_RELEASE_VERSION");
+		return v && *v ? strdup(v) : NULL;
+	}
+	if (conf_load(&c, root_fd, "/usr/share/coreos/release", NULL) >= 0) {
+		v = conf_get(&c, "COREOS_RELEASE_VERSION");
+		return v && *v ? strdup(v) : NULL;
+	}
+	return NULL;
 }
 
 int update_http_new(const struct update_config *cfg, int root_fd, bool download,
@@ -188,7 +220,7 @@ static void request_params(const struct update_config *cfg, const struct update_
 {
 	*p = (struct omaha_request_params){
 		.updater_version = flatctl_version(),
-		.source = OMAHA_SOURCE_ONDEMAND,
+		.source = cfg->scheduled ? OMAHA_SOURCE_SCHEDULER : OMAHA_SOURCE_ONDEMAND,
 		.arch = uname(u) == 0 ? u->machine : "",
 		.appid = cfg->appid,
 		.version = cfg->version,
@@ -203,9 +235,8 @@ static void request_params(const struct update_config *cfg, const struct update_
 	};
 }
 
-/* 6.6: a staged record and the running version say whether the reboot happened and how. */
-static int decide_post_reboot(const struct update_config *cfg, struct update_state *state,
-			      const char *bootid)
+int update_post_reboot(const struct update_config *cfg, struct update_state *state,
+		       const char *bootid)
 {
 	struct update_staged st;
 	struct update_report rep = { .eventtype = OMAHA_EVENT_UPDATE_COMPLETE };
@@ -226,9 +257,20 @@ static int decide_post_reboot(const struct update_config *cfg, struct update_sta
 	if ((r = update_state_set_report(state, &rep)) < 0 ||
 	    (r = update_state_set_staged(state, NULL)) < 0)
 		return r;
-	if (update_state_status(state) == UPDATE_STATUS_UPDATED_NEED_REBOOT)
-		return update_state_set_status(state, UPDATE_STATUS_IDLE);
-	return 0;
+	if (update_state_status(state) == UPDATE_STATUS_UPDATED_NEED_REBOOT &&
+	    (r = update_state_set_status(state, UPDATE_STATUS_IDLE)) < 0)
+		return r;
+	return 1;
+}
+
+/* 4.2 alephversion: from the state, else migrated once from update_engine's prefs, else the
+ * running version. */
+static int set_aleph(const struct update_config *cfg, struct update_state *state)
+{
+	if (update_state_aleph_version(state))
+		return 0;
+	return update_state_set_aleph_version(state, cfg->prefs_aleph ? cfg->prefs_aleph
+								       : cfg->version);
 }
 
 int update_check(struct http_client *http, const struct update_config *cfg,
@@ -245,11 +287,11 @@ int update_check(struct http_client *http, const struct update_config *cfg,
 	int r;
 
 	*res = (struct update_check_result){};
-	r = decide_post_reboot(cfg, state, bootid);
+	r = update_post_reboot(cfg, state, bootid);
 	if (r < 0)
 		return res->error = r;
-	if (!update_state_aleph_version(state) &&
-	    (r = update_state_set_aleph_version(state, cfg->version)) < 0)
+	r = set_aleph(cfg, state);
+	if (r < 0)
 		return res->error = r;
 
 	if (update_state_get_report(state, &rep)) {
@@ -268,6 +310,9 @@ int update_check(struct http_client *http, const struct update_config *cfg,
 	r = http_post(http, cfg->server, "text/xml", body, size, &resp);
 	res->http_status = resp.status;
 	if (r < 0) {
+		const char *ra = http_response_header(&resp, "Retry-After");
+		if (ra && (resp.status == 429 || resp.status == 503))
+			res->retry_after_sec = strtoull(ra, NULL, 10);
 		if (resp.kind == HTTP_ERROR_TOO_LARGE)
 			snprintf(res->message, sizeof(res->message),
 				 "Omaha response too large (more than %u bytes)", OMAHA_RESPONSE_MAX);
@@ -296,7 +341,9 @@ int update_check(struct http_client *http, const struct update_config *cfg,
 	return 0;
 }
 
-int update_send_event(struct http_client *http, const struct update_config *cfg,
+/* A request without an update check: a ping (ev NULL) or one event. The answer only has to be
+ * a 2xx. */
+static int send_plain(struct http_client *http, const struct update_config *cfg,
 		      const struct update_state *state, const char *bootid,
 		      const struct omaha_event *ev)
 {
@@ -308,12 +355,26 @@ int update_send_event(struct http_client *http, const struct update_config *cfg,
 	int r;
 
 	request_params(cfg, state, bootid, &u, &rp);
+	rp.ping = !ev;
 	rp.events = ev;
-	rp.n_events = 1;
+	rp.n_events = ev ? 1 : 0;
 	r = omaha_request_build(&rp, &body, &size);
 	if (r < 0)
 		return r;
 	return http_post(http, cfg->server, "text/xml", body, size, &resp);
+}
+
+int update_send_ping(struct http_client *http, const struct update_config *cfg,
+		     const struct update_state *state, const char *bootid)
+{
+	return send_plain(http, cfg, state, bootid, NULL);
+}
+
+int update_send_event(struct http_client *http, const struct update_config *cfg,
+		      const struct update_state *state, const char *bootid,
+		      const struct omaha_event *ev)
+{
+	return send_plain(http, cfg, state, bootid, ev);
 }
 
 #define FSYNC_EVERY (64ULL << 20)

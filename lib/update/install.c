@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* lib/update/install.c - verify a payload, write it to the passive USR partition, read it back,
- * install the kernel, flip the GPT (spec/update.md 5.5, 6.2-6.5).
+ * install the kernel, flip the GPT (docs/update.md 5.5, 6.2-6.5).
  *
  * Nothing is written before the whole file verified (5.5). The verify pass keeps the decompressed
  * USR image in a spool (an unlinked O_TMPFILE in the state directory, when it fits) so that the
@@ -86,6 +86,50 @@ static int code_of(int r)
 	return 1;
 }
 
+static bool cancelled(const struct update_target *t)
+{
+	return t->cancel && *t->cancel;
+}
+
+/* Feed the whole of fd (from offset 0) to the stream and finish it, in 1 MiB pieces so that a
+ * cancel request is seen between two of them. before (may be NULL) is called with the bytes fed
+ * so far before each piece (the crash tests' kill point). */
+static int feed_file(const struct update_target *t, struct payload_stream *s, int fd,
+		     void (*before)(uint64_t fed), struct problem_list *reterr)
+{
+	_cleanup_free_ uint8_t *chunk = malloc(1u << 20);
+	uint64_t fed = 0;
+	int r;
+
+	if (!chunk)
+		return problem_add(reterr, -ENOMEM, NULL, "out of memory");
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return problem_add(reterr, -errno, NULL, "cannot seek: %s", strerror(errno));
+	for (;;) {
+		if (before)
+			before(fed);
+		if (cancelled(t))
+			return problem_add(reterr, -ECANCELED, NULL, "stopped");
+		ssize_t n = read(fd, chunk, 1u << 20);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return problem_add(reterr, -errno, NULL, "cannot read: %s", strerror(errno));
+		}
+		if (n == 0)
+			return payload_stream_finish(s, reterr);
+		r = payload_stream_feed(s, chunk, (size_t)n, reterr);
+		if (r < 0)
+			return r;
+		fed += (uint64_t)n;
+	}
+}
+
+static void write_kill_point(uint64_t fed)
+{
+	update_test_kill_point("write", fed);
+}
+
 /* The verify pass's options: the trusted keys, and the spool in spool_dir (the state directory,
  * next to payload.part, inside --root) unless it is -errno; `reserve` bytes must stay free. */
 static struct payload_stream_opts verify_opts(const struct update_target *t, int spool_dir,
@@ -115,11 +159,7 @@ static int verify_file(const struct update_target *t, int fd, struct payload_str
 	r = payload_stream_new(&o, &s);
 	if (r < 0)
 		return problem_add(reterr, r, NULL, "%s", strerror(-r));
-	if (lseek(fd, 0, SEEK_SET) < 0)
-		return problem_add(reterr, -errno, NULL, "cannot seek: %s", strerror(errno));
-	r = payload_stream_feed_fd(s, fd, reterr);
-	if (r >= 0)
-		r = payload_stream_finish(s, reterr);
+	r = feed_file(t, s, fd, NULL, reterr);
 	if (r < 0) {
 		*ret_code = code_of(r);
 		if (!problem_has_errors(reterr))
@@ -617,33 +657,10 @@ int update_payload_write(const struct update_target *t, int fd, struct update_ve
 	r = payload_stream_new(&o, &s);
 	if (r < 0)
 		return problem_add(reterr, r, NULL, "%s", strerror(-r));
-	if (lseek(fd, 0, SEEK_SET) < 0)
-		return problem_add(reterr, -errno, NULL, "cannot seek: %s", strerror(errno));
-	/* Fed in pieces rather than with payload_stream_feed_fd() so that the crash tests can stop
-	 * the process with some operations written (FLATCTL_TEST_UPDATE_KILL=write:BYTES). */
-	_cleanup_free_ uint8_t *chunk = malloc(1u << 20);
-	uint64_t fed = 0;
-	if (!chunk)
-		return problem_add(reterr, -ENOMEM, NULL, "out of memory");
+	/* Fed in pieces so that the crash tests can stop the process with some operations written
+	 * (FLATCTL_TEST_UPDATE_KILL=write:BYTES) and a daemon's stop request is seen in time. */
 	reading = pthread_create(&reader, NULL, readback_thread, &rb) == 0;
-	for (;;) {
-		update_test_kill_point("write", fed);
-		ssize_t n = read(fd, chunk, 1u << 20);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = problem_add(reterr, -errno, NULL, "cannot read: %s", strerror(errno));
-			break;
-		}
-		if (n == 0) {
-			r = payload_stream_finish(s, reterr);
-			break;
-		}
-		r = payload_stream_feed(s, chunk, (size_t)n, reterr);
-		if (r < 0)
-			break;
-		fed += (uint64_t)n;
-	}
+	r = feed_file(t, s, fd, write_kill_point, reterr);
 	readback_end(&rb, r >= 0);
 	if (r < 0) {
 		if (reading)

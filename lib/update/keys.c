@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* lib/update/keys.c - load the trusted payload keys (spec/update.md 3.3). */
+/* lib/update/keys.c - load the trusted payload keys (docs/update.md 3.3). */
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>

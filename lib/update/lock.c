@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* lib/update/lock.c - the exclusive operation lock of spec/update.md 7.4 (flock on a file that
+/* lib/update/lock.c - the exclusive operation lock of docs/update.md 7.4 (flock on a file that
  * also names its holder). */
 #include <fcntl.h>
 #include <stdio.h>
@@ -28,7 +28,7 @@ int update_lock_take(int root_fd, uint64_t wait_usec, int *ret_fd, pid_t *ret_ho
 	uint64_t waited = 0;
 	int r;
 
-	r = fs_mkdir_p(root_fd, UPDATE_STATE_DIR, 0700);
+	r = fs_mkdir_p(root_fd, UPDATE_STATE_DIR, 0711);
 	if (r < 0)
 		return r;
 	fd = fs_open(root_fd, UPDATE_LOCK_FILE, O_RDWR | O_CREAT | O_NOFOLLOW, 0600);

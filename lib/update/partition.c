@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* lib/update/partition.c - USR-A/USR-B lookup and the undo of the postinstall flip
- * (spec/update.md 6.1, 2.4). */
+ * (docs/update.md 6.1, 2.4). */
 #include <string.h>
 
 #include "gpt/gpt.h"
@@ -65,4 +65,35 @@ int update_gpt_revert(struct gpt *g, unsigned booted, unsigned target)
 	if (r < 0)
 		return r;
 	return gpt_entry_set_tries(t, 0);
+}
+
+int update_booted_partition(int root_fd, bool root_is_slash, const struct gpt_disk *d,
+			    unsigned *ret_nr, bool *ret_good)
+{
+	bool inferred = false;
+	int b = gpt_find_booted(root_fd, root_is_slash, d, &inferred);
+
+	/* partitions.md 8.7: an answer inferred from the attributes counts as unknown here */
+	if (b <= 0 || inferred)
+		return -ENOENT;
+	const struct gpt_entry *e = gpt_entry_get_const(d->gpt, (unsigned)b);
+	*ret_nr = (unsigned)b;
+	*ret_good = gpt_entry_is_successful(e) && gpt_entry_tries(e) == 0;
+	return 0;
+}
+
+int update_gpt_rollback(struct gpt *g, unsigned booted)
+{
+	int other = gpt_other_usr(g, booted);
+	if (other < 0)
+		return other;
+	struct gpt_entry *t = gpt_entry_get(g, (unsigned)other);
+	/* as `flatctl rollback`: a partition that never booted well gets one try */
+	if (!gpt_entry_is_successful(t)) {
+		int r = gpt_entry_set_tries(t, 1);
+		if (r < 0)
+			return r;
+	}
+	int r = gpt_prioritize(g, (unsigned)other, 0, false);
+	return r < 0 ? r : other;
 }

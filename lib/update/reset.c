@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* lib/update/reset.c - the state side of `update reset` (spec/update.md 2.4); the GPT side is
+/* lib/update/reset.c - the state side of `update reset` (docs/update.md 2.4); the GPT side is
  * update_gpt_revert(), committed by the caller before this runs. */
 #include "fs/fs.h"
 #include "update/state.h"

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* lib/update/state.c - state.json: model, validation, atomic persistence (spec/update.md 7.2). */
+/* lib/update/state.c - state.json: model, validation, atomic persistence (docs/update.md 7.2). */
 #include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
@@ -167,7 +167,8 @@ static const struct field top_fields[] = {
 	{ "progress", F_NUM, false },      { "pending", F_OBJ, true },
 	{ "staged", F_OBJ, true },         { "report", F_OBJ, true },
 	{ "last_error", F_OBJ, true },     { "backoff", F_OBJ, true },
-	{ "bad_payloads", F_ARR, false },  {},
+	{ "bad_payloads", F_ARR, false },  { "bad_payload_info", F_OBJ, true },
+	{},
 };
 static const struct field staged_fields[] = {
 	{ "version", F_STR, false },       { "previous_version", F_STR, true },
@@ -195,7 +196,7 @@ static const struct field report_fields[] = {
 static const struct field backoff_fields[] = {
 	{ "payload_attempts", F_UINT, false }, { "until", F_UINT, false },
 	{ "url_index", F_UINT, false },        { "url_failures", F_UINT, false },
-	{},
+	{ "sha256", F_STR, true },             {},
 };
 
 static int validate(json_t *doc, struct problem_list *reterr)
@@ -305,6 +306,16 @@ int update_state_load(int root_fd, unsigned flags, struct update_state **ret, ch
 	int r;
 
 	r = fs_read_file(root_fd, UPDATE_STATE_FILE, UPDATE_STATE_MAX_SIZE, &data, &size);
+	if (r == -EACCES && (flags & UPDATE_STATE_PUBLIC_OK)) {
+		/* Not root: the public view has every field a status reader needs. */
+		r = fs_read_file(root_fd, UPDATE_STATUS_FILE, UPDATE_STATE_MAX_SIZE, &data, &size);
+		if (r >= 0) {
+			r = update_state_parse(data, size, ret, reterr);
+			return r < 0 ? r : UPDATE_STATE_PUBLIC;
+		}
+		if (r == -ENOENT)
+			r = -EACCES;
+	}
 	if (r == -ENOENT) {
 		*ret = update_state_new();
 		return *ret ? UPDATE_STATE_FRESH : -ENOMEM;
@@ -339,19 +350,82 @@ int update_state_load(int root_fd, unsigned flags, struct update_state **ret, ch
 	return *ret ? UPDATE_STATE_CORRUPT : -ENOMEM;
 }
 
-int update_state_save(int root_fd, const struct update_state *s)
+/* The public view of the state (status.json): what `update status` and update_engine_client
+ * show, without the download URLs (they may carry credentials or signed query strings), hashes,
+ * backoff and known-bad payloads. */
+static json_t *public_doc(const struct update_state *s)
 {
-	_cleanup_free_ char *text = update_state_format(s);
-	int r;
+	static const char *const keep[] = { "schema", "status", "last_checked_time", "aleph_version",
+					     "progress", "staged", "report", "last_error" };
+	json_t *doc = json_object(), *pending = json_object_get(s->doc, "pending");
 
+	if (!doc)
+		return NULL;
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+		json_t *v = json_object_get(s->doc, keep[i]);
+		if (v && json_object_set(doc, keep[i], v) < 0)
+			goto oom;
+	}
+	if (json_is_object(pending)) {
+		json_t *p = json_pack("{s:O,s:O,s:O}", "version", json_object_get(pending, "version"),
+				      "size", json_object_get(pending, "size"), "started_time",
+				      json_object_get(pending, "started_time"));
+		if (!p || json_object_set_new(doc, "pending", p) < 0)
+			goto oom;
+	} else if (json_object_set_new(doc, "pending", json_null()) < 0)
+		goto oom;
+	return doc;
+oom:
+	json_decref(doc);
+	return NULL;
+}
+
+/* Readers without root read status.json by name: the state directory and its parent may be
+ * traversed (0711) but not listed; everything private in it stays 0600. Directories made by
+ * older versions (0700) are opened up the same way. */
+static int make_traversable(int root_fd, const char *dir)
+{
+	_cleanup_close_ int fd = fs_open(root_fd, dir, O_RDONLY | O_DIRECTORY, 0);
+	struct stat st;
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if ((st.st_mode & 0011) == 0011)
+		return 0;
+	return fchmod(fd, (st.st_mode & 07777) | 0011) < 0 ? -errno : 0;
+}
+
+static int write_doc(int root_fd, const char *path, const json_t *doc, mode_t mode)
+{
+	_cleanup_free_ char *text =
+		json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 	if (!text)
 		return -ENOMEM;
-	r = fs_mkdir_p(root_fd, UPDATE_STATE_DIR, 0700);
-	if (r < 0)
-		return r;
 	size_t n = strlen(text);
 	text[n] = '\n'; /* json_dumps leaves room for the NUL; the file ends with a newline */
-	return fs_write_atomic(root_fd, UPDATE_STATE_FILE, text, n + 1, 0600);
+	return fs_write_atomic(root_fd, path, text, n + 1, mode);
+}
+
+int update_state_save(int root_fd, const struct update_state *s)
+{
+	int r;
+
+	r = fs_mkdir_p(root_fd, UPDATE_STATE_DIR, 0711);
+	if (r >= 0)
+		r = make_traversable(root_fd, "/var/lib/flatctl");
+	if (r >= 0)
+		r = make_traversable(root_fd, UPDATE_STATE_DIR);
+	if (r < 0)
+		return r;
+	r = write_doc(root_fd, UPDATE_STATE_FILE, s->doc, 0600);
+	if (r < 0)
+		return r;
+	json_auto_t *pub = public_doc(s);
+	if (!pub)
+		return -ENOMEM;
+	return write_doc(root_fd, UPDATE_STATUS_FILE, pub, 0644);
 }
 
 /* ---- accessors ---- */
@@ -574,6 +648,27 @@ int update_state_clear_backoff(struct update_state *s)
 	return set_new(s->doc, "backoff", backoff_new());
 }
 
+void update_state_get_backoff(const struct update_state *s, struct update_backoff *ret)
+{
+	const json_t *o = json_object_get(s->doc, "backoff");
+	*ret = (struct update_backoff){
+		.payload_attempts = get_u64(o, "payload_attempts"),
+		.until = get_u64(o, "until"),
+		.url_index = get_u64(o, "url_index"),
+		.url_failures = get_u64(o, "url_failures"),
+		.sha256 = get_str(o, "sha256"),
+	};
+}
+
+int update_state_set_backoff(struct update_state *s, const struct update_backoff *b)
+{
+	return set_new(s->doc, "backoff",
+		       json_pack("{s:I,s:I,s:I,s:I,s:o}", "payload_attempts",
+				 (json_int_t)b->payload_attempts, "until", (json_int_t)b->until,
+				 "url_index", (json_int_t)b->url_index, "url_failures",
+				 (json_int_t)b->url_failures, "sha256", str_or_null(b->sha256)));
+}
+
 size_t update_state_bad_payload_count(const struct update_state *s)
 {
 	return json_array_size(json_object_get(s->doc, "bad_payloads"));
@@ -605,7 +700,40 @@ bool update_state_is_bad_payload(const struct update_state *s, const char *sha25
 
 int update_state_clear_bad_payloads(struct update_state *s)
 {
-	return set_new(s->doc, "bad_payloads", json_array());
+	int r = set_new(s->doc, "bad_payloads", json_array());
+	return r < 0 ? r : set_new(s->doc, "bad_payload_info", json_null());
+}
+
+bool update_state_bad_payload_info(const struct update_state *s, const char *sha256,
+				   int *ret_code, uint64_t *ret_reported)
+{
+	const json_t *o = json_object_get(json_object_get(s->doc, "bad_payload_info"), sha256);
+	if (!json_is_object(o))
+		return false;
+	*ret_code = (int)get_u64(o, "code");
+	*ret_reported = get_u64(o, "reported");
+	return true;
+}
+
+int update_state_set_bad_payload_info(struct update_state *s, const char *sha256, int code,
+				      uint64_t reported)
+{
+	json_t *all = json_object_get(s->doc, "bad_payload_info");
+	if (!json_is_object(all)) {
+		int r = set_new(s->doc, "bad_payload_info", json_object());
+		if (r < 0)
+			return r;
+		all = json_object_get(s->doc, "bad_payload_info");
+	}
+	/* only the payloads still on the list keep their details */
+	const char *key;
+	json_t *v;
+	void *tmp;
+	json_object_foreach_safe(all, tmp, key, v)
+		if (!update_state_is_bad_payload(s, key))
+			(void)json_object_del(all, key);
+	return set_new(all, sha256,
+		       json_pack("{s:i,s:I}", "code", code, "reported", (json_int_t)reported));
 }
 
 /* ---- resume (7.3) ---- */

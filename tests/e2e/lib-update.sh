@@ -101,3 +101,25 @@ PY
 
 # jq-less JSON field: json_get FILE EXPR (python expression on d)
 json_get() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
+
+# The crash tests (t0356, t0366): a 6 MiB image with a kernel, a fresh disk per case, and what
+# "installed" means after a rerun.
+crash_setup() {
+	setup_update &&
+	make_payload "$T/p.gz" $((6 * 1024 * 1024)) 200000 &&
+	SIZE=$(stat -c %s "$T/p.gz") &&
+	IMG=$((6 * 1024 * 1024)) &&
+	A0=$(part_sum 3)
+}
+fresh() {
+	"$MKDISK" -q --force --layout compact --state fresh "$D" && rm -rf "$R/var" "$R/run" "$R/boot" &&
+	G0=$(gpt_bytes)
+}
+installed() {
+	test "$(part_sum 4 $IMG)" = "$(file_sum "$T/p.gz.img")" &&
+	cmp "$T/p.gz.kernel" "$R/boot/flatcar/vmlinuz-b" &&
+	test "$(attrs 4)" = "2 1 0" && test "$(attrs 3)" = "1 0 1" && test "$(part_sum 3)" = "$A0" &&
+	test "$(json_get "$S" "d[\"status\"]")" = UPDATE_STATUS_UPDATED_NEED_REBOOT &&
+	test -e "$R/run/reboot-required" && test ! -e "$PART" &&
+	flatctl --root "$R" --disk "$D" update verify "$T/p.gz" >/dev/null
+}

@@ -7,24 +7,8 @@
 # so no test depends on timing.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-update.sh"
-setup_update
-make_payload "$T/p.gz" $((6 * 1024 * 1024)) 200000
-SIZE=$(stat -c %s "$T/p.gz")
-IMG=$((6 * 1024 * 1024))
-A0=$(part_sum 3)
-fresh() {
-	"$MKDISK" -q --force --layout compact --state fresh "$D" && rm -rf "$R/var" "$R/run" "$R/boot" &&
-	G0=$(gpt_bytes)
-}
+crash_setup
 apply() { flatctl --root "$R" --disk "$D" update apply "$@"; }
-installed() {
-	test "$(part_sum 4 $IMG)" = "$(file_sum "$T/p.gz.img")" &&
-	cmp "$T/p.gz.kernel" "$R/boot/flatcar/vmlinuz-b" &&
-	test "$(attrs 4)" = "2 1 0" && test "$(attrs 3)" = "1 0 1" && test "$(part_sum 3)" = "$A0" &&
-	test "$(json_get "$S" "d[\"status\"]")" = UPDATE_STATUS_UPDATED_NEED_REBOOT &&
-	test -e "$R/run/reboot-required" && test ! -e "$PART" &&
-	flatctl --root "$R" --disk "$D" update verify "$T/p.gz" >/dev/null
-}
 start_omaha --payload "$T/p.gz" --version 4081.2.0
 
 test_expect 'kill -9 at 50% of the download: the rerun fetches only the missing half' '

@@ -33,7 +33,7 @@ test_expect 'install with the spool: USR-B is the image byte for byte, USR-A unt
 
 test_expect 'the spool left nothing behind in the state directory' '
 	ls -A "$STATE_DIR" >"$T/ls" &&
-	! grep -v -x -e state.json -e lock "$T/ls"
+	! grep -v -x -e state.json -e status.json -e lock "$T/ls"
 '
 
 test_expect 'no room for the spool in the state directory: decompress twice, same bytes' '

@@ -26,7 +26,7 @@ apply() { flatctl -v --root "$R" --disk "$D" update apply "$@"; }
 installed() {
 	test "$(part_sum 4 "$IMG_SIZE")" = "$IMG_SUM" && test "$(part_sum 3)" = "$A0" &&
 	test "$(attrs 4)" = "2 1 0" && test ! -e "$PART" &&
-	test -z "$(ls -A "$R/var/lib/flatctl/update" | grep -v -e "^state.json$" -e "^lock$")"
+	test -z "$(ls -A "$R/var/lib/flatctl/update" | grep -v -e "^state.json$" -e "^status.json$" -e "^lock$")"
 }
 start_omaha --payload "$T/p.gz" --version 4081.2.0 --config "$CONF" --verbose
 

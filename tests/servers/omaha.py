@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 # tests/servers/omaha.py - loopback Omaha v3 server for tests, answering in Nebraska's response
-# shape (spec/update.md 4.3) and serving payloads with Range support.
+# shape (docs/update.md 4.3) and serving payloads with Range support.
 #
 #   omaha.py --port-file F [--payload FILE] [--version V] [--config JSON] [--log FILE] ...
 #
@@ -27,7 +27,12 @@
 #   payload_status  answer payload downloads with this HTTP status
 #   payload_fail    the first N payload downloads get 503 (counted per server run)
 #   payload_extra   append this many bytes beyond the announced size (a lying server)
-#   ignore_range    answer range requests with 200 and the whole payload (spec/update.md 4.1)
+#   ignore_range    answer range requests with 200 and the whole payload (docs/update.md 4.1)
+#   payload_backoff send DisablePayloadBackoff="false" (default "true", as Nebraska)
+#   max_failures    add MaxFailureCountPerUrl=N to the postinstall action
+#   payload_auth    "USER:PASSWORD": payload downloads need this HTTP basic auth (401 otherwise)
+# --get-log FILE: every payload download is appended as one JSON line:
+#   {"name", "range", "auth": "none"|"ok"|"wrong", "status"}
 import argparse
 import base64
 import hashlib
@@ -103,11 +108,37 @@ class Handler(BaseHTTPRequestHandler):
 
     do_HEAD = do_GET
 
+    def log_get(self, facts, auth, status):
+        if not self.server.args.get_log:
+            return
+        entry = {"name": facts["name"], "range": self.headers.get("Range"), "auth": auth,
+                 "status": status}
+        with self.server.lock:
+            with open(self.server.args.get_log, "a") as f:
+                f.write(json.dumps(entry, sort_keys=True) + "\n")
+
+    def check_auth(self, c):
+        """'none' without an Authorization header, 'ok' or 'wrong' against payload_auth."""
+        got = self.headers.get("Authorization")
+        if not got:
+            return "none"
+        want = "Basic " + base64.b64encode((c.get("payload_auth") or "").encode()).decode()
+        return "ok" if got == want else "wrong"
+
     def send_payload(self, facts):
         c = self.conf()
         with self.server.lock:
             self.server.payload_requests += 1
             nth = self.server.payload_requests
+        auth = self.check_auth(c)
+        if c.get("payload_auth") and auth != "ok":
+            self.log_get(facts, auth, 401)
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="payloads"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.log_get(facts, auth, int(c.get("payload_status") or 0) or 200)
         if c.get("payload_status"):
             return self.reply(int(c["payload_status"]), "payload status\n", "text/plain")
         if nth <= int(c.get("payload_fail") or 0):
@@ -235,12 +266,16 @@ class Handler(BaseHTTPRequestHandler):
             pk.append('<package name=%s hash="%s"%s size="%d" required="%s"></package>'
                       % (quoteattr(f["name"]), f["sha1_b64"], h256, f["size"],
                          "true" if i == 0 else "false"))
+        extra = ""
+        if c.get("max_failures"):
+            extra = ' MaxFailureCountPerUrl="%d"' % int(c["max_failures"])
         return ('<updatecheck status="ok"%s><urls><url codebase=%s></url></urls>'
                 '<manifest version=%s><packages>%s</packages><actions>'
                 '<action event="postinstall" sha256="%s" needsadmin="false" IsDeltaPayload="%s" '
-                'DisablePayloadBackoff="true"></action></actions></manifest></updatecheck>'
+                'DisablePayloadBackoff="%s"%s></action></actions></manifest></updatecheck>'
                 % (poll, quoteattr(base), quoteattr(c["version"]), "".join(pk),
-                   main["sha256_b64"], "true" if c.get("delta") else "false"))
+                   main["sha256_b64"], "true" if c.get("delta") else "false",
+                   "false" if c.get("payload_backoff") else "true", extra))
 
 
 class Server(ThreadingHTTPServer):
@@ -269,6 +304,7 @@ def main():
     ap.add_argument("--truncate-after", type=int)
     ap.add_argument("--config")
     ap.add_argument("--log")
+    ap.add_argument("--get-log")
     ap.add_argument("--cert")
     ap.add_argument("--key")
     ap.add_argument("--verbose", action="store_true")

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test-update-client.c - configuration inputs and trusted keys of the update pipeline
- * (lib/update/client.c, lib/update/keys.c; spec/update.md 3). */
+ * (lib/update/client.c, lib/update/keys.c; docs/update.md 3). */
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test-update-state.c - state.json model, persistence, resume rule, lock, reset
- * (lib/update; spec/update.md 7). */
+ * (lib/update; docs/update.md 7). */
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -138,7 +138,14 @@ TEST(save_load_and_corrupt_file_moved_aside)
 	struct stat stt;
 	snprintf(path, sizeof(path), "%s%s", dir, UPDATE_STATE_DIR);
 	ASSERT_EQ(stat(path, &stt), 0);
-	ASSERT_EQ(stt.st_mode & 07777, 0700);
+	/* traversable, not listable: status.json is read by name without root */
+	ASSERT_EQ(stt.st_mode & 07777, 0711);
+	snprintf(path, sizeof(path), "%s%s", dir, UPDATE_STATE_FILE);
+	ASSERT_EQ(stat(path, &stt), 0);
+	ASSERT_EQ(stt.st_mode & 07777, 0600);
+	snprintf(path, sizeof(path), "%s%s", dir, UPDATE_STATUS_FILE);
+	ASSERT_EQ(stat(path, &stt), 0);
+	ASSERT_EQ(stt.st_mode & 07777, 0644);
 
 	struct update_error e;
 	ASSERT_EQ(update_state_load(root, 0, &s, NULL, NULL), UPDATE_STATE_LOADED);
@@ -273,4 +280,90 @@ TEST(reset_clears_everything_once)
 	ASSERT_EQ(update_state_status(s), UPDATE_STATUS_IDLE);
 	ASSERT_EQ(update_state_reset(root, s), 0);
 	rmtree(dir);
+}
+
+TEST(public_status_file_has_no_urls_and_serves_readers)
+{
+	_cleanup_free_ char *dir = mktree();
+	ASSERT_NOT_NULL(dir);
+	_cleanup_close_ int root = fs_root_open(dir);
+	ASSERT_OK(root);
+	_cleanup_(update_state_freep) struct update_state *s = update_state_new();
+	ASSERT_NOT_NULL(s);
+	const char *urls[] = { "https://user:secret@example.com/p.gz?token=hunter2" };
+	struct update_pending pe = { .version = "4081.2.0", .sha256 = "AAAA", .source = "omaha",
+				     .size = 1234, .started_time = 7 };
+	ASSERT_OK(update_state_set_pending(s, &pe, urls, 1));
+	ASSERT_OK(update_state_set_status(s, UPDATE_STATUS_DOWNLOADING));
+	ASSERT_OK(update_state_add_bad_payload(s, "BBBB"));
+	ASSERT_OK(update_state_save(root, s));
+	s = update_state_free(s);
+
+	_cleanup_free_ char *pub = NULL;
+	size_t n = 0;
+	ASSERT_OK(fs_read_file(root, UPDATE_STATUS_FILE, 1 << 20, &pub, &n));
+	ASSERT_NULL(strstr(pub, "secret"));
+	ASSERT_NULL(strstr(pub, "hunter2"));
+	ASSERT_NULL(strstr(pub, "BBBB"));
+	ASSERT_NULL(strstr(pub, "AAAA"));
+	ASSERT_OK(update_state_parse(pub, n, &s, NULL));
+	struct update_pending got;
+	ASSERT_TRUE(update_state_get_pending(s, &got));
+	ASSERT_STREQ(got.version, "4081.2.0");
+	ASSERT_EQ(got.size, 1234);
+	ASSERT_NULL(got.url);
+	ASSERT_EQ(update_state_status(s), UPDATE_STATUS_DOWNLOADING);
+	s = update_state_free(s);
+
+	/* a reader that may not read state.json gets the public view (root reads it as root does,
+	 * so take the private file away instead of dropping privileges here) */
+	char path[4200];
+	snprintf(path, sizeof(path), "%s%s", dir, UPDATE_STATE_FILE);
+	ASSERT_EQ(chmod(path, 0), 0);
+	if (geteuid() != 0) {
+		ASSERT_EQ(update_state_load(root, UPDATE_STATE_PUBLIC_OK, &s, NULL, NULL),
+			  UPDATE_STATE_PUBLIC);
+		ASSERT_EQ(update_state_status(s), UPDATE_STATUS_DOWNLOADING);
+		s = update_state_free(s);
+		ASSERT_ERR(update_state_load(root, 0, &s, NULL, NULL), EACCES);
+	}
+	rmtree(dir);
+}
+
+TEST(backoff_and_bad_payload_details)
+{
+	_cleanup_(update_state_freep) struct update_state *s = update_state_new();
+	struct update_backoff b;
+	int code = 0;
+	uint64_t when = 0;
+	ASSERT_NOT_NULL(s);
+	update_state_get_backoff(s, &b);
+	ASSERT_EQ(b.payload_attempts, 0);
+	ASSERT_NULL(b.sha256);
+	ASSERT_FALSE(update_state_has_backoff(s));
+	b = (struct update_backoff){ .payload_attempts = 2, .until = 99, .url_index = 1,
+				     .sha256 = "CCCC" };
+	ASSERT_OK(update_state_set_backoff(s, &b));
+	ASSERT_TRUE(update_state_has_backoff(s));
+	update_state_get_backoff(s, &b);
+	ASSERT_EQ(b.payload_attempts, 2);
+	ASSERT_EQ(b.until, 99);
+	ASSERT_EQ(b.url_index, 1);
+	ASSERT_STREQ(b.sha256, "CCCC");
+
+	ASSERT_OK(update_state_add_bad_payload(s, "DDDD"));
+	ASSERT_OK(update_state_set_bad_payload_info(s, "DDDD", 18, 1000));
+	ASSERT_TRUE(update_state_bad_payload_info(s, "DDDD", &code, &when));
+	ASSERT_EQ(code, 18);
+	ASSERT_EQ(when, 1000);
+	ASSERT_FALSE(update_state_bad_payload_info(s, "EEEE", &code, &when));
+
+	/* survives a round trip and validates */
+	_cleanup_free_ char *text = update_state_format(s);
+	_cleanup_(update_state_freep) struct update_state *t = NULL;
+	ASSERT_OK(update_state_parse(text, strlen(text), &t, NULL));
+	ASSERT_TRUE(update_state_bad_payload_info(t, "DDDD", &code, &when));
+	ASSERT_OK(update_state_clear_bad_payloads(t));
+	ASSERT_FALSE(update_state_bad_payload_info(t, "DDDD", &code, &when));
+	ASSERT_EQ(update_state_bad_payload_count(t), 0);
 }
