@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "gpt/cgpt-show.h"
 #include "fs/fs.h"
+#include "gpt/cgpt-show.h"
 #include "gpt/gpt.h"
 
 uint64_t gpt_cgpt_array_sectors(const struct gpt_header *h, uint32_t sector_size)

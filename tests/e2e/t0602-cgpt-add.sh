@@ -125,16 +125,17 @@ test_expect 'add refuses bad labels, types and GUIDs, unchanged image' '
 	refused -i 4 -u 7130c94a-213a-4e5a-8e26-6cce9662f132
 '
 
-test_expect 'add refuses creating or moving partitions, unchanged image' '
-	refused -i 4 -b 5000
-	test_grep "creating or moving partitions is not supported" "$T/e"
-	refused -i 4 -s 5000
-	test_grep "creating or moving partitions is not supported" "$T/e"
-	refused -i 5 -P 1
-	test_grep "creating or moving partitions is not supported" "$T/e"
-	refused -i 5 -t data -b 253952 -s 2048
-	refused -P 1
-	refused -i 0 -P 1
+test_expect 'add refuses overlaps, bounds, a new slot without -b -s -t; unchanged image' '
+	refused -i 4 -b 5000 &&
+	test_grep "would overlap partition 1 " "$T/e" &&
+	refused -i 4 -s 100000 &&
+	test_grep "would overlap partition 6 " "$T/e" &&
+	refused -i 5 -P 1 &&
+	test_grep "required for new partitions" "$T/e" &&
+	refused -i 5 -t data -b 253952 -s 9000 &&
+	test_grep "outside the usable area" "$T/e" &&
+	refused -P 1 &&
+	refused -i 0 -P 1 &&
 	refused -i 129 -P 1
 '
 
