@@ -5,7 +5,7 @@ set -u
 : "${FLATCTL:?FLATCTL must point at the binary under test}"
 FLATCTL_SRC=${FLATCTL_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 SHARED=${SHARED:-$FLATCTL_SRC/../shared}
-MKDISK=${MKDISK:-$SHARED/tools/mkdisk}
+MKDISK=${MKDISK:-$FLATCTL_SRC/tools/mkdisk}
 T=$(mktemp -d "${TMPDIR:-/tmp}/flatctl-e2e.XXXXXX")
 test_count=0
 test_failed=0
