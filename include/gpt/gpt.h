@@ -319,7 +319,7 @@ bool gpt_needs_write(const struct gpt *g);
 /* Refuse-to-write checks (entries beyond a shrunk disk's end): 0 or -EINVAL with a problem. A
  * disk that fails this cannot be repaired either (§6.5): only restoring its size helps. */
 int gpt_check_writable(const struct gpt *g, struct problem_list *reterr);
-/* Write both copies (§7): backup array, backup header, fsync, primary array, primary header,
+/* Write both copies (§7): backup array, backup header, fsync, primary header, primary array,
  * fsync, then read back and compare. fd must be open O_RDWR. When a copy must be rebuilt or a
  * grown disk's backup relocated *and* entries changed, this takes two such passes: first the
  * table as read (repaired/relocated), then the change, so that no cut ever leaves two complete

@@ -445,10 +445,10 @@ void gpt_plan_regions(struct gpt *g, uint64_t backup_array_lba)
 	g->region_bytes[0] = (size_t)(as * ss);
 	g->region_lba[1] = g->sectors - 1;
 	g->region_bytes[1] = ss;
-	g->region_lba[2] = g->hdr.entries_lba;
-	g->region_bytes[2] = (size_t)(as * ss);
-	g->region_lba[3] = 1;
-	g->region_bytes[3] = ss;
+	g->region_lba[2] = 1;
+	g->region_bytes[2] = ss;
+	g->region_lba[3] = g->hdr.entries_lba;
+	g->region_bytes[3] = (size_t)(as * ss);
 }
 
 /* The current bytes at the four regions of the next write (so an unchanged write is skipped). */
@@ -834,11 +834,11 @@ static int build_regions(const struct gpt *g, uint8_t *out[4])
 			return -ENOMEM;
 	}
 	memcpy(out[0], g->entries, g->region_bytes[0]);
-	memcpy(out[2], g->entries, g->region_bytes[2]);
+	memcpy(out[3], g->entries, g->region_bytes[3]);
 	memcpy(out[1], g->backup_sector ? g->backup_sector : g->hdr_sector, ss);
 	patch_header(out[1], &g->hdr, last, 1, g->region_lba[0], last_usable, crc);
-	memcpy(out[3], g->hdr_sector, ss);
-	patch_header(out[3], &g->hdr, 1, last, g->region_lba[2], last_usable, crc);
+	memcpy(out[2], g->hdr_sector, ss);
+	patch_header(out[2], &g->hdr, 1, last, g->region_lba[3], last_usable, crc);
 	return 0;
 }
 
@@ -918,8 +918,12 @@ static int crash_spec(unsigned *ret_k, unsigned long long *ret_s)
 	return 1;
 }
 
+/* §7.2: the backup copy array first, the primary copy header first. While the primary array is
+ * being written its header already carries the new array's CRC, the same as the backup header's,
+ * so sgdisk takes the backup array instead of the torn primary one: it only falls back to the
+ * backup array when that array's CRC matches both headers (gptfdisk GPTData::CheckTable). */
 static const char *const region_names[4] = { "backup entry array", "backup header",
-					     "primary entry array", "primary header" };
+					     "primary header", "primary entry array" };
 
 /* Fault injection of §7.4, counted over every region write of one operation (the table's passes,
  * then LBA 0). */
