@@ -5,7 +5,7 @@
 mkdir -p "$T/tmp"
 
 test_expect 'demo/run.sh runs every part and succeeds' '
-	TMPDIR=$T/tmp FLATCTL=$FLATCTL MKDISK=$MKDISK SHARED=$SHARED bash "$FLATCTL_SRC/demo/run.sh" </dev/null >"$T/demo.out" 2>&1 ||
+	TMPDIR=$T/tmp FLATCTL=$FLATCTL MKDISK=$MKDISK bash "$FLATCTL_SRC/demo/run.sh" </dev/null >"$T/demo.out" 2>&1 ||
 		{ cat "$T/demo.out"; false; }
 '
 test_expect 'one banner per part, in order' '
