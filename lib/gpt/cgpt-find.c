@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* lib/gpt/cgpt-find.c - the disks `cgpt find` scans when no DRIVE is given: the whole disks of
- * /proc/partitions; spec: spec/partitions.md §9.4. */
+ * /proc/partitions: docs/partitions.md §9.4. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>

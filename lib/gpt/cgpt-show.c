@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* lib/gpt/cgpt-show.c - per-copy raw views for `cgpt show -v/-d`; spec: spec/partitions.md §9.1.
+/* lib/gpt/cgpt-show.c - per-copy raw views for `cgpt show -v/-d`: docs/partitions.md §9.1.
  * Only reads: what the bytes of each copy say, beside the choice gpt_read() made. */
 #include <endian.h>
 #include <errno.h>

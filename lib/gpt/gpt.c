@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* lib/gpt/gpt.c - read and check both GPT copies, choose one, write crash-safely;
- * spec: spec/partitions.md §5-§7.
+ * docs/partitions.md §5-§7.
  *
  * A disk is reached through a tiny reader (an fd or a memory buffer) so the same code serves
  * real disks, image files, unit tests and the fuzzer. gpt_read() also records the current bytes

@@ -1,5 +1,5 @@
 #!/bin/bash
-# t0503-partition-crash: the crash matrix of spec/partitions.md §7.4 at 512-byte sectors: a
+# t0503-partition-crash: the crash matrix of docs/partitions.md §7.4 at 512-byte sectors: a
 # rollback stopped after every K region writes and every S sectors of the next; every state must
 # stay readable by cgpt and sgdisk, show the complete old or new table, and repair cleanly.
 . "$(dirname "$0")/lib.sh"

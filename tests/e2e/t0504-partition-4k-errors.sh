@@ -1,5 +1,5 @@
 #!/bin/bash
-# t0504-partition-4k-errors: what needs root (spec/partitions.md §11): 4096-byte sectors on loop
+# t0504-partition-4k-errors: what needs root (docs/partitions.md §11): 4096-byte sectors on loop
 # devices (cross-checked with cgpt and sgdisk, crash matrix included), a GPT for the other sector
 # size, read-only devices, a write failing on a full filesystem; also the disk lock and a file
 # without write permission (§10).

@@ -1,7 +1,7 @@
 #!/bin/bash
 # t0505-partition-grow: `partition grow` on grown disks (what Flatcar's first boot does with cgpt
 # resize), cross-checked with sgdisk -e plus a re-created ROOT, and its crash matrix
-# (spec/partitions.md §6.5, §7.1, §8.8).
+# (docs/partitions.md §6.5, §7.1, §8.8).
 . "$(dirname "$0")/lib.sh"
 . "$FLATCTL_SRC/tests/data/gpt/e2e.sh"
 

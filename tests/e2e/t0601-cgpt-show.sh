@@ -1,6 +1,6 @@
 #!/bin/bash
 # t0601-cgpt-show: `cgpt show` through the cgpt link against Debian's cgpt on the same images
-# (spec/partitions.md 9.1), usage and unsupported commands (9, cli.md).
+# (docs/partitions.md 9.1), usage and unsupported commands (9, cli.md).
 . "$(dirname "$0")/lib.sh"
 
 . "$(dirname "$0")/cgpt-lib.sh"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz-gpt.c - gpt_read() on arbitrary bytes as a 64 KiB disk must never crash or read
- * outside the buffer (spec/partitions.md §11). The input's first 34 sectors go to the start of
+ * outside the buffer (docs/partitions.md §11). The input's first 34 sectors go to the start of
  * the disk, the rest (up to 33 sectors) to its end, so seeds look like tests/data/gpt/ files. */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test-gpt.c - lib/gpt: CRC, parsing of real tables and damaged variants, GUIDs, labels,
- * prioritize, GRUB's next-boot rule, writing, growing; spec: spec/partitions.md §11. */
+ * prioritize, GRUB's next-boot rule, writing, growing; docs/partitions.md §11. */
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
