@@ -5,8 +5,8 @@ USR_TYPE=5DFBF5F4-2848-4BAC-AA5E-0D9A20B745A6
 command -v cgpt >/dev/null && command -v sgdisk >/dev/null || skip_all "cgpt and sgdisk (make deps) missing"
 command -v jq >/dev/null || skip_all "jq (make deps) missing"
 
-# mk IMG [mkdisk options]: a compact image. mkdisk runs sgdisk, which sleeps a second after
-# writing, so each distinct image is made once per test file and copied.
+# mk IMG [mkdisk options]: a compact image (tools/mkdisk, about a dozen cgpt runs), made once per
+# distinct option set and test file, then copied.
 mk() {
 	local img=$1 key
 	shift
