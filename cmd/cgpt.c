@@ -395,6 +395,17 @@ static int run_show(const struct gpt_cgpt_args *a, struct flat_ctx *ctx)
 
 /* ---- create ------------------------------------------------------------------------------ */
 
+/* create and boot write a whole disk's table or LBA 0: a partition device, which every other
+ * command takes for its disk plus -i, would silently mean the whole disk here. */
+static int refuse_partition_device(const struct gpt_disk *d, const char *given)
+{
+	if (!d->partition_nr)
+		return 0;
+	(void)log_fail(-EINVAL, "'%s' is partition %u of '%s'; name the whole disk", given,
+		       d->partition_nr, d->path);
+	return 1;
+}
+
 static int run_create(const struct gpt_cgpt_args *a, struct flat_ctx *ctx)
 {
 	_cleanup_(gpt_disk_freep) struct gpt_disk *d = NULL;
@@ -405,6 +416,8 @@ static int run_create(const struct gpt_cgpt_args *a, struct flat_ctx *ctx)
 		flags |= GPT_DISK_CREATE;
 	/* -s counts 512-byte sectors for an image file, as Flatcar's cgpt does */
 	if (open_drive(a->drive, flags, a->create.min_size * 512, &d))
+		return 1;
+	if (refuse_partition_device(d, a->drive))
 		return 1;
 	uint32_t ss = d->sector_size;
 	if (d->size_bytes % ss != 0) {
@@ -500,6 +513,8 @@ static int run_boot(const struct gpt_cgpt_args *a, struct flat_ctx *ctx)
 	char buf[GPT_GUID_STRING_MAX];
 
 	if (open_drive(a->drive, GPT_DISK_NO_READ | (write ? GPT_DISK_LOCK : 0), 0, &d))
+		return 1;
+	if (refuse_partition_device(d, a->drive))
 		return 1;
 	if (d->size_bytes < 2 * GPT_MBR_SIZE) {
 		(void)log_fail(-EINVAL, "reading '%s': too small for an MBR", d->path);
