@@ -1,25 +1,27 @@
 /* SPDX-License-Identifier: MIT */
-/* cmd/cgpt.c - the `cgpt` link: cgpt's command line and output over lib/gpt;
- * spec: spec/partitions.md §9 (semantics in §4, §6, §8.5, §8.8), cli.md.
+/* cmd/cgpt.c - the `cgpt` link: cgpt's command line and output over lib/gpt; see
+ * flatctl-partition(1) (CGPT COMPATIBILITY), docs/partitions.md §9 (semantics in §4, §6, §7,
+ * §8.5, §8.8), docs/cli.md.
  *
- * Thin layer: each command parses cgpt's options from its table, opens the disk through
- * gpt_disk_open(), calls lib/gpt and prints in cgpt's format. Exit status is 0 or 1 only, and
- * messages read `cgpt COMMAND: what failed: why`, because scripts written for Flatcar test
- * cgpt's status and nothing else. */
+ * Thin layer: lib/gpt/cgpt-args.c parses the command line into a struct, each command opens the
+ * disk through gpt_disk_open(), calls lib/gpt and prints in cgpt's format. Exit status is 0 or 1
+ * only, and messages read `cgpt COMMAND: what failed: why`, because scripts written for Flatcar
+ * test cgpt's status and nothing else. */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "args/args.h"
 #include "cgpt.h"
 #include "fs/fs.h"
+#include "gpt/cgpt-args.h"
 #include "gpt/cgpt-find.h"
 #include "gpt/cgpt-show.h"
 #include "gpt/gpt.h"
@@ -31,17 +33,8 @@
 #define PART_FMT "%12" PRIu64 "%12" PRIu64 "%8u  %s\n"
 #define MORE_FMT "%34s%s%s\n"
 
-/* Options metavar "NUM" etc. print as cgpt does: "  -i NUM       Show ...". */
-struct cgpt_cmd {
-	const char *name;
-	const char *synopsis;     /* after "Usage: cgpt NAME " */
-	const char *summary;
-	const struct flat_option *opts;
-	const char *epilog;       /* printed after the options, or NULL */
-	int (*fn)(const struct cgpt_cmd *c, int argc, char **argv, struct flat_ctx *ctx);
-};
-
-static void cmd_usage(const struct cgpt_cmd *c, FILE *f)
+/* Options print as cgpt prints them: "  -i NUM       Show ...". */
+static void cmd_usage(const struct gpt_cgpt_command *c, FILE *f)
 {
 	fprintf(f, "\nUsage: cgpt %s %s\n\n%s\n\nOptions:\n", c->name, c->synopsis, c->summary);
 	for (const struct flat_option *o = c->opts; o->name || o->id; o++) {
@@ -59,49 +52,44 @@ static void cmd_usage(const struct cgpt_cmd *c, FILE *f)
 	fprintf(f, "\n");
 }
 
-/* A usage error: one line, then where to find help. Always exit status 1 (cgpt's). */
-_printf_(2, 3) static int usage_error(const struct cgpt_cmd *c, const char *fmt, ...)
+/* The errors of a problem list joined with "; ", into buf. */
+static const char *problems_text(const struct problem_list *p, char *buf, size_t size)
 {
-	va_list ap;
-	char msg[512];
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	log_error("%s", msg);
-	fprintf(stderr, "Try 'cgpt %s -h'.\n", c->name);
-	return 1;
-}
-
-/* Report a failed lib/gpt call: the errors of the problem list (not the warnings), else errno. */
-static int report(int r, const char *what, const struct problem_list *p)
-{
-	char msg[1024] = "";
 	size_t n = 0;
 
-	for (size_t i = 0; p && i < p->n; i++) {
+	buf[0] = 0;
+	for (size_t i = 0; p && i < p->n && n < size; i++) {
 		const struct problem *it = &p->item[i];
 		if (it->severity != PROBLEM_ERROR)
 			continue;
-		n += (size_t)snprintf(msg + n, sizeof(msg) - n, "%s%s", n ? "; " : "", it->message);
-		if (n >= sizeof(msg))
-			break;
+		n += (size_t)snprintf(buf + n, size - n, "%s%s", n ? "; " : "", it->message);
 	}
-	if (n)
-		(void)log_fail(r, "%s: %s", what, msg);
-	else
-		(void)log_error_errno(r, "%s", what);
+	return buf;
+}
+
+/* Report a failed lib/gpt call: "what: the problems", else "what: strerror". Returns 1. */
+static int report(int r, const char *what, const struct problem_list *p)
+{
+	char msg[1024];
+
+	if (*problems_text(p, msg, sizeof(msg))) {
+		if (what)
+			(void)log_fail(r, "%s: %s", what, msg);
+		else
+			(void)log_fail(r, "%s", msg);
+	} else
+		(void)log_error_errno(r, "%s", what ? what : "failed");
 	return 1;
 }
 
-/* Open DRIVE for reading (lock false) or for a read-modify-write cycle (lock true). */
-static int open_drive(const char *path, bool lock, struct gpt_disk **ret)
+/* Open DRIVE (gpt_disk_open_sized's flags), reporting failures. 0 or 1. */
+static int open_drive(const char *path, unsigned flags, uint64_t min_bytes, struct gpt_disk **ret)
 {
 	_cleanup_(problem_list_release) struct problem_list p = {};
 	char what[PATH_MAX + 32];
 	int r;
 
-	r = gpt_disk_open(path, lock ? GPT_DISK_LOCK : 0, ret, &p);
+	r = gpt_disk_open_sized(path, flags, min_bytes, ret, &p);
 	if (r == -EBUSY)
 		snprintf(what, sizeof(what), "locking '%s'", path);
 	else
@@ -111,7 +99,7 @@ static int open_drive(const char *path, bool lock, struct gpt_disk **ret)
 	return 0;
 }
 
-/* Write the changed table back (nothing is opened for writing when nothing changes). */
+/* Write what d holds (nothing is opened for writing when nothing changes). 0 or 1. */
 static int commit_drive(struct gpt_disk *d)
 {
 	_cleanup_(problem_list_release) struct problem_list p = {};
@@ -128,69 +116,6 @@ static int commit_drive(struct gpt_disk *d)
 		return report(r, what, &p);
 	}
 	return 0;
-}
-
-/* A number option, as cgpt takes it (decimal, 0x hex or 0 octal), within [min, max]. */
-static int parse_num(const struct cgpt_cmd *c, int opt, const char *s, unsigned long long min,
-		     unsigned long long max, unsigned long long *ret)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	if (!s || !*s || *s == '-' || *s == '+' || isspace((unsigned char)*s))
-		return usage_error(c, "invalid argument to -%c: '%s'", opt, s ? s : "");
-	v = strtoull(s, &end, 0);
-	if (errno || *end)
-		return usage_error(c, "invalid argument to -%c: '%s'", opt, s);
-	if (v < min || v > max)
-		return usage_error(c, "value for -%c must be between %llu and %llu", opt, min, max);
-	*ret = v;
-	return 0;
-}
-
-/* getopt over a command's table; returns the option, -1 at the end, or '?' after reporting. */
-struct opt_iter {
-	struct args a;
-	bool ready;
-};
-
-static int opt_begin(struct opt_iter *it, const struct cgpt_cmd *c, int argc, char **argv)
-{
-	int r = args_init(&it->a, argc, argv, c->opts, NULL, NULL, ARGS_NO_GLOBALS);
-	if (r < 0)
-		return r;
-	optind = 0;
-	opterr = 0;
-	it->ready = true;
-	return 0;
-}
-
-static int opt_next(struct opt_iter *it, const struct cgpt_cmd *c)
-{
-	int ch = getopt_long(it->a.argc, it->a.argv, it->a.shortopts, it->a.lopts, NULL);
-	if (ch == '?') {
-		if (optopt && optopt < ARG_LONG_BASE)
-			(void)usage_error(c, "unknown option '-%c'", optopt);
-		else
-			(void)usage_error(c, "unknown option '%s'", it->a.argv[optind - 1]);
-		return '?';
-	}
-	if (ch == ':') {
-		if (optopt && optopt < ARG_LONG_BASE)
-			(void)usage_error(c, "option '-%c' needs an argument", optopt);
-		else
-			(void)usage_error(c, "option '%s' needs an argument", it->a.argv[optind - 1]);
-		return '?';
-	}
-	return ch;
-}
-
-static void opt_end(struct opt_iter *it)
-{
-	if (it->ready)
-		args_release(&it->a);
-	it->ready = false;
 }
 
 static void names_freep(char ***p)
@@ -266,7 +191,8 @@ static void print_header(int fd, const struct gpt *g, const struct gpt_copy *c, 
 	}
 	printf("%34sRev: 0x%08" PRIx32 "\n", "", h->revision);
 	printf("%34sSize: %" PRIu32 " (blocks)\n", "", h->header_size);
-	printf("%34sHeader CRC: 0x%08" PRIx32 " %s\n", "", h->header_crc, crc_ok ? "" : "(INVALID)");
+	printf("%34sHeader CRC: 0x%08" PRIx32 " %s\n", "", h->header_crc,
+	       crc_ok ? "" : "(INVALID)");
 	printf("%34sMy LBA: %" PRIu64 "\n", "", h->my_lba);
 	printf("%34sAlternate LBA: %" PRIu64 "\n", "", h->alternate_lba);
 	printf("%34sFirst LBA: %" PRIu64 "\n", "", h->first_usable_lba);
@@ -275,7 +201,8 @@ static void print_header(int fd, const struct gpt *g, const struct gpt_copy *c, 
 	printf("%34sEntries LBA: %" PRIu64 "\n", "", h->entries_lba);
 	printf("%34sNumber of entries: %" PRIu32 "\n", "", h->num_entries);
 	printf("%34sSize of entry: %" PRIu32 "\n", "", h->entry_size);
-	printf("%34sEntries CRC: 0x%08" PRIx32 " %s\n", "", h->entries_crc, array_ok ? "" : "INVALID");
+	printf("%34sEntries CRC: 0x%08" PRIx32 " %s\n", "", h->entries_crc,
+	       array_ok ? "" : "INVALID");
 }
 
 static const char *mbr_name(enum gpt_mbr_kind k)
@@ -290,12 +217,19 @@ static const char *mbr_name(enum gpt_mbr_kind k)
 	}
 }
 
-/* One stderr line per damaged or stale copy (§6.4, §9.1). */
+/* One stderr line per damaged or stale copy (§6.4, §9.1), advising `cgpt repair` only when a
+ * repair can work: on a disk that shrank below its partitions it cannot (§6.5, §10). */
 static void warn_copies(const struct gpt *g)
 {
+	_cleanup_(problem_list_release) struct problem_list p = {};
 	const struct gpt_copy *copies[2] = { &g->primary, &g->backup };
 	const char *names[2] = { "primary", "backup" };
+	char advice[512] = "run 'cgpt repair'";
 
+	if (gpt_check_writable(g, &p) < 0 && p.n)
+		snprintf(advice, sizeof(advice),
+			 "'cgpt repair' cannot fix this: %s; restore the disk's size first",
+			 p.item[0].message);
 	for (size_t i = 0; i < 2; i++) {
 		const struct gpt_copy *c = copies[i];
 		if (c->state == GPT_COPY_OK)
@@ -303,36 +237,13 @@ static void warn_copies(const struct gpt *g)
 		const char *part = !c->header_valid ? "header" : "table";
 		const char *state = c->state == GPT_COPY_STALE ? "stale" : "invalid";
 		if (c->state == GPT_COPY_STALE)
-			log_warning("warning: %s GPT %s (%s); run 'cgpt repair'", names[i], state,
-				    c->problem ? c->problem : "differs");
+			log_warning("warning: %s GPT %s (%s); %s", names[i], state,
+				    c->problem ? c->problem : "differs", advice);
 		else
-			log_warning("warning: %s GPT %s %s (%s); run 'cgpt repair'", names[i], part,
-				    state, c->problem ? c->problem : "damaged");
+			log_warning("warning: %s GPT %s %s (%s); %s", names[i], part, state,
+				    c->problem ? c->problem : "damaged", advice);
 	}
 }
-
-/* ---- show -------------------------------------------------------------------------------- */
-
-static const struct flat_option show_opts[] = {
-	{ NULL, 'n', ARG_NONE, NULL, "Numeric output only" },
-	{ NULL, 'v', ARG_NONE, NULL, "Verbose output (the header fields of both copies)" },
-	{ NULL, 'q', ARG_NONE, NULL, "Quick output" },
-	{ NULL, 'i', ARG_REQ, "NUM", "Show specified partition only" },
-	{ NULL, 'd', ARG_NONE, NULL, "Debug output (including invalid headers)" },
-	{ NULL, 'b', ARG_NONE, NULL, "with -i: first block (a.k.a. start of partition)" },
-	{ NULL, 's', ARG_NONE, NULL, "with -i: partition size (in blocks)" },
-	{ NULL, 't', ARG_NONE, NULL, "with -i: type guid" },
-	{ NULL, 'u', ARG_NONE, NULL, "with -i: unique guid" },
-	{ NULL, 'l', ARG_NONE, NULL, "with -i: label" },
-	{ NULL, 'S', ARG_NONE, NULL, "with -i: Successful flag" },
-	{ NULL, 'T', ARG_NONE, NULL, "with -i: Tries flag" },
-	{ NULL, 'P', ARG_NONE, NULL, "with -i: Priority flag" },
-	{ NULL, 'R', ARG_NONE, NULL, "with -i: Required flag" },
-	{ NULL, 'B', ARG_NONE, NULL, "with -i: Legacy Boot flag" },
-	{ NULL, 'A', ARG_NONE, NULL, "with -i: the whole 64-bit attribute word" },
-	{ NULL, 'h', ARG_NONE, NULL, "Show this help" },
-	{},
-};
 
 static void show_field(const struct gpt_entry *e, int field)
 {
@@ -404,7 +315,8 @@ static void show_table(const struct gpt_disk *d, bool numeric, bool verbose, boo
 	printf("%12s%12s%8s  %s\n", "start", "size", "part", "contents");
 	printf(ROW_FMT, (uint64_t)0, (uint64_t)1, "", mbr_name(g->mbr));
 
-	printf(ROW_FMT, (uint64_t)1, (uint64_t)1, p->header_valid ? "" : "INVALID", "Pri GPT header");
+	printf(ROW_FMT, (uint64_t)1, (uint64_t)1, p->header_valid ? "" : "INVALID",
+	       "Pri GPT header");
 	if (debug || (p->header_valid && verbose))
 		print_header(d->fd, g, p, numeric);
 	printf(ROW_FMT, p->hdr.entries_lba, gpt_cgpt_array_sectors(&p->hdr, g->sector_size),
@@ -432,272 +344,135 @@ static void show_table(const struct gpt_disk *d, bool numeric, bool verbose, boo
 		print_header(d->fd, g, b, numeric);
 }
 
-static int cgpt_show(const struct cgpt_cmd *c, int argc, char **argv, struct flat_ctx *ctx)
+/* ---- show -------------------------------------------------------------------------------- */
+
+static int run_show(const struct gpt_cgpt_args *a, struct flat_ctx *ctx)
 {
-	_cleanup_(opt_end) struct opt_iter it = {};
-	bool numeric = false, verbose = false, quick = false, debug = false;
-	unsigned long long nr = 0;
-	int field = 0, ch;
-
-	if (opt_begin(&it, c, argc, argv) < 0)
-		return log_error_errno(-ENOMEM, "parsing options"), 1;
-	while ((ch = opt_next(&it, c)) != -1) {
-		switch (ch) {
-		case 'n':
-			numeric = true;
-			break;
-		case 'v':
-			verbose = true;
-			break;
-		case 'q':
-			quick = true;
-			break;
-		case 'd':
-			debug = true;
-			break;
-		case 'i':
-			if (parse_num(c, 'i', optarg, 1, GPT_MAX_ENTRIES, &nr))
-				return 1;
-			break;
-		case 'h':
-			cmd_usage(c, stdout);
-			return 0;
-		case '?':
-			return 1;
-		default:
-			field = ch;
-		}
-	}
-	if (optind >= argc)
-		return usage_error(c, "missing drive argument");
-	if (argc - optind > 1)
-		return usage_error(c, "too many arguments");
-	const char *path = argv[optind];
-
 	_cleanup_(gpt_disk_freep) struct gpt_disk *d = NULL;
-	if (open_drive(path, false, &d))
+	unsigned nr = a->nr;
+
+	if (open_drive(a->drive, 0, 0, &d))
 		return 1;
 	const struct gpt *g = d->gpt;
 	if (!nr && d->partition_nr)
 		nr = d->partition_nr;
-	if (field && !nr)
-		return usage_error(c, "-%c needs -i", field);
+	if (a->show.field && !nr) {
+		log_error("-%c needs -i", a->show.field);
+		fprintf(stderr, "Try 'cgpt show -h'.\n");
+		return 1;
+	}
 
 	if (nr) {
-		const struct gpt_entry *e = gpt_entry_get_const(g, (unsigned)nr);
+		const struct gpt_entry *e = gpt_entry_get_const(g, nr);
 		if (!e) {
-			(void)log_fail(-EINVAL, "invalid partition number: %llu", nr);
+			(void)log_fail(-EINVAL, "invalid partition number: %u", nr);
 			return 1;
 		}
-		if (field)
-			show_field(e, field);
+		if (a->show.field)
+			show_field(e, a->show.field);
 		else {
 			printf("%12s%12s%8s  %s\n", "start", "size", "part", "contents");
-			print_entry(e, (unsigned)nr, numeric);
+			print_entry(e, nr, a->show.numeric);
 		}
-	} else if (quick) {
+	} else if (a->show.quick) {
 		char buf[GPT_GUID_STRING_MAX];
 		for (unsigned i = 1; i <= gpt_num_entries(g); i++) {
 			const struct gpt_entry *e = gpt_entry_get_const(g, i);
 			if (!gpt_entry_is_used(e))
 				continue;
-			const char *type = numeric ? NULL : gpt_type_description(&e->type);
+			const char *type = a->show.numeric ? NULL : gpt_type_description(&e->type);
 			uint64_t first = gpt_entry_first_lba(e), last = gpt_entry_last_lba(e);
 			printf(PART_FMT, first, last - first + 1, i,
 			       type ? type : gpt_guid_to_string(&e->type, true, buf));
 		}
 	} else
-		show_table(d, numeric, verbose, debug);
+		show_table(d, a->show.numeric, a->verbose, a->show.debug);
 	if (fflush(stdout) != 0)
 		return log_error_errno(-EIO, "writing the output"), 1;
 	warn_copies(g);
 	return 0;
 }
 
+/* ---- create ------------------------------------------------------------------------------ */
+
+/* create and boot write a whole disk's table or LBA 0: a partition device, which every other
+ * command takes for its disk plus -i, would silently mean the whole disk here. */
+static int refuse_partition_device(const struct gpt_disk *d, const char *given)
+{
+	if (!d->partition_nr)
+		return 0;
+	(void)log_fail(-EINVAL, "'%s' is partition %u of '%s'; name the whole disk", given,
+		       d->partition_nr, d->path);
+	return 1;
+}
+
+static int run_create(const struct gpt_cgpt_args *a, struct flat_ctx *ctx)
+{
+	_cleanup_(gpt_disk_freep) struct gpt_disk *d = NULL;
+	_cleanup_(problem_list_release) struct problem_list p = {};
+	unsigned flags = GPT_DISK_LOCK | GPT_DISK_NO_READ;
+
+	if (a->create.create_file)
+		flags |= GPT_DISK_CREATE;
+	/* -s counts 512-byte sectors for an image file, as Flatcar's cgpt does */
+	if (open_drive(a->drive, flags, a->create.min_size * 512, &d))
+		return 1;
+	if (refuse_partition_device(d, a->drive))
+		return 1;
+	uint32_t ss = d->sector_size;
+	if (d->size_bytes % ss != 0) {
+		(void)log_fail(-EINVAL,
+			       "reading '%s': size %" PRIu64 " is not a multiple of %" PRIu32,
+			       d->path, d->size_bytes, ss);
+		return 1;
+	}
+	uint64_t sectors = d->size_bytes / ss;
+	if (a->create.min_size && sectors < a->create.min_size) {
+		(void)log_fail(-ENOSPC,
+			       "'%s' has %" PRIu64 " sectors, fewer than the %" PRIu64 " asked for",
+			       d->path, sectors, a->create.min_size);
+		return 1;
+	}
+	if (a->create.zap) {
+		d->zap = true;
+		return commit_drive(d);
+	}
+	struct gpt_create_params cp = {
+		.sector_size = ss,
+		.sectors = sectors,
+		.disk_guid = a->create.set_guid ? &a->create.guid : NULL,
+		.padding = a->create.padding,
+	};
+	int r = gpt_create(&cp, &d->gpt, &p);
+	if (r < 0)
+		return report(r, NULL, &p);
+	if (a->create.flatcar) {
+		/* Flatcar's cgpt create also writes a fresh protective MBR (§9.7). */
+		d->new_mbr = malloc(GPT_MBR_SIZE);
+		if (!d->new_mbr)
+			return log_error_errno(-ENOMEM, "out of memory"), 1;
+		gpt_mbr_make_fresh(d->new_mbr, sectors);
+	}
+	return commit_drive(d);
+}
+
 /* ---- add --------------------------------------------------------------------------------- */
 
-static const struct flat_option add_opts[] = {
-	{ NULL, 'i', ARG_REQ, "NUM", "Specify partition (an existing entry)" },
-	{ NULL, 'b', ARG_REQ, "NUM", "First block (refused: partitions are not moved)" },
-	{ NULL, 's', ARG_REQ, "NUM", "Size in blocks (refused: partitions are not resized)" },
-	{ NULL, 't', ARG_REQ, "GUID", "Partition Type GUID or name" },
-	{ NULL, 'u', ARG_REQ, "GUID", "Partition Unique ID" },
-	{ NULL, 'l', ARG_REQ, "LABEL", "Label" },
-	{ NULL, 'S', ARG_REQ, "NUM", "set Successful flag (0|1)" },
-	{ NULL, 'T', ARG_REQ, "NUM", "set Tries flag (0-15)" },
-	{ NULL, 'P', ARG_REQ, "NUM", "set Priority flag (0-15)" },
-	{ NULL, 'R', ARG_REQ, "NUM", "set Required flag (0|1)" },
-	{ NULL, 'B', ARG_REQ, "NUM", "set Legacy Boot flag (0|1)" },
-	{ NULL, 'A', ARG_REQ, "NUM", "set the whole 64-bit attribute word" },
-	{ NULL, 'h', ARG_NONE, NULL, "Show this help" },
-	{},
-};
-
-#define TYPE_NAMES                                                                               \
-	"The partition type may also be given as one of these names:\n\n"                        \
-	"    efi                EFI System Partition\n"                                          \
-	"    bios               BIOS Boot Partition\n"                                           \
-	"    flatcar-usr        Flatcar /usr (also flatcar-rootfs, coreos-usr, coreos-rootfs)\n" \
-	"    data               Linux data (also linux-data)\n"                                  \
-	"    flatcar-reserved   CoreOS reserved (also coreos-reserved)\n"                        \
-	"    flatcar-resize     CoreOS auto-resize (also coreos-resize)\n"                       \
-	"    flatcar-root-raid  CoreOS RAID containing root (also coreos-root-raid)\n"          \
-	"    kernel             ChromeOS kernel\n"
-
-struct add_args {
-	unsigned long long nr;
-	bool set_type, set_unique, set_label, set_attr;
-	struct gpt_guid type, unique;
-	const char *label;
-	unsigned long long attr;
-	long long successful, tries, priority, required, legacy; /* -1: keep */
-};
-
-static int cgpt_add(const struct cgpt_cmd *c, int argc, char **argv, struct flat_ctx *ctx)
+static int run_add(const struct gpt_cgpt_args *a, struct flat_ctx *ctx)
 {
-	_cleanup_(opt_end) struct opt_iter it = {};
-	struct add_args a = { .successful = -1, .tries = -1, .priority = -1, .required = -1,
-			      .legacy = -1 };
-	bool move = false;
-	unsigned long long v;
-	int ch;
-
-	if (opt_begin(&it, c, argc, argv) < 0)
-		return log_error_errno(-ENOMEM, "parsing options"), 1;
-	while ((ch = opt_next(&it, c)) != -1) {
-		switch (ch) {
-		case 'i':
-			if (parse_num(c, 'i', optarg, 0, UINT_MAX, &a.nr))
-				return 1;
-			break;
-		case 'b':
-		case 's':
-			if (parse_num(c, (char)ch, optarg, 0, UINT64_MAX, &v))
-				return 1;
-			move = true;
-			break;
-		case 't':
-			if (gpt_type_from_name(optarg, &a.type) < 0 || gpt_guid_is_zero(&a.type))
-				return usage_error(c, "invalid argument to -t: '%s'", optarg);
-			a.set_type = true;
-			break;
-		case 'u':
-			if (gpt_guid_from_string(optarg, &a.unique) < 0 || gpt_guid_is_zero(&a.unique))
-				return usage_error(c, "invalid argument to -u: '%s'", optarg);
-			a.set_unique = true;
-			break;
-		case 'l':
-			a.label = optarg;
-			a.set_label = true;
-			break;
-		case 'S':
-			if (parse_num(c, 'S', optarg, 0, 1, &v))
-				return 1;
-			a.successful = (long long)v;
-			break;
-		case 'T':
-			if (parse_num(c, 'T', optarg, 0, 15, &v))
-				return 1;
-			a.tries = (long long)v;
-			break;
-		case 'P':
-			if (parse_num(c, 'P', optarg, 0, 15, &v))
-				return 1;
-			a.priority = (long long)v;
-			break;
-		case 'R':
-			if (parse_num(c, 'R', optarg, 0, 1, &v))
-				return 1;
-			a.required = (long long)v;
-			break;
-		case 'B':
-			if (parse_num(c, 'B', optarg, 0, 1, &v))
-				return 1;
-			a.legacy = (long long)v;
-			break;
-		case 'A':
-			if (parse_num(c, 'A', optarg, 0, UINT64_MAX, &a.attr))
-				return 1;
-			a.set_attr = true;
-			break;
-		case 'h':
-			cmd_usage(c, stdout);
-			return 0;
-		default:
-			return 1;
-		}
-	}
-	if (optind >= argc)
-		return usage_error(c, "missing drive argument");
-	if (argc - optind > 1)
-		return usage_error(c, "too many arguments");
-	if (move) {
-		(void)log_fail(-EOPNOTSUPP, "creating or moving partitions is not supported");
-		return 1;
-	}
-	if (a.set_label) {
-		struct gpt_entry probe = {};
-		int r = gpt_entry_set_label(&probe, a.label);
-		if (r == -ERANGE)
-			return usage_error(c, "label '%s' is longer than %u UTF-16 code units", a.label,
-					   GPT_LABEL_UNITS);
-		if (r < 0)
-			return usage_error(c, "label '%s' is not valid UTF-8", a.label);
-	}
-
 	_cleanup_(gpt_disk_freep) struct gpt_disk *d = NULL;
-	const char *path = argv[optind];
-	if (open_drive(path, true, &d))
-		return 1;
-	struct gpt *g = d->gpt;
-	if (!a.nr)
-		a.nr = d->partition_nr;
-	if (!a.nr) {
-		(void)log_fail(-EOPNOTSUPP, "creating or moving partitions is not supported "
-					    "(no existing partition given with -i)");
-		return 1;
-	}
-	struct gpt_entry *e = gpt_entry_get(g, (unsigned)a.nr);
-	if (!e) {
-		(void)log_fail(-EINVAL, "invalid partition number: %llu", a.nr);
-		return 1;
-	}
-	if (!gpt_entry_is_used(e)) {
-		(void)log_fail(-EOPNOTSUPP,
-			       "creating or moving partitions is not supported (partition %llu is unused)",
-			       a.nr);
-		return 1;
-	}
-	if (a.set_unique) {
-		int other = gpt_find_unique(g, &a.unique);
-		if (other > 0 && (unsigned long long)other != a.nr) {
-			char buf[GPT_GUID_STRING_MAX];
-			(void)log_fail(-EEXIST, "unique GUID %s is already used by partition %d",
-				       gpt_guid_to_string(&a.unique, true, buf), other);
-			return 1;
-		}
-		e->unique = a.unique;
-	}
-	if (a.set_type)
-		e->type = a.type;
-	if (a.set_label)
-		(void)gpt_entry_set_label(e, a.label);
+	_cleanup_(problem_list_release) struct problem_list p = {};
+	struct gpt_cgpt_add_args add = a->add;
 
-	uint64_t attr = a.set_attr ? a.attr : gpt_entry_attributes(e);
-	if (a.required >= 0)
-		attr = a.required ? attr | GPT_ATTR_REQUIRED : attr & ~GPT_ATTR_REQUIRED;
-	if (a.legacy >= 0)
-		attr = a.legacy ? attr | GPT_ATTR_LEGACY_BOOT : attr & ~GPT_ATTR_LEGACY_BOOT;
-	gpt_entry_set_attributes(e, attr);
-	if (a.priority >= 0)
-		(void)gpt_entry_set_priority(e, (unsigned)a.priority);
-	if (a.tries >= 0)
-		(void)gpt_entry_set_tries(e, (unsigned)a.tries);
-	if (a.successful >= 0)
-		gpt_entry_set_successful(e, a.successful != 0);
-
-	bool names = a.set_type || a.set_label || a.set_unique;
-	bool changed = gpt_needs_write(g);
+	if (open_drive(a->drive, GPT_DISK_LOCK, 0, &d))
+		return 1;
+	if (!add.nr)
+		add.nr = d->partition_nr;
+	int r = gpt_cgpt_add(d->gpt, &add, &p);
+	if (r < 0)
+		return report(r, NULL, &p);
+	bool names = add.set_type || add.set_label || add.set_unique;
+	bool changed = gpt_needs_write(d->gpt);
 	if (commit_drive(d))
 		return 1;
 	if (changed && names && d->is_blockdev)
@@ -705,140 +480,171 @@ static int cgpt_add(const struct cgpt_cmd *c, int argc, char **argv, struct flat
 	return 0;
 }
 
-/* ---- prioritize -------------------------------------------------------------------------- */
+/* ---- boot -------------------------------------------------------------------------------- */
 
-static const struct flat_option prioritize_opts[] = {
-	{ NULL, 'P', ARG_REQ, "NUM",
-	  "Highest priority to use in the new ordering (1-15); the others\n"
-	  "               keep their order below it, lowest ranks coalesced, never 0" },
-	{ NULL, 'i', ARG_REQ, "NUM", "Specify the partition to make the highest in the new order" },
-	{ NULL, 'f', ARG_NONE, NULL,
-	  "Friends of the given partition (same starting priority) are\n"
-	  "               also updated to the new highest priority" },
-	{ NULL, 'h', ARG_NONE, NULL, "Show this help" },
-	{},
-};
-
-static int cgpt_prioritize(const struct cgpt_cmd *c, int argc, char **argv, struct flat_ctx *ctx)
+/* Up to GPT_MBR_BOOT_CODE_SIZE bytes of FILE into code; the count, or -errno. */
+static ssize_t read_boot_code(const char *path, uint8_t *code)
 {
-	_cleanup_(opt_end) struct opt_iter it = {};
-	unsigned long long nr = 0, top = 0;
-	bool friends = false;
-	int ch;
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	size_t n = 0;
 
-	if (opt_begin(&it, c, argc, argv) < 0)
-		return log_error_errno(-ENOMEM, "parsing options"), 1;
-	while ((ch = opt_next(&it, c)) != -1) {
-		switch (ch) {
-		case 'P':
-			if (parse_num(c, 'P', optarg, 1, 15, &top))
-				return 1;
+	if (fd < 0)
+		return -errno;
+	while (n < GPT_MBR_BOOT_CODE_SIZE) {
+		ssize_t k = read(fd, code + n, GPT_MBR_BOOT_CODE_SIZE - n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		if (k == 0)
 			break;
-		case 'i':
-			if (parse_num(c, 'i', optarg, 1, UINT_MAX, &nr))
-				return 1;
-			break;
-		case 'f':
-			friends = true;
-			break;
-		case 'h':
-			cmd_usage(c, stdout);
-			return 0;
-		default:
+		n += (size_t)k;
+	}
+	return (ssize_t)n;
+}
+
+static int run_boot(const struct gpt_cgpt_args *a, struct flat_ctx *ctx)
+{
+	_cleanup_(gpt_disk_freep) struct gpt_disk *d = NULL;
+	_cleanup_(problem_list_release) struct problem_list p = {};
+	_cleanup_(gpt_freep) struct gpt *g = NULL;
+	bool write = a->boot.pmbr || a->nr || a->boot.bootfile;
+	uint8_t mbr[GPT_MBR_SIZE];
+	char buf[GPT_GUID_STRING_MAX];
+
+	if (open_drive(a->drive, GPT_DISK_NO_READ | (write ? GPT_DISK_LOCK : 0), 0, &d))
+		return 1;
+	if (refuse_partition_device(d, a->drive))
+		return 1;
+	if (d->size_bytes < 2 * GPT_MBR_SIZE) {
+		(void)log_fail(-EINVAL, "reading '%s': too small for an MBR", d->path);
+		return 1;
+	}
+	/* The table is read, never written: for -i, -H, and the sector size of an image file
+	 * that holds a 4096-byte GPT. */
+	int r = gpt_read(d->fd, 0, &g, &p);
+	if (r < 0 && (a->nr || a->boot.hybrid)) {
+		char what[PATH_MAX + 32];
+		snprintf(what, sizeof(what), "reading '%s'", d->path);
+		return report(r, what, &p);
+	}
+	uint32_t ss = g ? g->sector_size : d->sector_size;
+	memcpy(mbr, d->mbr, sizeof(mbr));
+	if (a->boot.pmbr) {
+		gpt_mbr_make_protective(mbr, d->size_bytes / ss);
+		if (a->boot.hybrid) {
+			problem_list_release(&p);
+			r = gpt_mbr_make_hybrid(mbr, g, &p);
+			if (r < 0)
+				return report(r, NULL, &p);
+		}
+	}
+	if (a->nr) {
+		const struct gpt_entry *e = gpt_entry_get_const(g, a->nr);
+		if (!e) {
+			(void)log_fail(-EINVAL, "invalid partition number: %u", a->nr);
+			return 1;
+		}
+		gpt_mbr_set_boot_guid(mbr, &e->unique);
+	}
+	if (a->boot.bootfile) {
+		ssize_t n = read_boot_code(a->boot.bootfile, mbr);
+		if (n < 1) {
+			(void)log_fail(n < 0 ? (int)n : -EINVAL, "reading '%s': %s",
+				       a->boot.bootfile, n < 0 ? strerror((int)-n) : "empty file");
 			return 1;
 		}
 	}
-	if (optind >= argc)
-		return usage_error(c, "missing drive argument");
-	if (argc - optind > 1)
-		return usage_error(c, "too many arguments");
+	struct gpt_guid boot_guid;
+	gpt_mbr_boot_guid(mbr, &boot_guid);
+	printf("%s\n", gpt_guid_to_string(&boot_guid, true, buf));
+	if (fflush(stdout) != 0)
+		return log_error_errno(-EIO, "writing the output"), 1;
+	if (!write)
+		return 0;
+	d->new_mbr = malloc(GPT_MBR_SIZE);
+	if (!d->new_mbr)
+		return log_error_errno(-ENOMEM, "out of memory"), 1;
+	memcpy(d->new_mbr, mbr, GPT_MBR_SIZE);
+	return commit_drive(d);
+}
 
+/* ---- prioritize -------------------------------------------------------------------------- */
+
+static int run_prioritize(const struct gpt_cgpt_args *a, struct flat_ctx *ctx)
+{
 	_cleanup_(gpt_disk_freep) struct gpt_disk *d = NULL;
-	if (open_drive(argv[optind], true, &d))
+	unsigned nr = a->nr;
+
+	if (open_drive(a->drive, GPT_DISK_LOCK, 0, &d))
 		return 1;
 	if (!nr)
 		nr = d->partition_nr;
-	if (friends && !nr)
-		return usage_error(c, "the -f option is only useful with the -i option");
+	if (a->prioritize.friends && !nr) {
+		log_error("the -f option is only useful with the -i option");
+		fprintf(stderr, "Try 'cgpt prioritize -h'.\n");
+		return 1;
+	}
 	if (nr) {
-		const struct gpt_entry *e = gpt_entry_get_const(d->gpt, (unsigned)nr);
+		const struct gpt_entry *e = gpt_entry_get_const(d->gpt, nr);
 		if (!e) {
-			(void)log_fail(-EINVAL, "invalid partition number: %llu (must be between 1 and %u)",
+			(void)log_fail(-EINVAL,
+				       "invalid partition number: %u (must be between 1 and %u)",
 				       nr, gpt_num_entries(d->gpt));
 			return 1;
 		}
 		if (!gpt_entry_is_used(e) || !gpt_entry_is_usr(e)) {
-			(void)log_fail(-EINVAL, "partition %llu is not of type flatcar-usr", nr);
+			(void)log_fail(-EINVAL, "partition %u is not of type flatcar-usr", nr);
 			return 1;
 		}
 	}
-	int r = gpt_prioritize(d->gpt, (unsigned)nr, (unsigned)top, friends);
+	int r = gpt_prioritize(d->gpt, nr, a->prioritize.top, a->prioritize.friends);
 	if (r < 0)
-		return log_error_errno(r, "prioritizing partition %llu", nr), 1;
+		return log_error_errno(r, "prioritizing partition %u", nr), 1;
 	return commit_drive(d);
 }
 
 /* ---- find -------------------------------------------------------------------------------- */
 
-static const struct flat_option find_opts[] = {
-	{ NULL, 't', ARG_REQ, "GUID", "Search for Partition Type GUID or name" },
-	{ NULL, 'u', ARG_REQ, "GUID", "Search for Partition Unique ID" },
-	{ NULL, 'l', ARG_REQ, "LABEL", "Search for Label" },
-	{ NULL, 'v', ARG_NONE, NULL, "Be verbose in displaying matches (repeatable)" },
-	{ NULL, 'n', ARG_NONE, NULL, "Numeric output only" },
-	{ NULL, '1', ARG_NONE, NULL, "Fail if more than one match is found" },
-	{ "root", ARG_GLOBAL_ROOT, ARG_REQ, "DIR", "Scan DIR/proc/partitions and DIR/dev" },
-	{ NULL, 'h', ARG_NONE, NULL, "Show this help" },
-	{},
-};
-
-struct find_args {
-	bool set_type, set_unique, set_label;
-	struct gpt_guid type, unique;
-	const char *label;
-	bool numeric, one;
-	int verbose;
-	unsigned hits;
-};
-
 /* cgpt's rule: a type or unique GUID match, else a label match (the criteria are alternatives). */
-static bool find_matches(const struct find_args *f, const struct gpt_entry *e)
+static bool find_matches(const struct gpt_cgpt_args *a, const struct gpt_entry *e)
 {
 	char label[GPT_LABEL_MAX];
 
-	if ((f->set_unique && gpt_guid_equal(&f->unique, &e->unique)) ||
-	    (f->set_type && gpt_guid_equal(&f->type, &e->type)))
+	if ((a->find.set_unique && gpt_guid_equal(&a->find.unique, &e->unique)) ||
+	    (a->find.set_type && gpt_guid_equal(&a->find.type, &e->type)))
 		return true;
-	if (f->set_label) {
+	if (a->find.set_label) {
 		(void)gpt_entry_label(e, label);
-		return strcmp(label, f->label) == 0;
+		return strcmp(label, a->find.label) == 0;
 	}
 	return false;
 }
 
 /* Search one drive; `shown` is the name printed (the path, or /dev/NAME when scanning). */
-static void find_in(struct find_args *f, const struct gpt *g, const char *shown)
+static void find_in(const struct gpt_cgpt_args *a, unsigned *hits, const struct gpt *g,
+		    const char *shown)
 {
 	size_t len = strlen(shown);
 	bool digit = len && isdigit((unsigned char)shown[len - 1]);
 
 	for (unsigned i = 1; i <= gpt_num_entries(g); i++) {
 		const struct gpt_entry *e = gpt_entry_get_const(g, i);
-		if (!gpt_entry_is_used(e) || !find_matches(f, e))
+		if (!gpt_entry_is_used(e) || !find_matches(a, e))
 			continue;
-		f->hits++;
-		if (f->numeric)
+		(*hits)++;
+		if (a->find.numeric)
 			printf("%u\n", i);
 		else
 			printf("%s%s%u\n", shown, digit ? "p" : "", i);
-		if (f->verbose > 0)
-			print_entry(e, i, f->numeric);
+		if (a->find.verbose > 0)
+			print_entry(e, i, a->find.numeric);
 	}
 }
 
 /* No DRIVE: every whole disk of proc/partitions (as cgpt picks them), opened as /dev/NAME inside
  * the root; with the real root only block devices count. */
-static int find_scan(struct find_args *f, const char *root)
+static int find_scan(const struct gpt_cgpt_args *a, unsigned *hits, const char *root)
 {
 	_cleanup_close_ int root_fd = fs_root_open(root);
 	_cleanup_free_ char *text = NULL;
@@ -869,116 +675,44 @@ static int find_scan(struct find_args *f, const char *root)
 		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
 		_cleanup_(gpt_disk_freep) struct gpt_disk *d = NULL;
 		if (gpt_disk_open(fdpath, 0, &d, NULL) == 0)
-			find_in(f, d->gpt, dev);
+			find_in(a, hits, d->gpt, dev);
 	}
 	return 0;
 }
 
-static int cgpt_find(const struct cgpt_cmd *c, int argc, char **argv, struct flat_ctx *ctx)
+static int run_find(const struct gpt_cgpt_args *a, struct flat_ctx *ctx)
 {
-	_cleanup_(opt_end) struct opt_iter it = {};
-	struct find_args f = {};
-	const char *root = ctx && ctx->root ? ctx->root : "/";
-	int ch;
+	const char *root = a->find.root ? a->find.root : ctx && ctx->root ? ctx->root : "/";
+	unsigned hits = 0;
 
-	if (opt_begin(&it, c, argc, argv) < 0)
-		return log_error_errno(-ENOMEM, "parsing options"), 1;
-	while ((ch = opt_next(&it, c)) != -1) {
-		switch (ch) {
-		case 't':
-			if (gpt_type_from_name(optarg, &f.type) < 0)
-				return usage_error(c, "invalid argument to -t: '%s'", optarg);
-			f.set_type = true;
-			break;
-		case 'u':
-			if (gpt_guid_from_string(optarg, &f.unique) < 0)
-				return usage_error(c, "invalid argument to -u: '%s'", optarg);
-			f.set_unique = true;
-			break;
-		case 'l':
-			f.label = optarg;
-			f.set_label = true;
-			break;
-		case 'v':
-			f.verbose++;
-			break;
-		case 'n':
-			f.numeric = true;
-			break;
-		case '1':
-			f.one = true;
-			break;
-		case ARG_GLOBAL_ROOT:
-			root = optarg;
-			break;
-		case 'h':
-			cmd_usage(c, stdout);
-			return 0;
-		default:
-			return 1;
-		}
-	}
-	if (!f.set_type && !f.set_unique && !f.set_label)
-		return usage_error(c, "you must specify at least one of -t, -u, or -l");
-	if (argc - optind > 1)
-		return usage_error(c, "too many arguments");
-
-	if (optind < argc) {
+	if (a->drive) {
 		_cleanup_(gpt_disk_freep) struct gpt_disk *d = NULL;
-		if (open_drive(argv[optind], false, &d))
+		if (open_drive(a->drive, 0, 0, &d))
 			return 1;
-		find_in(&f, d->gpt, argv[optind]);
-	} else if (find_scan(&f, root))
+		find_in(a, &hits, d->gpt, a->drive);
+	} else if (find_scan(a, &hits, root))
 		return 1;
 	if (fflush(stdout) != 0)
 		return log_error_errno(-EIO, "writing the output"), 1;
-	if (f.one && f.hits > 1)
+	if (a->find.one && hits > 1)
 		return 1;
-	return f.hits ? 0 : 1;
+	return hits ? 0 : 1;
 }
 
 /* ---- repair ------------------------------------------------------------------------------ */
 
-static const struct flat_option repair_opts[] = {
-	{ NULL, 'v', ARG_NONE, NULL, "Verbose" },
-	{ NULL, 'h', ARG_NONE, NULL, "Show this help" },
-	{},
-};
-
-static int cgpt_repair(const struct cgpt_cmd *c, int argc, char **argv, struct flat_ctx *ctx)
+static int run_repair(const struct gpt_cgpt_args *a, struct flat_ctx *ctx)
 {
-	_cleanup_(opt_end) struct opt_iter it = {};
-	bool verbose = false;
-	int ch;
-
-	if (opt_begin(&it, c, argc, argv) < 0)
-		return log_error_errno(-ENOMEM, "parsing options"), 1;
-	while ((ch = opt_next(&it, c)) != -1) {
-		switch (ch) {
-		case 'v':
-			verbose = true;
-			break;
-		case 'h':
-			cmd_usage(c, stdout);
-			return 0;
-		default:
-			return 1;
-		}
-	}
-	if (optind >= argc)
-		return usage_error(c, "missing drive argument");
-	if (argc - optind > 1)
-		return usage_error(c, "too many arguments");
-
 	_cleanup_(gpt_disk_freep) struct gpt_disk *d = NULL;
-	if (open_drive(argv[optind], true, &d))
+
+	if (open_drive(a->drive, GPT_DISK_LOCK, 0, &d))
 		return 1;
 	const struct gpt *g = d->gpt;
 	bool pri = g->primary.state != GPT_COPY_OK;
 	bool sec = g->backup.state != GPT_COPY_OK || g->grown;
 	if (commit_drive(d))
 		return 1;
-	if (verbose || pri || sec) {
+	if (a->verbose || pri || sec) {
 		/* cgpt's own report of what it rewrote. */
 		if (pri)
 			printf("Primary Header is updated.\nPrimary Entries is updated.\n");
@@ -990,105 +724,66 @@ static int cgpt_repair(const struct cgpt_cmd *c, int argc, char **argv, struct f
 
 /* ---- resize ------------------------------------------------------------------------------ */
 
-static const struct flat_option resize_opts[] = {
-	{ NULL, 'i', ARG_REQ, "NUM", "The partition to grow (implied by a partition device)" },
-	{ NULL, 'h', ARG_NONE, NULL, "Show this help" },
-	{},
-};
-
-static int cgpt_resize(const struct cgpt_cmd *c, int argc, char **argv, struct flat_ctx *ctx)
+static int run_resize(const struct gpt_cgpt_args *a, struct flat_ctx *ctx)
 {
-	_cleanup_(opt_end) struct opt_iter it = {};
-	unsigned long long nr = 0;
-	int ch;
-
-	if (opt_begin(&it, c, argc, argv) < 0)
-		return log_error_errno(-ENOMEM, "parsing options"), 1;
-	while ((ch = opt_next(&it, c)) != -1) {
-		switch (ch) {
-		case 'i':
-			if (parse_num(c, 'i', optarg, 1, UINT_MAX, &nr))
-				return 1;
-			break;
-		case 'h':
-			cmd_usage(c, stdout);
-			return 0;
-		default:
-			return 1;
-		}
-	}
-	if (optind >= argc)
-		return usage_error(c, "missing drive argument");
-	if (argc - optind > 1)
-		return usage_error(c, "too many arguments");
-
 	_cleanup_(gpt_disk_freep) struct gpt_disk *d = NULL;
-	if (open_drive(argv[optind], true, &d))
+	unsigned nr = a->nr;
+
+	if (open_drive(a->drive, GPT_DISK_LOCK, 0, &d))
 		return 1;
 	if (!nr)
 		nr = d->partition_nr;
-	if (!nr)
-		return usage_error(c, "'%s' is not a partition; name one with -i", argv[optind]);
-	const struct gpt_entry *e = gpt_entry_get_const(d->gpt, (unsigned)nr);
+	if (!nr) {
+		log_error("'%s' is not a partition; name one with -i", a->drive);
+		fprintf(stderr, "Try 'cgpt resize -h'.\n");
+		return 1;
+	}
+	const struct gpt_entry *e = gpt_entry_get_const(d->gpt, nr);
 	if (!e || !gpt_entry_is_used(e)) {
-		(void)log_fail(-EINVAL, "partition %llu does not exist on '%s'", nr, d->path);
+		(void)log_fail(-EINVAL, "partition %u does not exist on '%s'", nr, d->path);
 		return 1;
 	}
 	uint64_t old_last = 0, new_last = 0;
-	int r = gpt_grow(d->gpt, (unsigned)nr, &old_last, &new_last);
+	int r = gpt_grow(d->gpt, nr, &old_last, &new_last);
 	if (r < 0)
-		return log_error_errno(r, "growing partition %llu", nr), 1;
+		return log_error_errno(r, "growing partition %u", nr), 1;
 	if (commit_drive(d))
 		return 1;
 	if (r == 1) {
 		char name[GPT_LABEL_MAX];
-		printf("%s already fills the disk\n", gpt_entry_name(d->gpt, (unsigned)nr, name));
+		printf("%s already fills the disk\n", gpt_entry_name(d->gpt, nr, name));
 	}
 	return 0;
 }
 
 /* ---- dispatch ---------------------------------------------------------------------------- */
 
-static const struct cgpt_cmd cmds[] = {
-	{ "show", "[OPTIONS] DRIVE", "Display the GPT table.\n\nUnits are blocks by default.",
-	  show_opts, NULL, cgpt_show },
-	{ "add", "[OPTIONS] DRIVE", "Edit an existing partition entry.", add_opts,
-	  "Use the -i option to name the partition; a partition device implies it.\n"
-	  "Creating or moving partitions (-b, -s, unused slots) is not supported.\n\n" TYPE_NAMES,
-	  cgpt_add },
-	{ "prioritize", "[OPTIONS] DRIVE",
-	  "Reorder the priority of all active Flatcar USR partitions.", prioritize_opts,
-	  "With no options this will set the lowest active USR partition to\n"
-	  "priority 1 while maintaining the original order.\n",
-	  cgpt_prioritize },
-	{ "find", "[OPTIONS] [DRIVE]",
-	  "Find a partition by its UUID or label. With no specified DRIVE\n"
-	  "it scans all physical drives.",
-	  find_opts, TYPE_NAMES, cgpt_find },
-	{ "repair", "[OPTIONS] DRIVE", "Repair damaged GPT headers and tables.", repair_opts, NULL,
-	  cgpt_repair },
-	{ "resize", "[OPTIONS] DRIVE_PARTITION",
-	  "Grow a partition to the end of the disk, or up to the next partition.", resize_opts,
-	  NULL, cgpt_resize },
-	{},
+static int (*const runs[_GPT_CGPT_CMD_MAX])(const struct gpt_cgpt_args *a, struct flat_ctx *ctx) = {
+	[GPT_CGPT_CREATE] = run_create,
+	[GPT_CGPT_ADD] = run_add,
+	[GPT_CGPT_SHOW] = run_show,
+	[GPT_CGPT_REPAIR] = run_repair,
+	[GPT_CGPT_BOOT] = run_boot,
+	[GPT_CGPT_FIND] = run_find,
+	[GPT_CGPT_PRIORITIZE] = run_prioritize,
+	[GPT_CGPT_RESIZE] = run_resize,
 };
-
-static const char *const unsupported[] = { "create", "boot", "legacy", "edit", "next" };
 
 static void main_usage(FILE *f)
 {
 	fprintf(f, "\nUsage: cgpt COMMAND [OPTIONS] DRIVE\n\nSupported COMMANDs:\n\n");
-	fprintf(f, "    %-16s %s\n", "add", "Edit a partition entry");
-	fprintf(f, "    %-16s %s\n", "show", "Show partition table and entries");
-	fprintf(f, "    %-16s %s\n", "repair", "Repair damaged GPT headers and tables");
-	fprintf(f, "    %-16s %s\n", "find", "Locate a partition by its GUID");
-	fprintf(f, "    %-16s %s\n", "prioritize", "Reorder the priority of all USR partitions");
-	fprintf(f, "    %-16s %s\n", "resize", "Grow a partition to fill the disk");
+	for (size_t i = 0; i < ARRAY_SIZE(gpt_cgpt_commands); i++)
+		fprintf(f, "    %-16s %s\n", gpt_cgpt_commands[i].name,
+			gpt_cgpt_commands[i].list_help);
 	fprintf(f, "\nFor more detailed usage, use cgpt COMMAND -h\n\n");
 }
 
 int cmd_cgpt_link(int argc, char **argv, struct flat_ctx *ctx)
 {
+	_cleanup_(problem_list_release) struct problem_list p = {};
+	struct gpt_cgpt_args a;
+	char msg[1024];
+
 	log_set_prefix("cgpt");
 	if (argc < 2) {
 		main_usage(stdout);
@@ -1099,21 +794,26 @@ int cmd_cgpt_link(int argc, char **argv, struct flat_ctx *ctx)
 		main_usage(stdout);
 		return 0;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(unsupported); i++)
-		if (strcmp(name, unsupported[i]) == 0) {
-			log_error("'%s' is not supported by flatctl", name);
-			return 1;
-		}
-	for (const struct cgpt_cmd *c = cmds; c->name; c++) {
-		if (strcmp(c->name, name) != 0)
-			continue;
+	const struct gpt_cgpt_command *c = gpt_cgpt_command_find(name);
+	if (c) {
 		char prefix[64];
 		snprintf(prefix, sizeof(prefix), "cgpt %s", c->name);
 		log_set_prefix(prefix);
-		int r = c->fn(c, argc - 1, argv + 1, ctx);
-		return r == 0 ? 0 : 1;
 	}
-	log_error("unknown command '%s'", name);
-	fprintf(stderr, "Try 'cgpt --help'.\n");
-	return 1;
+	int r = gpt_cgpt_parse(argc - 1, argv + 1, &a, &p);
+	if (r == -ENOMEM)
+		return log_error_errno(r, "parsing the command line"), 1;
+	if (r < 0) {
+		log_error("%s", problems_text(&p, msg, sizeof(msg)));
+		if (r == -ENOENT)
+			fprintf(stderr, "Try 'cgpt --help'.\n");
+		else if (r != -EOPNOTSUPP)
+			fprintf(stderr, "Try 'cgpt %s -h'.\n", c ? c->name : "");
+		return 1;
+	}
+	if (a.help) {
+		cmd_usage(c, stdout);
+		return 0;
+	}
+	return runs[a.cmd](&a, ctx) == 0 ? 0 : 1;
 }

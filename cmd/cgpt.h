@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* cmd/cgpt.h - the `cgpt` link name (spec/partitions.md §9), provided by cmd/cgpt.c. */
+/* cmd/cgpt.h - the `cgpt` link name (docs/partitions.md §9), provided by cmd/cgpt.c. */
 #pragma once
 
 #include "flatctl.h"

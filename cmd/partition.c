@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd/partition.c - show and change the USR-A/USR-B boot attributes, repair and grow the GPT;
- * spec: spec/partitions.md §8, spec/cli.md. */
+ * see flatctl-partition(1), docs/partitions.md §8, docs/cli.md. */
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
@@ -79,10 +79,27 @@ static void print_read_error(const char *path, int r, const struct problem_list 
 		(void)log_error_errno(r, "reading '%s'", path);
 }
 
+/* What to do about a damaged or stale copy: `partition repair`, unless no write can work on this
+ * disk (it shrank below a partition, docs/partitions.md §6.5): then repair exits 2 as well, and
+ * only restoring the disk's size helps (issue 14, D6). */
+static const char *repair_advice(const struct gpt *g, char *buf, size_t size)
+{
+	_cleanup_(problem_list_release) struct problem_list p = {};
+
+	if (gpt_check_writable(g, &p) >= 0 || !first_error(&p))
+		snprintf(buf, size, "run 'flatctl partition repair'");
+	else
+		snprintf(buf, size,
+			 "'flatctl partition repair' cannot fix this: %s; restore the disk's size "
+			 "first",
+			 first_error(&p));
+	return buf;
+}
+
 static void print_copy_warning(const struct gpt_disk *d)
 {
 	const struct gpt *g = d->gpt;
-	char msg[512];
+	char msg[512], advice[512];
 	size_t o = 0;
 
 	if (g->primary.state != GPT_COPY_OK)
@@ -94,7 +111,8 @@ static void print_copy_warning(const struct gpt_disk *d)
 				      o ? ", " : "", gpt_copy_state_to_string(g->backup.state),
 				      g->backup.problem ? g->backup.problem : "damaged");
 	if (o)
-		log_warning("warning: '%s': %s; run 'flatctl partition repair'", d->path, msg);
+		log_warning("warning: '%s': %s; %s", d->path, msg,
+			    repair_advice(g, advice, sizeof(advice)));
 	if (g->mbr == GPT_MBR_NO_EE || g->mbr == GPT_MBR_UNKNOWN)
 		log_warning("warning: '%s': the MBR has no protective 0xEE record", d->path);
 	else if (g->mbr_size_mismatch)
@@ -329,12 +347,12 @@ int partition_print_state(struct flat_ctx *ctx, struct gpt_disk *d, int changed)
 		return 0;
 	}
 
-	char pbuf[256], bbuf[256], nbuf[256];
+	char pbuf[256], bbuf[256], nbuf[256], advice[512];
 	bool ok = g->primary.state == GPT_COPY_OK && g->backup.state == GPT_COPY_OK;
-	printf("Disk:       %s  GPT %s (primary %s, backup %s)%s, %" PRIu32 "-byte sectors%s\n",
+	printf("Disk:       %s  GPT %s (primary %s, backup %s)%s%s, %" PRIu32 "-byte sectors%s\n",
 	       d->path, ok ? "ok" : "usable", copy_status(&g->primary, pbuf, sizeof(pbuf)),
-	       copy_status(&g->backup, bbuf, sizeof(bbuf)),
-	       ok ? "" : "; run 'flatctl partition repair'", g->sector_size,
+	       copy_status(&g->backup, bbuf, sizeof(bbuf)), ok ? "" : "; ",
+	       ok ? "" : repair_advice(g, advice, sizeof(advice)), g->sector_size,
 	       g->grown ? ", disk grew" : "");
 	if (booted > 0)
 		printf("Booted:     %s (partition %d)%s\n",
@@ -505,6 +523,11 @@ static int verb_repair(int argc, char **argv, void *userdata)
 		return r;
 	enum gpt_copy_state ps = d->gpt->primary.state, bs = d->gpt->backup.state;
 	bool grown = d->gpt->grown;
+	_cleanup_(problem_list_release) struct problem_list p = {};
+	if (gpt_check_writable(d->gpt, &p) < 0)
+		return log_fail(
+			-EINVAL, "repairing '%s': %s; restore the disk's size first", d->path,
+			first_error(&p) ? first_error(&p) : "the table does not fit the disk");
 	r = partition_commit(pa->ctx, d);
 	if (r < 0)
 		return r;

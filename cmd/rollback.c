@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* cmd/rollback.c - make the other USR partition the next boot target; spec: spec/partitions.md
- * §3.5, §8.4. */
+/* cmd/rollback.c - make the other USR partition the next boot target; see flatctl-rollback(1),
+ * docs/partitions.md §3.5, §8.4. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

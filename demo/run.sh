@@ -15,7 +15,7 @@ FLATCTL=$(realpath "$FLATCTL")
 [ -x "$FLATCTL" ] || { echo "demo: $FLATCTL not built (run 'make demo')" >&2; exit 1; }
 DEMO_DIR=$(mktemp -d "${TMPDIR:-/tmp}/flatctl-demo.XXXXXX")
 DEMO_SRC=$(cd "$here/.." && pwd)
-MKDISK=${MKDISK:-${SHARED:-$DEMO_SRC/../shared}/tools/mkdisk}
+MKDISK=${MKDISK:-$DEMO_SRC/tools/mkdisk}   # makes disks with $FLATCTL as cgpt
 export FLATCTL DEMO_DIR DEMO_SRC MKDISK
 
 _demo_pids=

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* include/gpt/cgpt-find.h - which disks `cgpt find` without a DRIVE searches
- * (spec/partitions.md §9.4). */
+ * (docs/partitions.md §9.4). */
 #pragma once
 
 #include <stddef.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* include/gpt/cgpt-show.h - per-copy raw views that `cgpt show -v/-d` prints beside the chosen
- * table (spec/partitions.md §9.1); gpt_read() keeps only the chosen copy's entries. */
+ * table (docs/partitions.md §9.1); gpt_read() keeps only the chosen copy's entries. */
 #pragma once
 
 #include <stdbool.h>

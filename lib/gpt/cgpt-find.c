@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* lib/gpt/cgpt-find.c - the disks `cgpt find` scans when no DRIVE is given: the whole disks of
- * /proc/partitions; spec: spec/partitions.md §9.4. */
+ * /proc/partitions: docs/partitions.md §9.4. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -45,7 +45,8 @@ static bool parse_line(const char *line, size_t len, char name[NAME_MAX_LEN + 1]
 	while (i < len && line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
 		i++;
 	size_t n = i - start;
-	if (n == 0 || n > NAME_MAX_LEN || memchr(line + start, '/', n) || memchr(line + start, 0, n))
+	if (n == 0 || n > NAME_MAX_LEN || memchr(line + start, '/', n) ||
+	    memchr(line + start, 0, n))
 		return false;
 	if (n == 1 && line[start] == '.')
 		return false;
@@ -72,7 +73,8 @@ int gpt_cgpt_whole_disks(const char *text, size_t size, char ***ret)
 		if (!parse_line(line, len, name))
 			continue;
 		size_t pl = strlen(prev);
-		if (pl && strncmp(prev, name, pl) == 0 && name[pl] && (n == 0 || strcmp(out[n - 1], prev) != 0)) {
+		if (pl && strncmp(prev, name, pl) == 0 && name[pl] &&
+		    (n == 0 || strcmp(out[n - 1], prev) != 0)) {
 			char **grown = realloc(out, (n + 2) * sizeof(char *));
 			if (!grown)
 				return -ENOMEM;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* lib/gpt/cgpt-show.c - per-copy raw views for `cgpt show -v/-d`; spec: spec/partitions.md §9.1.
+/* lib/gpt/cgpt-show.c - per-copy raw views for `cgpt show -v/-d`: docs/partitions.md §9.1.
  * Only reads: what the bytes of each copy say, beside the choice gpt_read() made. */
 #include <endian.h>
 #include <errno.h>
@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "gpt/cgpt-show.h"
 #include "fs/fs.h"
+#include "gpt/cgpt-show.h"
 #include "gpt/gpt.h"
 
 uint64_t gpt_cgpt_array_sectors(const struct gpt_header *h, uint32_t sector_size)

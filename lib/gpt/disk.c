@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* lib/gpt/disk.c - opening and locking a disk, finding it (libblkid), and which USR partition is
- * booted; spec: spec/partitions.md §7.3, §8.6, §8.7. */
+/* lib/gpt/disk.c - opening (creating, extending) and locking a disk, committing a table and LBA 0,
+ * finding the disk (libblkid), and which USR partition is booted; docs/partitions.md §7.3,
+ * §8.6, §8.7, §9.7. */
 #include <blkid/blkid.h>
 #include <dirent.h>
 #include <errno.h>
@@ -29,6 +30,7 @@ struct gpt_disk *gpt_disk_free(struct gpt_disk *d)
 	if (d->fd >= 0)
 		(void)close(d->fd); /* drops the flock */
 	gpt_free(d->gpt);
+	free(d->new_mbr);
 	free(d->path);
 	free(d);
 	return NULL;
@@ -87,8 +89,37 @@ static int lock_fd(int fd)
 	return -EBUSY;
 }
 
-int gpt_disk_open(const char *path, unsigned flags, struct gpt_disk **ret,
-		  struct problem_list *reterr)
+/* cgpt create -c / -s: create a missing image file, extend a short one (sparse), refuse a short
+ * block device. Runs before the disk is opened for the read-modify-write cycle. */
+static int prepare_size(const char *path, unsigned flags, uint64_t min_bytes,
+			struct problem_list *reterr)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0) {
+		if (errno != ENOENT || !(flags & GPT_DISK_CREATE))
+			return problem_add(reterr, errno == ENOENT ? -ENOENT : -errno, path, "%s",
+					   errno == ENOENT ? "no such file or device"
+							   : strerror(errno));
+		_cleanup_close_ int fd =
+			open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0666);
+		if (fd < 0)
+			return problem_add(reterr, -errno, path, "creating: %s", strerror(errno));
+		if (fstat(fd, &st) < 0)
+			return -errno;
+	}
+	if (S_ISREG(st.st_mode) && min_bytes > (uint64_t)st.st_size) {
+		_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0 || ftruncate(fd, (off_t)min_bytes) < 0)
+			return problem_add(
+				reterr, errno == EACCES || errno == EROFS ? -EROFS : -errno, path,
+				"extending to %" PRIu64 " bytes: %s", min_bytes, strerror(errno));
+	}
+	return 0;
+}
+
+int gpt_disk_open_sized(const char *path, unsigned flags, uint64_t min_bytes, struct gpt_disk **ret,
+			struct problem_list *reterr)
 {
 	_cleanup_(gpt_disk_freep) struct gpt_disk *d = NULL;
 	struct stat st;
@@ -96,6 +127,11 @@ int gpt_disk_open(const char *path, unsigned flags, struct gpt_disk **ret,
 
 	if (!path || !*path)
 		return problem_add(reterr, -EINVAL, NULL, "no disk given");
+	if ((flags & GPT_DISK_CREATE) || min_bytes) {
+		r = prepare_size(path, flags, min_bytes, reterr);
+		if (r < 0)
+			return r;
+	}
 	if (stat(path, &st) < 0)
 		return problem_add(reterr, errno == ENOENT ? -ENOENT : -errno, path, "%s",
 				   errno == ENOENT ? "no such file or device" : strerror(errno));
@@ -133,27 +169,70 @@ int gpt_disk_open(const char *path, unsigned flags, struct gpt_disk **ret,
 			return problem_add(reterr, r, d->path, "locking: %s", strerror(-r));
 		d->locked = true;
 	}
+	d->sector_size = 512;
 	if (d->is_blockdev) {
-		if (ioctl(d->fd, BLKGETSIZE64, &d->size_bytes) < 0)
+		int ssz = 0;
+		if (ioctl(d->fd, BLKGETSIZE64, &d->size_bytes) < 0 ||
+		    ioctl(d->fd, BLKSSZGET, &ssz) < 0)
 			return problem_add(reterr, -errno, d->path, "reading the size: %s",
 					   strerror(errno));
-	} else
+		d->sector_size = (uint32_t)ssz;
+	} else {
+		if (fstat(d->fd, &st) < 0)
+			return -errno;
 		d->size_bytes = (uint64_t)st.st_size;
-	r = gpt_read(d->fd, 0, &d->gpt, reterr);
-	if (r < 0)
-		return r;
+	}
+	if (min_bytes && d->size_bytes < min_bytes)
+		return problem_add(reterr, -ENOSPC, d->path,
+				   "the device has %" PRIu64 " bytes, fewer than the %" PRIu64
+				   " asked for",
+				   d->size_bytes, min_bytes);
+	if (d->size_bytes >= GPT_MBR_SIZE) {
+		r = fs_pread_all(d->fd, d->mbr, GPT_MBR_SIZE, 0);
+		if (r < 0)
+			return problem_add(reterr, r, d->path, "reading LBA 0: %s", strerror(-r));
+	}
+	if (!(flags & GPT_DISK_NO_READ)) {
+		r = gpt_read(d->fd, 0, &d->gpt, reterr);
+		if (r < 0)
+			return r;
+	}
 	*ret = TAKE_PTR(d);
 	return 0;
+}
+
+int gpt_disk_read(struct gpt_disk *d, uint32_t sector_size, struct problem_list *reterr)
+{
+	struct gpt *g = NULL;
+	int r = gpt_read(d->fd, sector_size, &g, reterr);
+
+	if (r < 0)
+		return r;
+	gpt_free(d->gpt);
+	d->gpt = g;
+	return 0;
+}
+
+/* Whether committing d would change a byte on the disk. */
+static bool disk_needs_write(const struct gpt_disk *d)
+{
+	if (d->zap)
+		return true; /* gpt_write_zap() itself skips headers that are already zero */
+	if (d->gpt && gpt_needs_write(d->gpt))
+		return true;
+	return d->new_mbr && memcmp(d->new_mbr, d->mbr, GPT_MBR_SIZE) != 0;
 }
 
 int gpt_disk_commit(struct gpt_disk *d, struct problem_list *reterr)
 {
 	int r;
 
-	r = gpt_check_writable(d->gpt, reterr);
-	if (r < 0)
-		return r;
-	if (!gpt_needs_write(d->gpt))
+	if (d->gpt && !d->zap) {
+		r = gpt_check_writable(d->gpt, reterr);
+		if (r < 0)
+			return r;
+	}
+	if (!disk_needs_write(d))
 		return 0;
 
 	struct stat st;
@@ -175,11 +254,16 @@ int gpt_disk_commit(struct gpt_disk *d, struct problem_list *reterr)
 		return problem_add(reterr, -errno, d->path, "opening for writing: %s",
 				   strerror(errno));
 	}
-	r = gpt_write(fd, d->gpt, reterr);
+	if (d->zap)
+		r = gpt_write_zap(fd, d->sector_size, reterr);
+	else
+		r = gpt_write_with_mbr(fd, d->gpt, d->new_mbr, reterr);
 	if (r == -EROFS || r == -EACCES || r == -EPERM)
 		return problem_add(reterr, -EROFS, d->path, "read-only device");
 	if (r < 0)
 		return r;
+	if (d->new_mbr && r > 0)
+		memcpy(d->mbr, d->new_mbr, GPT_MBR_SIZE);
 	if (close(TAKE_FD(fd)) < 0)
 		return problem_add(reterr, -EIO, d->path, "closing after writing: %s",
 				   strerror(errno));

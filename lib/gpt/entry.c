@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* lib/gpt/entry.c - GUIDs, type names, entry fields, labels, prioritize and GRUB's next-boot rule;
- * spec: spec/partitions.md §2-§5. */
+ * docs/partitions.md §2-§5. */
 #include <endian.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 
 #include "gpt/gpt.h"
 #include "util/problem.h"
@@ -164,6 +165,27 @@ bool gpt_guid_is_zero(const struct gpt_guid *g)
 {
 	static const struct gpt_guid zero;
 	return gpt_guid_equal(g, &zero);
+}
+
+int gpt_guid_random(struct gpt_guid *ret)
+{
+	struct gpt_guid g;
+	size_t n = 0;
+
+	while (n < sizeof(g.bytes)) {
+		ssize_t k = getrandom(g.bytes + n, sizeof(g.bytes) - n, 0);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		n += (size_t)k;
+	}
+	/* RFC 4122 version 4: the version nibble tops the third field (stored little-endian, so
+	 * byte 7), the variant bits top the fourth (byte 8). */
+	g.bytes[7] = (uint8_t)((g.bytes[7] & 0x0f) | 0x40);
+	g.bytes[8] = (uint8_t)((g.bytes[8] & 0x3f) | 0x80);
+	*ret = g;
+	return 0;
 }
 
 /* ---- entries ---- */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* lib/gpt/gpt.c - read and check both GPT copies, choose one, write crash-safely;
- * spec: spec/partitions.md §5-§7.
+ * docs/partitions.md §5-§7.
  *
  * A disk is reached through a tiny reader (an fd or a memory buffer) so the same code serves
  * real disks, image files, unit tests and the fuzzer. gpt_read() also records the current bytes
@@ -21,10 +21,11 @@
 
 #include "fs/fs.h"
 #include "gpt/gpt.h"
+#include "internal.h"
 #include "log/log.h"
 #include "util/problem.h"
 
-static const char gpt_signature[8] = { 'E', 'F', 'I', ' ', 'P', 'A', 'R', 'T' };
+const char gpt_signature[8] = { 'E', 'F', 'I', ' ', 'P', 'A', 'R', 'T' };
 
 struct dev {
 	int fd;
@@ -96,48 +97,22 @@ const char *gpt_source_to_string(enum gpt_source s)
 	return s >= 0 && s < _GPT_SOURCE_MAX ? names[s] : NULL;
 }
 
-static uint32_t rd32(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return le32toh(v);
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return le64toh(v);
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-	v = htole32(v);
-	memcpy(p, &v, 4);
-}
-
-static void wr64(uint8_t *p, uint64_t v)
-{
-	v = htole64(v);
-	memcpy(p, &v, 8);
-}
-
 static void decode_header(const uint8_t *s, struct gpt_header *h)
 {
 	memcpy(h->signature, s, 8);
-	h->revision = rd32(s + 8);
-	h->header_size = rd32(s + 12);
-	h->header_crc = rd32(s + 16);
-	h->reserved = rd32(s + 20);
-	h->my_lba = rd64(s + 24);
-	h->alternate_lba = rd64(s + 32);
-	h->first_usable_lba = rd64(s + 40);
-	h->last_usable_lba = rd64(s + 48);
+	h->revision = gpt_rd32(s + 8);
+	h->header_size = gpt_rd32(s + 12);
+	h->header_crc = gpt_rd32(s + 16);
+	h->reserved = gpt_rd32(s + 20);
+	h->my_lba = gpt_rd64(s + 24);
+	h->alternate_lba = gpt_rd64(s + 32);
+	h->first_usable_lba = gpt_rd64(s + 40);
+	h->last_usable_lba = gpt_rd64(s + 48);
 	memcpy(h->disk_guid.bytes, s + 56, 16);
-	h->entries_lba = rd64(s + 72);
-	h->num_entries = rd32(s + 80);
-	h->entry_size = rd32(s + 84);
-	h->entries_crc = rd32(s + 88);
+	h->entries_lba = gpt_rd64(s + 72);
+	h->num_entries = gpt_rd32(s + 80);
+	h->entry_size = gpt_rd32(s + 84);
+	h->entries_crc = gpt_rd32(s + 88);
 }
 
 static uint32_t header_crc(const uint8_t *s, uint32_t size)
@@ -147,11 +122,6 @@ static uint32_t header_crc(const uint8_t *s, uint32_t size)
 	memcpy(tmp, s, size);
 	memset(tmp + 16, 0, 4);
 	return gpt_crc32(tmp, size);
-}
-
-static uint64_t array_sectors(uint32_t num_entries, uint32_t ss)
-{
-	return ((uint64_t)num_entries * GPT_ENTRY_SIZE + ss - 1) / ss;
 }
 
 /* Validation result of one header. unsupported: a rule we refuse (exit 2) rather than a damage. */
@@ -202,7 +172,7 @@ static bool check_header(const uint8_t *s, uint32_t ss, uint64_t lba, uint64_t s
 	if (h->first_usable_lba > h->last_usable_lba)
 		return fail(c, false, "first usable LBA %" PRIu64 " after last usable LBA %" PRIu64,
 			    h->first_usable_lba, h->last_usable_lba);
-	uint64_t as = array_sectors(h->num_entries, ss);
+	uint64_t as = gpt_array_sectors(h->num_entries, ss);
 	if (primary) {
 		if (h->entries_lba < 2 || h->entries_lba > UINT64_MAX - as ||
 		    h->entries_lba + as > h->first_usable_lba)
@@ -228,36 +198,62 @@ static bool check_header(const uint8_t *s, uint32_t ss, uint64_t lba, uint64_t s
 	return true;
 }
 
-/* §5.3 rules on an array that matched its CRC. */
-static bool check_entries(const struct gpt_entry *ents, const struct gpt_header *h, struct check *c)
+int gpt_entries_check(const struct gpt_entry *ents, uint32_t n, uint64_t first_usable,
+		      uint64_t last_usable, bool first_only, struct problem_list *reterr)
 {
-	for (uint32_t i = 0; i < h->num_entries; i++) {
+	int r = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
 		const struct gpt_entry *e = &ents[i];
+		char where[32];
 		if (!gpt_entry_is_used(e))
 			continue;
+		snprintf(where, sizeof(where), "partition %" PRIu32, i + 1);
 		uint64_t f = gpt_entry_first_lba(e), l = gpt_entry_last_lba(e);
-		if (f < h->first_usable_lba || f > l || l > h->last_usable_lba)
-			return fail(c, false,
-				    "partition %" PRIu32 " (LBA %" PRIu64 "-%" PRIu64
-				    ") outside the usable area",
-				    i + 1, f, l);
-		for (uint32_t j = i + 1; j < h->num_entries; j++) {
+		if (f < first_usable || f > l || l > last_usable) {
+			r = problem_add(reterr, -EINVAL, where,
+					"partition %" PRIu32 " (LBA %" PRIu64 "-%" PRIu64
+					") outside the usable area (LBA %" PRIu64 "-%" PRIu64 ")",
+					i + 1, f, l, first_usable, last_usable);
+			if (first_only)
+				return r;
+		}
+		for (uint32_t j = i + 1; j < n; j++) {
 			const struct gpt_entry *o = &ents[j];
 			if (!gpt_entry_is_used(o))
 				continue;
 			uint64_t of = gpt_entry_first_lba(o), ol = gpt_entry_last_lba(o);
-			if (of <= l && f <= ol)
-				return fail(c, false,
-					    "partitions %" PRIu32 " and %" PRIu32 " overlap", i + 1,
-					    j + 1);
-			if (gpt_guid_equal(&e->unique, &o->unique))
-				return fail(c, false,
-					    "partitions %" PRIu32 " and %" PRIu32
-					    " share a unique GUID",
-					    i + 1, j + 1);
+			if (of <= l && f <= ol && f <= l && of <= ol) {
+				r = problem_add(reterr, -EINVAL, where,
+						"partitions %" PRIu32 " and %" PRIu32
+						" overlap (LBA %" PRIu64 "-%" PRIu64 " and %" PRIu64
+						"-%" PRIu64 ")",
+						i + 1, j + 1, f, l, of, ol);
+				if (first_only)
+					return r;
+			}
+			if (gpt_guid_equal(&e->unique, &o->unique)) {
+				r = problem_add(reterr, -EINVAL, where,
+						"partitions %" PRIu32 " and %" PRIu32
+						" share a unique GUID",
+						i + 1, j + 1);
+				if (first_only)
+					return r;
+			}
 		}
 	}
-	return true;
+	return r;
+}
+
+/* §5.3 rules on an array that matched its CRC; the first problem goes to c. */
+static bool check_entries(const struct gpt_entry *ents, const struct gpt_header *h, struct check *c)
+{
+	_cleanup_(problem_list_release) struct problem_list p = {};
+
+	if (gpt_entries_check(ents, h->num_entries, h->first_usable_lba, h->last_usable_lba, true,
+			      &p) >= 0)
+		return true;
+	return fail(c, false, "%s", p.n ? p.item[0].message : "invalid partition entries");
 }
 
 static void release_internals(struct gpt *g)
@@ -305,7 +301,7 @@ static void side_release(struct side *s)
 /* Read the array a header describes; sets crc_ok and avalid. */
 static int read_array(const struct dev *d, uint32_t ss, const struct gpt_header *h, struct side *s)
 {
-	uint64_t as = array_sectors(h->num_entries, ss);
+	uint64_t as = gpt_array_sectors(h->num_entries, ss);
 	s->arr_bytes = (size_t)(as * ss);
 	s->arr = calloc(1, s->arr_bytes);
 	if (!s->arr)
@@ -411,7 +407,7 @@ static const char *short_problem(const struct side *s)
 	return NULL;
 }
 
-static enum gpt_mbr_kind mbr_kind(const uint8_t *m, uint64_t sectors, bool *ret_mismatch)
+enum gpt_mbr_kind gpt_mbr_kind(const uint8_t m[GPT_MBR_SIZE], uint64_t sectors, bool *ret_mismatch)
 {
 	bool ee = false;
 	unsigned others = 0;
@@ -422,7 +418,7 @@ static enum gpt_mbr_kind mbr_kind(const uint8_t *m, uint64_t sectors, bool *ret_
 	for (unsigned i = 0; i < 4; i++) {
 		const uint8_t *r = m + 446 + 16 * i;
 		if (r[4] == 0xee) {
-			uint32_t start = rd32(r + 8), size = rd32(r + 12);
+			uint32_t start = gpt_rd32(r + 8), size = gpt_rd32(r + 12);
 			uint64_t want = sectors - 1 > 0xffffffffu ? 0xffffffffu : sectors - 1;
 			ee = true;
 			if (start != 1 || size != want)
@@ -440,34 +436,48 @@ static enum gpt_mbr_kind mbr_kind(const uint8_t *m, uint64_t sectors, bool *ret_
 	return GPT_MBR_PROTECTIVE;
 }
 
-/* Fill g->region_* for the table the next write produces, and read the current bytes there. */
-static int plan_regions(const struct dev *d, struct gpt *g, const struct side *b)
+void gpt_plan_regions(struct gpt *g, uint64_t backup_array_lba)
 {
 	uint32_t ss = g->sector_size;
-	uint64_t last = g->sectors - 1;
-	uint64_t as = array_sectors(g->hdr.num_entries, ss);
-	uint64_t bent = last - as;
+	uint64_t as = gpt_array_sectors(g->hdr.num_entries, ss);
 
-	if (!g->grown && !g->shrunk && b->hvalid && b->lba == last &&
-	    g->backup.state == GPT_COPY_OK)
-		bent = b->h.entries_lba;
-	g->region_lba[0] = bent;
+	g->region_lba[0] = backup_array_lba;
 	g->region_bytes[0] = (size_t)(as * ss);
-	g->region_lba[1] = last;
+	g->region_lba[1] = g->sectors - 1;
 	g->region_bytes[1] = ss;
-	g->region_lba[2] = g->hdr.entries_lba;
-	g->region_bytes[2] = (size_t)(as * ss);
-	g->region_lba[3] = 1;
-	g->region_bytes[3] = ss;
+	g->region_lba[2] = 1;
+	g->region_bytes[2] = ss;
+	g->region_lba[3] = g->hdr.entries_lba;
+	g->region_bytes[3] = (size_t)(as * ss);
+}
+
+/* The current bytes at the four regions of the next write (so an unchanged write is skipped). */
+static int read_regions(const struct dev *d, struct gpt *g)
+{
 	for (size_t i = 0; i < 4; i++) {
+		free(g->orig_regions[i]);
 		g->orig_regions[i] = calloc(1, g->region_bytes[i]);
 		if (!g->orig_regions[i])
 			return -ENOMEM;
-		int r = dev_read(d, g->orig_regions[i], g->region_bytes[i], g->region_lba[i] * ss);
+		int r = dev_read(d, g->orig_regions[i], g->region_bytes[i],
+				 g->region_lba[i] * g->sector_size);
 		if (r < 0)
 			return r;
 	}
 	return 0;
+}
+
+/* Fill g->region_* for the table the next write produces, and read the current bytes there. */
+static int plan_regions(const struct dev *d, struct gpt *g, const struct side *b)
+{
+	uint64_t last = g->sectors - 1;
+	uint64_t bent = last - gpt_array_sectors(g->hdr.num_entries, g->sector_size);
+
+	if (!g->grown && !g->shrunk && b->hvalid && b->lba == last &&
+	    g->backup.state == GPT_COPY_OK)
+		bent = b->h.entries_lba;
+	gpt_plan_regions(g, bent);
+	return read_regions(d, g);
 }
 
 /* One attempt at one sector size. -ENOMSG: no valid header at all with this size. */
@@ -495,7 +505,7 @@ static int read_at(const struct dev *d, uint32_t ss, struct gpt **ret, struct pr
 	r = dev_read(d, mbr, sizeof(mbr), 0);
 	if (r < 0)
 		goto out;
-	g->mbr = mbr_kind(mbr, sectors, &g->mbr_size_mismatch);
+	g->mbr = gpt_mbr_kind(mbr, sectors, &g->mbr_size_mismatch);
 
 	r = read_side(d, ss, sectors, 1, true, &p);
 	if (r < 0)
@@ -565,9 +575,9 @@ static int read_at(const struct dev *d, uint32_t ss, struct gpt **ret, struct pr
 		/* §6.3 rule 3: a header whose CRC matches the other copy's array. An array behind a
 		 * broken header is read where it normally lies. */
 		struct check c = {};
-		if (p.hvalid && !b.arr && b.lba > array_sectors(p.h.num_entries, ss)) {
+		if (p.hvalid && !b.arr && b.lba > gpt_array_sectors(p.h.num_entries, ss)) {
 			struct gpt_header h = p.h;
-			h.entries_lba = b.lba - array_sectors(p.h.num_entries, ss);
+			h.entries_lba = b.lba - gpt_array_sectors(p.h.num_entries, ss);
 			r = read_array(d, ss, &h, &b);
 			if (r < 0)
 				goto out;
@@ -619,11 +629,11 @@ static int read_at(const struct dev *d, uint32_t ss, struct gpt **ret, struct pr
 		g->hdr.my_lba = 1;
 		g->hdr.alternate_lba = b.lba;
 		g->hdr.entries_lba = p.hvalid ? p.h.entries_lba : 2;
-		if (g->hdr.entries_lba + array_sectors(g->hdr.num_entries, ss) >
+		if (g->hdr.entries_lba + gpt_array_sectors(g->hdr.num_entries, ss) >
 		    g->hdr.first_usable_lba)
 			g->hdr.entries_lba = 2;
 	}
-	g->array_bytes = (size_t)(array_sectors(g->hdr.num_entries, ss) * ss);
+	g->array_bytes = (size_t)(gpt_array_sectors(g->hdr.num_entries, ss) * ss);
 	g->entries = calloc(1, g->array_bytes);
 	if (!g->entries) {
 		r = -ENOMEM;
@@ -800,13 +810,13 @@ int gpt_read_buffer(const void *data, size_t size, uint32_t sector_size, struct 
 static void patch_header(uint8_t *s, const struct gpt_header *base, uint64_t my, uint64_t alt,
 			 uint64_t entries_lba, uint64_t last_usable, uint32_t entries_crc)
 {
-	wr64(s + 24, my);
-	wr64(s + 32, alt);
-	wr64(s + 48, last_usable);
-	wr64(s + 72, entries_lba);
-	wr32(s + 88, entries_crc);
-	wr32(s + 16, 0);
-	wr32(s + 16, gpt_crc32(s, base->header_size));
+	gpt_wr64(s + 24, my);
+	gpt_wr64(s + 32, alt);
+	gpt_wr64(s + 48, last_usable);
+	gpt_wr64(s + 72, entries_lba);
+	gpt_wr32(s + 88, entries_crc);
+	gpt_wr32(s + 16, 0);
+	gpt_wr32(s + 16, gpt_crc32(s, base->header_size));
 }
 
 /* Build the four regions of §7.2 order into out[] (allocated, region_bytes each). */
@@ -814,23 +824,21 @@ static int build_regions(const struct gpt *g, uint8_t *out[4])
 {
 	uint32_t ss = g->sector_size;
 	uint64_t last = g->sectors - 1;
-	uint64_t as = array_sectors(g->hdr.num_entries, ss);
-	uint64_t last_usable = g->hdr.last_usable_lba;
+	uint64_t first_usable, last_usable;
 	uint32_t crc = gpt_crc32(g->entries, (size_t)g->hdr.num_entries * GPT_ENTRY_SIZE);
 
-	if (g->grown || g->shrunk)
-		last_usable = last - as - 1;
+	gpt_usable_range(g, &first_usable, &last_usable);
 	for (size_t i = 0; i < 4; i++) {
 		out[i] = calloc(1, g->region_bytes[i]);
 		if (!out[i])
 			return -ENOMEM;
 	}
 	memcpy(out[0], g->entries, g->region_bytes[0]);
-	memcpy(out[2], g->entries, g->region_bytes[2]);
+	memcpy(out[3], g->entries, g->region_bytes[3]);
 	memcpy(out[1], g->backup_sector ? g->backup_sector : g->hdr_sector, ss);
 	patch_header(out[1], &g->hdr, last, 1, g->region_lba[0], last_usable, crc);
-	memcpy(out[3], g->hdr_sector, ss);
-	patch_header(out[3], &g->hdr, 1, last, g->region_lba[2], last_usable, crc);
+	memcpy(out[2], g->hdr_sector, ss);
+	patch_header(out[2], &g->hdr, 1, last, g->region_lba[3], last_usable, crc);
 	return 0;
 }
 
@@ -847,6 +855,9 @@ bool gpt_needs_write(const struct gpt *g)
 	uint8_t *out[4] = {};
 	bool changed = true;
 
+	for (size_t i = 0; i < 4; i++)
+		if (!g->orig_regions[i])
+			return true; /* a created table: what the disk holds is not known yet */
 	if (build_regions(g, out) == 0) {
 		changed = false;
 		for (size_t i = 0; i < 4; i++)
@@ -860,10 +871,11 @@ bool gpt_needs_write(const struct gpt *g)
 int gpt_check_writable(const struct gpt *g, struct problem_list *reterr)
 {
 	uint64_t last = g->sectors - 1;
-	uint64_t as = array_sectors(g->hdr.num_entries, g->sector_size);
-	uint64_t limit = (g->grown || g->shrunk) ? last - as - 1 : g->hdr.last_usable_lba;
+	uint64_t as = gpt_array_sectors(g->hdr.num_entries, g->sector_size);
+	uint64_t first_usable, limit;
 
-	if (last < 2 * as + 3 || limit < g->hdr.first_usable_lba)
+	gpt_usable_range(g, &first_usable, &limit);
+	if (last < 2 * as + 3 || limit < first_usable)
 		return problem_add(reterr, -EINVAL, NULL, "the disk is too small for its GPT");
 	for (unsigned nr = 1; nr <= g->hdr.num_entries; nr++) {
 		const struct gpt_entry *e = &g->entries[nr - 1];
@@ -906,15 +918,64 @@ static int crash_spec(unsigned *ret_k, unsigned long long *ret_s)
 	return 1;
 }
 
+/* §7.2: the backup copy array first, the primary copy header first. While the primary array is
+ * being written its header already carries the new array's CRC, the same as the backup header's,
+ * so sgdisk takes the backup array instead of the torn primary one: it only falls back to the
+ * backup array when that array's CRC matches both headers (gptfdisk GPTData::CheckTable). */
 static const char *const region_names[4] = { "backup entry array", "backup header",
-					     "primary entry array", "primary header" };
+					     "primary header", "primary entry array" };
 
+/* Fault injection of §7.4, counted over every region write of one operation (the table's passes,
+ * then LBA 0). */
 struct crash {
 	bool armed;
 	unsigned k;	      /* crash before region write number k (0-based, whole operation) */
 	unsigned long long s; /* after writing s sectors of it */
 	unsigned done;	      /* region writes so far */
 };
+
+static int crash_init(struct crash *c, struct problem_list *reterr)
+{
+	int r = crash_spec(&c->k, &c->s);
+
+	if (r < 0)
+		return problem_add(reterr, -EINVAL, "FLATCTL_TEST_CRASH_AFTER",
+				   "malformed value (K or K:S expected)");
+	c->armed = r > 0;
+	if (r > 0)
+		log_debug(
+			"FLATCTL_TEST_CRASH_AFTER set: crash after %u region writes and %llu sectors",
+			c->k, c->s);
+	return 0;
+}
+
+/* One region write of §7.2 (one pwrite of whole sectors), or the simulated crash in its place. */
+static int write_region(const struct dev *d, struct crash *c, const void *buf, size_t n,
+			uint64_t off, uint32_t sector_size)
+{
+	if (c->armed && c->done == c->k) {
+		size_t torn = (size_t)(c->s * sector_size);
+		if (torn > n)
+			torn = n;
+		if (torn)
+			(void)dev_write(d, buf, torn, off);
+		_exit(99);
+	}
+	c->done++;
+	return dev_write(d, buf, n, off);
+}
+
+/* Read back what was written; a difference is an I/O error (§7.2). */
+static int verify_region(const struct dev *d, const void *buf, size_t n, uint64_t off)
+{
+	_cleanup_free_ uint8_t *chk = malloc(n ? n : 1);
+	if (!chk)
+		return -ENOMEM;
+	int r = dev_read(d, chk, n, off);
+	if (r >= 0 && memcmp(chk, buf, n) != 0)
+		r = -EIO;
+	return r;
+}
 
 /* One pass of §7.2 for the table in g, then read back, then re-read g from the disk. */
 static int write_pass(const struct dev *d, struct gpt *g, struct crash *c,
@@ -926,16 +987,9 @@ static int write_pass(const struct dev *d, struct gpt *g, struct crash *c,
 	r = build_regions(g, out);
 	if (r < 0)
 		goto out;
-	for (unsigned i = 0; i < 4; i++, c->done++) {
-		if (c->armed && c->done == c->k) {
-			size_t n = (size_t)(c->s * g->sector_size);
-			if (n > g->region_bytes[i])
-				n = g->region_bytes[i];
-			if (n)
-				(void)dev_write(d, out[i], n, g->region_lba[i] * g->sector_size);
-			_exit(99);
-		}
-		r = dev_write(d, out[i], g->region_bytes[i], g->region_lba[i] * g->sector_size);
+	for (unsigned i = 0; i < 4; i++) {
+		r = write_region(d, c, out[i], g->region_bytes[i],
+				 g->region_lba[i] * g->sector_size, g->sector_size);
 		if (r < 0) {
 			(void)problem_add(reterr, r, region_names[i],
 					  "the %s at LBA %" PRIu64 ": %s; the %s copy is intact",
@@ -954,16 +1008,8 @@ static int write_pass(const struct dev *d, struct gpt *g, struct crash *c,
 			}
 		}
 	}
-	/* Read back (§7.2). */
 	for (unsigned i = 0; i < 4; i++) {
-		_cleanup_free_ uint8_t *chk = malloc(g->region_bytes[i]);
-		if (!chk) {
-			r = -ENOMEM;
-			goto out;
-		}
-		r = dev_read(d, chk, g->region_bytes[i], g->region_lba[i] * g->sector_size);
-		if (r >= 0 && memcmp(chk, out[i], g->region_bytes[i]) != 0)
-			r = -EIO;
+		r = verify_region(d, out[i], g->region_bytes[i], g->region_lba[i] * g->sector_size);
 		if (r < 0) {
 			(void)problem_add(reterr, r, region_names[i],
 					  "verifying the %s at LBA %" PRIu64
@@ -990,23 +1036,21 @@ out:
 	return r;
 }
 
-static int write_dev(const struct dev *d, struct gpt *g, struct problem_list *reterr)
+static int write_table(const struct dev *d, struct gpt *g, struct crash *c,
+		       struct problem_list *reterr)
 {
-	struct crash c = {};
 	int r;
 
-	r = crash_spec(&c.k, &c.s);
-	if (r < 0)
-		return problem_add(reterr, -EINVAL, "FLATCTL_TEST_CRASH_AFTER",
-				   "malformed value (K or K:S expected)");
-	c.armed = r > 0;
-	if (r > 0)
-		log_debug(
-			"FLATCTL_TEST_CRASH_AFTER set: crash after %u region writes and %llu sectors",
-			c.k, c.s);
 	r = gpt_check_writable(g, reterr);
 	if (r < 0)
 		return r;
+	if (!g->orig_regions[0]) {
+		/* A created table: learn what the disk holds there, so an identical one is not
+		 * written again. */
+		r = read_regions(d, g);
+		if (r < 0)
+			return problem_add(reterr, r, NULL, "reading the disk: %s", strerror(-r));
+	}
 	if (!gpt_needs_write(g))
 		return 0;
 
@@ -1020,7 +1064,7 @@ static int write_dev(const struct dev *d, struct gpt *g, struct problem_list *re
 		memcpy(changed, g->entries, g->array_bytes);
 		size_t bytes = g->array_bytes;
 		memcpy(g->entries, g->orig_entries, g->array_bytes);
-		r = write_pass(d, g, &c, reterr);
+		r = write_pass(d, g, c, reterr);
 		if (r < 0) {
 			memcpy(g->entries, changed, g->array_bytes);
 			return r;
@@ -1031,35 +1075,144 @@ static int write_dev(const struct dev *d, struct gpt *g, struct problem_list *re
 		if (!gpt_needs_write(g))
 			return 1;
 	}
-	return write_pass(d, g, &c, reterr);
+	return write_pass(d, g, c, reterr);
 }
 
-int gpt_write(int fd, struct gpt *g, struct problem_list *reterr)
+/* LBA 0's first 512 bytes (§5.1), after the table: one region, flushed and read back. */
+static int write_mbr(const struct dev *d, const uint8_t *mbr, uint32_t sector_size, struct crash *c,
+		     struct problem_list *reterr)
+{
+	uint8_t cur[GPT_MBR_SIZE];
+	int r;
+
+	r = dev_read(d, cur, sizeof(cur), 0);
+	if (r < 0)
+		return problem_add(reterr, r, "MBR", "reading LBA 0: %s", strerror(-r));
+	if (memcmp(cur, mbr, sizeof(cur)) == 0)
+		return 0;
+	r = write_region(d, c, mbr, GPT_MBR_SIZE, 0, sector_size);
+	if (r >= 0)
+		r = dev_sync(d);
+	if (r < 0)
+		return problem_add(reterr, r, "MBR", "writing LBA 0: %s; the GPT is intact",
+				   strerror(-r));
+	r = verify_region(d, mbr, GPT_MBR_SIZE, 0);
+	if (r < 0)
+		return problem_add(reterr, r, "MBR", "verifying LBA 0: what was read back differs");
+	return 1;
+}
+
+static int dev_from_fd(int fd, struct dev *d)
 {
 	struct stat st;
-	struct dev d = { .fd = fd };
 
+	*d = (struct dev){ .fd = fd };
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	if (S_ISBLK(st.st_mode)) {
 		uint64_t bytes = 0;
 		if (ioctl(fd, BLKGETSIZE64, &bytes) < 0)
 			return -errno;
-		d.size = bytes;
+		d->size = bytes;
 	} else
-		d.size = (uint64_t)st.st_size;
-	if (d.size / g->sector_size != g->sectors)
-		return problem_add(reterr, -EIO, NULL, "the disk changed size since it was read");
-	return write_dev(&d, g, reterr);
+		d->size = (uint64_t)st.st_size;
+	return 0;
+}
+
+static int write_dev(const struct dev *d, struct gpt *g, const uint8_t *mbr,
+		     struct problem_list *reterr)
+{
+	struct crash c = {};
+	int r, written = 0;
+
+	r = crash_init(&c, reterr);
+	if (r < 0)
+		return r;
+	if (g) {
+		if (d->size / g->sector_size != g->sectors)
+			return problem_add(reterr, -EIO, NULL,
+					   "the disk changed size since it was read");
+		r = write_table(d, g, &c, reterr);
+		if (r < 0)
+			return r;
+		written |= r;
+	}
+	if (mbr) {
+		r = write_mbr(d, mbr, g ? g->sector_size : GPT_MBR_SIZE, &c, reterr);
+		if (r < 0)
+			return r;
+		written |= r;
+	}
+	return written;
+}
+
+int gpt_write(int fd, struct gpt *g, struct problem_list *reterr)
+{
+	return gpt_write_with_mbr(fd, g, NULL, reterr);
+}
+
+int gpt_write_with_mbr(int fd, struct gpt *g, const uint8_t *mbr, struct problem_list *reterr)
+{
+	struct dev d;
+	int r = dev_from_fd(fd, &d);
+
+	if (r < 0)
+		return r;
+	return write_dev(&d, g, mbr, reterr);
 }
 
 int gpt_write_buffer(void *data, size_t size, struct gpt *g, struct problem_list *reterr)
 {
 	struct dev d = { .fd = -1, .buf = data, .size = size };
 
-	if (size / g->sector_size != g->sectors)
-		return problem_add(reterr, -EIO, NULL, "the disk changed size since it was read");
-	return write_dev(&d, g, reterr);
+	return write_dev(&d, g, NULL, reterr);
+}
+
+int gpt_write_zap(int fd, uint32_t sector_size, struct problem_list *reterr)
+{
+	static const char *const names[2] = { "backup header", "primary header" };
+	struct crash c = {};
+	struct dev d;
+	int r, written = 0;
+
+	if (sector_size != 512 && sector_size != 4096)
+		return problem_add(reterr, -EINVAL, NULL,
+				   "sector size %" PRIu32 " is not supported", sector_size);
+	r = dev_from_fd(fd, &d);
+	if (r < 0)
+		return r;
+	if (d.size % sector_size != 0 || d.size / sector_size < 3)
+		return problem_add(reterr, -EINVAL, NULL,
+				   "size %" PRIu64 " is not a disk of %" PRIu32 "-byte sectors",
+				   d.size, sector_size);
+	r = crash_init(&c, reterr);
+	if (r < 0)
+		return r;
+	_cleanup_free_ uint8_t *zero = calloc(1, sector_size), *cur = malloc(sector_size);
+	if (!zero || !cur)
+		return -ENOMEM;
+	/* Backup first, as every write (§7.2): a cut in between leaves the primary readable. */
+	uint64_t lba[2] = { d.size / sector_size - 1, 1 };
+	for (size_t i = 0; i < 2; i++) {
+		r = dev_read(&d, cur, sector_size, lba[i] * sector_size);
+		if (r < 0)
+			return problem_add(reterr, r, names[i],
+					   "reading the %s at LBA %" PRIu64 ": %s", names[i],
+					   lba[i], strerror(-r));
+		if (memcmp(cur, zero, sector_size) == 0)
+			continue;
+		r = write_region(&d, &c, zero, sector_size, lba[i] * sector_size, sector_size);
+		if (r >= 0)
+			r = dev_sync(&d);
+		if (r >= 0)
+			r = verify_region(&d, zero, sector_size, lba[i] * sector_size);
+		if (r < 0)
+			return problem_add(reterr, r, names[i],
+					   "zeroing the %s at LBA %" PRIu64 ": %s", names[i],
+					   lba[i], strerror(-r));
+		written = 1;
+	}
+	return written;
 }
 
 /* ---- grow (§8.8) ---- */
@@ -1067,12 +1220,11 @@ int gpt_write_buffer(void *data, size_t size, struct gpt *g, struct problem_list
 uint64_t gpt_grow_limit(const struct gpt *g, unsigned nr)
 {
 	const struct gpt_entry *e = gpt_entry_get_const(g, nr);
-	uint64_t last = g->sectors - 1;
-	uint64_t as = array_sectors(g->hdr.num_entries, g->sector_size);
-	uint64_t limit = (g->grown || g->shrunk) ? last - as - 1 : g->hdr.last_usable_lba;
+	uint64_t first_usable, limit;
 
 	if (!e)
 		return 0;
+	gpt_usable_range(g, &first_usable, &limit);
 	uint64_t first = gpt_entry_first_lba(e);
 	for (unsigned i = 1; i <= g->hdr.num_entries; i++) {
 		const struct gpt_entry *o = &g->entries[i - 1];

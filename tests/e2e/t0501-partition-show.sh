@@ -1,6 +1,6 @@
 #!/bin/bash
 # t0501-partition-show: `partition show` in every state, text and JSON, booted partition from
-# ROOT/proc/cmdline, cross-checked with cgpt and sgdisk (spec/partitions.md §3.6, §8.1, §8.7).
+# ROOT/proc/cmdline, cross-checked with cgpt and sgdisk (docs/partitions.md §3.6, §8.1, §8.7).
 . "$(dirname "$0")/lib.sh"
 . "$FLATCTL_SRC/tests/data/gpt/e2e.sh"
 

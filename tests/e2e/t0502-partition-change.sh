@@ -1,7 +1,7 @@
 #!/bin/bash
 # t0502-partition-change: prioritize, mark-successful, rollback and repair on mkdisk images,
 # byte-compared with Debian's cgpt and checked with sgdisk -v after every write
-# (spec/partitions.md §3, §4, §8.2-8.5).
+# (docs/partitions.md §3, §4, §8.2-8.5).
 . "$(dirname "$0")/lib.sh"
 . "$FLATCTL_SRC/tests/data/gpt/e2e.sh"
 

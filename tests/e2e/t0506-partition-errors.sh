@@ -1,5 +1,5 @@
 #!/bin/bash
-# t0506-partition-errors: the bad-input table of spec/partitions.md §10 on image files: exit codes,
+# t0506-partition-errors: the bad-input table of docs/partitions.md §10 on image files: exit codes,
 # messages, and every file left byte-identical.
 . "$(dirname "$0")/lib.sh"
 . "$FLATCTL_SRC/tests/data/gpt/e2e.sh"

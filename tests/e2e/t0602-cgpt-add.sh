@@ -1,6 +1,6 @@
 #!/bin/bash
 # t0602-cgpt-add: `cgpt add` through the cgpt link gives the same bytes as Debian's cgpt for each
-# flag, and refuses what spec/partitions.md 9.2 refuses without writing anything.
+# flag, and refuses what docs/partitions.md 9.2 refuses without writing anything.
 . "$(dirname "$0")/lib.sh"
 
 . "$(dirname "$0")/cgpt-lib.sh"
@@ -76,7 +76,7 @@ test_expect 'add -l, -t, -u give the bytes Debian cgpt gives' '
 '
 
 # Debian's cgpt keeps 35 units and leaves old bytes after the terminator; we store up to 36
-# units and zero the rest of the name field (spec/partitions.md 5.3, 9.2).
+# units and zero the rest of the name field (docs/partitions.md 5.3, 9.2).
 name_field() { dd if="$1" bs=1 skip=$((1024 + ($2 - 1) * 128 + 56)) count=72 status=none | od -An -v -tx1 | tr -d " \n"; }
 test_expect 'add -l stores 36 units, zero-pads, and an empty label clears the field' '
 	cp "$T/fresh.img" "$T/our.img" &&
@@ -125,14 +125,15 @@ test_expect 'add refuses bad labels, types and GUIDs, unchanged image' '
 	refused -i 4 -u 7130c94a-213a-4e5a-8e26-6cce9662f132
 '
 
-test_expect 'add refuses creating or moving partitions, unchanged image' '
+test_expect 'add refuses overlaps, bounds, a new slot without -b -s -t; unchanged image' '
 	refused -i 4 -b 5000 &&
-	test_grep "creating or moving partitions is not supported" "$T/e" &&
-	refused -i 4 -s 5000 &&
-	test_grep "creating or moving partitions is not supported" "$T/e" &&
+	test_grep "would overlap partition 1 " "$T/e" &&
+	refused -i 4 -s 100000 &&
+	test_grep "would overlap partition 6 " "$T/e" &&
 	refused -i 5 -P 1 &&
-	test_grep "creating or moving partitions is not supported" "$T/e" &&
-	refused -i 5 -t data -b 253952 -s 2048 &&
+	test_grep "required for new partitions" "$T/e" &&
+	refused -i 5 -t data -b 253952 -s 9000 &&
+	test_grep "outside the usable area" "$T/e" &&
 	refused -P 1 &&
 	refused -i 0 -P 1 &&
 	refused -i 129 -P 1

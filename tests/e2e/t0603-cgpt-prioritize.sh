@@ -1,6 +1,6 @@
 #!/bin/bash
 # t0603-cgpt-prioritize: `cgpt prioritize` through the cgpt link against Debian's cgpt
-# (spec/partitions.md 4, 9.3). Debian's cgpt only reorders ChromeOS kernel partitions, so its side
+# (docs/partitions.md 4, 9.3). Debian's cgpt only reorders ChromeOS kernel partitions, so its side
 # turns the USR entries into kernel entries, prioritizes, and turns them back (12); the images
 # must then be byte-identical.
 . "$(dirname "$0")/lib.sh"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # t0604-cgpt-find: `cgpt find` through the cgpt link against Debian's cgpt
-# (spec/partitions.md 9.4).
+# (docs/partitions.md 9.4).
 . "$(dirname "$0")/lib.sh"
 
 . "$(dirname "$0")/cgpt-lib.sh"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # t0605-cgpt-repair: `cgpt repair` through the cgpt link restores damaged copies byte for byte,
-# as Debian's cgpt does, and relocates a grown disk's backup (spec/partitions.md 7.1, 8.5, 9.5).
+# as Debian's cgpt does, and relocates a grown disk's backup (docs/partitions.md 7.1, 8.5, 9.5).
 . "$(dirname "$0")/lib.sh"
 
 . "$(dirname "$0")/cgpt-lib.sh"

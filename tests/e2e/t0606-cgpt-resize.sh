@@ -1,6 +1,6 @@
 #!/bin/bash
 # t0606-cgpt-resize: `cgpt resize` through the cgpt link grows ROOT on a grown image
-# (spec/partitions.md 8.8, 9.6), checked with sgdisk -v and Debian's cgpt.
+# (docs/partitions.md 8.8, 9.6), checked with sgdisk -v and Debian's cgpt.
 . "$(dirname "$0")/lib.sh"
 
 . "$(dirname "$0")/cgpt-lib.sh"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # t0607-cgpt-crash: a write through the cgpt link cut at every region and sector
-# (FLATCTL_TEST_CRASH_AFTER, spec/partitions.md 7.4) leaves a disk that Debian's cgpt and sgdisk
+# (FLATCTL_TEST_CRASH_AFTER, docs/partitions.md 7.4) leaves a disk that Debian's cgpt and sgdisk
 # read as wholly old or wholly new, and `cgpt repair` keeps that answer.
 . "$(dirname "$0")/lib.sh"
 

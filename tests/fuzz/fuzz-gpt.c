@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz-gpt.c - gpt_read() on arbitrary bytes as a 64 KiB disk must never crash or read
- * outside the buffer (spec/partitions.md §11). The input's first 34 sectors go to the start of
+ * outside the buffer (docs/partitions.md §11). The input's first 34 sectors go to the start of
  * the disk, the rest (up to 33 sectors) to its end, so seeds look like tests/data/gpt/ files. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -44,6 +44,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (unsigned k = 1; k <= gpt_num_entries(g); k++)
 				if (gpt_entry_is_used(gpt_entry_get(g, k))) {
 					(void)gpt_grow(g, k, &a, &b);
+					break;
+				}
+			/* the checked edits and the MBR builders on whatever table came out */
+			uint64_t f, l;
+			uint8_t mbr[GPT_MBR_SIZE] = {};
+			struct gpt_partition np = { .type = gpt_type_usr, .align = 8 };
+			bool valid = gpt_check_entries(g, &p) >= 0; /* a shrunk disk's is not */
+			(void)gpt_free_extent(g, 0, 8, true, &f, &l);
+			(void)gpt_mbr_make_hybrid(mbr, g, &p);
+			if (gpt_entry_add(g, &np, &p) > 0 && valid &&
+			    gpt_check_entries(g, NULL) < 0)
+				abort();
+			for (unsigned k = 1; k <= gpt_num_entries(g); k++)
+				if (gpt_entry_is_used(gpt_entry_get(g, k))) {
+					(void)gpt_entry_resize(g, k, 0, 0, 0, &p);
+					(void)gpt_entry_delete(g, k, &p);
 					break;
 				}
 			(void)gpt_write_buffer(disk, DISK, g, &p);

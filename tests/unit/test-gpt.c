@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test-gpt.c - lib/gpt: CRC, parsing of real tables and damaged variants, GUIDs, labels,
- * prioritize, GRUB's next-boot rule, writing, growing; spec: spec/partitions.md §11. */
+ * prioritize, GRUB's next-boot rule, writing, growing; docs/partitions.md §11. */
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -581,4 +581,338 @@ TEST(booted_from_cmdline_offline)
 	snprintf(file, sizeof(file), "%s/proc", root);
 	rmdir(file);
 	rmdir(root);
+}
+
+/* ---- creating and editing (docs/partitions.md §5.3, §9.2, §9.7) ---- */
+
+static const struct gpt_guid disk_one = { { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 } };
+
+/* The compact layout of tools/mkdisk, added with gpt_entry_add(). */
+static int add_compact_layout(struct gpt *g)
+{
+	static const struct {
+		unsigned nr;
+		uint64_t first, size;
+		const char *type, *label, *uuid;
+	} parts[] = {
+		{ 1, 4096, 32768, "efi", "EFI-SYSTEM", "1D7E3C56-0001-4C0B-9F00-000000000001" },
+		{ 2, 36864, 4096, "bios", "BIOS-BOOT", "1D7E3C56-0002-4C0B-9F00-000000000002" },
+		{ 3, 40960, 65536, "flatcar-usr", "USR-A", "7130C94A-213A-4E5A-8E26-6CCE9662F132" },
+		{ 4, 106496, 65536, "flatcar-usr", "USR-B",
+		  "E03DD35C-7C2D-4A47-B3FE-27F15780A57C" },
+		{ 6, 172032, 32768, "data", "OEM", "1D7E3C56-0006-4C0B-9F00-000000000006" },
+		{ 7, 204800, 16384, "flatcar-reserved", "OEM-CONFIG",
+		  "1D7E3C56-0007-4C0B-9F00-000000000007" },
+		{ 9, 221184, 32768, "flatcar-resize", "ROOT",
+		  "1D7E3C56-0009-4C0B-9F00-000000000009" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(parts); i++) {
+		struct gpt_partition p = { .nr = parts[i].nr,
+					   .first_lba = parts[i].first,
+					   .size = parts[i].size,
+					   .label = parts[i].label,
+					   .align = 4096 };
+		if (gpt_type_from_name(parts[i].type, &p.type) < 0 ||
+		    gpt_guid_from_string(parts[i].uuid, &p.unique) < 0)
+			return -EINVAL;
+		if (parts[i].nr == 3)
+			p.attributes = UINT64_C(0x0101000000000000);
+		int r = gpt_entry_add(g, &p, NULL);
+		if (r != (int)parts[i].nr)
+			return r < 0 ? r : -EIO;
+	}
+	return 0;
+}
+
+TEST(create_and_add_give_the_fixture_bytes)
+{
+	_cleanup_close_ int fd = memfd_create("disk", MFD_CLOEXEC);
+	_cleanup_close_ int ref = load_disk("fresh", DISK_SECTORS);
+	_cleanup_(gpt_freep) struct gpt *g = NULL;
+	struct gpt_create_params p = { .sector_size = 512,
+				       .sectors = DISK_SECTORS,
+				       .disk_guid = &disk_one };
+	static uint8_t a[34 * 512], b[34 * 512];
+
+	ASSERT_TRUE(fd >= 0 && ftruncate(fd, (off_t)DISK_SECTORS * 512) == 0);
+	ASSERT_OK(gpt_create(&p, &g, NULL));
+	ASSERT_EQ(g->hdr.first_usable_lba, 34);
+	ASSERT_EQ(g->hdr.last_usable_lba, DISK_SECTORS - 34);
+	ASSERT_EQ(g->hdr.entries_lba, 2);
+	ASSERT_EQ(gpt_num_entries(g), 128);
+	ASSERT_TRUE(gpt_needs_write(g));
+	ASSERT_OK(add_compact_layout(g));
+	ASSERT_EQ(gpt_write(fd, g, NULL), 1);
+	ASSERT_EQ(gpt_write(fd, g, NULL), 0); /* nothing left to write */
+	/* everything but LBA 0, which a table write never touches */
+	read_bytes(fd, 512, a, sizeof(a) - 512);
+	read_bytes(ref, 512, b, sizeof(b) - 512);
+	ASSERT_TRUE(memcmp(a, b, sizeof(a) - 512) == 0);
+	read_bytes(fd, (uint64_t)(DISK_SECTORS - 33) * 512, a, 33 * 512);
+	read_bytes(ref, (uint64_t)(DISK_SECTORS - 33) * 512, b, 33 * 512);
+	ASSERT_TRUE(memcmp(a, b, 33 * 512) == 0);
+}
+
+TEST(create_4096_layout_and_padding)
+{
+	_cleanup_(gpt_freep) struct gpt *g = NULL, *h = NULL;
+	struct gpt_create_params p = { .sector_size = 4096, .sectors = 32768 };
+
+	ASSERT_OK(gpt_create(&p, &g, NULL));
+	ASSERT_EQ(g->hdr.entries_lba, 2);
+	ASSERT_EQ(g->hdr.first_usable_lba, 6);
+	ASSERT_EQ(g->hdr.last_usable_lba, 32768 - 6);
+	ASSERT_EQ(g->backup.hdr.entries_lba, 32768 - 5);
+	ASSERT_FALSE(gpt_guid_is_zero(&g->hdr.disk_guid));
+	p.padding = 3;
+	ASSERT_OK(gpt_create(&p, &h, NULL));
+	ASSERT_EQ(h->hdr.entries_lba, 5);
+	ASSERT_EQ(h->hdr.first_usable_lba, 9);
+	/* two random disk GUIDs differ, both RFC 4122 version 4 */
+	ASSERT_FALSE(gpt_guid_equal(&g->hdr.disk_guid, &h->hdr.disk_guid));
+	char buf[GPT_GUID_STRING_MAX];
+	ASSERT_EQ(gpt_guid_to_string(&g->hdr.disk_guid, true, buf)[14], '4');
+	ASSERT_TRUE(strchr("89AB", buf[19]) != NULL);
+}
+
+TEST(create_refuses_what_does_not_fit)
+{
+	_cleanup_(problem_list_release) struct problem_list pl = {};
+	struct gpt *g = NULL;
+	struct gpt_create_params p = { .sector_size = 1024, .sectors = 100000 };
+
+	ASSERT_ERR(gpt_create(&p, &g, &pl), EINVAL);
+	p.sector_size = 512;
+	p.sectors = 67; /* one sector short of LBA 0, 2 headers, 2 arrays, 1 usable */
+	ASSERT_ERR(gpt_create(&p, &g, &pl), EINVAL);
+	ASSERT_TRUE(strstr(pl.item[pl.n - 1].message, "too small") != NULL);
+	p.sectors = 68;
+	ASSERT_OK(gpt_create(&p, &g, NULL));
+	ASSERT_EQ(g->hdr.first_usable_lba, g->hdr.last_usable_lba);
+	g = gpt_free(g);
+	p.padding = 1;
+	ASSERT_ERR(gpt_create(&p, &g, NULL), EINVAL);
+	p.sectors = 1000;
+	p.num_entries = 2000;
+	ASSERT_ERR(gpt_create(&p, &g, NULL), EINVAL);
+	ASSERT_NULL(g);
+}
+
+/* A created 128 MiB table with partitions 1 [100, 199] and 2 [300, 399]. */
+static struct gpt *two_partitions(void)
+{
+	struct gpt_create_params p = { .sector_size = 512, .sectors = 262144 };
+	struct gpt *g = NULL;
+	struct gpt_partition a = { .nr = 1, .first_lba = 100, .size = 100 };
+	struct gpt_partition b = { .nr = 2, .first_lba = 300, .size = 100 };
+
+	if (gpt_create(&p, &g, NULL) < 0)
+		return NULL;
+	a.type = b.type = gpt_type_usr;
+	(void)gpt_guid_from_string("11111111-1111-4111-8111-111111111111", &a.unique);
+	(void)gpt_guid_from_string("22222222-2222-4222-8222-222222222222", &b.unique);
+	if (gpt_entry_add(g, &a, NULL) != 1 || gpt_entry_add(g, &b, NULL) != 2)
+		return gpt_free(g);
+	return g;
+}
+
+TEST(entry_add_refuses_and_changes_nothing)
+{
+	_cleanup_(gpt_freep) struct gpt *g = two_partitions();
+	_cleanup_(problem_list_release) struct problem_list pl = {};
+	struct gpt_partition p = { .nr = 3, .first_lba = 150, .size = 200, .type = gpt_type_usr };
+	static uint8_t before[128 * 128];
+
+	ASSERT_NOT_NULL(g);
+	memcpy(before, g->entries, sizeof(before));
+	/* overlaps both: one problem per partition it overlaps */
+	ASSERT_ERR(gpt_entry_add(g, &p, &pl), EINVAL);
+	ASSERT_EQ(pl.n, 2);
+	ASSERT_TRUE(strstr(pl.item[0].message, "overlap partition 1") != NULL);
+	ASSERT_TRUE(strstr(pl.item[1].message, "overlap partition 2") != NULL);
+	ASSERT_STREQ(pl.item[0].where, "partition 3");
+	/* outside the usable area, misaligned, a unique GUID in use, a slot in use or too big */
+	p.first_lba = 10;
+	p.size = 10;
+	ASSERT_ERR(gpt_entry_add(g, &p, NULL), EINVAL);
+	p.first_lba = 262110;
+	p.size = 2;
+	ASSERT_ERR(gpt_entry_add(g, &p, NULL), EINVAL);
+	p.first_lba = 1001;
+	p.size = 10;
+	p.align = 8;
+	ASSERT_ERR(gpt_entry_add(g, &p, NULL), EINVAL);
+	p.align = 0;
+	p.unique = gpt_entry_get(g, 1)->unique;
+	ASSERT_ERR(gpt_entry_add(g, &p, NULL), EINVAL);
+	p.nr = 2;
+	ASSERT_ERR(gpt_entry_add(g, &p, NULL), EEXIST);
+	p.nr = 129;
+	ASSERT_ERR(gpt_entry_add(g, &p, NULL), ERANGE);
+	p.nr = 3;
+	p.unique = (struct gpt_guid){};
+	p.type = (struct gpt_guid){};
+	ASSERT_ERR(gpt_entry_add(g, &p, NULL), EINVAL);
+	p.type = gpt_type_usr;
+	p.label = "0123456789012345678901234567890123456"; /* 37 units */
+	ASSERT_ERR(gpt_entry_add(g, &p, NULL), EINVAL);
+	ASSERT_TRUE(memcmp(before, g->entries, sizeof(before)) == 0);
+	/* the same request, fixed, goes in: a random unique GUID, the label */
+	p.label = "NEW";
+	char label[GPT_LABEL_MAX];
+	ASSERT_EQ(gpt_entry_add(g, &p, NULL), 3);
+	ASSERT_FALSE(gpt_guid_is_zero(&gpt_entry_get(g, 3)->unique));
+	gpt_entry_label(gpt_entry_get(g, 3), label);
+	ASSERT_STREQ(label, "NEW");
+	ASSERT_OK(gpt_check_entries(g, NULL));
+}
+
+TEST(entry_add_finds_slot_and_space)
+{
+	_cleanup_(gpt_freep) struct gpt *g = two_partitions();
+	struct gpt_partition p = { .type = gpt_type_usr, .size = 100, .align = 64 };
+
+	ASSERT_NOT_NULL(g);
+	/* the first free extent that holds 100 aligned sectors: [200, 299] holds only 36 from 256
+	 */
+	ASSERT_EQ(gpt_entry_add(g, &p, NULL), 3);
+	ASSERT_EQ(gpt_entry_first_lba(gpt_entry_get(g, 3)), 448);
+	ASSERT_EQ(gpt_entry_last_lba(gpt_entry_get(g, 3)), 547);
+	/* size 0: the rest of the first free extent */
+	p.size = 0;
+	p.align = 0;
+	ASSERT_EQ(gpt_entry_add(g, &p, NULL), 4);
+	ASSERT_EQ(gpt_entry_first_lba(gpt_entry_get(g, 4)), 34);
+	ASSERT_EQ(gpt_entry_last_lba(gpt_entry_get(g, 4)), 99);
+	/* a given start with size 0: up to the next partition */
+	p.first_lba = 200;
+	ASSERT_EQ(gpt_entry_add(g, &p, NULL), 5);
+	ASSERT_EQ(gpt_entry_last_lba(gpt_entry_get(g, 5)), 299);
+	p.first_lba = 350; /* inside partition 2 */
+	ASSERT_ERR(gpt_entry_add(g, &p, NULL), ENOSPC);
+	uint64_t f, l;
+	ASSERT_OK(gpt_free_extent(g, 0, 1, true, &f, &l));
+	ASSERT_EQ(f, 548);
+	ASSERT_EQ(l, 262110);
+	ASSERT_OK(gpt_check_entries(g, NULL));
+}
+
+TEST(entry_resize_and_delete)
+{
+	_cleanup_(gpt_freep) struct gpt *g = two_partitions();
+	_cleanup_(problem_list_release) struct problem_list pl = {};
+
+	ASSERT_NOT_NULL(g);
+	uint64_t attr = UINT64_C(0x0102000000000000);
+	gpt_entry_set_attributes(gpt_entry_get(g, 1), attr);
+	ASSERT_OK(gpt_entry_resize(g, 1, 0, 0, 0, NULL)); /* grow up to partition 2 */
+	ASSERT_EQ(gpt_entry_last_lba(gpt_entry_get(g, 1)), 299);
+	ASSERT_U64_EQ(gpt_entry_attributes(gpt_entry_get(g, 1)), attr);
+	ASSERT_ERR(gpt_entry_resize(g, 1, 0, 201, 0, &pl), EINVAL); /* into partition 2 */
+	ASSERT_TRUE(strstr(pl.item[0].message, "overlap partition 2") != NULL);
+	ASSERT_EQ(gpt_entry_last_lba(gpt_entry_get(g, 1)), 299);
+	ASSERT_OK(gpt_entry_resize(g, 2, 1000, 50, 0, NULL)); /* moved */
+	ASSERT_EQ(gpt_entry_first_lba(gpt_entry_get(g, 2)), 1000);
+	ASSERT_EQ(gpt_entry_last_lba(gpt_entry_get(g, 2)), 1049);
+	ASSERT_ERR(gpt_entry_resize(g, 5, 0, 10, 0, NULL), ENOENT);
+	ASSERT_OK(gpt_entry_delete(g, 2, NULL));
+	ASSERT_FALSE(gpt_entry_is_used(gpt_entry_get(g, 2)));
+	static const uint8_t zero[128];
+	ASSERT_TRUE(memcmp(gpt_entry_get(g, 2), zero, 128) == 0);
+	ASSERT_ERR(gpt_entry_delete(g, 2, NULL), ENOENT);
+	ASSERT_ERR(gpt_entry_delete(g, 200, NULL), ERANGE);
+	ASSERT_OK(gpt_entry_resize(g, 1, 0, 0, 0, NULL)); /* now to the end */
+	ASSERT_EQ(gpt_entry_last_lba(gpt_entry_get(g, 1)), 262110);
+}
+
+TEST(check_entries_lists_every_problem)
+{
+	_cleanup_(gpt_freep) struct gpt *g = two_partitions();
+	_cleanup_(problem_list_release) struct problem_list pl = {};
+
+	ASSERT_NOT_NULL(g);
+	/* break the table behind the checked edits' back */
+	gpt_entry_set_last_lba(gpt_entry_get(g, 1), 350);
+	gpt_entry_get(g, 2)->unique = gpt_entry_get(g, 1)->unique;
+	ASSERT_ERR(gpt_check_entries(g, &pl), EINVAL);
+	ASSERT_EQ(pl.n, 2);
+	ASSERT_TRUE(strstr(pl.item[0].message, "overlap") != NULL);
+	ASSERT_TRUE(strstr(pl.item[1].message, "share a unique GUID") != NULL);
+}
+
+TEST(mbr_builders)
+{
+	uint8_t m[GPT_MBR_SIZE];
+	bool mismatch = true;
+
+	memset(m, 0xab, sizeof(m));
+	gpt_mbr_make_protective(m, 262144);
+	ASSERT_EQ(m[0], 0xab);	 /* boot code kept */
+	ASSERT_EQ(m[443], 0xab); /* disk signature kept */
+	ASSERT_EQ(m[444], 0x1d);
+	ASSERT_EQ(m[445], 0x9a);
+	static const uint8_t rec[16] = { 0, 0, 2, 0, 0xee, 0xff, 0xff, 0xff,
+					 1, 0, 0, 0, 0xff, 0xff, 3,    0 };
+	ASSERT_TRUE(memcmp(m + 446, rec, 16) == 0);
+	ASSERT_EQ(m[462], 0);
+	ASSERT_EQ(m[510], 0x55);
+	ASSERT_EQ(m[511], 0xaa);
+	ASSERT_EQ(gpt_mbr_kind(m, 262144, &mismatch), GPT_MBR_PROTECTIVE);
+	ASSERT_FALSE(mismatch);
+	gpt_mbr_make_protective(m, UINT64_C(1) << 33); /* capped */
+	ASSERT_EQ(m[458] & m[459] & m[460] & m[461], 0xff);
+	gpt_mbr_make_fresh(m, 262144);
+	ASSERT_EQ(m[0], 0);
+	ASSERT_EQ(m[444], 0);
+	ASSERT_TRUE(memcmp(m + 446, rec, 16) == 0);
+	struct gpt_guid u;
+	ASSERT_OK(gpt_guid_from_string("7130C94A-213A-4E5A-8E26-6CCE9662F132", &u));
+	gpt_mbr_set_boot_guid(m, &u);
+	struct gpt_guid back;
+	gpt_mbr_boot_guid(m, &back);
+	ASSERT_TRUE(gpt_guid_equal(&u, &back));
+	ASSERT_EQ(m[424], 0x4a); /* stored as on disk */
+}
+
+TEST(mbr_hybrid)
+{
+	_cleanup_close_ int fd = load_disk("fresh", DISK_SECTORS);
+	_cleanup_(gpt_freep) struct gpt *g = NULL;
+	uint8_t m[GPT_MBR_SIZE] = {};
+	bool mismatch;
+
+	ASSERT_OK(gpt_read(fd, 0, &g, NULL));
+	ASSERT_ERR(gpt_mbr_make_hybrid(m, g, NULL), ENOENT);
+	struct gpt_entry *e = gpt_entry_get(g, 1);
+	gpt_entry_set_attributes(e, gpt_entry_attributes(e) | GPT_ATTR_LEGACY_BOOT);
+	ASSERT_OK(gpt_mbr_make_hybrid(m, g, NULL));
+	/* record 0: EFI-SYSTEM at 4096-36863, bootable FAT32 LBA, CHS 0/65/2 to 2/75/9; record 1:
+	 * the 0xEE record over 1-4095, CHS 0/0/2 to 0/65/1 (the values gdisk writes too) */
+	static const uint8_t r0[16] = { 0x80, 0x41, 0x02, 0x00, 0x0c, 0x4b, 0x09, 0x02,
+					0x00, 0x10, 0,	  0,	0x00, 0x80, 0,	  0 };
+	static const uint8_t r1[16] = { 0x00, 0x00, 0x02, 0x00, 0xee, 0x41, 0x01, 0x00,
+					1,    0,    0,	  0,	0xff, 0x0f, 0,	  0 };
+	ASSERT_TRUE(memcmp(m + 446, r0, 16) == 0);
+	ASSERT_TRUE(memcmp(m + 462, r1, 16) == 0);
+	ASSERT_EQ(gpt_mbr_kind(m, DISK_SECTORS, &mismatch), GPT_MBR_HYBRID);
+}
+
+TEST(write_mbr_after_the_table_and_zap)
+{
+	_cleanup_close_ int fd = load_disk("fresh", DISK_SECTORS);
+	_cleanup_(gpt_freep) struct gpt *g = NULL;
+	uint8_t m[GPT_MBR_SIZE], back[GPT_MBR_SIZE];
+
+	ASSERT_OK(gpt_read(fd, 0, &g, NULL));
+	read_bytes(fd, 0, m, sizeof(m));
+	ASSERT_EQ(gpt_write_with_mbr(fd, g, m, NULL), 0); /* nothing differs */
+	gpt_mbr_make_protective(m, DISK_SECTORS);
+	ASSERT_EQ(gpt_write_with_mbr(fd, NULL, m, NULL), 1);
+	read_bytes(fd, 0, back, sizeof(back));
+	ASSERT_TRUE(memcmp(m, back, sizeof(m)) == 0);
+	ASSERT_EQ(gpt_write_zap(fd, 512, NULL), 1);
+	ASSERT_EQ(gpt_write_zap(fd, 512, NULL), 0);
+	g = gpt_free(g);
+	ASSERT_ERR(gpt_read(fd, 0, &g, NULL), ENOMSG);
+	ASSERT_ERR(gpt_write_zap(fd, 1000, NULL), EINVAL);
 }

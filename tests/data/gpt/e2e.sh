@@ -7,8 +7,8 @@ for tool in cgpt sgdisk jq; do
 	command -v "$tool" >/dev/null || { echo "Bail out! $tool not installed: run make deps"; exit 1; }
 done
 
-# mk IMG [mkdisk options]: a compact image. mkdisk runs sgdisk, which sleeps a second after
-# writing, so each distinct image is made once per test file and copied.
+# mk IMG [mkdisk options]: a compact image (tools/mkdisk, about a dozen cgpt runs), made once per
+# distinct option set and test file, then copied.
 mk() {
 	local img=$1 key &&
 	shift &&
