@@ -12,7 +12,7 @@ enum bus_kind {
 	BUS_NONE,    /* no D-Bus at all */
 	BUS_SYSTEM,  /* the system bus ($DBUS_SYSTEM_BUS_ADDRESS, else /run/dbus/system_bus_socket) */
 	BUS_USER,    /* the session bus ($DBUS_SESSION_BUS_ADDRESS, else $XDG_RUNTIME_DIR/bus) */
-	BUS_ADDRESS, /* an explicit address, e.g. unix:path=/tmp/t/bus (tests) */
+	BUS_ADDRESS, /* an explicit address, e.g. unix:path=$T/bus of a test */
 	_BUS_KIND_MAX,
 	_BUS_KIND_INVALID = -EINVAL,
 };

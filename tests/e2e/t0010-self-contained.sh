@@ -7,7 +7,8 @@
 #
 # Not hits: mktemp templates (a path with XXXXXX), `${TMPDIR:-...}` defaults, paths after a
 # variable or a relative component (`$T/root/proc`, `./x`), /etc, /usr, /var, /run, /proc and
-# /dev (the product's own paths), /home/core (Flatcar's default user), the 2.x Ignition mount
+# /dev (the product's own paths), /home/core (Flatcar's default user), a home of one level
+# (`/home/alice`, as passwd lines and docs name it: a build machine path goes deeper), the 2.x Ignition mount
 # points under the root that Flatcar's translation names `<name>-ign<N>`, and examples of /tmp
 # in documentation (*.md, man pages).
 #
@@ -50,7 +51,7 @@ RULES = {
         ("helper directory beside the checkout", re.compile(r"\.\./share[d](?![\w-])"), None),
         ("outside spec, tools or fixtures", re.compile(r"share[d]/(?:spec|tools|fixtures)(?![\w-])"), None),
         ("build machine work tree", re.compile(B + r"/wor[k](?![\w.-])"), None),
-        ("home directory", re.compile(B + r"/(?:hom[e]|User[s])/(?!core(?![\w.-]))[A-Za-z_][\w.-]*"), None),
+        ("home directory", re.compile(B + r"/(?:hom[e]|User[s])/(?!core(?![\w.-]))[A-Za-z_][\w.-]*/[\w.-]"), None),
         ("root's home", re.compile(B + r"/roo[t]/"), None),
         ("hard-coded temporary path", re.compile(B + r"/tm[p]/[\w.-]"), tmp_is_data),
     ],
@@ -106,6 +107,7 @@ test_expect 'the rules find what they should and nothing else' '
 		"T=\$(mktemp -d \"\${TMPDIR:-/tmp}/x.XXXXXX\")" "char t[] = \"/tm""p/t-XXXXXX\";" \
 		"mkdir -p \"\$T/ro""ot/proc\"" "mp = \"/tm""p/%s-ign%zu\"" "/ho""me/core/.ssh" \
 		"/etc/flatcar/update.conf /usr/share/flatcar /var/lib/flatctl /run/reboot-required" \
+		"alice:x:1001:1001::/ho""me/alice:/bin/bash root:x:0:0::/ro""ot:/bin/sh" \
 		"docs/update.md §4.4, network, /working, /homework" >"$T/probe/good.sh" &&
 	printf "flatctl --root /tm""p/root status\n" >"$T/probe/example.md" &&
 	printf "bad.sh\0good.sh\0example.md\0" >"$T/probe.list" &&

@@ -60,9 +60,9 @@ for layout in compact flatcar; do
 					--state $state "$T/d.img" || return 1
 				if [ '$ss' = 512 ]; then disk=$T/d.img; else
 					disk=$(losetup --find --show --sector-size 4096 "$T/d.img") || return 1
-				fi
-				check "$disk" '$ss' '$layout' $state; rc=$?
-				[ "$disk" = "$T/d.img" ] || losetup -d "$disk" || return 1
+				fi &&
+				{ check "$disk" '$ss' '$layout' $state; rc=$?; } &&
+				{ [ "$disk" = "$T/d.img" ] || losetup -d "$disk"; } || return 1
 				[ $rc = 0 ] || { echo "state $state" >&2; return 1; }
 			done
 		'
