@@ -9,7 +9,7 @@
 D=$T # s_server -WWW serves the current directory, where the keys are too
 mkdir -p "$T/root/proc" "$T/root/etc"
 : >"$T/root/proc/cmdline"
-cd "$T"
+cd "$T" || exit 1
 
 # CAs and server certificates for 127.0.0.1, made here: cert NAME KEYALG [CA]
 ext='subjectAltName=IP:127.0.0.1'
