@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# flatctl - one Makefile (spec/build.md 5). Sources are found by wildcard, sorted; areas add rules,
+# flatctl - one Makefile (docs/build.md 5). Sources are found by wildcard, sorted; areas add rules,
 # packages and libraries through mk/*.mk fragments.
 
 B        ?= build
@@ -78,7 +78,14 @@ $(B)/gen/version.h: FORCE
 	@printf '#pragma once\n#define FLATCTL_VERSION "%s"\n' '$(VERSION)' > $@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
-$(B)/obj/%.o: %.c $(B)/gen/version.h $(GEN_HDR)
+# The compiler and its flags: a change (another STATIC_PIE, ARCH or VARIANT into the same B)
+# rebuilds every object.
+$(B)/gen/cflags: FORCE
+	@mkdir -p $(@D)
+	@printf '%s\n' '$(CC) $(ALL_CFLAGS)' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+$(B)/obj/%.o: %.c $(B)/gen/version.h $(B)/gen/cflags $(GEN_HDR)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
@@ -106,6 +113,8 @@ $(B)/tests/fuzz/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/driver.c $(B)/libflatctl.
 		-o $@ $< tests/fuzz/driver.c $(B)/libflatctl.a $(PKG_LIBS) $(LINK_LOG)
 
 -include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d)
+# generated sources have their own compile rules (fragments); they follow the flags too
+$(GEN_SRC:%.c=%.o): $(B)/gen/cflags
 
 # --- tests -----------------------------------------------------------------------------------
 # FLATCTL: the binary under test; TEST_FLATCTL may point the suite at another build (static).
@@ -153,7 +162,7 @@ $(B)/man/%: man/%.scd
 # build through the cache (mk/third-party.sh, mk/static.mk).
 deps:
 	DEPS_APT="$(sort $(DEPS_APT))" sh mk/deps.sh
-	sh mk/third-party.sh build
+	TP_ARCH=$(NATIVE_DEB_ARCH) sh mk/third-party.sh build $(TP_NAMES)
 
 # --- housekeeping ------------------------------------------------------------------------------
 clean:

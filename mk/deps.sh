@@ -1,8 +1,19 @@
 #!/bin/sh
 # mk/deps.sh - install the Debian packages the build and the tests need, and make sure
-# `apt-get source` works (spec/build.md 2). Idempotent: apt runs only when something is missing.
+# `apt-get source` works (docs/build.md 2). Idempotent: apt runs only when something is missing.
 set -eu
 export DEBIAN_FRONTEND=noninteractive
+# DEPS_FOREIGN_ARCH=arm64 (make deps-arm64): that architecture is added to dpkg first, so that
+# pkg:arm64 names can be installed (multiarch)
+updated=0
+for a in ${DEPS_FOREIGN_ARCH:-}; do
+	if ! dpkg --print-foreign-architectures | grep -qx "$a"; then
+		echo "deps: adding the $a architecture to dpkg"
+		dpkg --add-architecture "$a"
+		apt-get update -qq
+		updated=1
+	fi
+done
 missing=
 for p in $DEPS_APT; do
 	if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
@@ -11,7 +22,7 @@ for p in $DEPS_APT; do
 done
 if [ -n "$missing" ]; then
 	echo "deps: installing:$missing"
-	apt-get update -qq
+	[ "$updated" = 1 ] || apt-get update -qq
 	# shellcheck disable=SC2086
 	apt-get install -y -qq --no-install-recommends $missing
 else

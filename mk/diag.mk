@@ -6,4 +6,6 @@
 # Tests build fixture journals with systemd-journal-remote and read bundles with tar and python3.
 DEPS_APT += libarchive-dev systemd-journal-remote python3 jq util-linux tar gzip
 PKGS += libarchive
+TP_NAMES_EXTRA += libarchive
 STATIC_LIBS_EXTRA += $(STATIC_TP)/libarchive/lib/libarchive.a
+STATIC_CFLAGS_EXTRA += -I$(STATIC_TP)/libarchive/include

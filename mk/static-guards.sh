@@ -1,5 +1,5 @@
 #!/bin/sh
-# mk/static-guards.sh - the static binary's guards (spec/build.md 6.4), run by `make check-static`.
+# mk/static-guards.sh - the static binary's guards (docs/build.md 6.4), run by `make check-static`.
 # Prints TAP. Usage: mk/static-guards.sh BUILD_DIR (the B of the static build)
 set -u
 b=${1:?usage: mk/static-guards.sh BUILD_DIR}
@@ -12,7 +12,7 @@ notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; [ -z "${2
 forbidden='getpwnam getpwuid getgrnam getgrgid getpwent getgrent getgrouplist initgroups
 getpwnam_r getpwuid_r getgrnam_r getgrgid_r getpwent_r getgrent_r gethostbyname gethostbyname_r
 gethostbyname2 gethostbyname2_r iconv_open dlopen dlmopen'
-# "Using 'X' in statically linked applications": the names spec/build.md 6.4 knows about.
+# "Using 'X' in statically linked applications": the names docs/build.md 6.4 knows about.
 known='dlopen getaddrinfo gethostbyname getpwnam getpwuid getpwuid_r getgrnam getgrgid getgrgid_r'
 
 for bin in "$b/flatctl" "$b/flatctl.stripped" "$b/linkcheck"; do
@@ -33,19 +33,45 @@ for bin in "$b/flatctl" "$b/flatctl.stripped" "$b/linkcheck"; do
 	fi
 done
 
-# a static non-PIE executable by default, a static PIE with STATIC_PIE=1 (mk/static.mk); full
-# RELRO (libc makes the pointer tables read-only once started) either way
-if [ "${STATIC_PIE:-0}" = 1 ]; then kind='DYN (Position-Independent Executable'; what="a static PIE"
-else kind='EXEC (Executable file)'; what="a static non-PIE executable"; fi
-if readelf -h "$b/flatctl" 2>/dev/null | grep -qF "$kind"; then
-	ok "flatctl is $what"
+# A static PIE by default, a static non-PIE executable with STATIC_PIE=0 (mk/static.mk); full
+# RELRO either way: a GNU_RELRO segment (libc makes the pointer tables read-only once started)
+# and, for the PIE, BIND_NOW with the PIE flag in its dynamic section (it has no NEEDED, no
+# INTERP: it relocates itself).
+h=$(readelf -h "$b/flatctl" 2>&1)
+l=$(readelf -lW "$b/flatctl" 2>&1)
+d=$(readelf -d "$b/flatctl" 2>&1)
+if [ "${STATIC_PIE:-1}" = 1 ]; then
+	if printf '%s\n' "$h" | grep -qF 'DYN (Position-Independent Executable'; then
+		ok "flatctl is a static PIE (ELF type DYN)"
+	else
+		notok "flatctl is a static PIE (ELF type DYN)" "$(printf '%s\n' "$h" | grep Type)"
+	fi
+	if printf '%s\n' "$d" | grep -q '(FLAGS_1).*Flags:.* PIE' &&
+		printf '%s\n' "$d" | grep -Eq '\(FLAGS\).*BIND_NOW|\(FLAGS_1\).*Flags:.* NOW'; then
+		ok "flatctl's dynamic section has BIND_NOW and FLAGS_1 PIE"
+	else
+		notok "flatctl's dynamic section has BIND_NOW and FLAGS_1 PIE" \
+			"$(printf '%s\n' "$d" | grep -E 'FLAGS|no dynamic')"
+	fi
 else
-	notok "flatctl is $what" "$(readelf -h "$b/flatctl" 2>&1 | grep Type)"
+	if printf '%s\n' "$h" | grep -qF 'EXEC (Executable file)'; then
+		ok "flatctl is a static non-PIE executable (STATIC_PIE=0)"
+	else
+		notok "flatctl is a static non-PIE executable (STATIC_PIE=0)" "$(printf '%s\n' "$h" | grep Type)"
+	fi
 fi
-if readelf -l "$b/flatctl" 2>/dev/null | grep -q GNU_RELRO; then
-	ok "flatctl has a RELRO segment"
+# EXPECT_MACHINE: readelf's name of the target (X86-64, AArch64, IBM S/390) for a cross build
+if [ -n "${EXPECT_MACHINE:-}" ]; then
+	if printf '%s\n' "$h" | grep -q "Machine:.*$EXPECT_MACHINE\$"; then
+		ok "flatctl is built for $EXPECT_MACHINE"
+	else
+		notok "flatctl is built for $EXPECT_MACHINE" "$(printf '%s\n' "$h" | grep Machine)"
+	fi
+fi
+if printf '%s\n' "$l" | grep -q GNU_RELRO; then
+	ok "flatctl has a GNU_RELRO segment"
 else
-	notok "flatctl has a RELRO segment"
+	notok "flatctl has a GNU_RELRO segment"
 fi
 
 objs=$(find "$b/obj" "$b/gen" -name '*.o' 2>/dev/null | sort)

@@ -9,7 +9,10 @@
 # shellcheck disable=SC2034 # read by mk/third-party.sh
 TP_SOURCE=libarchive
 tp_build() {
-	CFLAGS="-O2 -ffunction-sections -fdata-sections" ./configure --prefix="$1" \
+	host=
+	[ -z "$TP_HOST" ] || host=--host=$TP_HOST
+	# shellcheck disable=SC2086
+	CFLAGS="$TP_CFLAGS" ./configure $host --prefix="$1" \
 		--disable-shared --enable-static --with-pic --disable-maintainer-mode \
 		--disable-bsdtar --disable-bsdcpio --disable-bsdcat --disable-rpath \
 		--disable-acl --disable-xattr --without-iconv --without-libiconv-prefix \

@@ -1,5 +1,5 @@
 #!/bin/bash
-# t0006-deps-debsrc: mk/deb-src.sh (used by `make deps`, spec/build.md 2) mirrors every enabled
+# t0006-deps-debsrc: mk/deb-src.sh (used by `make deps`, docs/build.md 2) mirrors every enabled
 # deb entry as deb-src, in both apt formats, into files of its own, never editing the existing ones.
 . "$(dirname "$0")/lib.sh"
 export DEBSRC=$FLATCTL_SRC/mk/deb-src.sh
