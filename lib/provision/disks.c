@@ -134,10 +134,13 @@ static int device_open(const struct prov_plan *p, const char *cfg, int flags, ch
 	_cleanup_close_ int fd = -1;
 	struct stat st;
 
+	/* openat2() takes nothing but O_DIRECTORY, O_NOFOLLOW and O_CLOEXEC with O_PATH */
+	if (!(flags & O_PATH))
+		flags |= O_NOCTTY;
 	if (m || host_devices(p))
-		fd = open(m ? m : cfg, flags | O_CLOEXEC | O_NOCTTY);
+		fd = open(m ? m : cfg, flags | O_CLOEXEC);
 	else
-		fd = fs_open(p->root_fd, cfg, flags | O_NOCTTY, 0);
+		fd = fs_open(p->root_fd, cfg, flags, 0);
 	if (fd < 0)
 		return fd == -1 ? -errno : fd;
 	if (fstat(fd, &st) < 0)
@@ -257,6 +260,8 @@ struct part {
 	const char *guid, *type;
 	bool has_start, has_size;
 	uint64_t start, size; /* sectors */
+	enum { PART_KEEP, PART_CREATE, PART_RESIZE } act;
+	struct gpt_entry old; /* PART_RESIZE: the entry, made again with the new size */
 };
 
 static bool str_set(const char *s)
@@ -575,20 +580,13 @@ static int plan_one_disk(struct prov_plan *p, json_t *disk, const char *where)
 					  x->nr);
 				continue;
 			}
-			/* resize: the same number, GUID, type, label and start, the new size */
+			/* resize: the same number, GUID, type, label, attributes and start, the
+			 * new size, once every deletion is done (as sgdisk deletes first) */
 			uint64_t f = gpt_entry_first_lba(e);
-			_cleanup_(problem_list_release) struct problem_list pl = {};
-			r = gpt_entry_resize(fin, x->nr, f, x->size, spm, &pl);
-			if (r < 0) {
-				for (size_t k = 0; k < pl.n; k++)
-					plan_fail(p, pl.item[k].error, w, dev,
-						  "resizing partition %u: %s", x->nr,
-						  pl.item[k].message);
-				plan_item(p, '!', "partition", d->shown, "%u: cannot resize",
-					  x->nr);
-				continue;
-			}
-			mark_changed(d, x->nr);
+			x->act = PART_RESIZE;
+			x->old = *e;
+			gpt_entry_set_last_lba(&x->old, f + x->size - 1);
+			(void)gpt_entry_delete(fin, x->nr, NULL);
 			plan_item(p, '~', "partition", d->shown,
 				  "%u: resized from %" PRIu64 " to %" PRIu64 " sectors", x->nr,
 				  gpt_entry_last_lba(e) - f + 1, x->size);
@@ -599,16 +597,17 @@ static int plan_one_disk(struct prov_plan *p, json_t *disk, const char *where)
 				  why, ext);
 		}
 		/* created or recreated: placed later, after every deletion */
-		x->e = NULL;
+		x->act = PART_CREATE;
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct part *x = &pt[i];
-		if (x->e || !x->exist)
+		if (x->act == PART_KEEP || !x->exist)
 			continue;
 		char w[96];
 		snprintf(w, sizeof(w), "%s/partitions/%zu", where, x->idx);
 		_cleanup_(problem_list_release) struct problem_list pl = {};
-		r = part_add(fin, x, spm, &pl);
+		r = x->act == PART_RESIZE ? gpt_entry_replace(fin, x->nr, &x->old, spm, &pl)
+					  : part_add(fin, x, spm, &pl);
 		if (r < 0) {
 			if (r == -ENOMEM)
 				return r;
