@@ -1216,7 +1216,8 @@ int storage_plan_disks(struct prov_plan *p, json_t *config)
 		if (r == -ENOMEM)
 			return r;
 	}
-	for (size_t k = 0; k < p->st->nf && !p->failed; k++)
+	bool failed = p->failed;
+	for (size_t k = 0; k < p->st->nf && !failed; k++)
 		if (p->st->f[k].act == FS_ACT_MKFS) {
 			r = rehearse_fs(p, &p->st->f[k]);
 			if (r == -ENOMEM)
