@@ -1012,60 +1012,87 @@ static int sys_u64(const char *dir, const char *name, uint64_t *ret)
 	return 0;
 }
 
-/* Follow block device `dev` (a partition, or a loop device over a file or device) down to d:
- * 1 and the range when it lies on d, 0 otherwise. */
-static int busy_chain(const struct st_disk *d, dev_t dev, uint64_t *off, uint64_t *size, int depth)
+/* Where a block device's bytes live in the end: a partition is its disk at an offset, a loop
+ * device its backing file or device at an offset (followed down); anything else is itself. */
+struct base {
+	bool file;
+	dev_t dev; /* file: st_dev, else the block device */
+	ino_t ino;
+	uint64_t off, size; /* size 0: to the end */
+};
+
+static void base_of(dev_t dev, struct base *b, int depth)
 {
-	char dir[96];
+	char dir[96], lf[128], bf[PATH_MAX];
 	uint64_t v;
+	if (depth == 0)
+		*b = (struct base){ 0 };
+	b->dev = dev;
 	if (depth > 8)
-		return 0;
-	if (d->blockdev && dev == d->rdev)
-		return 1;
+		return;
 	snprintf(dir, sizeof(dir), "/sys/dev/block/%u:%u", major(dev), minor(dev));
 	if (sys_u64(dir, "partition", &v) == 0) {
 		uint64_t start = 0, sz = 0;
-		char parent[PATH_MAX], real[PATH_MAX];
-		snprintf(parent, sizeof(parent), "%s/..", dir);
-		if (!realpath(parent, real) || sys_u64(dir, "start", &start) < 0 ||
-		    sys_u64(dir, "size", &sz) < 0 || sys_u64(real, "dev", &v) < 0)
-			return 0;
-		char devf[PATH_MAX + 8], buf[32];
-		snprintf(devf, sizeof(devf), "%s/dev", real);
-		_cleanup_close_ int fd = open(devf, O_RDONLY | O_CLOEXEC);
+		char parent[PATH_MAX], buf[32];
+		snprintf(parent, sizeof(parent), "%s/../dev", dir);
+		_cleanup_close_ int fd = open(parent, O_RDONLY | O_CLOEXEC);
 		ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-		if (n <= 0)
-			return 0;
-		buf[n] = 0;
 		unsigned ma = 0, mi = 0;
+		if (n <= 0 || sys_u64(dir, "start", &start) < 0 || sys_u64(dir, "size", &sz) < 0)
+			return;
+		buf[n] = 0;
 		if (sscanf(buf, "%u:%u", &ma, &mi) != 2)
-			return 0;
-		*off += start * 512;
-		if (!*size || *size > sz * 512)
-			*size = sz * 512;
-		return busy_chain(d, makedev(ma, mi), off, size, depth + 1);
+			return;
+		b->off += start * 512;
+		if (!b->size || b->size > sz * 512)
+			b->size = sz * 512;
+		base_of(makedev(ma, mi), b, depth + 1);
+		return;
 	}
-	char lf[128], bf[PATH_MAX];
 	snprintf(lf, sizeof(lf), "%s/loop/backing_file", dir);
 	_cleanup_close_ int fd = open(lf, O_RDONLY | O_CLOEXEC);
 	ssize_t n = fd < 0 ? -1 : read(fd, bf, sizeof(bf) - 1);
 	if (n <= 0)
-		return 0;
+		return;
 	bf[n] = 0;
 	bf[strcspn(bf, "\n")] = 0;
 	uint64_t lo = 0, ls = 0;
 	snprintf(lf, sizeof(lf), "%s/loop", dir);
 	(void)sys_u64(lf, "offset", &lo);
 	(void)sys_u64(lf, "sizelimit", &ls);
-	*off += lo;
-	if (ls && (!*size || *size > ls))
-		*size = ls;
 	struct stat st;
 	if (stat(bf, &st) < 0)
+		return;
+	b->off += lo;
+	if (ls && (!b->size || b->size > ls))
+		b->size = ls;
+	if (S_ISBLK(st.st_mode)) {
+		base_of(st.st_rdev, b, depth + 1);
+		return;
+	}
+	b->file = true;
+	b->dev = st.st_dev;
+	b->ino = st.st_ino;
+}
+
+/* The range of block device dev on disk d (same base, inside d's own range): 1, else 0. */
+static int busy_chain(const struct st_disk *d, dev_t dev, uint64_t *off, uint64_t *size)
+{
+	struct base db, mb;
+	if (d->blockdev)
+		base_of(d->rdev, &db, 0);
+	else
+		db = (struct base){ .file = true, .dev = d->fdev, .ino = d->fino };
+	base_of(dev, &mb, 0);
+	if (db.file != mb.file || db.dev != mb.dev || (db.file && db.ino != mb.ino))
 		return 0;
-	if (S_ISBLK(st.st_mode))
-		return busy_chain(d, st.st_rdev, off, size, depth + 1);
-	return !d->blockdev && st.st_dev == d->fdev && st.st_ino == d->fino;
+	uint64_t dend = db.size ? db.off + db.size : UINT64_MAX;
+	uint64_t mend = mb.size ? mb.off + mb.size : UINT64_MAX;
+	if (mend <= db.off || mb.off >= dend)
+		return 0;
+	*off = mb.off > db.off ? mb.off - db.off : 0;
+	*size = (mend < dend ? mend : dend) - db.off - *off;
+	return 1;
 }
 
 static size_t busy_ranges(const struct st_disk *d, struct busy *out, size_t max)
@@ -1075,11 +1102,22 @@ static size_t busy_ranges(const struct st_disk *d, struct busy *out, size_t max)
 	_cleanup_fclose_ FILE *m = fopen("/proc/self/mountinfo", "re");
 	while (m && k < max && fgets(line, sizeof(line), m)) {
 		unsigned ma, mi;
-		char mp[1024];
-		if (sscanf(line, "%*u %*u %u:%u %*s %1023s", &ma, &mi, mp) != 3 || ma == 0)
+		char mp[1024], src[1024];
+		struct stat st;
+		if (sscanf(line, "%*u %*u %u:%u %*s %1023s", &ma, &mi, mp) != 3)
+			continue;
+		/* btrfs (and others) show an anonymous device number there: the source is the
+		 * block device */
+		const char *sep = strstr(line, " - ");
+		if (sep && sscanf(sep, " - %*s %1023s", src) == 1 && stat(src, &st) == 0 &&
+		    S_ISBLK(st.st_mode)) {
+			ma = major(st.st_rdev);
+			mi = minor(st.st_rdev);
+		}
+		if (ma == 0)
 			continue;
 		uint64_t off = 0, size = 0;
-		if (busy_chain(d, makedev(ma, mi), &off, &size, 0) == 1) {
+		if (busy_chain(d, makedev(ma, mi), &off, &size) == 1) {
 			out[k] = (struct busy){ .off = off, .size = size ? size : UINT64_MAX };
 			snprintf(out[k].what, sizeof(out[k].what), "mounted at %.40s", mp);
 			k++;
@@ -1094,7 +1132,7 @@ static size_t busy_ranges(const struct st_disk *d, struct busy *out, size_t max)
 			    !S_ISBLK(st.st_mode))
 				continue;
 			uint64_t off = 0, size = 0;
-			if (busy_chain(d, st.st_rdev, &off, &size, 0) == 1) {
+			if (busy_chain(d, st.st_rdev, &off, &size) == 1) {
 				out[k] = (struct busy){ .off = off,
 							.size = size ? size : UINT64_MAX };
 				snprintf(out[k].what, sizeof(out[k].what), "used as swap");
@@ -1236,6 +1274,17 @@ int storage_plan_fs_for_mount(struct prov_plan *p, json_t *config)
 	int r = storage_collect_fs(p, config, true);
 	if (r < 0)
 		return r;
+	/* the disks the config names hold the partitions it names by label or number */
+	size_t i;
+	json_t *e;
+	json_array_foreach(json_object_get(json_object_get(config, "storage"), "disks"), i, e)
+	{
+		char where[48];
+		const char *dev = json_string_value(json_object_get(e, "device"));
+		snprintf(where, sizeof(where), "/storage/disks/%zu", i);
+		if (storage_device_exists(p, dev) && disk_get(p, dev, where) == -ENOMEM)
+			return -ENOMEM;
+	}
 	for (size_t k = 0; k < p->st->nf; k++) {
 		struct st_fs *f = &p->st->f[k];
 		r = fs_locate(p, f);
