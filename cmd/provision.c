@@ -693,8 +693,8 @@ static int do_apply(struct provision_args *pa)
 		return 1;
 	}
 	if (r < 0 && out.disks_changed) {
-		log_error("the run failed after the disks stage had changed a disk (listed above); "
-			  "the files were rolled back, what is mounted was unmounted");
+		log_error("the run failed after the disks stage had changed a disk: those changes "
+			  "(listed above) stay; the root is as it was and nothing stays mounted");
 		return 1;
 	}
 	if (r < 0) {

@@ -259,9 +259,16 @@ static int run_storage(const struct prov_options *o, json_t *config, struct prov
 		if (r < 0)
 			goto done1;
 	}
+	/* what went through the filesystems' loop devices reaches the disks and images */
+	for (size_t i = 0; p1.st && i < p1.st->nd; i++)
+		(void)fsync(p1.st->d[i].fd);
 	r = 0;
 	goto done1;
 failed:
+	/* what this run wrote to the disks reaches them even when it failed */
+	for (size_t i = 0; p1.st && i < p1.st->nd; i++)
+		if (p1.st->d[i].written)
+			(void)fsync(p1.st->d[i].fd);
 	/* the root as it was: what this run mounted goes, and the mount points it made */
 	if (mounted)
 		(void)storage_exec_umount(&p1, true);

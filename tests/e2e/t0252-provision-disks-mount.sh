@@ -77,7 +77,7 @@ test_expect 'a failure after the disks stage: what stays changed is said, the ro
 	test_exit 1 prov "$T/r3" --device /dev/vdb="$D1" --device /dev/vdc="$D2" --config "$T/c3.ign" --report "$T/rep.json" 2>"$T/err" &&
 	test_grep "files\[1\]: /var/lib/data/taken: exists and overwrite is false" "$T/err" &&
 	test_grep "changed on disk before the failure, and not undone (a partition table or a new filesystem cannot be): table /dev/vdc written, mkfs /dev/vdc1 ext4" "$T/err" &&
-	test_grep "the run failed after the disks stage had changed a disk" "$T/err" &&
+	test_grep "the run failed after the disks stage had changed a disk: those changes (listed above) stay" "$T/err" &&
 	jq -e ".success == false" "$T/rep.json" >/dev/null &&
 	same "$T/r3" r3 && mounted_none &&
 	test "$(sgdisk -p "$T/D2.img" | grep -c NEW)" = 1 &&
@@ -113,6 +113,7 @@ test_expect 'the ignition link: disks, mount, files and umount as separate proce
 	findmnt -rn -o FSTYPE "$R/var/lib/docker" >"$T/fstype" && test "$(cat "$T/fstype")" = btrfs &&
 	"$T/ignition" $A --stage=files 2>"$T/err" &&
 	test "$(cat "$R/var/lib/docker/marker")" = m &&
+	jq -e "[.flatctl.storage[].kind] == [\"table\",\"mkfs\",\"mount\"]" "$R/etc/.ignition-result.json" >/dev/null &&
 	"$T/ignition" $A --stage=umount 2>"$T/err" && mounted_none && ! test -e "$R/var/lib/docker/marker" &&
 	test_exit 1 "$T/ignition" $A --stage=umount 2>"$T/err" && test_grep "/var/lib/docker: not mounted" "$T/err" &&
 	inside "$T/D4.img" 10 test -f "$T/mnt/marker"
