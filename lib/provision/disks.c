@@ -886,28 +886,28 @@ static int plan_one_fs(struct prov_plan *p, struct st_fs *f)
 
 static int rehearse_fs(struct prov_plan *p, struct st_fs *f);
 
-/* The kinds of storage entry and how each is refused on these machines. */
+/* RAID and LUKS entries: refused on these machines, before anything is touched. */
 static int refuse_raid_luks(struct prov_plan *p, json_t *st)
 {
-	size_t i;
-	json_t *e;
-	json_array_foreach(json_object_get(st, "raid"), i, e)
-	{
-		char where[48];
-		const char *name = json_string_value(json_object_get(e, "name"));
-		snprintf(where, sizeof(where), "/storage/raid/%zu", i);
-		plan_item(p, '!', "raid", name, "RAID needs the md driver: not on these machines");
-		(void)plan_fail(p, -EOPNOTSUPP, where, name,
-				"RAID is not supported: these machines have no md driver");
-	}
-	json_array_foreach(json_object_get(st, "luks"), i, e)
-	{
-		char where[48];
-		const char *dev = json_string_value(json_object_get(e, "device"));
-		snprintf(where, sizeof(where), "/storage/luks/%zu", i);
-		plan_item(p, '!', "luks", dev, "LUKS needs device-mapper: not on these machines");
-		(void)plan_fail(p, -EOPNOTSUPP, where, dev,
-				"LUKS is not supported: these machines have no device-mapper");
+	static const struct {
+		const char *list, *key, *kind, *item, *why;
+	} kinds[] = {
+		{ "raid", "name", "raid", "RAID needs the md driver: not on these machines",
+		  "RAID is not supported: these machines have no md driver" },
+		{ "luks", "device", "luks", "LUKS needs device-mapper: not on these machines",
+		  "LUKS is not supported: these machines have no device-mapper" },
+	};
+	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+		size_t i;
+		json_t *e;
+		json_array_foreach(json_object_get(st, kinds[k].list), i, e)
+		{
+			char where[48];
+			const char *id = json_string_value(json_object_get(e, kinds[k].key));
+			snprintf(where, sizeof(where), "/storage/%s/%zu", kinds[k].list, i);
+			plan_item(p, '!', kinds[k].kind, id, "%s", kinds[k].item);
+			(void)plan_fail(p, -EOPNOTSUPP, where, id, "%s", kinds[k].why);
+		}
 	}
 	return 0;
 }
@@ -1214,6 +1214,40 @@ static void check_busy(struct prov_plan *p)
 	}
 }
 
+/* Locate every collected filesystem (a missing device fails or is skipped, by --devices) and
+ * decide each one found. -ENOMEM, else 0 (problems reported). */
+static int locate_each(struct prov_plan *p, int (*decide)(struct prov_plan *, struct st_fs *))
+{
+	for (size_t k = 0; k < p->st->nf; k++) {
+		struct st_fs *f = &p->st->f[k];
+		int r = fs_locate(p, f);
+		if (r == 0 && missing_device(p, "filesystem", "filesystems", f->where, f->device))
+			f->act = FS_ACT_SKIP;
+		if (r > 0)
+			r = decide(p, f);
+		if (r == -ENOMEM)
+			return r;
+	}
+	return 0;
+}
+
+/* Mount stage without the disks stage: the filesystem must be there already. */
+static int check_mountable(struct prov_plan *p, struct st_fs *f)
+{
+	int fd;
+	(void)fs_fd_range(p, f, &fd);
+	int r = probe(fd, f->off, f->size, f);
+	if (r < 0 || strcmp(f->found, f->format)) {
+		plan_item(p, '!', "mount", f->path, "%s holds %s, not %s", f->device,
+			  f->found[0] ? f->found : "no filesystem", f->format);
+		return plan_fail(p, -EMEDIUMTYPE, f->where, f->device,
+				 "holds %s, not a %s filesystem: the disks stage makes it",
+				 f->found[0] ? f->found : "no filesystem", f->format);
+	}
+	f->act = FS_ACT_MOUNT;
+	return 0;
+}
+
 int storage_plan_disks(struct prov_plan *p, json_t *config)
 {
 	json_t *st = json_object_get(config, "storage");
@@ -1238,22 +1272,9 @@ int storage_plan_disks(struct prov_plan *p, json_t *config)
 	int r = storage_collect_fs(p, config, false);
 	if (r < 0)
 		return r;
-	for (size_t k = 0; k < p->st->nf; k++) {
-		struct st_fs *f = &p->st->f[k];
-		r = fs_locate(p, f);
-		if (r == -ENOMEM)
-			return r;
-		if (r == 0) {
-			if (missing_device(p, "filesystem", "filesystems", f->where, f->device))
-				f->act = FS_ACT_SKIP;
-			continue;
-		}
-		if (r < 0)
-			continue;
-		r = plan_one_fs(p, f);
-		if (r == -ENOMEM)
-			return r;
-	}
+	r = locate_each(p, plan_one_fs);
+	if (r < 0)
+		return r;
 	bool failed = p->failed;
 	for (size_t k = 0; k < p->st->nf && !failed; k++)
 		if (p->st->f[k].act == FS_ACT_MKFS) {
@@ -1285,32 +1306,7 @@ int storage_plan_fs_for_mount(struct prov_plan *p, json_t *config)
 		if (storage_device_exists(p, dev) && disk_get(p, dev, where) == -ENOMEM)
 			return -ENOMEM;
 	}
-	for (size_t k = 0; k < p->st->nf; k++) {
-		struct st_fs *f = &p->st->f[k];
-		r = fs_locate(p, f);
-		if (r == -ENOMEM)
-			return r;
-		if (r == 0) {
-			if (missing_device(p, "filesystem", "filesystems", f->where, f->device))
-				f->act = FS_ACT_SKIP;
-			continue;
-		}
-		if (r < 0)
-			continue;
-		int fd;
-		(void)fs_fd_range(p, f, &fd);
-		r = probe(fd, f->off, f->size, f);
-		if (r < 0 || strcmp(f->found, f->format)) {
-			plan_item(p, '!', "mount", f->path, "%s holds %s, not %s", f->device,
-				  f->found[0] ? f->found : "no filesystem", f->format);
-			(void)plan_fail(p, -EMEDIUMTYPE, f->where, f->device,
-					"holds %s, not a %s filesystem: the disks stage makes it",
-					f->found[0] ? f->found : "no filesystem", f->format);
-			continue;
-		}
-		f->act = FS_ACT_MOUNT;
-	}
-	return 0;
+	return locate_each(p, check_mountable);
 }
 
 /* --- carrying it out ----------------------------------------------------------------------- */

@@ -32,10 +32,13 @@ static unsigned depth(const char *path)
 	return n;
 }
 
-/* Filesystems to mount, in mount order (shallowest first, config order within a depth). */
-static size_t mount_order(struct prov_storage *s, size_t *idx)
+/* Filesystems to mount, in mount order (shallowest first, config order within a depth):
+ * *ret_idx (allocated, may be empty) holds their indexes; returns their number. */
+static size_t mount_order(struct prov_storage *s, size_t **ret_idx)
 {
-	size_t n = 0;
+	size_t n = 0, *idx = *ret_idx = calloc(s->nf + 1, sizeof(*idx));
+	if (!idx)
+		return 0;
 	for (size_t i = 0; i < s->nf; i++) {
 		const struct st_fs *f = &s->f[i];
 		if (!f->path || !f->format || !strcmp(f->format, "swap") ||
@@ -130,10 +133,10 @@ int storage_plan_mount(struct prov_plan *p, json_t *config)
 			return r;
 	}
 	struct prov_storage *s = p->st;
-	_cleanup_free_ size_t *idx = calloc(s->nf + 1, sizeof(*idx));
+	_cleanup_free_ size_t *idx = NULL;
+	size_t n = mount_order(s, &idx);
 	if (!idx)
 		return -ENOMEM;
-	size_t n = mount_order(s, idx);
 	for (size_t k = 0; k < n; k++) {
 		struct st_fs *f = &s->f[idx[k]];
 		int r = check_path(p, f);
@@ -340,10 +343,10 @@ int storage_exec_mount(struct prov_plan *p)
 	struct prov_storage *s = p->st;
 	if (!s)
 		return 0;
-	_cleanup_free_ size_t *idx = calloc(s->nf + 1, sizeof(*idx));
+	_cleanup_free_ size_t *idx = NULL;
+	size_t n = mount_order(s, &idx);
 	if (!idx)
 		return -ENOMEM;
-	size_t n = mount_order(s, idx);
 	for (size_t k = 0; k < n; k++) {
 		struct st_fs *f = &s->f[idx[k]];
 		if (!f->mcanon)
@@ -382,10 +385,10 @@ int storage_exec_umount(struct prov_plan *p, bool rmdirs)
 	struct prov_storage *s = p->st;
 	int first = 0;
 	if (s && s->planned_mount) {
-		_cleanup_free_ size_t *idx = calloc(s->nf + 1, sizeof(*idx));
+		_cleanup_free_ size_t *idx = NULL;
+		size_t n = mount_order(s, &idx);
 		if (!idx)
 			return -ENOMEM;
-		size_t n = mount_order(s, idx);
 		for (size_t k = n; k-- > 0;) {
 			struct st_fs *f = &s->f[idx[k]];
 			if (!f->mounted)

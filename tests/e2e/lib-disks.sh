@@ -9,6 +9,8 @@
 #   ptable IMG                         the partition rows of sgdisk -p
 #   part_loop VAR IMG N                a loop device over partition N of IMG, in VAR (its
 #                                      backing file is under $T: lib.sh detaches it at exit)
+#   inside IMG N CMD...                CMD run with partition N of IMG mounted at $T/mnt
+#                                      (unmounted and detached after, CMD's status returned)
 #   mounted_none                       nothing is mounted below $T
 #   imgsum IMG                         sha256 of the image (a disk compared byte for byte)
 newdisk() {
@@ -30,6 +32,17 @@ part_loop() {
 		END { if (f == "") exit 1; print f * 512, (l - f + 1) * 512 }') &&
 	dev=$(losetup -f --show -o "${range% *}" --sizelimit "${range#* }" "$2") &&
 	printf -v "$1" %s "$dev"
+}
+inside() {
+	local p img=$1 n=$2 rc &&
+	shift 2 &&
+	part_loop p "$img" "$n" &&
+	mkdir -p "$T/mnt" &&
+	mount "$p" "$T/mnt" &&
+	{ "$@"; rc=$?; } &&
+	umount "$T/mnt" &&
+	losetup -d "$p" &&
+	return "$rc"
 }
 mounted_none() { ! findmnt -rn -o TARGET | grep -qF "$T/"; }
 imgsum() { sha256sum <"$1" | cut -d' ' -f1; }

@@ -32,18 +32,6 @@ fscheck() {
 	losetup -d "$p" &&
 	grep -qx "TYPE=$3" "$T/blkid.$2"
 }
-# inside IMG N CMD...: CMD run with the partition mounted at $T/mnt (unmounted after)
-inside() {
-	local p img=$1 n=$2 rc &&
-	shift 2 &&
-	part_loop p "$img" "$n" &&
-	mkdir -p "$T/mnt" &&
-	mount "$p" "$T/mnt" &&
-	{ "$@"; rc=$?; } &&
-	umount "$T/mnt" &&
-	losetup -d "$p" &&
-	return "$rc"
-}
 
 test_expect 'ext4, xfs, btrfs, vfat and swap made with label, UUID and options' '
 	cfg c1 "{$V,\"storage\":{\"disks\":[{\"device\":\"/dev/vdb\",\"partitions\":[

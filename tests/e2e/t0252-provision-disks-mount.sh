@@ -16,18 +16,6 @@ newdisk D3 128M || exit 1
 newdisk D4 512M --layout compact || exit 1
 ln -s "$FLATCTL" "$T/ignition"
 
-# inside IMG N CMD...: CMD run with the partition mounted at $T/mnt (unmounted after)
-inside() {
-	local p img=$1 n=$2 rc &&
-	shift 2 &&
-	part_loop p "$img" "$n" &&
-	mkdir -p "$T/mnt" &&
-	mount "$p" "$T/mnt" &&
-	{ "$@"; rc=$?; } &&
-	umount "$T/mnt" &&
-	losetup -d "$p" &&
-	return "$rc"
-}
 
 DATA="{$V,\"storage\":{\"disks\":[{\"device\":\"/dev/vdb\",\"partitions\":[{\"number\":1,\"label\":\"VAR\",\"sizeMiB\":64},{\"number\":2,\"label\":\"DATA\"}]}],
 	\"filesystems\":[{\"device\":\"/dev/vdb2\",\"format\":\"ext4\",\"label\":\"data\",\"path\":\"/var/lib/data\",\"mountOptions\":[\"noatime\",\"nodev\"]},
