@@ -390,6 +390,16 @@ static void mark_changed(struct st_disk *d, unsigned nr)
 		d->changed[d->nchanged++] = nr;
 }
 
+/* Every problem the GPT core found with partition nr, reported at its entry. */
+static void part_failed(struct prov_plan *p, const struct problem_list *pl, const char *where,
+			const struct st_disk *d, unsigned nr)
+{
+	for (size_t k = 0; k < pl->n; k++)
+		(void)plan_fail(p, pl->item[k].error, where, d->cfg, "partition %u: %s", nr,
+				pl->item[k].message);
+	plan_item(p, '!', "partition", d->shown, "%u: does not fit", nr);
+}
+
 static int plan_one_disk(struct prov_plan *p, json_t *disk, const char *where)
 {
 	const char *dev = json_string_value(json_object_get(disk, "device"));
@@ -522,10 +532,7 @@ static int plan_one_disk(struct prov_plan *p, json_t *disk, const char *where)
 		if (r < 0) {
 			if (r == -ENOMEM)
 				return r;
-			for (size_t k = 0; k < pl.n; k++)
-				plan_fail(p, pl.item[k].error, w, dev, "partition %u: %s", x->nr,
-					  pl.item[k].message);
-			plan_item(p, '!', "partition", d->shown, "%u: does not fit", x->nr);
+			part_failed(p, &pl, w, d, x->nr);
 			bad = true;
 		}
 	}
@@ -611,9 +618,7 @@ static int plan_one_disk(struct prov_plan *p, json_t *disk, const char *where)
 		if (r < 0) {
 			if (r == -ENOMEM)
 				return r;
-			for (size_t k = 0; k < pl.n; k++)
-				plan_fail(p, pl.item[k].error, w, dev, "partition %u: %s", x->nr,
-					  pl.item[k].message);
+			part_failed(p, &pl, w, d, x->nr);
 			continue;
 		}
 		mark_changed(d, x->nr);
