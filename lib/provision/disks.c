@@ -98,8 +98,8 @@ static void done_add(struct prov_storage *s, const char *kind, const char *dev, 
 	va_start(ap, fmt);
 	vsnprintf(d, sizeof(d), fmt, ap);
 	va_end(ap);
-	(void)json_array_append_new(s->done, json_pack("{s:s, s:s, s:s}", "kind", kind, "device",
-						       dev, "detail", d));
+	(void)json_array_append_new(
+		s->done, json_pack("{s:s, s:s, s:s}", "kind", kind, "device", dev, "detail", d));
 }
 
 /* --- devices ------------------------------------------------------------------------------ */
@@ -149,7 +149,7 @@ static int device_open(const struct prov_plan *p, const char *cfg, int flags, ch
 		return -ENODEV;
 	if (ret_shown) {
 		int k = m && strcmp(m, cfg) ? asprintf(ret_shown, "%s (%s)", cfg, m)
-					     : asprintf(ret_shown, "%s", cfg);
+					    : asprintf(ret_shown, "%s", cfg);
 		if (k < 0)
 			return -ENOMEM;
 	}
@@ -253,8 +253,8 @@ struct part {
 	json_t *e;
 	size_t idx; /* in the config list, for messages */
 	unsigned nr;
-	bool exist;  /* shouldExist */
-	bool wipe;   /* wipePartitionEntry */
+	bool exist; /* shouldExist */
+	bool wipe;  /* wipePartitionEntry */
 	bool resize;
 	const char *label;
 	const char *guid, *type;
@@ -297,7 +297,8 @@ static bool part_matches(const struct gpt *g, const struct part *pt, bool with_s
 	char lb[GPT_LABEL_MAX], gb[GPT_GUID_STRING_MAX];
 	uint64_t f = gpt_entry_first_lba(e), sz = gpt_entry_last_lba(e) - f + 1;
 	if (pt->has_start && pt->start != f) {
-		snprintf(why, n, "start did not match (wanted sector %" PRIu64 ", found %" PRIu64 ")",
+		snprintf(why, n,
+			 "start did not match (wanted sector %" PRIu64 ", found %" PRIu64 ")",
 			 pt->start, f);
 		return false;
 	}
@@ -313,11 +314,13 @@ static bool part_matches(const struct gpt *g, const struct part *pt, bool with_s
 	}
 	(void)gpt_entry_label(e, lb);
 	if (pt->label && strcmp(pt->label, lb)) {
-		snprintf(why, n, "label did not match (wanted \"%s\", found \"%s\")", pt->label, lb);
+		snprintf(why, n, "label did not match (wanted \"%s\", found \"%s\")", pt->label,
+			 lb);
 		return false;
 	}
 	if (with_size && pt->has_size && pt->size != sz) {
-		snprintf(why, n, "size did not match (wanted %" PRIu64 " sectors, found %" PRIu64 ")",
+		snprintf(why, n,
+			 "size did not match (wanted %" PRIu64 " sectors, found %" PRIu64 ")",
 			 pt->size, sz);
 		return false;
 	}
@@ -327,7 +330,10 @@ static bool part_matches(const struct gpt *g, const struct part *pt, bool with_s
 static int part_add(struct gpt *g, const struct part *pt, uint64_t align, struct problem_list *l)
 {
 	struct gpt_partition np = {
-		.nr = pt->nr, .first_lba = pt->start, .size = pt->size, .label = pt->label,
+		.nr = pt->nr,
+		.first_lba = pt->start,
+		.size = pt->size,
+		.label = pt->label,
 		.align = align,
 	};
 	int r = gpt_guid_from_string(str_set(pt->type) ? pt->type : DEFAULT_TYPE, &np.type);
@@ -427,10 +433,11 @@ static int plan_one_disk(struct prov_plan *p, json_t *disk, const char *where)
 		r = gpt_read(d->fd, d->sector, &g, &rl);
 		gpt_free(g);
 		if (r != -ENOMSG && r < 0)
-			return plan_fail(p, r, where, dev,
-					 "its partition table cannot be read (%s); wipeTable replaces "
-					 "it",
-					 rl.n ? rl.item[0].message : strerror(-r));
+			return plan_fail(
+				p, r, where, dev,
+				"its partition table cannot be read (%s); wipeTable replaces "
+				"it",
+				rl.n ? rl.item[0].message : strerror(-r));
 	}
 	if (wipe_table && !n) {
 		d->zap = true;
@@ -476,8 +483,8 @@ static int plan_one_disk(struct prov_plan *p, json_t *disk, const char *where)
 						l.n ? l.item[0].message : strerror(-r));
 	if (wipe_table) {
 		d->new_table = true;
-		plan_item(p, '~', "table", d->shown,
-			  "wipeTable: a new partition table%s", d->gpt ? " replaces the old one" : "");
+		plan_item(p, '~', "table", d->shown, "wipeTable: a new partition table%s",
+			  d->gpt ? " replaces the old one" : "");
 	} else if (!d->gpt) {
 		d->new_table = true;
 		plan_item(p, '+', "table", d->shown, "a new partition table");
@@ -490,8 +497,7 @@ static int plan_one_disk(struct prov_plan *p, json_t *disk, const char *where)
 		used[k] = gpt_entry_is_used(gpt_entry_get_const(old, k));
 	for (size_t i = 0; i < n; i++) {
 		struct part *x = &pt[i];
-		const struct gpt_entry *e =
-			old && x->nr ? gpt_entry_get_const(old, x->nr) : NULL;
+		const struct gpt_entry *e = old && x->nr ? gpt_entry_get_const(old, x->nr) : NULL;
 		if (e && gpt_entry_is_used(e)) {
 			(void)gpt_entry_delete(sim, x->nr, NULL);
 			if (!x->has_start && !x->wipe) {
@@ -520,8 +526,9 @@ static int plan_one_disk(struct prov_plan *p, json_t *disk, const char *where)
 			x->nr = next++;
 		}
 		if (x->nr > gpt_num_entries(sim)) {
-			plan_fail(p, -ERANGE, w, dev, "partition number %u: the table has %u entries",
-				  x->nr, gpt_num_entries(sim));
+			plan_fail(p, -ERANGE, w, dev,
+				  "partition number %u: the table has %u entries", x->nr,
+				  gpt_num_entries(sim));
 			bad = true;
 			continue;
 		}
@@ -551,8 +558,7 @@ static int plan_one_disk(struct prov_plan *p, json_t *disk, const char *where)
 			if (twin)
 				continue;
 		}
-		const struct gpt_entry *e =
-			old && x->nr ? gpt_entry_get_const(old, x->nr) : NULL;
+		const struct gpt_entry *e = old && x->nr ? gpt_entry_get_const(old, x->nr) : NULL;
 		bool exists = e && gpt_entry_is_used(e);
 		bool match = exists && part_matches(old, x, true, why, sizeof(why));
 		fmt_extent(ext, sizeof(ext), d, x->start, x->size);
@@ -716,7 +722,8 @@ static int fs_by_part(struct prov_plan *p, struct st_fs *f, const char *key, boo
  * device of its own. 1 resolved, 0 not found, -errno reported. */
 static int fs_locate(struct prov_plan *p, struct st_fs *f)
 {
-	static const char by_label[] = "/dev/disk/by-partlabel/", by_uuid[] = "/dev/disk/by-partuuid/";
+	static const char by_label[] = "/dev/disk/by-partlabel/",
+			  by_uuid[] = "/dev/disk/by-partuuid/";
 	bool host = host_devices(p);
 	f->disk = -1;
 
@@ -859,18 +866,20 @@ static int plan_one_fs(struct prov_plan *p, struct st_fs *f)
 			   (!f->label || !strcmp(f->label, "OEM"));
 		if (same || oem) {
 			f->act = none ? FS_ACT_SKIP : FS_ACT_REUSE;
-			plan_item(p, '=', "filesystem", f->device, "%s%s%s: %s", f->found[0] ? f->found : "none",
-				  f->flabel[0] ? " label " : "", f->flabel,
+			plan_item(p, '=', "filesystem", f->device, "%s%s%s: %s",
+				  f->found[0] ? f->found : "none", f->flabel[0] ? " label " : "",
+				  f->flabel,
 				  none ? "nothing there, as wanted" : "reused, nothing to do");
 			return 0;
 		}
 		if (f->found[0]) {
 			plan_item(p, '!', "filesystem", f->device, "holds %s, not wiped", f->found);
-			return plan_fail(p, -EEXIST, f->where, f->device,
-					 "holds a %s filesystem (label \"%s\", UUID %s), not the %s "
-					 "wanted%s, and wipeFilesystem is not set",
-					 f->found, f->flabel, f->fuuid[0] ? f->fuuid : "none", fmt,
-					 f->label || f->uuid ? " with that label and UUID" : "");
+			return plan_fail(
+				p, -EEXIST, f->where, f->device,
+				"holds a %s filesystem (label \"%s\", UUID %s), not the %s "
+				"wanted%s, and wipeFilesystem is not set",
+				f->found, f->flabel, f->fuuid[0] ? f->fuuid : "none", fmt,
+				f->label || f->uuid ? " with that label and UUID" : "");
 		}
 	}
 	if (none) {
@@ -1211,9 +1220,10 @@ static void check_busy(struct prov_plan *p)
 		size_t nb = busy_ranges(d, b, ARRAY_SIZE(b));
 		for (size_t k = 0; k < nb; k++)
 			if (overlaps(f->off, f->size, b[k].off, b[k].size)) {
-				(void)plan_fail(p, -EBUSY, f->where, f->device,
-						"refusing to make a filesystem on a device in use (%s)",
-						b[k].what);
+				(void)plan_fail(
+					p, -EBUSY, f->where, f->device,
+					"refusing to make a filesystem on a device in use (%s)",
+					b[k].what);
 				break;
 			}
 	}
@@ -1521,8 +1531,8 @@ static int make_fs(struct prov_plan *p, struct st_fs *f)
 				 f->format);
 	r = run_tool(argv, last, sizeof(last));
 	if (r != 0)
-		return plan_fail(p, r < 0 ? r : -EIO, f->where, f->device, "%s failed: %s",
-				 m->tool, r < 0 ? strerror(-r) : last);
+		return plan_fail(p, r < 0 ? r : -EIO, f->where, f->device, "%s failed: %s", m->tool,
+				 r < 0 ? strerror(-r) : last);
 	return 0;
 }
 

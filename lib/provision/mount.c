@@ -71,18 +71,21 @@ static int check_path(struct prov_plan *p, struct st_fs *f)
 		return k;
 	if (k < 0) {
 		plan_item(p, '!', "mount", f->path, "not a path of directories");
-		return plan_fail(p, k, f->where, f->path,
-				 "the mount path %s: %s", k == -ENOTDIR ? "has a component that is not a directory" : "cannot be resolved",
-				 k == -ENOTDIR ? "only directories may lead to a mount point" : strerror(-k));
+		return plan_fail(p, k, f->where, f->path, "the mount path %s: %s",
+				 k == -ENOTDIR ? "has a component that is not a directory"
+					       : "cannot be resolved",
+				 k == -ENOTDIR ? "only directories may lead to a mount point"
+					       : strerror(-k));
 	}
 	_cleanup_free_ char *canon = r.canon;
 	bool isdir = !r.exists || S_ISDIR(r.st.st_mode);
 	if (strcmp(canon, f->path + 1) || !isdir) {
 		plan_item(p, '!', "mount", f->path, "not a path of directories");
-		return plan_fail(p, -ENOTDIR, f->where, f->path,
-				 "the mount path contains a non-directory or a symlink (it lands at "
-				 "/%s)",
-				 canon);
+		return plan_fail(
+			p, -ENOTDIR, f->where, f->path,
+			"the mount path contains a non-directory or a symlink (it lands at "
+			"/%s)",
+			canon);
 	}
 	free(f->mcanon);
 	f->mcanon = TAKE_PTR(canon);
@@ -105,8 +108,8 @@ static int mark_mount_point(struct prov_plan *p, const struct st_fs *f)
 		c[i] = 0;
 		json_t *n = json_object_get(p->nodes, c);
 		if (saved == 0) {
-			json_t *v = json_pack("{s:s, s:s, s:b, s:b}", "k", "d", "w", f->where, "new",
-					      1, "mount", 1);
+			json_t *v = json_pack("{s:s, s:s, s:b, s:b}", "k", "d", "w", f->where,
+					      "new", 1, "mount", 1);
 			if (!v || json_object_set_new(p->nodes, c, v) < 0)
 				return -ENOMEM;
 		} else if (!n) {
@@ -146,9 +149,10 @@ int storage_plan_mount(struct prov_plan *p, json_t *config)
 			continue;
 		if (f->act == FS_ACT_MKFS && !strcmp(f->format, "vfat")) {
 			plan_item(p, '!', "mount", f->path, "vfat cannot be mounted here");
-			(void)plan_fail(p, -EOPNOTSUPP, f->where, f->path,
-					"vfat filesystems cannot be mounted on these machines (the "
-					"kernel has no vfat driver); leave out path to only make it");
+			(void)plan_fail(
+				p, -EOPNOTSUPP, f->where, f->path,
+				"vfat filesystems cannot be mounted on these machines (the "
+				"kernel has no vfat driver); leave out path to only make it");
 			continue;
 		}
 		plan_item(p, '+', "mount", f->path, "%s %s", f->device, f->format);
@@ -190,7 +194,8 @@ int storage_plan_umount(struct prov_plan *p, json_t *config)
 		_cleanup_free_ char *parent =
 			strndup(f->mcanon, slash ? (size_t)(slash - f->mcanon) : 0);
 		_cleanup_close_ int fd = fs_open_canon_dir(p->root_fd, f->mcanon, O_PATH);
-		_cleanup_close_ int pfd = parent ? fs_open_canon_dir(p->root_fd, parent, O_PATH) : -1;
+		_cleanup_close_ int pfd =
+			parent ? fs_open_canon_dir(p->root_fd, parent, O_PATH) : -1;
 		if (fd < 0 || pfd < 0 || fstat(fd, &st) < 0 || fstat(pfd, &up) < 0 ||
 		    st.st_dev == up.st_dev) {
 			plan_item(p, '!', "umount", f->path, "not mounted");
@@ -213,14 +218,14 @@ static int apply_options(int fsfd, json_t *opts, uint64_t *attrs, char *bad, siz
 		const char *name;
 		uint64_t set;
 	} flags[] = {
-		{ "nosuid", MOUNT_ATTR_NOSUID }, { "nodev", MOUNT_ATTR_NODEV },
-		{ "noexec", MOUNT_ATTR_NOEXEC }, { "noatime", MOUNT_ATTR_NOATIME },
-		{ "nodiratime", MOUNT_ATTR_NODIRATIME }, { "relatime", MOUNT_ATTR_RELATIME },
+		{ "nosuid", MOUNT_ATTR_NOSUID },	   { "nodev", MOUNT_ATTR_NODEV },
+		{ "noexec", MOUNT_ATTR_NOEXEC },	   { "noatime", MOUNT_ATTR_NOATIME },
+		{ "nodiratime", MOUNT_ATTR_NODIRATIME },   { "relatime", MOUNT_ATTR_RELATIME },
 		{ "strictatime", MOUNT_ATTR_STRICTATIME },
 	};
-	static const char *const ignored[] = { "defaults", "rw", "suid", "dev", "exec", "auto",
-					       "noauto", "nofail", "_netdev", "atime",
-					       "user", "nouser" };
+	static const char *const ignored[] = { "defaults", "rw",    "suid",   "dev",
+					       "exec",	   "auto",  "noauto", "nofail",
+					       "_netdev",  "atime", "user",   "nouser" };
 	size_t i;
 	json_t *o;
 	json_array_foreach(opts, i, o)
@@ -298,7 +303,8 @@ static int mount_one(struct prov_plan *p, struct st_fs *f)
 			/* 0755 whatever the umask, as Ignition's MkdirAll leaves it */
 			if (fchmodat(pfd, base, 0755, 0) < 0)
 				return plan_fail(p, -errno, f->where, f->path,
-						 "making the mount point /%s: %s", c, strerror(errno));
+						 "making the mount point /%s: %s", c,
+						 strerror(errno));
 		} else if (fd < 0)
 			return plan_fail(p, fd, f->where, f->path, "the mount point /%s: %s", c,
 					 strerror(-fd));
@@ -396,8 +402,8 @@ int storage_exec_umount(struct prov_plan *p, bool rmdirs)
 			int r = umount_canon(p->root_fd, f->mcanon);
 			if (r < 0) {
 				if (!first)
-					first = plan_fail(p, r, f->where, f->path,
-							  "unmounting: %s", strerror(-r));
+					first = plan_fail(p, r, f->where, f->path, "unmounting: %s",
+							  strerror(-r));
 				continue;
 			}
 			f->mounted = false;
@@ -407,7 +413,8 @@ int storage_exec_umount(struct prov_plan *p, bool rmdirs)
 			char *slash = strrchr(s->mkdirs[k], '/');
 			_cleanup_free_ char *up =
 				strndup(s->mkdirs[k], slash ? (size_t)(slash - s->mkdirs[k]) : 0);
-			_cleanup_close_ int pfd = up ? fs_open_canon_dir(p->root_fd, up, O_PATH) : -1;
+			_cleanup_close_ int pfd =
+				up ? fs_open_canon_dir(p->root_fd, up, O_PATH) : -1;
 			if (pfd >= 0)
 				(void)unlinkat(pfd, slash ? slash + 1 : s->mkdirs[k], AT_REMOVEDIR);
 		}

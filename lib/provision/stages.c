@@ -117,8 +117,7 @@ static bool has_storage(json_t *config, unsigned stages)
 	return false;
 }
 
-static int plan_init(struct prov_plan *p, const struct prov_options *o,
-		     struct problem_list *reterr)
+static int plan_init(struct prov_plan *p, const struct prov_options *o, struct problem_list *reterr)
 {
 	*p = (struct prov_plan){
 		.o = o,
@@ -188,8 +187,9 @@ static void report_done(struct prov_plan *p, struct problem_list *l)
 		const char *k = json_string_value(json_object_get(d, "kind"));
 		if (!strcmp(k, "mount"))
 			continue;
-		n += (size_t)snprintf(text + n, n < sizeof(text) ? sizeof(text) - n : 0, "%s%s %s %s",
-				      n ? ", " : "", k, json_string_value(json_object_get(d, "device")),
+		n += (size_t)snprintf(text + n, n < sizeof(text) ? sizeof(text) - n : 0,
+				      "%s%s %s %s", n ? ", " : "", k,
+				      json_string_value(json_object_get(d, "device")),
 				      json_string_value(json_object_get(d, "detail")));
 	}
 	if (text[0])

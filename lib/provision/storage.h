@@ -19,25 +19,25 @@ struct st_disk {
 	char *shown; /* for messages: the name, and what it maps to when mapped */
 	int fd;	     /* O_RDWR (O_RDONLY in a dry run), flock()ed */
 	bool blockdev;
-	dev_t rdev;		/* blockdev: the device number */
-	dev_t fdev, fino;	/* image file: its device and inode */
-	uint64_t size;		/* bytes */
-	uint32_t sector;	/* logical sector size */
-	struct gpt *gpt;	/* the table as read, NULL when the disk has none */
-	struct gpt *plan;	/* the table after this run (a copy), NULL: unchanged */
-	bool new_table;		/* plan is a new table (wipeTable, or none before): LBA 0 too */
-	bool zap;		/* wipeTable and no partitions: both headers zeroed */
-	bool written;		/* carried out */
-	char where[48];		/* storage.disks entry, or "" */
-	unsigned changed[128];	/* slots whose entry changes (for the kernel's view) */
+	dev_t rdev;	       /* blockdev: the device number */
+	dev_t fdev, fino;      /* image file: its device and inode */
+	uint64_t size;	       /* bytes */
+	uint32_t sector;       /* logical sector size */
+	struct gpt *gpt;       /* the table as read, NULL when the disk has none */
+	struct gpt *plan;      /* the table after this run (a copy), NULL: unchanged */
+	bool new_table;	       /* plan is a new table (wipeTable, or none before): LBA 0 too */
+	bool zap;	       /* wipeTable and no partitions: both headers zeroed */
+	bool written;	       /* carried out */
+	char where[48];	       /* storage.disks entry, or "" */
+	unsigned changed[128]; /* slots whose entry changes (for the kernel's view) */
 	unsigned nchanged;
 };
 
 enum st_fs_action {
-	FS_ACT_SKIP,   /* left out (--devices skip), or format none with nothing there */
-	FS_ACT_REUSE,  /* the right filesystem is there: nothing to do */
-	FS_ACT_MKFS,   /* wipefs and mkfs */
-	FS_ACT_MOUNT,  /* mount stage only: mount what is there */
+	FS_ACT_SKIP,  /* left out (--devices skip), or format none with nothing there */
+	FS_ACT_REUSE, /* the right filesystem is there: nothing to do */
+	FS_ACT_MKFS,  /* wipefs and mkfs */
+	FS_ACT_MOUNT, /* mount stage only: mount what is there */
 };
 
 /* One storage.filesystems entry. */
@@ -56,11 +56,11 @@ struct st_fs {
 	char *hostpath;
 	char found[32], flabel[300], fuuid[64]; /* what libblkid found there */
 	/* carried out */
-	char *loop;	 /* /dev/loopN attached over the range, or NULL */
+	char *loop; /* /dev/loopN attached over the range, or NULL */
 	int loop_fd;
-	bool made;	 /* mkfs ran */
-	bool mounted;	 /* mounted by this run */
-	char *mcanon;	 /* mount point, root-relative canonical */
+	bool made;    /* mkfs ran */
+	bool mounted; /* mounted by this run */
+	char *mcanon; /* mount point, root-relative canonical */
 };
 
 struct prov_storage {
@@ -68,11 +68,11 @@ struct prov_storage {
 	size_t nd;
 	struct st_fs *f;
 	size_t nf;
-	bool planned_disks;  /* the disks stage planned (filesystem decisions made) */
-	bool planned_mount;  /* the mount stage planned */
-	char **mkdirs;	     /* mount points made by this run, root-relative, in order made */
+	bool planned_disks; /* the disks stage planned (filesystem decisions made) */
+	bool planned_mount; /* the mount stage planned */
+	char **mkdirs;	    /* mount points made by this run, root-relative, in order made */
 	size_t nmkdirs;
-	json_t *done;	     /* what was carried out: [{"kind", "device", "detail"}] */
+	json_t *done; /* what was carried out: [{"kind", "device", "detail"}] */
 };
 
 struct prov_storage *storage_free(struct prov_storage *s);
