@@ -1540,7 +1540,15 @@ static int make_fs(struct prov_plan *p, struct st_fs *f)
  * best effort; a loop device without partition scanning has no partitions to tell. */
 static void kernel_update(struct st_disk *d)
 {
+	char dir[96];
+	uint64_t scan = 0;
 	if (!d->blockdev)
+		return;
+	/* a loop device's partitions are the kernel's only with partition scanning: only then
+	 * does detaching it drop them again (BLKPG would succeed without it and leave partitions
+	 * behind on the unbound device, where the next user of the number meets them) */
+	snprintf(dir, sizeof(dir), "/sys/dev/block/%u:%u/loop", major(d->rdev), minor(d->rdev));
+	if (access(dir, F_OK) == 0 && (sys_u64(dir, "partscan", &scan) < 0 || scan != 1))
 		return;
 	for (unsigned c = 0; c < d->nchanged; c++) {
 		unsigned nr = d->changed[c];

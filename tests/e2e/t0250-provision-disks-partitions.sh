@@ -3,7 +3,8 @@
 # devices, as Ignition's blackbox tests do them: a config, a starting disk, the table expected
 # after (sgdisk -p/-v, cgpt show). Placement (start 0, size 0, number 0), reuse (match, resize,
 # recreate, delete, refuse), wipeTable, bad plans refused with the disk untouched, and a cut in
-# the middle of the table write (docs/provision.md §5.1, docs/provision-apply.md §7).
+# the middle of the table write; the kernel's partitions follow only where it scans them
+# (docs/provision.md §5.1, docs/provision-apply.md §7).
 . "$(dirname "$0")/lib.sh"
 . "$FLATCTL_SRC/tests/e2e/lib-provision.sh"
 . "$FLATCTL_SRC/tests/e2e/lib-disks.sh"
@@ -15,6 +16,7 @@ newdisk D1 256M || exit 1
 newdisk D2 512M --layout compact || exit 1
 newdisk D3 512M --layout compact || exit 1
 newdisk D4 128M || exit 1
+truncate -s 64M "$T/D5.img" && D5=$(losetup -f --show -P "$T/D5.img") && cleanup_loop "$D5" || exit 1
 mkroot "$T/r"
 
 disks() { printf '{%s,"storage":{"disks":[{"device":"%s"%s}]}}' "$V" "$1" "$2"; }
@@ -141,6 +143,19 @@ test_expect 'a cut during the table write leaves the old table or the new one, n
 		prov "$T/r" --force --device "$D4" --config "$T/c13.ign" 2>/dev/null &&
 		grep -q "^   9          221184          262110 " <(ptable "$T/D4.img") &&
 		sgdisk -v "$T/D4.img" >"$T/v" && test_grep "^No problems found" "$T/v" || return 1
+	done
+'
+
+test_expect 'the kernel is told (BLKPG) on a loop device that scans partitions, never on one that does not' '
+	cfg c14 "$(disks "$D5" ",\"partitions\":[{\"number\":1,\"label\":\"K\",\"sizeMiB\":8},{\"number\":2,\"label\":\"L\",\"sizeMiB\":8}]")" &&
+	prov "$T/r" --force --device "$D5" --config "$T/c14.ign" 2>"$T/err" &&
+	n=${D5##*/} && test "$(cat "/sys/class/block/${n}p1/start"):$(cat "/sys/class/block/${n}p1/size")" = 2048:16384 &&
+	test "$(cat "/sys/class/block/${n}p2/start")" = 18432 &&
+	cfg c15 "$(disks "$D5" ",\"partitions\":[{\"number\":2,\"shouldExist\":false,\"wipePartitionEntry\":true}]")" &&
+	prov "$T/r" --force --device "$D5" --config "$T/c15.ign" 2>"$T/err" &&
+	test -e "/sys/class/block/${n}p1" && ! test -e "/sys/class/block/${n}p2" &&
+	for d in "$D1" "$D2" "$D3" "$D4"; do
+		test -z "$(find "/sys/class/block/${d##*/}/" -maxdepth 1 -name "${d##*/}p*")" || return 1
 	done
 '
 test_done
