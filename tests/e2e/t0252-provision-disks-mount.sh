@@ -4,7 +4,8 @@
 # unmounted after and found again by mounting; a failure after the disks stage says what stays
 # changed and leaves the root and mounts as before; mount paths through symlinks refused; the
 # ignition link's disks/mount/files/umount processes; RAID and LUKS refused with the disks
-# untouched; a partition in use is not changed (docs/provision.md §5, docs/provision-apply.md §7).
+# untouched; a partition in use is not changed; a disk of 4096-byte sectors (docs/provision.md §5,
+# docs/provision-apply.md §7).
 . "$(dirname "$0")/lib.sh"
 . "$FLATCTL_SRC/tests/e2e/lib-provision.sh"
 . "$FLATCTL_SRC/tests/e2e/lib-disks.sh"
@@ -14,6 +15,7 @@ newdisk D1 256M || exit 1
 newdisk D2 128M || exit 1
 newdisk D3 128M || exit 1
 newdisk D4 512M --layout compact || exit 1
+truncate -s 256M "$T/D5.img" && D5=$(losetup -f --show --sector-size 4096 "$T/D5.img") && cleanup_loop "$D5" || exit 1
 ln -s "$FLATCTL" "$T/ignition"
 
 
@@ -135,5 +137,20 @@ test_expect 'a partition in use is not changed, and no filesystem is made on it'
 	  test_grep "refusing to make a filesystem on a device in use (mounted at $T/busy)" "$T/err2"; rc=$?; } &&
 	umount "$T/busy" && losetup -d "$p" && test "$rc" = 0 &&
 	test "$(imgsum "$T/D4.img")" = "$before"
+'
+
+test_expect 'a disk of 4096-byte sectors: MiB in its sectors, the filesystem on the right bytes' '
+	mkroot "$T/r9" &&
+	cfg c10 "{$V,\"storage\":{\"disks\":[{\"device\":\"/dev/vdf\",\"partitions\":[{\"number\":1,\"label\":\"A\",\"sizeMiB\":32},{\"number\":2,\"label\":\"B\"}]}],
+		\"filesystems\":[{\"device\":\"/dev/vdf2\",\"format\":\"ext4\",\"path\":\"/data\"}],
+		\"files\":[{\"path\":\"/data/x\",\"contents\":{\"source\":\"data:,4k\"}}]}}" &&
+	prov "$T/r9" --device /dev/vdf="$D5" --config "$T/c10.ign" 2>"$T/err" &&
+	sgdisk -p "$D5" | sed -n "/^Number/,\$p" >"$T/got" &&
+	test_grep "^   1             256            8447   32.0 MiB    8300  A$" "$T/got" &&
+	test_grep "^   2            8448           65530   223.0 MiB   8300  B$" "$T/got" &&
+	p=$(losetup -f --show --sector-size 4096 -o $((8448 * 4096)) "$T/D5.img") &&
+	blkid -p -o value -s TYPE "$p" >"$T/type" && mkdir -p "$T/m9" && mount "$p" "$T/m9" &&
+	{ test "$(cat "$T/m9/x")" = 4k; rc=$?; } &&
+	umount "$T/m9" && losetup -d "$p" && test "$rc" = 0 && test "$(cat "$T/type")" = ext4
 '
 test_done
