@@ -5,6 +5,7 @@
 # recreate, delete, refuse), wipeTable, bad plans refused with the disk untouched, and a cut in
 # the middle of the table write; the kernel's partitions follow only where it scans them
 # (docs/provision.md §5.1, docs/provision-apply.md §7).
+# shellcheck disable=SC2034 # the variables are used inside test_expect bodies (eval)
 . "$(dirname "$0")/lib.sh"
 . "$FLATCTL_SRC/tests/e2e/lib-provision.sh"
 . "$FLATCTL_SRC/tests/e2e/lib-disks.sh"

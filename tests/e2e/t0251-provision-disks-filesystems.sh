@@ -5,6 +5,7 @@
 # blkid); Ignition's reuse and wipe rules: a filesystem kept with its data, another refused
 # without wipeFilesystem, format none; mkfs refusals found before anything is written
 # (docs/provision.md §5.1, docs/provision-apply.md §7).
+# shellcheck disable=SC2034 # the variables are used inside test_expect bodies (eval)
 . "$(dirname "$0")/lib.sh"
 . "$FLATCTL_SRC/tests/e2e/lib-provision.sh"
 . "$FLATCTL_SRC/tests/e2e/lib-disks.sh"

@@ -6,6 +6,7 @@
 # ignition link's disks/mount/files/umount processes; RAID and LUKS refused with the disks
 # untouched; a partition in use is not changed; a disk of 4096-byte sectors (docs/provision.md §5,
 # docs/provision-apply.md §7).
+# shellcheck disable=SC2034 # the variables are used inside test_expect bodies (eval)
 . "$(dirname "$0")/lib.sh"
 . "$FLATCTL_SRC/tests/e2e/lib-provision.sh"
 . "$FLATCTL_SRC/tests/e2e/lib-disks.sh"
