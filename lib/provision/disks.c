@@ -148,8 +148,8 @@ static int device_open(const struct prov_plan *p, const char *cfg, int flags, ch
 	if (!S_ISBLK(st.st_mode) && !S_ISREG(st.st_mode))
 		return -ENODEV;
 	if (ret_shown) {
-		int k = m && strcmp(m, cfg) ? asprintf(ret_shown, "%s (%s)", cfg, m)
-					    : asprintf(ret_shown, "%s", cfg);
+		int k = m && strcmp(m, cfg) != 0 ? asprintf(ret_shown, "%s (%s)", cfg, m)
+						 : asprintf(ret_shown, "%s", cfg);
 		if (k < 0)
 			return -ENOMEM;
 	}
@@ -231,7 +231,7 @@ static int disk_get(struct prov_plan *p, const char *cfg, const char *where)
 	for (int i = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; i++) {
 		if (errno != EWOULDBLOCK || i >= 50)
 			return plan_fail(p, -EBUSY, where, cfg, "locked by another process");
-		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		struct timespec ts = { 0, 100L * 1000 * 1000 };
 		nanosleep(&ts, NULL);
 	}
 	_cleanup_(problem_list_release) struct problem_list pl = {};
@@ -303,17 +303,17 @@ static bool part_matches(const struct gpt *g, const struct part *pt, bool with_s
 		return false;
 	}
 	entry_guid(e, false, gb);
-	if (str_set(pt->guid) && strcasecmp(pt->guid, gb)) {
+	if (str_set(pt->guid) && strcasecmp(pt->guid, gb) != 0) {
 		snprintf(why, n, "GUID did not match (wanted %s, found %s)", pt->guid, gb);
 		return false;
 	}
 	entry_guid(e, true, gb);
-	if (str_set(pt->type) && strcasecmp(pt->type, gb)) {
+	if (str_set(pt->type) && strcasecmp(pt->type, gb) != 0) {
 		snprintf(why, n, "type GUID did not match (wanted %s, found %s)", pt->type, gb);
 		return false;
 	}
 	(void)gpt_entry_label(e, lb);
-	if (pt->label && strcmp(pt->label, lb)) {
+	if (pt->label && strcmp(pt->label, lb) != 0) {
 		snprintf(why, n, "label did not match (wanted \"%s\", found \"%s\")", pt->label,
 			 lb);
 		return false;
@@ -702,7 +702,7 @@ static int fs_by_part(struct prov_plan *p, struct st_fs *f, const char *key, boo
 				entry_guid(e, false, b);
 			else
 				(void)gpt_entry_label(e, b);
-			if (uuid ? strcasecmp(b, key) : strcmp(b, key))
+			if ((uuid ? strcasecmp(b, key) : strcmp(b, key)) != 0)
 				continue;
 			count++;
 			found_d = (int)i;
@@ -726,6 +726,8 @@ static int fs_locate(struct prov_plan *p, struct st_fs *f)
 			  by_uuid[] = "/dev/disk/by-partuuid/";
 	bool host = host_devices(p);
 	f->disk = -1;
+	if (!f->device)
+		return 0;
 
 	/* the disks --device maps are disks of this run too */
 	for (size_t i = 0; i < p->o->n_device_map; i++) {
@@ -1051,12 +1053,14 @@ static void base_of(dev_t dev, struct base *b, int depth)
 		snprintf(parent, sizeof(parent), "%s/../dev", dir);
 		_cleanup_close_ int fd = open(parent, O_RDONLY | O_CLOEXEC);
 		ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-		unsigned ma = 0, mi = 0;
+		char *colon;
 		if (n <= 0 || sys_u64(dir, "start", &start) < 0 || sys_u64(dir, "size", &sz) < 0)
 			return;
 		buf[n] = 0;
-		if (sscanf(buf, "%u:%u", &ma, &mi) != 2)
+		unsigned long ma = strtoul(buf, &colon, 10), mi = 0;
+		if (*colon != ':')
 			return;
+		mi = strtoul(colon + 1, NULL, 10);
 		b->off += start * 512;
 		if (!b->size || b->size > sz * 512)
 			b->size = sz * 512;
@@ -1115,16 +1119,29 @@ static size_t busy_ranges(const struct st_disk *d, struct busy *out, size_t max)
 	char line[4096];
 	_cleanup_fclose_ FILE *m = fopen("/proc/self/mountinfo", "re");
 	while (m && k < max && fgets(line, sizeof(line), m)) {
-		unsigned ma, mi;
-		char mp[1024], src[1024];
+		char mp[1024], src[1024], *f[5], *save = NULL, *c;
 		struct stat st;
-		if (sscanf(line, "%*u %*u %u:%u %*s %1023s", &ma, &mi, mp) != 3)
+		size_t nf = 0;
+		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT ... - TYPE SOURCE ... */
+		for (char *t = strtok_r(line, " ", &save); t && nf < 5;
+		     t = strtok_r(NULL, " ", &save))
+			f[nf++] = t;
+		if (nf < 5)
 			continue;
+		unsigned long ma = strtoul(f[2], &c, 10),
+			      mi = *c == ':' ? strtoul(c + 1, NULL, 10) : 0;
+		snprintf(mp, sizeof(mp), "%s", f[4]);
 		/* btrfs (and others) show an anonymous device number there: the source is the
 		 * block device */
-		const char *sep = strstr(line, " - ");
-		if (sep && sscanf(sep, " - %*s %1023s", src) == 1 && stat(src, &st) == 0 &&
-		    S_ISBLK(st.st_mode)) {
+		/* after the optional fields (none: the separator is the next field) */
+		const char *sep = !save				? NULL
+				  : strncmp(save, "- ", 2) == 0 ? save - 1
+								: strstr(save, " - ");
+		size_t tl = sep ? strcspn(sep + 3, " ") : 0;
+		size_t sl = sep ? strcspn(sep + 3 + tl + 1, " \n") : 0;
+		if (sep && sep[3 + tl] == ' ' &&
+		    snprintf(src, sizeof(src), "%.*s", (int)sl, sep + 3 + tl + 1) > 0 &&
+		    stat(src, &st) == 0 && S_ISBLK(st.st_mode)) {
 			ma = major(st.st_rdev);
 			mi = minor(st.st_rdev);
 		}
@@ -1252,7 +1269,7 @@ static int check_mountable(struct prov_plan *p, struct st_fs *f)
 	int fd;
 	(void)fs_fd_range(p, f, &fd);
 	int r = probe(fd, f->off, f->size, f);
-	if (r < 0 || strcmp(f->found, f->format)) {
+	if (r < 0 || strcmp(f->found, f->format) != 0) {
 		plan_item(p, '!', "mount", f->path, "%s holds %s, not %s", f->device,
 			  f->found[0] ? f->found : "no filesystem", f->format);
 		return plan_fail(p, -EMEDIUMTYPE, f->where, f->device,
@@ -1421,8 +1438,9 @@ static int run_tool(char **argv, char *last, size_t n)
 	last[0] = 0;
 	for (const char *l = out.p; l && *l && !last[0];) {
 		size_t len = strcspn(l, "\n");
-		if (len && strncmp(l, "mke2fs ", 7) && strncmp(l, "mkfs.fat ", 9) &&
-		    strncmp(l, "btrfs-progs ", 12) && strncmp(l, "Setting up swapspace", 20))
+		if (len && strncmp(l, "mke2fs ", 7) != 0 && strncmp(l, "mkfs.fat ", 9) != 0 &&
+		    strncmp(l, "btrfs-progs ", 12) != 0 &&
+		    strncmp(l, "Setting up swapspace", 20) != 0)
 			snprintf(last, n, "%.*s", (int)len, l);
 		l += len + (l[len] == '\n');
 	}
@@ -1450,7 +1468,7 @@ static const struct mkfs_tool *mkfs_argv(const struct st_fs *f, const char *dev,
 {
 	size_t t = 0, k = 0, j;
 	json_t *o;
-	while (t < ARRAY_SIZE(mkfs_tools) && strcmp(mkfs_tools[t].format, f->format))
+	while (t < ARRAY_SIZE(mkfs_tools) && strcmp(mkfs_tools[t].format, f->format) != 0)
 		t++;
 	if (t == ARRAY_SIZE(mkfs_tools))
 		return NULL;
@@ -1560,8 +1578,9 @@ static void kernel_update(struct st_disk *d)
 		const struct gpt_entry *e = d->plan ? gpt_entry_get_const(d->plan, nr) : NULL;
 		if (!e || !gpt_entry_is_used(e))
 			continue;
-		bp.start = (long long)(gpt_entry_first_lba(e) * d->sector);
-		bp.length = (long long)((gpt_entry_last_lba(e) + 1) * d->sector) - bp.start;
+		bp.start = (long long)gpt_entry_first_lba(e) * (long long)d->sector;
+		bp.length =
+			((long long)gpt_entry_last_lba(e) + 1) * (long long)d->sector - bp.start;
 		a.op = BLKPG_ADD_PARTITION;
 		(void)ioctl(d->fd, BLKPG, &a);
 	}

@@ -79,7 +79,7 @@ static int check_path(struct prov_plan *p, struct st_fs *f)
 	}
 	_cleanup_free_ char *canon = r.canon;
 	bool isdir = !r.exists || S_ISDIR(r.st.st_mode);
-	if (strcmp(canon, f->path + 1) || !isdir) {
+	if (strcmp(canon, f->path + 1) != 0 || !isdir) {
 		plan_item(p, '!', "mount", f->path, "not a path of directories");
 		return plan_fail(
 			p, -ENOTDIR, f->where, f->path,

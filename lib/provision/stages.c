@@ -110,8 +110,8 @@ static bool has_storage(json_t *config, unsigned stages)
 	json_array_foreach(json_object_get(st, "filesystems"), i, f)
 	{
 		const char *fmt = json_string_value(json_object_get(f, "format"));
-		if (json_is_string(json_object_get(f, "path")) && fmt && strcmp(fmt, "swap") &&
-		    strcmp(fmt, "none"))
+		if (json_is_string(json_object_get(f, "path")) && fmt && strcmp(fmt, "swap") != 0 &&
+		    strcmp(fmt, "none") != 0)
 			return true;
 	}
 	return false;
