@@ -239,6 +239,8 @@ static int run_stage(struct flat_ctx *ctx, struct ignition_args *ia, int root_fd
 		.user_config_provided = c.user_provided,
 		.reboot_required_before = json_is_true(json_object_get(fl, "rebootRequired")),
 	};
+	if (stage == PROV_STAGE_FILES && json_is_array(json_object_get(fl, "storage")))
+		(void)json_object_set(info, "storage", json_object_get(fl, "storage"));
 	if (stage == PROV_STAGE_FILES && fs_exists(root_fd, PROV_RESULT_PATH) > 0)
 		log_warning("Ignition has run on this system before: running again");
 	r = prov_run(&o, config, &out, &pl);
@@ -246,8 +248,19 @@ static int run_stage(struct flat_ctx *ctx, struct ignition_args *ia, int root_fd
 	if (r < 0) {
 		log_error("Ignition failed: stage %s: %s", prov_stage_to_string(stage),
 			  r == -ENOTRECOVERABLE ? "the rollback failed too: the journal is kept"
+			  : out.disks_changed	? "the disk changes listed above stay"
 						: "nothing was changed");
 		return 1;
+	}
+	/* what the disks and mount processes did goes into the files process's result file */
+	json_t *done = json_object_get(info, "storage");
+	if (json_array_size(done) && stage != PROV_STAGE_FILES) {
+		if (!fl)
+			(void)json_object_set_new(state, "flatctl", fl = json_object());
+		json_t *acc = json_object_get(fl, "storage");
+		if (!json_is_array(acc))
+			(void)json_object_set_new(fl, "storage", acc = json_array());
+		(void)json_array_extend(acc, done);
 	}
 	if (out.reboot_required) {
 		if (!fl)

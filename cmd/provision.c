@@ -32,6 +32,7 @@ enum {
 	OPT_FORCE,
 	OPT_REPORT,
 	OPT_DEVICES,
+	OPT_DEVICE,
 };
 
 static const struct flat_option provision_opts[] = {
@@ -43,6 +44,8 @@ static const struct flat_option provision_opts[] = {
 	{ "dry-run", OPT_DRY_RUN, ARG_NONE, NULL,
 	  "fetch, merge and check; print the config and the plan; change nothing" },
 	{ "force", OPT_FORCE, ARG_NONE, NULL, "provision a root that was provisioned before" },
+	{ "device", OPT_DEVICE, ARG_REQ, "CFG=PATH",
+	  "use host device or image PATH for the device CFG of the config (PATH alone: CFG=PATH)" },
 	{ "devices", OPT_DEVICES, ARG_REQ, "strict|skip",
 	  "a device the config names is missing: fail, or skip its entries" },
 	{ "report", OPT_REPORT, ARG_REQ, "FILE",
@@ -65,6 +68,8 @@ struct provision_args {
 	const char *report;
 	enum prov_devices devices;
 	int devices_given;
+	struct prov_device_map device_map[32];
+	size_t n_device_map;
 	unsigned long long fetch_timeout;
 };
 
@@ -647,6 +652,8 @@ static int do_apply(struct provision_args *pa)
 		.fetcher = &f,
 		.result = info,
 		.user_config_provided = c.user_provided,
+		.device_map = pa->device_map,
+		.n_device_map = pa->n_device_map,
 	};
 	/* the root of the running system is strict: its devices are real */
 	if (!pa->devices_given && !pa->ctx->root_given)
@@ -683,6 +690,11 @@ static int do_apply(struct provision_args *pa)
 		log_error(
 			"the failed run could not be rolled back: the journal is kept, the next run "
 			"rolls it back");
+		return 1;
+	}
+	if (r < 0 && out.disks_changed) {
+		log_error("the run failed after the disks stage had changed a disk: those changes "
+			  "(listed above) stay; the root is as it was and nothing stays mounted");
 		return 1;
 	}
 	if (r < 0) {
@@ -746,6 +758,23 @@ int cmd_provision(int argc, char **argv, struct flat_ctx *ctx)
 				return args_usage_error(
 					&a, "--devices takes strict or skip, not '%s'", a.optarg);
 			break;
+		case OPT_DEVICE: {
+			char *eq = strchr(a.optarg, '=');
+			struct prov_device_map *m = &pa.device_map[pa.n_device_map];
+			if (pa.n_device_map == ARRAY_SIZE(pa.device_map))
+				return args_usage_error(&a, "--device: at most %zu devices",
+							ARRAY_SIZE(pa.device_map));
+			if (eq)
+				*eq = 0;
+			m->cfg = a.optarg;
+			m->path = eq ? eq + 1 : a.optarg;
+			if (m->cfg[0] != '/' || !m->path[0])
+				return args_usage_error(&a,
+							"--device takes CFG=PATH or PATH, CFG an "
+							"absolute device path of the config");
+			pa.n_device_map++;
+			break;
+		}
 		case OPT_FETCH_TIMEOUT:
 			r = args_parse_uint(&a, "--fetch-timeout", a.optarg, 86400,
 					    &pa.fetch_timeout);

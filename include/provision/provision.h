@@ -43,12 +43,20 @@ enum prov_devices {
  * A disks/mount/umount implementation plugs in here (lib/provision/stages.c). */
 typedef int (*prov_stage_plan_fn)(struct prov_plan *p, json_t *config);
 
+/* --device CFG=PATH: a device the config names, used at a host path (docs/provision.md §1.1). */
+struct prov_device_map {
+	const char *cfg;
+	const char *path;
+};
+
 struct prov_options {
 	int root_fd;	    /* the root, O_PATH directory */
 	unsigned stages;    /* 1 << enum prov_stage of each stage to run */
 	bool dry_run;	    /* plan only: nothing is staged or written */
 	bool ignition_mode; /* called as `ignition`: one stage per process */
 	enum prov_devices devices;
+	const struct prov_device_map *device_map; /* --device */
+	size_t n_device_map;
 	const struct ign_fetcher *fetcher; /* for file contents and appends */
 	json_t *result;			   /* the "flatctl" object of the result file, extended
 					    * here (counts, stages, skipped, rebootRequired) */
@@ -63,6 +71,8 @@ struct prov_outcome {
 	bool reboot_required; /* kargs changed */
 	bool committed;	      /* the root was changed */
 	unsigned steps;	      /* journal steps committed */
+	bool disks_changed;   /* a failed run had written a partition table or made a
+			       * filesystem before it failed (not undone: problems say what) */
 };
 void prov_outcome_release(struct prov_outcome *o);
 

@@ -64,6 +64,10 @@ struct prov_plan {
 	unsigned n_files, n_dirs, n_links, n_units, n_users, n_groups;
 	struct pw_db *db;
 	json_t *skipped;
+	struct prov_storage *st; /* the disks, mount and umount stages (storage.h) */
+	bool storage_exec; /* the storage plan will be carried out: disks opened for writing */
+	bool mark_mounts;  /* files are planned before the mounts exist: a mount point is
+			    * the empty top of a new filesystem */
 };
 
 /* plan.c: items and problems */
@@ -139,6 +143,3 @@ int plan_put_file(struct prov_plan *p, const char *path, const char *where, cons
 
 /* kargs.c */
 int plan_kargs(struct prov_plan *p, json_t *config);
-
-/* stages.c: the disks/mount/umount check of this build */
-int plan_storage(struct prov_plan *p, json_t *config);

@@ -115,7 +115,8 @@ int plan_resolve(struct prov_plan *p, const char *path, const char *where, struc
 		if (kind && kind[0] == NODE_GONE)
 			gone = true;
 		else if (kind)
-			below_new |= json_is_true(json_object_get(n, "new"));
+			below_new |= json_is_true(json_object_get(n, "new")) ||
+				     json_is_true(json_object_get(n, "mount"));
 		else if (below_new || start >= ret->missing)
 			gone = true;
 		if (gone) {
@@ -132,6 +133,15 @@ int plan_claim(struct prov_plan *p, const struct prov_target *t, char kind, cons
 	       const char *path)
 {
 	json_t *n = json_object_get(p->nodes, t->canon);
+	/* the mount point of a filesystem the plan mounts: a directory entry there sets the
+	 * owner and mode of the filesystem's top */
+	if (n && json_is_true(json_object_get(n, "mount"))) {
+		if (kind == NODE_DIR)
+			return 0;
+		return plan_fail(p, -EEXIST, where, path,
+				 "is the mount point of %s: only a directory can be there",
+				 json_string_value(json_object_get(n, "w")));
+	}
 	if (n && json_string_value(json_object_get(n, "k"))[0] != NODE_GONE)
 		return plan_fail(p, -EEXIST, where, path,
 				 "resolves to /%s, as does %s: two entries cannot write one place",

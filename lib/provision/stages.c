@@ -2,8 +2,15 @@
 /* lib/provision/stages.c - the stage runner (docs/provision.md §5, docs/provision-apply.md):
  * every stage of the run plans first, against the root as it is and what the earlier stages
  * plan; only when the whole plan is good is anything staged and committed, in one journal. A
- * stage is a plan function in the table below; the disks, mount and umount stages of this
- * build only check that the config needs none of them. */
+ * stage is a plan function in the table below.
+ *
+ * Storage (disks, mount, umount) cannot go through the journal: a partition table or a new
+ * filesystem cannot be staged out of sight. A run with storage work therefore plans everything
+ * first as a dry run (every partition change, every filesystem decision, every file entry with
+ * each mount point taken as the empty top of its filesystem, every fetch and hash), and only
+ * when all of that is good writes the tables, makes the filesystems and mounts them, then plans
+ * the files stage again against the mounted filesystems and commits it through the journal,
+ * and unmounts (docs/provision-apply.md §7). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,6 +21,7 @@
 
 #include "fs/fs.h"
 #include "internal.h"
+#include "storage.h"
 #include "util/problem.h"
 
 static const char *const stage_names[_PROV_STAGE_MAX] = {
@@ -45,109 +53,19 @@ void prov_outcome_release(struct prov_outcome *o)
 	o->items = NULL;
 }
 
-/* A device the config names, as this run would find it: a host path when the root is the
- * host's /, otherwise inside the root. */
-static bool device_exists(struct prov_plan *p, const char *dev)
-{
-	struct stat host;
-	if (!dev)
-		return false;
-	if (stat("/", &host) == 0 && host.st_dev == p->root_st.st_dev &&
-	    host.st_ino == p->root_st.st_ino)
-		return access(dev, F_OK) == 0;
-	_cleanup_close_ int fd = fs_open(p->root_fd, dev, O_PATH, 0);
-	return fd >= 0;
-}
-
-/* Storage entries in this build: RAID and LUKS can never be done here (no md, no
- * device-mapper in these kernels); disks and filesystems need the disks stage, which this
- * build does not have. Each is refused before anything is touched, or, with --devices skip and
- * no such device, left out and recorded. */
-static int check_storage(struct prov_plan *p, json_t *config, bool disks, bool mounts)
-{
-	json_t *st = json_object_get(config, "storage");
-	static const struct {
-		const char *list, *key, *kind;
-	} kinds[] = {
-		{ "raid", "name", "raid" },
-		{ "luks", "device", "luks" },
-		{ "disks", "device", "disk" },
-		{ "filesystems", "device", "filesystem" },
-	};
-	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
-		size_t i;
-		json_t *e;
-		json_array_foreach(json_object_get(st, kinds[k].list), i, e)
-		{
-			const char *id = json_string_value(json_object_get(e, kinds[k].key));
-			char where[64];
-			snprintf(where, sizeof(where), "/storage/%s/%zu", kinds[k].list, i);
-			bool fs_mount = k == 3 && json_is_string(json_object_get(e, "path"));
-			if (!disks && !(mounts && fs_mount))
-				continue;
-			if (k == 0) {
-				plan_item(p, '!', "raid", id,
-					  "RAID needs the md driver: not on these machines");
-				(void)plan_fail(
-					p, -EOPNOTSUPP, where, id,
-					"RAID is not supported: these machines have no md driver");
-				continue;
-			}
-			if (k == 1) {
-				plan_item(p, '!', "luks", id,
-					  "LUKS needs device-mapper: not on these machines");
-				(void)plan_fail(
-					p, -EOPNOTSUPP, where, id,
-					"LUKS is not supported: these machines have no device-mapper");
-				continue;
-			}
-			bool exists = device_exists(p, id);
-			if (!exists && p->o->devices == PROV_DEVICES_STRICT) {
-				plan_item(p, '!', kinds[k].kind, id, "no such device");
-				(void)plan_fail(
-					p, -ENODEV, where, id,
-					"no such device (--devices skip leaves such entries out)");
-				continue;
-			}
-			if (!exists) {
-				plan_item(p, '!', "skip", id, "%s (no device)", kinds[k].kind);
-				(void)problem_warn(p->l, where,
-						   "%s (%s): skipped: no such device under --root",
-						   kinds[k].list, id);
-				(void)json_array_append_new(
-					p->skipped,
-					json_pack("{s:s, s:s}", "path", where, "why", "no device"));
-				continue;
-			}
-			plan_item(p, '!', kinds[k].kind, id,
-				  "needs the disks stage, not in this build");
-			(void)plan_fail(
-				p, -EOPNOTSUPP, where, id,
-				"%s entries need the disks stage, which this build does not have",
-				kinds[k].list);
-		}
-	}
-	return 0;
-}
-
 static int plan_disks(struct prov_plan *p, json_t *config)
 {
-	return check_storage(p, config, true, false);
+	return storage_plan_disks(p, config);
 }
 
 static int plan_mount(struct prov_plan *p, json_t *config)
 {
-	/* checked with the disks stage when both run */
-	if (p->o->stages & (1u << PROV_STAGE_DISKS))
-		return 0;
-	return check_storage(p, config, false, true);
+	return storage_plan_mount(p, config);
 }
 
 static int plan_umount(struct prov_plan *p, json_t *config)
 {
-	if (p->o->stages & ((1u << PROV_STAGE_DISKS) | (1u << PROV_STAGE_MOUNT)))
-		return 0;
-	return check_storage(p, config, false, true);
+	return storage_plan_umount(p, config);
 }
 
 static int plan_files_stage(struct prov_plan *p, json_t *config)
@@ -175,10 +93,33 @@ static const struct {
 	{ PROV_STAGE_UMOUNT, plan_umount },
 };
 
-int prov_run(const struct prov_options *o, json_t *config, struct prov_outcome *out,
-	     struct problem_list *reterr)
+/* Whether the stages of this run have storage work in config (which then runs in two passes). */
+static bool has_storage(json_t *config, unsigned stages)
 {
-	struct prov_plan p = {
+	json_t *st = json_object_get(config, "storage");
+	if ((stages & (1u << PROV_STAGE_DISKS)) &&
+	    (json_array_size(json_object_get(st, "disks")) ||
+	     json_array_size(json_object_get(st, "raid")) ||
+	     json_array_size(json_object_get(st, "luks")) ||
+	     json_array_size(json_object_get(st, "filesystems"))))
+		return true;
+	if (!(stages & ((1u << PROV_STAGE_MOUNT) | (1u << PROV_STAGE_UMOUNT))))
+		return false;
+	size_t i;
+	json_t *f;
+	json_array_foreach(json_object_get(st, "filesystems"), i, f)
+	{
+		const char *fmt = json_string_value(json_object_get(f, "format"));
+		if (json_is_string(json_object_get(f, "path")) && fmt && strcmp(fmt, "swap") != 0 &&
+		    strcmp(fmt, "none") != 0)
+			return true;
+	}
+	return false;
+}
+
+static int plan_init(struct prov_plan *p, const struct prov_options *o, struct problem_list *reterr)
+{
+	*p = (struct prov_plan){
 		.o = o,
 		.root_fd = o->root_fd,
 		.l = reterr,
@@ -187,24 +128,177 @@ int prov_run(const struct prov_options *o, json_t *config, struct prov_outcome *
 		.skipped = json_array(),
 		.jfd = -1,
 	};
+	if (!p->items || !p->nodes || !p->skipped)
+		return -ENOMEM;
+	if (fstat(o->root_fd, &p->root_st) < 0)
+		return -errno;
+	return 0;
+}
+
+static void plan_release(struct prov_plan *p)
+{
+	plan_discard(p);
+	json_decref(p->items);
+	json_decref(p->nodes);
+	json_decref(p->skipped);
+	pw_db_free(p->db);
+	p->st = storage_free(p->st);
+	*p = (struct prov_plan){ .jfd = -1 };
+}
+
+/* Plan every stage of mask in order. -ENOMEM, or 0 (p->failed or errors tell the verdict). */
+static int plan_stages(struct prov_plan *p, json_t *config, unsigned mask)
+{
 	int r = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(stage_table) && r >= 0; i++)
+		if (mask & (1u << stage_table[i].stage))
+			r = stage_table[i].plan(p, config);
+	return r == -ENOMEM ? r : 0;
+}
+
+static bool plan_bad(const struct prov_plan *p, struct problem_list *l)
+{
+	return p->failed || problem_has_errors(l);
+}
+
+static void commit_outcome(struct prov_plan *p, struct prov_outcome *out, int r)
+{
+	out->committed |= r >= 0 && out->steps > 0;
+	if (r == -ENOTRECOVERABLE) {
+		/* the journal and staging stay for the next run to roll back */
+		for (size_t i = 0; i < p->ndirs; i++)
+			if (p->dirs[i].fd >= 0)
+				close(p->dirs[i].fd);
+		free(p->dirs);
+		p->dirs = NULL;
+		p->ndirs = 0;
+	}
+}
+
+/* After a failure that came after a disk was written: say what cannot be undone. */
+static void report_done(struct prov_plan *p, struct problem_list *l)
+{
+	json_t *done = p->st ? p->st->done : NULL;
+	char text[1024] = "";
+	size_t i, n = 0;
+	json_t *d;
+	json_array_foreach(done, i, d)
+	{
+		const char *k = json_string_value(json_object_get(d, "kind"));
+		if (!strcmp(k, "mount"))
+			continue;
+		n += (size_t)snprintf(text + n, n < sizeof(text) ? sizeof(text) - n : 0,
+				      "%s%s %s %s", n ? ", " : "", k,
+				      json_string_value(json_object_get(d, "device")),
+				      json_string_value(json_object_get(d, "detail")));
+	}
+	if (text[0])
+		(void)problem_add(l, -EIO, "",
+				  "changed on disk before the failure, and not undone (a partition "
+				  "table or a new filesystem cannot be): %s",
+				  text);
+}
+
+/* The storage run: plan all (dry), write the disks, mount, plan and commit the files, unmount. */
+static int run_storage(const struct prov_options *o, json_t *config, struct prov_outcome *out,
+		       struct problem_list *reterr)
+{
+	struct prov_options dry = *o;
+	struct prov_plan p1, p2;
+	bool mounted = false;
+	int r;
+
+	dry.dry_run = true;
+	r = plan_init(&p1, &dry, reterr);
+	p1.storage_exec = true;
+	p1.mark_mounts = true;
+	if (r >= 0)
+		r = plan_stages(&p1, config, o->stages);
+	out->items = json_incref(p1.items);
+	if (r < 0)
+		goto done1;
+	if (plan_bad(&p1, reterr)) {
+		out->would_fail = true;
+		r = -EINVAL;
+		goto done1;
+	}
+	if (o->stages & (1u << PROV_STAGE_DISKS)) {
+		r = storage_exec_disks(&p1);
+		if (r < 0)
+			goto failed;
+	}
+	if (o->stages & (1u << PROV_STAGE_MOUNT)) {
+		r = storage_exec_mount(&p1);
+		mounted = true;
+		if (r < 0)
+			goto failed;
+	}
+	if (p1.st && json_array_size(p1.st->done) && o->result)
+		(void)json_object_set(o->result, "storage", p1.st->done);
+	unsigned rest = o->stages & ((1u << PROV_STAGE_KARGS) | (1u << PROV_STAGE_FILES));
+	if (rest) {
+		r = plan_init(&p2, o, reterr);
+		if (r >= 0) {
+			(void)json_array_extend(p2.skipped, p1.skipped);
+			r = plan_stages(&p2, config, rest);
+		}
+		if (r >= 0 && plan_bad(&p2, reterr))
+			r = -EINVAL;
+		if (r >= 0)
+			r = plan_commit(&p2, &out->steps);
+		out->reboot_required = p2.reboot_required;
+		commit_outcome(&p2, out, r);
+		plan_release(&p2);
+		if (r < 0)
+			goto failed;
+	}
+	out->steps += (unsigned)json_array_size(p1.st ? p1.st->done : NULL);
+	out->committed = out->steps > 0;
+	if (o->stages & (1u << PROV_STAGE_UMOUNT)) {
+		r = storage_exec_umount(&p1, false);
+		if (r < 0)
+			goto done1;
+	}
+	/* what went through the filesystems' loop devices reaches the disks and images */
+	for (size_t i = 0; p1.st && i < p1.st->nd; i++)
+		(void)fsync(p1.st->d[i].fd);
+	r = 0;
+	goto done1;
+failed:
+	/* what this run wrote to the disks reaches them even when it failed */
+	for (size_t i = 0; p1.st && i < p1.st->nd; i++)
+		if (p1.st->d[i].written)
+			(void)fsync(p1.st->d[i].fd);
+	/* the root as it was: what this run mounted goes, and the mount points it made */
+	if (mounted)
+		(void)storage_exec_umount(&p1, true);
+	report_done(&p1, reterr);
+	out->disks_changed = storage_disks_done(p1.st);
+	if (r != -ENOTRECOVERABLE && r != -ENOMEM)
+		r = -EIO;
+done1:
+	plan_release(&p1);
+	return r;
+}
+
+int prov_run(const struct prov_options *o, json_t *config, struct prov_outcome *out,
+	     struct problem_list *reterr)
+{
+	struct prov_plan p;
+	int r;
 
 	*out = (struct prov_outcome){};
-	if (!p.items || !p.nodes || !p.skipped) {
-		r = -ENOMEM;
-		goto done;
-	}
-	if (fstat(o->root_fd, &p.root_st) < 0) {
-		r = -errno;
-		goto done;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(stage_table) && r >= 0; i++)
-		if (o->stages & (1u << stage_table[i].stage))
-			r = stage_table[i].plan(&p, config);
-	if (r == -ENOMEM)
+	if (!o->dry_run && has_storage(config, o->stages))
+		return run_storage(o, config, out, reterr);
+	r = plan_init(&p, o, reterr);
+	p.mark_mounts = o->dry_run;
+	if (r >= 0)
+		r = plan_stages(&p, config, o->stages);
+	out->items = json_incref(p.items);
+	if (r < 0)
 		goto done;
 	out->reboot_required = p.reboot_required;
-	if (p.failed || problem_has_errors(reterr)) {
+	if (plan_bad(&p, reterr)) {
 		out->would_fail = true;
 		r = -EINVAL;
 		goto done;
@@ -214,21 +308,8 @@ int prov_run(const struct prov_options *o, json_t *config, struct prov_outcome *
 		goto done;
 	}
 	r = plan_commit(&p, &out->steps);
-	out->committed = r >= 0 && out->steps > 0;
-	if (r == -ENOTRECOVERABLE) {
-		/* the journal and staging stay for the next run to roll back */
-		for (size_t i = 0; i < p.ndirs; i++)
-			if (p.dirs[i].fd >= 0)
-				close(p.dirs[i].fd);
-		free(p.dirs);
-		p.dirs = NULL;
-		p.ndirs = 0;
-	}
+	commit_outcome(&p, out, r);
 done:
-	plan_discard(&p);
-	out->items = p.items;
-	json_decref(p.nodes);
-	json_decref(p.skipped);
-	pw_db_free(p.db);
+	plan_release(&p);
 	return r;
 }

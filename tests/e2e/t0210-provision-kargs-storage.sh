@@ -1,8 +1,9 @@
 #!/bin/bash
 # t0210-provision-kargs-storage: the kargs stage as Flatcar's ignition-kargs-helper edits
-# oem/grub.cfg (rebootRequired, never a reboot), and the storage entries this build refuses
-# before anything is touched: disks and filesystems (no disks stage yet), RAID and LUKS (no md,
-# no device-mapper on these machines) (docs/provision.md §5, docs/provision-apply.md).
+# oem/grub.cfg (rebootRequired, never a reboot), and the storage entries refused before anything
+# is touched: RAID and LUKS (no md, no device-mapper on these machines), a disk that cannot hold a
+# GPT; missing devices skipped (docs/provision.md §5, docs/provision-apply.md). The disks stage
+# itself: t0250-t0259.
 . "$(dirname "$0")/lib.sh"
 . "$FLATCTL_SRC/tests/e2e/lib-provision.sh"
 V='"ignition":{"version":"3.4.0"}'
@@ -44,11 +45,11 @@ test_expect 'RAID and LUKS are refused before anything is touched, entries named
 	test_exit 1 prov "$T/r5" --config "$T/c5.ign" --dry-run >"$T/out" 2>"$T/err" &&
 	test_grep "^! raid md0" "$T/out" && same "$T/r5" r5
 '
-test_expect 'disks and filesystems: refused when the device exists, skipped (recorded) when not' '
+test_expect 'disks and filesystems: an empty image in the root is refused, a missing device skipped (recorded)' '
 	mkroot "$T/r6" && mkdir -p "$T/r6/dev" && : >"$T/r6/dev/vdb" && snap "$T/r6" r6 &&
 	cfg c6 "{$V,\"storage\":{\"disks\":[{\"device\":\"/dev/vdb\",\"partitions\":[{\"label\":\"DATA\"}]}],\"filesystems\":[{\"device\":\"/dev/vdc\",\"format\":\"ext4\",\"path\":\"/var/data\"}]}}" &&
 	test_exit 1 prov "$T/r6" --config "$T/c6.ign" 2>"$T/err" &&
-	test_grep "storage.disks\[0\]: /dev/vdb: disks entries need the disks stage" "$T/err" && same "$T/r6" r6 &&
+	test_grep "storage.disks\[0\]: /dev/vdb: a disk of 0 sectors of 512 bytes is too small for a GPT" "$T/err" && same "$T/r6" r6 &&
 	rm "$T/r6/dev/vdb" &&
 	prov "$T/r6" --config "$T/c6.ign" 2>"$T/err" &&
 	test_grep "skipped: no such device" "$T/err" &&
