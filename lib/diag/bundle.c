@@ -24,12 +24,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "diag/buf.h"
+#include "util/buf.h"
 #include "diag/bundle.h"
 #include "diag/config.h"
 #include "diag/journal.h"
 #include "diag/redact.h"
-#include "diag/spawn.h"
+#include "util/spawn.h"
 #include "diag/status.h"
 #include "diag/tar.h"
 #include "diag/units.h"
@@ -625,11 +625,11 @@ static int collect_files(struct bundle *b)
 static int run_self(struct bundle *b, const char *member, char *const *argv, const char *source)
 {
 	struct dbuf out = {};
-	struct diag_cmd_result res;
+	struct spawn_result res;
 
 	if (!may_start(b, member, source, "flatctl"))
 		return 0;
-	int r = diag_run(b->o->self_exe, argv, "/", b->o->cmd_timeout_usec, b->o->cmd_cap, &out,
+	int r = spawn_run(b->o->self_exe, argv, "/", b->o->cmd_timeout_usec, b->o->cmd_cap, &out,
 			 &res);
 	if (r < 0) {
 		dbuf_release(&out);
@@ -970,7 +970,7 @@ static int run_command(struct bundle *b, char *const *argv, const char *link)
 {
 	_cleanup_free_ char *member = diag_command_member(argv);
 	struct dbuf out = {};
-	struct diag_cmd_result res;
+	struct spawn_result res;
 	char src[512] = "";
 	size_t o = 0;
 
@@ -981,7 +981,7 @@ static int run_command(struct bundle *b, char *const *argv, const char *link)
 	if (!may_start(b, member, src, "command"))
 		return 0;
 	uint64_t timeout = b->o->cmd_timeout_usec;
-	int r = diag_run(NULL, argv, b->o->root, timeout, b->o->cmd_cap, &out, &res);
+	int r = spawn_run(NULL, argv, b->o->root, timeout, b->o->cmd_cap, &out, &res);
 	if (r < 0) {
 		dbuf_release(&out);
 		char eb[128];

@@ -8,7 +8,7 @@
 #include <systemd/sd-journal.h>
 #include <time.h>
 
-#include "diag/buf.h"
+#include "util/buf.h"
 #include "diag/journal.h"
 #include "diag/redact.h"
 #include "fs/fs.h"

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "diag/buf.h"
+#include "util/buf.h"
 #include "diag/redact.h"
 
 #define MARK "[REDACTED]"

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
-#include "diag/buf.h"
+#include "util/buf.h"
 #include "diag/redact.h"
 #include "diag/status.h"
 #include "diag/units.h"

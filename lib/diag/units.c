@@ -7,7 +7,7 @@
 #include <systemd/sd-bus.h>
 #include <time.h>
 
-#include "diag/buf.h"
+#include "util/buf.h"
 #include "diag/status.h"
 #include "diag/units.h"
 

@@ -36,8 +36,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "diag/buf.h"
-#include "diag/spawn.h"
+#include "util/buf.h"
+#include "util/spawn.h"
 #include "fs/fs.h"
 #include "gpt/gpt.h"
 #include "internal.h"
@@ -1430,8 +1430,8 @@ static int run_tool(char **argv, char *last, size_t n)
 	if (!exe)
 		return -ENOENT;
 	_cleanup_(dbuf_release) struct dbuf out = {};
-	struct diag_cmd_result res;
-	int r = diag_run(exe, argv, NULL, UINT64_C(30) * 60 * 1000000, 65536, &out, &res);
+	struct spawn_result res;
+	int r = spawn_run(exe, argv, NULL, UINT64_C(30) * 60 * 1000000, 65536, &out, &res);
 	if (r < 0)
 		return r;
 	/* the message: the first line that is not a version banner */

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "diag/buf.h"
+#include "util/buf.h"
 #include "diag/config.h"
 #include "diag/redact.h"
 #include "util/problem.h"

@@ -3,7 +3,7 @@
  * negative samples. */
 #include <string.h>
 
-#include "diag/buf.h"
+#include "util/buf.h"
 #include "diag/redact.h"
 #include "tap.h"
 

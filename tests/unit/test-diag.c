@@ -3,7 +3,7 @@
  * never-collected list, the buffer (docs/diag.md §3). */
 #include <string.h>
 
-#include "diag/buf.h"
+#include "util/buf.h"
 #include "diag/bundle.h"
 #include "diag/config.h"
 #include "util/problem.h"

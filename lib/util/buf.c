@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* lib/diag/buf.c - growable byte buffer (include/diag/buf.h). */
+/* lib/util/buf.c - growable byte buffer (include/util/buf.h). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "diag/buf.h"
+#include "util/buf.h"
 
 static bool grow(struct dbuf *b, size_t extra)
 {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* lib/diag/spawn.c - collection commands (include/diag/spawn.h). */
+/* lib/util/spawn.c - run a program (include/util/spawn.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -11,8 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "diag/buf.h"
-#include "diag/spawn.h"
+#include "util/buf.h"
+#include "util/spawn.h"
 
 extern char **environ;
 
@@ -23,8 +23,8 @@ static uint64_t now_usec(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-int diag_run(const char *exe, char *const *argv, const char *cwd, uint64_t timeout_usec,
-	     size_t cap, struct dbuf *out, struct diag_cmd_result *res)
+int spawn_run(const char *exe, char *const *argv, const char *cwd, uint64_t timeout_usec,
+	     size_t cap, struct dbuf *out, struct spawn_result *res)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -33,7 +33,7 @@ int diag_run(const char *exe, char *const *argv, const char *cwd, uint64_t timeo
 	pid_t pid;
 	int r;
 
-	*res = (struct diag_cmd_result){ .exit_status = -1 };
+	*res = (struct spawn_result){ .exit_status = -1 };
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return -errno;
 	posix_spawn_file_actions_init(&fa);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* include/diag/buf.h - a growable byte buffer for one bundle item (lib/diag). */
+/* include/util/buf.h - a growable byte buffer (bundle items of lib/diag, tool output). */
 #pragma once
 
 #include <stdbool.h>
