@@ -506,8 +506,15 @@ int fs_open_canon_dir(int root_fd, const char *canon, int flags)
 		if (!strcmp(c, "..") || !strcmp(c, "."))
 			return -EINVAL;
 		int nfd = openat(dfd, c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (nfd < 0)
-			return -errno;
+		if (nfd < 0) {
+			/* a symlink is ENOTDIR here; openat2's RESOLVE_NO_SYMLINKS says ELOOP */
+			struct stat st;
+			int e = errno;
+			if (e == ENOTDIR && fstatat(dfd, c, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISLNK(st.st_mode))
+				e = ELOOP;
+			return -e;
+		}
 		close(dfd);
 		dfd = nfd;
 	}

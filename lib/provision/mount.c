@@ -262,6 +262,59 @@ static int apply_options(int fsfd, json_t *opts, uint64_t *attrs, char *bad, siz
 	return 0;
 }
 
+/* Kernels and emulators without the mount API (fsopen: ENOSYS; qemu-user is one): the same
+ * options through mount(2), flags for the per-mount ones, the rest as the data string, the
+ * target named through its O_PATH descriptor so that no path is resolved twice. */
+static int mount_legacy(const char *dev, const char *format, json_t *opts, int target,
+			char *bad, size_t nbad)
+{
+	static const struct {
+		const char *name;
+		unsigned long set;
+	} flags[] = {
+		{ "nosuid", MS_NOSUID },	 { "nodev", MS_NODEV },
+		{ "noexec", MS_NOEXEC },	 { "noatime", MS_NOATIME },
+		{ "nodiratime", MS_NODIRATIME }, { "relatime", MS_RELATIME },
+		{ "strictatime", MS_STRICTATIME }, { "ro", MS_RDONLY },
+	};
+	static const char *const ignored[] = { "defaults", "rw",    "suid",   "dev",
+					       "exec",	   "auto",  "noauto", "nofail",
+					       "_netdev",  "atime", "user",   "nouser" };
+	char data[4096] = "", where[64];
+	size_t dl = 0, i;
+	unsigned long mflags = 0;
+	json_t *o;
+	json_array_foreach(opts, i, o)
+	{
+		const char *s = json_string_value(o);
+		bool done = false;
+		if (!s)
+			continue;
+		for (size_t k = 0; k < ARRAY_SIZE(flags) && !done; k++)
+			if (!strcmp(s, flags[k].name)) {
+				mflags |= flags[k].set;
+				done = true;
+			}
+		for (size_t k = 0; k < ARRAY_SIZE(ignored) && !done; k++)
+			done = !strcmp(s, ignored[k]);
+		if (done || !strncmp(s, "x-", 2))
+			continue;
+		size_t l = strlen(s);
+		if (strchr(s, ',') || dl + l + 2 > sizeof(data)) {
+			snprintf(bad, nbad, "%s", s);
+			return -EINVAL;
+		}
+		if (dl)
+			data[dl++] = ',';
+		memcpy(data + dl, s, l + 1);
+		dl += l;
+	}
+	snprintf(where, sizeof(where), "/proc/self/fd/%d", target);
+	if (mount(dev, where, format, mflags, dl ? data : NULL) < 0)
+		return -errno;
+	return 0;
+}
+
 static int mount_one(struct prov_plan *p, struct st_fs *f)
 {
 	struct prov_storage *s = p->st;
@@ -315,6 +368,19 @@ static int mount_one(struct prov_plan *p, struct st_fs *f)
 		return plan_fail(p, target, f->where, f->path, "the mount point: %s",
 				 strerror(-target));
 	_cleanup_close_ int fsfd = (int)syscall(SYS_fsopen, f->format, FSOPEN_CLOEXEC);
+	if (fsfd < 0 && errno == ENOSYS) {
+		r = mount_legacy(dev, f->format, json_object_get(f->e, "mountOptions"), target,
+				 bad, sizeof(bad));
+		if (r == -EINVAL && bad[0])
+			return plan_fail(p, r, f->where, f->path, "mount option \"%s\": %s", bad,
+					 strerror(-r));
+		if (r < 0)
+			return plan_fail(p, r, f->where, f->path, "mounting %s (%s) at %s: %s",
+					 f->device, f->format, f->path, strerror(-r));
+		f->mounted = true;
+		storage_fs_detach(f);
+		return 0;
+	}
 	if (fsfd < 0)
 		return plan_fail(p, -errno, f->where, f->path,
 				 "this kernel cannot mount %s filesystems: %s", f->format,

@@ -2,11 +2,13 @@
 /* lib/util/spawn.c - run a program (include/util/spawn.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +25,49 @@ static uint64_t now_usec(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+/* The program to start: exe, argv[0] when it holds a '/', else the first executable regular
+ * file named argv[0] in PATH. Looked up here rather than left to posix_spawnp, so that a
+ * missing program is -ENOENT wherever flatctl runs: where vfork is emulated by fork (qemu-user),
+ * a failed exec in the child only shows as exit status 127. */
+static int find_program(const char *exe, const char *name, char *buf, size_t size,
+			const char **ret)
+{
+	struct stat st;
+
+	if (exe || strchr(name, '/')) {
+		const char *p = exe ? exe : name;
+		if (stat(p, &st) < 0)
+			return -errno;
+		if (!S_ISREG(st.st_mode))
+			return -EACCES;
+		if (access(p, X_OK) < 0)
+			return -errno;
+		*ret = p;
+		return 0;
+	}
+	const char *path = getenv("PATH");
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	size_t nl = strlen(name);
+	for (const char *d = path; *d;) {
+		const char *e = strchrnul(d, ':');
+		size_t dl = (size_t)(e - d);
+		if (dl == 0) /* an empty element is the working directory */
+			dl = 1, d = ".";
+		if (dl + 1 + nl + 1 <= size) {
+			memcpy(buf, d, dl);
+			buf[dl] = '/';
+			memcpy(buf + dl + 1, name, nl + 1);
+			if (stat(buf, &st) == 0 && S_ISREG(st.st_mode) && access(buf, X_OK) == 0) {
+				*ret = buf;
+				return 0;
+			}
+		}
+		d = *e ? e + 1 : e;
+	}
+	return -ENOENT;
+}
+
 int spawn_run(const char *exe, char *const *argv, const char *cwd, uint64_t timeout_usec,
 	     size_t cap, struct dbuf *out, struct spawn_result *res)
 {
@@ -34,6 +79,11 @@ int spawn_run(const char *exe, char *const *argv, const char *cwd, uint64_t time
 	int r;
 
 	*res = (struct spawn_result){ .exit_status = -1 };
+	char found[PATH_MAX];
+	const char *prog;
+	r = find_program(exe, argv[0], found, sizeof(found), &prog);
+	if (r < 0)
+		return r;
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return -errno;
 	posix_spawn_file_actions_init(&fa);
@@ -54,10 +104,7 @@ int spawn_run(const char *exe, char *const *argv, const char *cwd, uint64_t time
 	posix_spawnattr_setsigdefault(&attr, &all_default);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
 						POSIX_SPAWN_SETSIGDEF);
-	if (exe)
-		r = posix_spawn(&pid, exe, &fa, &attr, argv, environ);
-	else
-		r = posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
+	r = posix_spawn(&pid, prog, &fa, &attr, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	close(pfd[1]);

@@ -92,9 +92,9 @@ test_expect 'the protective MBR is the one Flatcar'"'"'s cgpt create writes' '
 '
 
 test_expect 'it runs flatctl as cgpt, and never sgdisk' '
-	mkdir -p "$T/bin" "$T/fake" &&
-	printf "#!/bin/bash\necho \"\$(basename \"\$0\") \$*\" >>\"%s\"\nexec -a \"\$0\" \"%s\" \"\$@\"\n" \
-		"$T/calls" "$FLATCTL" >"$T/fake/flatctl" && chmod +x "$T/fake/flatctl" &&
+	mkdir -p "$T/bin" "$T/fake" "$T/links" && ln -s "$FLATCTL" "$T/links/cgpt" &&
+	printf "#!/bin/bash\necho \"\$(basename \"\$0\") \$*\" >>\"%s\"\nexec \"%s/\$(basename \"\$0\")\" \"\$@\"\n" \
+		"$T/calls" "$T/links" >"$T/fake/flatctl" && chmod +x "$T/fake/flatctl" &&
 	printf "#!/bin/sh\necho sgdisk >>\"%s\"\nexit 1\n" "$T/calls" >"$T/bin/sgdisk" &&
 	chmod +x "$T/bin/sgdisk" &&
 	PATH=$T/bin:$PATH FLATCTL=$T/fake/flatctl "$MKDISK" -q --force --layout compact --hybrid-mbr \

@@ -108,6 +108,12 @@ TEST(fallback_keeps_paths_inside_the_root)
 	ASSERT_ERR(read_in(root, "loop", &data), ELOOP);
 	ASSERT_ERR(read_in(root, "etc/inside/x", &data), ENOTDIR);
 	ASSERT_ERR(fs_open(root, "abs", O_RDONLY | O_NOFOLLOW, 0), ELOOP);
+	/* a canonical directory path through a symlink: ELOOP, as openat2 says it */
+	ASSERT_ERR(fs_open_canon_dir(root, "etcdir", O_PATH), ELOOP);
+	ASSERT_ERR(fs_open_canon_dir(root, "etcdir/flatcar", O_PATH), ELOOP);
+	int cfd = fs_open_canon_dir(root, "etc/flatcar", O_PATH);
+	ASSERT_OK(cfd);
+	close(cfd);
 	/* O_PATH follows a final symlink too, inside the root */
 	ASSERT_EQ(fs_exists(root, "escape-abs"), 0);
 	ASSERT_EQ(fs_exists(root, "escape"), 0);

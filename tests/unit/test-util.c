@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* tests/unit/test-util.c - problem lists, logging prefix, root-relative files. */
+/* tests/unit/test-util.c - problem lists, logging prefix, root-relative files, spawn_run. */
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -7,7 +7,9 @@
 
 #include "fs/fs.h"
 #include "tap.h"
+#include "util/buf.h"
 #include "util/problem.h"
+#include "util/spawn.h"
 
 TEST(problem_add_returns_errno_and_keeps_location)
 {
@@ -79,4 +81,35 @@ TEST(fs_pread_pwrite_all)
 	ASSERT_OK(fs_pread_all(fd, back, 0, 1 << 20)); /* nothing asked, nothing read */
 	ASSERT_ERR(fs_pread_all(fd, back, 10, 4100), EIO); /* meets the end of the file */
 	ASSERT_ERR(fs_pwrite_all(-1, buf, 1, 0), EBADF);
+}
+
+/* A missing program is -ENOENT before anything starts, whatever emulates vfork. */
+TEST(spawn_finds_programs_in_path)
+{
+	char dir[] = "/tmp/flatctl-test-spawn.XXXXXX";
+	ASSERT_NOT_NULL(mkdtemp(dir));
+	char noexec[64], path[128];
+	snprintf(noexec, sizeof(noexec), "%s/tool", dir);
+	_cleanup_close_ int fd = open(noexec, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	ASSERT_OK(fd);
+	struct dbuf out = {};
+	struct spawn_result res;
+	char *missing[] = { (char *)"no-such-program-flatctl", NULL };
+	char *tool[] = { (char *)"tool", NULL };
+	char *echo[] = { (char *)"echo", (char *)"hi", NULL };
+	snprintf(path, sizeof(path), "%s:/usr/bin:/bin", dir);
+	ASSERT_OK(setenv("PATH", path, 1));
+	ASSERT_ERR(spawn_run(NULL, missing, NULL, 0, 64, &out, &res), ENOENT);
+	ASSERT_EQ(res.exit_status, -1);
+	/* a file without x in an earlier directory is passed over, as execvp does */
+	ASSERT_ERR(spawn_run(NULL, tool, NULL, 0, 64, &out, &res), ENOENT);
+	ASSERT_ERR(spawn_run(noexec, tool, NULL, 0, 64, &out, &res), EACCES);
+	ASSERT_ERR(spawn_run(dir, tool, NULL, 0, 64, &out, &res), EACCES);
+	ASSERT_OK(spawn_run(NULL, echo, NULL, 0, 64, &out, &res));
+	ASSERT_EQ(res.exit_status, 0);
+	ASSERT_EQ(out.n, 3);
+	ASSERT_TRUE(memcmp(out.p, "hi\n", 3) == 0);
+	dbuf_release(&out);
+	unlink(noexec);
+	rmdir(dir);
 }
