@@ -210,38 +210,50 @@ int storage_plan_umount(struct prov_plan *p, json_t *config)
 	return 0;
 }
 
-/* Mount options: the per-mount flags of mount(8) as mount attributes, the rest for the
- * filesystem (fsconfig). */
+/* Mount options: the per-mount flags of mount(8) as mount attributes (or mount(2) flags), the
+ * fstab words that say nothing to the kernel ignored, the rest for the filesystem. */
+static const struct {
+	const char *name;
+	uint64_t attr;
+	unsigned long ms;
+} mount_flags[] = {
+	{ "nosuid", MOUNT_ATTR_NOSUID, MS_NOSUID },
+	{ "nodev", MOUNT_ATTR_NODEV, MS_NODEV },
+	{ "noexec", MOUNT_ATTR_NOEXEC, MS_NOEXEC },
+	{ "noatime", MOUNT_ATTR_NOATIME, MS_NOATIME },
+	{ "nodiratime", MOUNT_ATTR_NODIRATIME, MS_NODIRATIME },
+	{ "relatime", MOUNT_ATTR_RELATIME, MS_RELATIME },
+	{ "strictatime", MOUNT_ATTR_STRICTATIME, MS_STRICTATIME },
+};
+static const char *const mount_ignored[] = { "defaults", "rw",	  "suid",   "dev",
+					     "exec",	 "auto",  "noauto", "nofail",
+					     "_netdev",	 "atime", "user",   "nouser" };
+
+/* true when s is a mount flag (its bits added) or an ignored word; "ro" is both a flag and,
+ * for the mount API, a filesystem parameter, so it is left to the caller */
+static bool mount_word(const char *s, uint64_t *attrs, unsigned long *ms)
+{
+	for (size_t k = 0; k < ARRAY_SIZE(mount_flags); k++)
+		if (!strcmp(s, mount_flags[k].name)) {
+			*attrs |= mount_flags[k].attr;
+			*ms |= mount_flags[k].ms;
+			return true;
+		}
+	for (size_t k = 0; k < ARRAY_SIZE(mount_ignored); k++)
+		if (!strcmp(s, mount_ignored[k]))
+			return true;
+	return !strncmp(s, "x-", 2);
+}
+
 static int apply_options(int fsfd, json_t *opts, uint64_t *attrs, char *bad, size_t nbad)
 {
-	static const struct {
-		const char *name;
-		uint64_t set;
-	} flags[] = {
-		{ "nosuid", MOUNT_ATTR_NOSUID },	   { "nodev", MOUNT_ATTR_NODEV },
-		{ "noexec", MOUNT_ATTR_NOEXEC },	   { "noatime", MOUNT_ATTR_NOATIME },
-		{ "nodiratime", MOUNT_ATTR_NODIRATIME },   { "relatime", MOUNT_ATTR_RELATIME },
-		{ "strictatime", MOUNT_ATTR_STRICTATIME },
-	};
-	static const char *const ignored[] = { "defaults", "rw",    "suid",   "dev",
-					       "exec",	   "auto",  "noauto", "nofail",
-					       "_netdev",  "atime", "user",   "nouser" };
+	unsigned long ms = 0;
 	size_t i;
 	json_t *o;
 	json_array_foreach(opts, i, o)
 	{
 		const char *s = json_string_value(o);
-		bool done = false;
-		if (!s)
-			continue;
-		for (size_t k = 0; k < ARRAY_SIZE(flags) && !done; k++)
-			if (!strcmp(s, flags[k].name)) {
-				*attrs |= flags[k].set;
-				done = true;
-			}
-		for (size_t k = 0; k < ARRAY_SIZE(ignored) && !done; k++)
-			done = !strcmp(s, ignored[k]);
-		if (done || !strncmp(s, "x-", 2))
+		if (!s || mount_word(s, attrs, &ms))
 			continue;
 		if (!strcmp(s, "ro"))
 			*attrs |= MOUNT_ATTR_RDONLY;
@@ -268,37 +280,20 @@ static int apply_options(int fsfd, json_t *opts, uint64_t *attrs, char *bad, siz
 static int mount_legacy(const char *dev, const char *format, json_t *opts, int target,
 			char *bad, size_t nbad)
 {
-	static const struct {
-		const char *name;
-		unsigned long set;
-	} flags[] = {
-		{ "nosuid", MS_NOSUID },	 { "nodev", MS_NODEV },
-		{ "noexec", MS_NOEXEC },	 { "noatime", MS_NOATIME },
-		{ "nodiratime", MS_NODIRATIME }, { "relatime", MS_RELATIME },
-		{ "strictatime", MS_STRICTATIME }, { "ro", MS_RDONLY },
-	};
-	static const char *const ignored[] = { "defaults", "rw",    "suid",   "dev",
-					       "exec",	   "auto",  "noauto", "nofail",
-					       "_netdev",  "atime", "user",   "nouser" };
 	char data[4096] = "", where[64];
 	size_t dl = 0, i;
-	unsigned long mflags = 0;
+	unsigned long ms = 0;
+	uint64_t attrs = 0;
 	json_t *o;
 	json_array_foreach(opts, i, o)
 	{
 		const char *s = json_string_value(o);
-		bool done = false;
-		if (!s)
+		if (!s || mount_word(s, &attrs, &ms))
 			continue;
-		for (size_t k = 0; k < ARRAY_SIZE(flags) && !done; k++)
-			if (!strcmp(s, flags[k].name)) {
-				mflags |= flags[k].set;
-				done = true;
-			}
-		for (size_t k = 0; k < ARRAY_SIZE(ignored) && !done; k++)
-			done = !strcmp(s, ignored[k]);
-		if (done || !strncmp(s, "x-", 2))
+		if (!strcmp(s, "ro")) {
+			ms |= MS_RDONLY;
 			continue;
+		}
 		size_t l = strlen(s);
 		if (strchr(s, ',') || dl + l + 2 > sizeof(data)) {
 			snprintf(bad, nbad, "%s", s);
@@ -310,7 +305,7 @@ static int mount_legacy(const char *dev, const char *format, json_t *opts, int t
 		dl += l;
 	}
 	snprintf(where, sizeof(where), "/proc/self/fd/%d", target);
-	if (mount(dev, where, format, mflags, dl ? data : NULL) < 0)
+	if (mount(dev, where, format, ms, dl ? data : NULL) < 0)
 		return -errno;
 	return 0;
 }
