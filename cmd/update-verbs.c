@@ -22,6 +22,7 @@
 #include "update/client.h"
 #include "update/engine.h"
 #include "update/install.h"
+#include "update/metrics.h"
 #include "update/state.h"
 #include "util/problem.h"
 #include "util/progress.h"
@@ -146,6 +147,27 @@ int update_print_engine_status(struct flat_ctx *ctx)
 	return 0;
 }
 
+/* --prometheus on stdout, --textfile into DIR (9.1); both when both are given. */
+static int print_metrics(struct update_cmd *uc, const struct update_state *s, const char *current)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t size = 0;
+	int r = update_metrics_render(s, current, &text, &size);
+
+	if (r < 0)
+		return log_fail(r, "out of memory");
+	if (uc->prometheus && (fwrite(text, 1, size, stdout) != size || fflush(stdout) != 0))
+		return log_error_errno(-EIO, "writing to stdout");
+	if (!uc->textfile)
+		return 0;
+	r = update_metrics_write_textfile(uc->textfile, text, size);
+	if (r == -ENOENT || r == -ENOTDIR)
+		return args_usage_error(uc->args, "--textfile: '%s' is not a directory", uc->textfile);
+	if (r < 0)
+		return log_error_errno(r, "writing '%s/%s'", uc->textfile, UPDATE_METRICS_TEXTFILE);
+	return 0;
+}
+
 int update_verb_status(int argc, char **argv, void *userdata)
 {
 	struct update_cmd *uc = userdata;
@@ -162,11 +184,16 @@ int update_verb_status(int argc, char **argv, void *userdata)
 
 	if (root_fd < 0)
 		return root_fd;
+	if ((uc->prometheus || uc->textfile) && ctx->json)
+		return args_usage_error(uc->args, "--json cannot be combined with --%s",
+					uc->prometheus ? "prometheus" : "textfile");
 	r = load_state_ro(root_fd, &s);
 	if (r < 0)
 		return r;
 	update_snapshot_from_state(s, &snap);
 	current = update_release_version(root_fd);
+	if (uc->prometheus || uc->textfile)
+		return print_metrics(uc, s, current);
 	find_partitions(ctx, root_fd, booted, target);
 	bool has_err = update_state_get_last_error(s, &err);
 	const char *nv = *snap.new_version ? snap.new_version : NULL;
@@ -520,6 +547,14 @@ int update_cmd_option(struct update_cmd *uc, int id, const char *arg)
 		return 1;
 	case UPDATE_OPT_BUS:
 		uc->bus = arg;
+		return 1;
+	case UPDATE_OPT_PROMETHEUS:
+		uc->prometheus = true;
+		return 1;
+	case UPDATE_OPT_TEXTFILE:
+		if (!*arg)
+			return args_usage_error(uc->args, "--textfile: empty directory name");
+		uc->textfile = arg;
 		return 1;
 	case UPDATE_OPT_INITIAL_DELAY:
 	case UPDATE_OPT_INTERVAL:

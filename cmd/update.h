@@ -25,6 +25,8 @@ enum {
 	UPDATE_OPT_INTERVAL,
 	UPDATE_OPT_FUZZ,
 	UPDATE_OPT_MARK_GOOD_DELAY,
+	UPDATE_OPT_PROMETHEUS,
+	UPDATE_OPT_TEXTFILE,
 };
 #define UPDATE_PIPELINE_OPTIONS                                                                     \
 	{ "server", UPDATE_OPT_SERVER, ARG_REQ, "URL", "check/apply: ask this Omaha server" },       \
@@ -47,7 +49,11 @@ enum {
 	{ "fuzz", UPDATE_OPT_FUZZ, ARG_REQ, "SEC",                                                  \
 	  "daemon: each delay +- up to SEC seconds at random (300)" },                              \
 	{ "mark-good-delay", UPDATE_OPT_MARK_GOOD_DELAY, ARG_REQ, "SEC",                            \
-	  "daemon: mark the booted partition good after SEC seconds (45)" }
+	  "daemon: mark the booted partition good after SEC seconds (45)" },                         \
+	{ "prometheus", UPDATE_OPT_PROMETHEUS, ARG_NONE, NULL,                                      \
+	  "status: print metrics in Prometheus' text format" },                                     \
+	{ "textfile", UPDATE_OPT_TEXTFILE, ARG_REQ, "DIR",                                          \
+	  "status: write the metrics to DIR/flatctl_update.prom (node_exporter)" }
 
 /* What cmd_update() hands every verb as the verb table's userdata: cmd/update.c keeps it as the
  * first member of its own argument struct. */
@@ -64,6 +70,9 @@ struct update_cmd {
 	bool once;
 	const char *bus;
 	uint64_t initial_delay, interval, fuzz, mark_good_delay;
+	/* status (9.1) */
+	bool prometheus;
+	const char *textfile;
 };
 
 /* Handle one of UPDATE_PIPELINE_OPTIONS: 1 taken, 0 not ours, < 0 usage error (printed). */
@@ -72,7 +81,8 @@ int update_cmd_option(struct update_cmd *uc, int id, const char *arg);
 int update_verb_check(int argc, char **argv, void *userdata);
 int update_verb_apply(int argc, char **argv, void *userdata);
 
-/* update status [--json] (2.3, 9): reads state.json only; never writes. */
+/* update status [--json|--prometheus] [--textfile DIR] (2.3, 9, 9.1): reads state.json only;
+ * writes nothing but DIR/flatctl_update.prom. */
 int update_verb_status(int argc, char **argv, void *userdata);
 /* update reset (2.4): 0 something was reset, 3 nothing to do, 75 lock busy. */
 int update_verb_reset(int argc, char **argv, void *userdata);

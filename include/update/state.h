@@ -51,6 +51,7 @@ const char *update_status_short_name(enum update_status s);
 /* 4.4: Omaha error codes (update_engine's numbering); never exit codes. */
 enum update_error_code {
 	UPDATE_ERROR_GENERIC = 1,
+	UPDATE_ERROR_OMAHA_REQUEST = 2,
 	UPDATE_ERROR_POSTINSTALL_RUNNER = 5,
 	UPDATE_ERROR_INSTALL_DEVICE_OPEN = 7,
 	UPDATE_ERROR_DOWNLOAD_TRANSFER = 9,
@@ -67,6 +68,7 @@ enum update_error_code {
 	UPDATE_ERROR_OPERATION_HASH_MISMATCH = 29,
 	UPDATE_ERROR_OMAHA_XML_PARSE = 31,
 	UPDATE_ERROR_OMAHA_RESPONSE_INVALID = 34,
+	UPDATE_ERROR_OMAHA_HTTP_RESPONSE = 37,
 	UPDATE_ERROR_DEFERRED_FOR_BACKOFF = 40,
 	UPDATE_ERROR_ROLLBACK = 44,
 };
@@ -196,6 +198,24 @@ bool update_state_bad_payload_info(const struct update_state *s, const char *sha
 				   int *ret_code, uint64_t *ret_reported);
 int update_state_set_bad_payload_info(struct update_state *s, const char *sha256, int code,
 				      uint64_t reported);
+
+/* Counters and times for `update status --prometheus` (docs/update.md 7.2, 9.1): kept across
+ * cycles, reboots and `update reset`, so they only grow (Prometheus counters). */
+struct update_metrics {
+	uint64_t last_successful_check_time; /* Unix seconds of the last check the server answered */
+	uint64_t last_successful_update_time; /* of the last install (the GPT flip) */
+	uint64_t downloaded_bytes;            /* payload bytes fetched over HTTP, all attempts */
+};
+void update_state_get_metrics(const struct update_state *s, struct update_metrics *ret);
+int update_state_set_last_successful_check(struct update_state *s, uint64_t t);
+int update_state_set_last_successful_update(struct update_state *s, uint64_t t);
+int update_state_add_downloaded(struct update_state *s, uint64_t bytes);
+/* One more failed attempt with Omaha error code `code` (> 0). */
+int update_state_count_failure(struct update_state *s, int code);
+/* The failure counts, lowest code first: fn is called once per code with a count > 0. */
+void update_state_foreach_failure(const struct update_state *s,
+				  void (*fn)(int code, uint64_t count, void *userdata),
+				  void *userdata);
 
 /* ---- crash and resume (7.3) ---- */
 /* What a new download attempt has to go on. For an Omaha offer: sha256 (base64) of the response;

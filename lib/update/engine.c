@@ -268,6 +268,7 @@ static void record_failure(struct update_cycle *c, int code, const char *fmt, ..
 	c->res.detail = c->detail;
 	c->res.code = code ? code : 1;
 	(void)update_state_set_last_error(c->state, c->res.code, c->detail, (uint64_t)time(NULL));
+	(void)update_state_count_failure(c->state, c->res.code);
 	(void)update_state_set_status(c->state, UPDATE_STATUS_IDLE);
 	save_or_warn(c);
 }
@@ -608,6 +609,14 @@ static int step_check(struct update_cycle *c)
 		return step_ping(c);
 	r = update_check(c->http, &c->cfg, c->state, c->bootid, &res);
 	(void)update_state_set_last_checked(c->state, (uint64_t)time(NULL));
+	if (r >= 0)
+		(void)update_state_set_last_successful_check(c->state, (uint64_t)time(NULL));
+	else if (!res.code)
+		/* No answer to parse (transport, HTTP status): counted for the metrics (9.1) as
+		 * update_engine names it; the server is not told, it was not reached. */
+		(void)update_state_count_failure(c->state, res.http_status >= 400
+								  ? UPDATE_ERROR_OMAHA_HTTP_RESPONSE
+								  : UPDATE_ERROR_OMAHA_REQUEST);
 	save_or_warn(c);
 	if (r < 0) {
 		c->res.server_trouble = r == -EAGAIN;
@@ -810,7 +819,7 @@ static int step_download(struct update_cycle *c)
 	if (update_early_new(&c->target, (c->size > have ? c->size - have : 0) + (64ULL << 20),
 			     &c->early) < 0)
 		c->early = NULL;
-	uint64_t fetched = 0;
+	uint64_t fetched = 0, fetched_all = 0;
 	bool is4xx = false, oversize = false, warned = false;
 	_cleanup_free_ char *rurl = NULL;
 	c->url_first = first_url(c);
@@ -833,11 +842,13 @@ static int step_download(struct update_cycle *c)
 		(void)update_early_catch_up(c->early, c->part_fd, have);
 		r = update_download(http, url, user, password, c->part_fd, have, c->size, on_progress,
 				    c, c->early, &fetched, &is4xx, &oversize, buf, sizeof(buf));
+		fetched_all += fetched;
 		if (r >= 0 || oversize || (r == -ECANCELED && cancelled(c)))
 			break;
 		if (fstat(c->part_fd, &stt) == 0)
 			have = (uint64_t)stt.st_size;
 	}
+	(void)update_state_add_downloaded(c->state, fetched_all); /* saved by what follows */
 	if (r == -ECANCELED && cancelled(c)) {
 		(void)fsync(c->part_fd);
 		return stop_here(c);
@@ -1018,7 +1029,8 @@ static int step_flip(struct update_cycle *c)
 	    (r = update_state_set_pending(c->state, NULL, NULL, 0)) < 0 ||
 	    (r = update_state_clear_last_error(c->state)) < 0 ||
 	    (r = update_state_set_backoff(c->state, &b)) < 0 ||
-	    (r = update_state_set_progress(c->state, 1.0)) < 0)
+	    (r = update_state_set_progress(c->state, 1.0)) < 0 ||
+	    (r = update_state_set_last_successful_update(c->state, st.installed_time)) < 0)
 		return fail(c, r, "updating the state: %s", strerror(-r));
 	if (set_status(c, UPDATE_STATUS_UPDATED_NEED_REBOOT, -1) < 0)
 		return 0;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -53,6 +54,8 @@ const char *update_status_short_name(enum update_status s)
 const char *update_error_code_to_string(int code)
 {
 	switch (code) {
+	case UPDATE_ERROR_GENERIC: return "Error";
+	case UPDATE_ERROR_OMAHA_REQUEST: return "OmahaRequestError";
 	case UPDATE_ERROR_POSTINSTALL_RUNNER: return "PostinstallRunnerError";
 	case UPDATE_ERROR_INSTALL_DEVICE_OPEN: return "InstallDeviceOpenError";
 	case UPDATE_ERROR_DOWNLOAD_TRANSFER: return "DownloadTransferError";
@@ -69,6 +72,7 @@ const char *update_error_code_to_string(int code)
 	case UPDATE_ERROR_OPERATION_HASH_MISMATCH: return "DownloadOperationHashMismatch";
 	case UPDATE_ERROR_OMAHA_XML_PARSE: return "OmahaRequestXMLParseError";
 	case UPDATE_ERROR_OMAHA_RESPONSE_INVALID: return "OmahaResponseInvalid";
+	case UPDATE_ERROR_OMAHA_HTTP_RESPONSE: return "OmahaErrorInHTTPResponse";
 	case UPDATE_ERROR_DEFERRED_FOR_BACKOFF: return "OmahaUpdateDeferredForBackoff";
 	case UPDATE_ERROR_ROLLBACK: return "RollbackError";
 	default: return "Error";
@@ -81,15 +85,22 @@ static json_t *backoff_new(void)
 			 "url_failures", 0);
 }
 
+static json_t *metrics_new(void)
+{
+	return json_pack("{s:i,s:i,s:i,s:{}}", "last_successful_check_time", 0,
+			 "last_successful_update_time", 0, "downloaded_bytes", 0, "failures");
+}
+
 struct update_state *update_state_new(void)
 {
 	struct update_state *s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
-	s->doc = json_pack("{s:i,s:s,s:i,s:n,s:f,s:n,s:n,s:n,s:n,s:o,s:[]}", "schema", 1, "status",
-			   status_names[UPDATE_STATUS_IDLE], "last_checked_time", 0, "aleph_version",
-			   "progress", 0.0, "pending", "staged", "report", "last_error", "backoff",
-			   backoff_new(), "bad_payloads");
+	s->doc = json_pack("{s:i,s:s,s:i,s:n,s:f,s:n,s:n,s:n,s:n,s:o,s:[],s:o}", "schema", 1,
+			   "status", status_names[UPDATE_STATUS_IDLE], "last_checked_time", 0,
+			   "aleph_version", "progress", 0.0, "pending", "staged", "report",
+			   "last_error", "backoff", backoff_new(), "bad_payloads", "metrics",
+			   metrics_new());
 	if (!s->doc) {
 		free(s);
 		return NULL;
@@ -168,6 +179,14 @@ static const struct field top_fields[] = {
 	{ "staged", F_OBJ, true },         { "report", F_OBJ, true },
 	{ "last_error", F_OBJ, true },     { "backoff", F_OBJ, true },
 	{ "bad_payloads", F_ARR, false },  { "bad_payload_info", F_OBJ, true },
+	{ "metrics", F_OBJ, true },
+	{},
+};
+static const struct field metrics_fields[] = {
+	{ "last_successful_check_time", F_UINT, false },
+	{ "last_successful_update_time", F_UINT, false },
+	{ "downloaded_bytes", F_UINT, false },
+	{ "failures", F_OBJ, false },
 	{},
 };
 static const struct field staged_fields[] = {
@@ -198,6 +217,20 @@ static const struct field backoff_fields[] = {
 	{ "url_index", F_UINT, false },        { "url_failures", F_UINT, false },
 	{ "sha256", F_STR, true },             {},
 };
+
+/* A key of metrics.failures: the decimal Omaha error code, 1-65535, no sign or leading zero. */
+static int failure_code(const char *key)
+{
+	int code = 0;
+	if (!key || key[0] < '1' || key[0] > '9' || strlen(key) > 5)
+		return -EINVAL;
+	for (const char *p = key; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		code = code * 10 + (*p - '0');
+	}
+	return code <= 65535 ? code : -EINVAL;
+}
 
 static int validate(json_t *doc, struct problem_list *reterr)
 {
@@ -248,6 +281,21 @@ static int validate(json_t *doc, struct problem_list *reterr)
 	v = json_object_get(doc, "backoff");
 	if (json_is_object(v))
 		bad += check_fields(v, "/backoff", backoff_fields, reterr);
+	v = json_object_get(doc, "metrics");
+	if (json_is_object(v)) {
+		bad += check_fields(v, "/metrics", metrics_fields, reterr);
+		const char *key;
+		json_t *n;
+		json_object_foreach(json_object_get(v, "failures"), key, n)
+			if (failure_code(key) < 0 || !json_is_integer(n) || json_integer_value(n) < 0) {
+				char ptr[96];
+				snprintf(ptr, sizeof(ptr), "/metrics/failures/%.40s", key);
+				bad++, (void)problem_add(reterr, -EBADMSG, ptr,
+							 failure_code(key) < 0
+								 ? "key must be an error code (1-65535)"
+								 : "must be a non-negative integer");
+			}
+	}
 	v = json_object_get(doc, "bad_payloads");
 	if (json_is_array(v)) {
 		size_t i;
@@ -355,8 +403,9 @@ int update_state_load(int root_fd, unsigned flags, struct update_state **ret, ch
  * backoff and known-bad payloads. */
 static json_t *public_doc(const struct update_state *s)
 {
-	static const char *const keep[] = { "schema", "status", "last_checked_time", "aleph_version",
-					     "progress", "staged", "report", "last_error" };
+	static const char *const keep[] = { "schema",   "status",     "last_checked_time",
+					     "aleph_version", "progress", "staged",
+					     "report",   "last_error", "metrics" };
 	json_t *doc = json_object(), *pending = json_object_get(s->doc, "pending");
 
 	if (!doc)
@@ -734,6 +783,106 @@ int update_state_set_bad_payload_info(struct update_state *s, const char *sha256
 			(void)json_object_del(all, key);
 	return set_new(all, sha256,
 		       json_pack("{s:i,s:I}", "code", code, "reported", (json_int_t)reported));
+}
+
+/* ---- metrics (9.1) ---- */
+
+/* The metrics object, created when an older file had none (or null). */
+static json_t *metrics_obj(struct update_state *s)
+{
+	json_t *m = json_object_get(s->doc, "metrics");
+	if (json_is_object(m))
+		return m;
+	if (set_new(s->doc, "metrics", metrics_new()) < 0)
+		return NULL;
+	return json_object_get(s->doc, "metrics");
+}
+
+void update_state_get_metrics(const struct update_state *s, struct update_metrics *ret)
+{
+	const json_t *m = json_object_get(s->doc, "metrics");
+	*ret = (struct update_metrics){
+		.last_successful_check_time = get_u64(m, "last_successful_check_time"),
+		.last_successful_update_time = get_u64(m, "last_successful_update_time"),
+		.downloaded_bytes = get_u64(m, "downloaded_bytes"),
+	};
+}
+
+static int metrics_set(struct update_state *s, const char *key, uint64_t v)
+{
+	json_t *m = metrics_obj(s);
+	if (!m)
+		return -ENOMEM;
+	return set_new(m, key, json_integer((json_int_t)(v > (uint64_t)INT64_MAX ? (uint64_t)INT64_MAX : v)));
+}
+
+int update_state_set_last_successful_check(struct update_state *s, uint64_t t)
+{
+	return metrics_set(s, "last_successful_check_time", t);
+}
+
+int update_state_set_last_successful_update(struct update_state *s, uint64_t t)
+{
+	return metrics_set(s, "last_successful_update_time", t);
+}
+
+/* Counters saturate instead of wrapping: a counter that went down would read as a reset. */
+static uint64_t add_sat(uint64_t a, uint64_t b)
+{
+	return a + b < a || a + b > (uint64_t)INT64_MAX ? (uint64_t)INT64_MAX : a + b;
+}
+
+int update_state_add_downloaded(struct update_state *s, uint64_t bytes)
+{
+	json_t *m = metrics_obj(s);
+	if (!m)
+		return -ENOMEM;
+	return metrics_set(s, "downloaded_bytes", add_sat(get_u64(m, "downloaded_bytes"), bytes));
+}
+
+int update_state_count_failure(struct update_state *s, int code)
+{
+	json_t *m = metrics_obj(s), *f;
+	char key[16];
+
+	if (code <= 0 || code > 65535)
+		return -EINVAL;
+	if (!m)
+		return -ENOMEM;
+	f = json_object_get(m, "failures");
+	if (!json_is_object(f)) {
+		if (set_new(m, "failures", json_object()) < 0)
+			return -ENOMEM;
+		f = json_object_get(m, "failures");
+	}
+	snprintf(key, sizeof(key), "%d", code);
+	return set_new(f, key, json_integer((json_int_t)add_sat(get_u64(f, key), 1)));
+}
+
+void update_state_foreach_failure(const struct update_state *s,
+				  void (*fn)(int code, uint64_t count, void *userdata),
+				  void *userdata)
+{
+	const json_t *f = json_object_get(json_object_get(s->doc, "metrics"), "failures");
+	int next = 0;
+
+	/* jansson keeps keys unordered: walk the codes in ascending order, so the output is stable */
+	for (;;) {
+		int best = -1;
+		const char *key;
+		json_t *v;
+		json_object_foreach((json_t *)f, key, v) {
+			int c = failure_code(key);
+			if (c > next && (best < 0 || c < best) && get_u64(f, key) > 0)
+				best = c;
+		}
+		if (best < 0)
+			return;
+		char k[16];
+		snprintf(k, sizeof(k), "%d", best);
+		fn(best, get_u64(f, k), userdata);
+		next = best;
+	}
 }
 
 /* ---- resume (7.3) ---- */

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "update/metrics.h"
 #include "update/state.h"
 #include "util/problem.h"
 
@@ -34,6 +35,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)update_state_get_last_error(s, &e);
 	struct update_offer o = { .source = "omaha", .sha256 = "x", .size = 1 };
 	(void)update_resume_decide(s, &o, 1);
+	/* the metrics of docs/update.md 9.1 render from anything that loads */
+	_cleanup_free_ char *prom = NULL;
+	size_t prom_size = 0;
+	if (update_metrics_render(s, "1.0", &prom, &prom_size) == 0 && strlen(prom) != prom_size)
+		__builtin_trap();
+	(void)update_state_count_failure(s, 9);
+	(void)update_state_add_downloaded(s, 1);
 	_cleanup_free_ char *text = update_state_format(s);
 	if (!text)
 		return 0;
