@@ -145,7 +145,9 @@ asan:
 # valgrind (tests/e2e/lib.sh honours FLATCTL_VALGRIND=1).
 VALGRIND ?= valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite
 valgrind: $(B)/flatctl $(UNIT_BIN) $(FUZZ_BIN) man
-	$(PROVE) -j$(PROVE_JOBS) --exec '$(VALGRIND)' $(UNIT_BIN) $(FUZZ_BIN)
+	VALGRIND='$(VALGRIND)' $(PROVE) -j$(PROVE_JOBS) \
+		--exec 'sh mk/emu-run.sh $(abspath mk/valgrind-run.sh) $(abspath tests/e2e/valgrind-gaps)' \
+		$(UNIT_BIN) $(FUZZ_BIN)
 	FLATCTL_VALGRIND=1 FLATCTL=$(TEST_FLATCTL) FLATCTL_SRC=$(CURDIR) FLATCTL_BUILD=$(abspath $(B)) \
 		$(PROVE) -j$(PROVE_JOBS) --exec '' $(E2E)
 

@@ -16,12 +16,13 @@ out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 "$emu" "$prog" "$@" >"$out"
 st=$?
-awk -F ' [|] ' -v n="$name" -v st="$st" '
+case $emu in *valgrind*) under=valgrind ;; *) under=emulation ;; esac
+awk -F ' [|] ' -v n="$name" -v st="$st" -v under="$under" '
 	FILENAME != "-" && !/^#/ && $1 == n { reason[$2] = $3; next }
 	FILENAME == "-" {
 		if (match($0, /^not ok [0-9]+ - /)) {
 			d = substr($0, RLENGTH + 1)
-			if (d in reason) { print $0 " # TODO under emulation: " reason[d]; next }
+			if (d in reason) { print $0 " # TODO under " under ": " reason[d]; next }
 			bad = 1
 		}
 		print
