@@ -58,6 +58,9 @@ struct update_cmd {
 	const char *server, *group;
 	const char *payload, *version, *sha256;
 	bool dry_run;
+	const struct update_ext_source *extensions; /* flatcar-update -E, or its -V downloads */
+	size_t n_extensions;
+	bool no_oem;               /* flatcar-update -O no */
 	const char *const *keys;   /* --key files (cmd/update.c's list) */
 	const size_t *n_keys;
 	/* daemon (2.7): UINT64_MAX: not given */
