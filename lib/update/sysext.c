@@ -171,6 +171,12 @@ int update_ext_wanted(int root_fd, bool use_oem, struct update_ext_set *ret,
 
 	*ret = s;
 	r = find_oem(root_fd, &s);
+	if (r >= 0 && s.oem_id && !valid_name(s.oem_id)) {
+		char esc[160], where[64];
+		snprintf(where, sizeof(where), "%s/oem-release", s.oem_dir);
+		(void)problem_warn(reterr, where, "ignored: ID '%s' is not an OEM id",
+				   update_escape(s.oem_id, esc, sizeof(esc)));
+	}
 	if (r >= 0 && s.oem_id && valid_name(s.oem_id)) {
 		char path[256];
 		snprintf(path, sizeof(path), "/usr/share/flatcar/oems/%s", s.oem_id);
