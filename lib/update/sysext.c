@@ -418,7 +418,8 @@ static bool has_prefix_suffix(const char *s, const char *prefix, const char *suf
 	return n >= p + x && strncmp(s, prefix, p) == 0 && strcmp(s + n - x, suffix) == 0;
 }
 
-/* Remove regular files "<prefix>*.raw" of dir other than those keep() accepts. */
+/* Remove regular files "<prefix>*raw" of dir other than those keep() accepts, and stale
+ * ".<prefix>*.raw.tmp". */
 static void prune(int root_fd, const char *dir, const char *prefix,
 		  bool (*keep)(const char *dir, const char *name, const void *data),
 		  const void *data, struct problem_list *reterr)
@@ -426,12 +427,17 @@ static void prune(int root_fd, const char *dir, const char *prefix,
 	_cleanup_close_ int dfd = fs_open(root_fd, dir, O_RDONLY | O_DIRECTORY, 0);
 	DIR *d = dfd >= 0 ? fs_opendir_at(dfd, ".") : NULL;
 	struct dirent *de;
+	char dot[32];
 
 	if (!d)
 		return;
+	snprintf(dot, sizeof(dot), ".%s", prefix);
 	while ((de = readdir(d))) {
 		struct stat st;
-		if (!has_prefix_suffix(de->d_name, prefix, "raw") || keep(dir, de->d_name, data))
+		/* left by a killed attempt: every staged one is placed by now */
+		bool stale = has_prefix_suffix(de->d_name, dot, ".raw.tmp");
+		if (!stale &&
+		    (!has_prefix_suffix(de->d_name, prefix, "raw") || keep(dir, de->d_name, data)))
 			continue;
 		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
 			continue;
