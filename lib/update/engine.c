@@ -464,6 +464,8 @@ static int install_prepare(struct update_cycle *c)
 
 /* ---- extension payloads (6.7) ---- */
 
+static void install_failed(struct update_cycle *c, bool bad);
+
 static void ext_warnings(struct update_cycle *c, const struct problem_list *p)
 {
 	for (size_t i = 0; i < p->n; i++)
@@ -680,8 +682,8 @@ static int ext_one(struct update_cycle *c, size_t i)
 		record_failure(c, code, "%s: %s", what, buf);
 		c->res.failed_step = "extensions";
 		update_ext_unstage(&c->ext);
-		save_or_warn(c);
-		send_event(c, omaha_event_error(code));
+		/* as a failed install (8.2): payload backoff, URL rotation, the 3/0 event */
+		install_failed(c, false);
 		return fail(c, again ? -EAGAIN : -EIO, "%s: %s", what, buf), r;
 	}
 	msg(c, LOG_NOTICE, "%s: verified, staged as %s/%s", what, e->dir, e->final);

@@ -46,6 +46,16 @@ test_expect 'OEM and an enabled extension are placed before the flip; old versio
 	test ! -e "$R/var/lib/flatctl/update/extension.part"
 '
 
+test_expect 'the daemon (--once) installs the extensions with the OS payload' '
+	fresh && machine && mkdir -p "$R/proc" &&
+	echo "root=LABEL=ROOT mount.usr=PARTLABEL=USR-A" >"$R/proc/cmdline" &&
+	flatctl --root "$R" --disk "$D" update daemon --bus none --once 2>"$T/err" &&
+	test_grep "installed 4081.2.0 to USR-B" "$T/err" && test "$(attrs 4)" = "2 1 0" &&
+	cmp "$T/ext/oem-qemu.raw" "$R/oem/sysext/oem-qemu-4081.2.0.raw" &&
+	cmp "$T/ext/flatcar-docker.raw" "$R/etc/flatcar/sysext/flatcar-docker-4081.2.0.raw" &&
+	rm -r "$R/proc"
+'
+
 test_expect 'a bad SHA-256 of a required extension fails before anything is written' '
 	fresh && machine && : >"$T/requests.log" &&
 	printf "XXXX" | dd of="$T/ext/flatcar-docker.gz" bs=1 seek=500 conv=notrunc 2>/dev/null &&
