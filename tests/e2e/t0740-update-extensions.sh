@@ -70,6 +70,13 @@ test_expect 'a bad SHA-256 of a required extension fails before anything is writ
 	cp "$T/docker.orig" "$T/ext/flatcar-docker.gz"
 '
 
+test_expect 'the next attempt keeps the verified OS payload: only the extensions are fetched again' '
+	test -e "$PART" && : >"$T/get.log" &&
+	apply >"$T/out" 2>"$T/err" && test "$(attrs 4)" = "2 1 0" &&
+	python3 -c "import json,sys; print(*sorted(json.loads(l)[\"name\"] for l in open(sys.argv[1])))" "$T/get.log" >"$T/names" &&
+	echo "flatcar-docker.gz oem-qemu.gz" >"$T/want" && test_cmp "$T/want" "$T/names"
+'
+
 test_expect 'a required extension missing from the answer fails before the download (code 34)' '
 	fresh && machine && echo kubernetes >>"$R/etc/flatcar/enabled-sysext.conf" &&
 	: >"$T/requests.log" && : >"$T/get.log" &&
