@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/e2e/lib-sysext.sh - helpers for the extension payload tests (t074x, docs/update.md 6.7);
 # source after lib.sh and lib-update.sh. Real sysext images (squashfs with an extension-release
 # file) packed into signed payloads by `flatctl update pack`, a machine with an OEM and enabled

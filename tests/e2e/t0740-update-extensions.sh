@@ -3,6 +3,7 @@
 # (squashfs with an extension-release file) packed as signed payloads, served next to the OS
 # payload by the loopback Omaha server, placed where Flatcar's post-install step puts them before
 # the GPT flip, and mounted to check; failures before the flip leave the GPT as it was.
+# shellcheck disable=SC2034 # the variables are used inside test_expect bodies (eval)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-update.sh"
 . "$(dirname "$0")/lib-sysext.sh"
@@ -11,7 +12,7 @@ make_payload "$T/p.gz" $((2 * 1024 * 1024))
 A0=$(part_sum 3)
 apply() { flatctl --root "$R" --disk "$D" update apply "$@"; }
 fresh() {
-	"$MKDISK" -q --force --layout compact --state fresh "$D" && rm -rf "$R/var" "$R/run" "$R/boot" &&
+	"$MKDISK" -q --force --layout compact --state fresh "$D" && rm -rf "${R:?}/var" "${R:?}/run" "${R:?}/boot" &&
 	G0=$(gpt_bytes) && B0=$(part_sum 4) && next_boot >"$T/next0"
 }
 # next_boot: which partition boots next and the USR priorities, from `partition show --json`

@@ -3,6 +3,7 @@
 # 2.8, 6.7): `update apply --payload --extension`, `--dry-run`, the OEM image kept on the root
 # when the OEM partition cannot take it, and `flatcar-update -V` fetching the extensions and
 # their .sha256 files from RELEASE_SERVER.
+# shellcheck disable=SC2034 # the variables are used inside test_expect bodies (eval)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-update.sh"
 . "$(dirname "$0")/lib-sysext.sh"
@@ -10,7 +11,7 @@ setup_update
 make_payload "$T/p.gz" $((1024 * 1024))
 apply() { flatctl --root "$R" --disk "$D" update apply "$@"; }
 fresh() {
-	"$MKDISK" -q --force --layout compact --state fresh "$D" && rm -rf "$R/var" "$R/run" "$R/boot" &&
+	"$MKDISK" -q --force --layout compact --state fresh "$D" && rm -rf "${R:?}/var" "${R:?}/run" "${R:?}/boot" &&
 	G0=$(gpt_bytes)
 }
 no_tmp() { test -z "$(find "$R/oem" "$R/etc/flatcar" -name "*.tmp")"; }
