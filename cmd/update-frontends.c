@@ -429,7 +429,7 @@ static int fetch_sha256(struct flat_ctx *ctx, const char *url, char *ret, size_t
 		return log_fail(r == -EAGAIN ? -EAGAIN : -EIO, "%s: %s", su,
 				*resp.error ? resp.error : strerror(-r));
 	size_t len = strspn(resp.body ? resp.body : "", "0123456789abcdefABCDEF");
-	if (len != 64 || size < 65)
+	if (len != 64 || size < 65 || !resp.body)
 		return log_fail(-EIO, "%s: no SHA-256 found", su);
 	memcpy(ret, resp.body, 64);
 	ret[64] = 0;

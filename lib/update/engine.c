@@ -76,10 +76,10 @@ struct update_cycle {
 	unsigned saved_decile;
 	char detail[1024];
 	/* extension payloads (6.7): the wanted ones, and where each comes from (parallel to
-	 * ext.item): an Omaha package index (> 0) or a caller's source */
+	 * ext.item): an Omaha package index (> 0), or 1 + the index of a caller's source (> 0) */
 	struct update_ext_set ext;
 	size_t *ext_pkg;
-	const struct update_ext_source **ext_src;
+	size_t *ext_src;
 };
 
 static const char *const outcome_names[_UPDATE_OUTCOME_MAX] = {
@@ -534,7 +534,7 @@ static int ext_match_sources(struct update_cycle *c)
 		base = base ? base + 1 : path;
 		for (size_t i = 0; i < c->ext.n; i++)
 			if (!c->ext_src[i] && update_ext_matches(&c->ext.item[i], base)) {
-				c->ext_src[i] = &c->p.extensions[k];
+				c->ext_src[i] = k + 1;
 				used = true;
 			}
 		if (!used)
@@ -616,6 +616,8 @@ static int ext_one(struct update_cycle *c, size_t i)
 {
 	_cleanup_(problem_list_release) struct problem_list p = {};
 	struct update_ext *e = &c->ext.item[i];
+	const struct update_ext_source *src =
+		c->ext_src[i] ? &c->p.extensions[c->ext_src[i] - 1] : NULL;
 	_cleanup_close_ int fd = -1;
 	const uint8_t *sha = NULL;
 	char what[1100], buf[1024] = "", esc[1024];
@@ -627,13 +629,13 @@ static int ext_one(struct update_cycle *c, size_t i)
 		const struct omaha_package *pk = &c->resp->packages[c->ext_pkg[i]];
 		size = pk->size;
 		sha = pk->has_sha256 ? pk->sha256 : NULL;
-	} else
-		sha = c->ext_src[i]->sha256;
+	} else if (src)
+		sha = src->sha256;
 
-	if (c->ext_src[i] && !strstr(c->ext_src[i]->path, "://")) {
+	if (src && !strstr(src->path, "://")) {
 		snprintf(what, sizeof(what), "extension payload %s",
-			 update_escape(c->ext_src[i]->path, esc, sizeof(esc)));
-		fd = open(c->ext_src[i]->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+			 update_escape(src->path, esc, sizeof(esc)));
+		fd = open(src->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 		if (fd < 0) {
 			code = 1;
 			snprintf(buf, sizeof(buf), "cannot open: %s", strerror(errno));
@@ -652,7 +654,7 @@ static int ext_one(struct update_cycle *c, size_t i)
 		for (size_t u = 0; r >= 0 && u < n; u++) {
 			_cleanup_free_ char *url = c->ext_pkg[i]
 				? omaha_response_payload_url(c->resp, u, c->ext_pkg[i])
-				: strdup(c->ext_src[i]->path);
+				: src ? strdup(src->path) : NULL;
 			_cleanup_free_ char *rurl = url ? http_url_redact(url) : NULL;
 			if (!url || !rurl)
 				return fail(c, -ENOMEM, "out of memory"), -ENOMEM;

@@ -258,8 +258,10 @@ static int verify(int fd, const struct crypto_key *const *keys, size_t n_keys,
 	payload_stream_result(s, &res);
 	memcpy(digest, res.signed_sha256, 32);
 	*ret_m = payload_stream_take_manifest(s);
-	if (!*ret_m)
-		return problem_add(reterr, -EIO, NULL, "no manifest after verification");
+	if (!*ret_m) {
+		(void)problem_add(reterr, -EIO, NULL, "no manifest after verification");
+		return -EIO;
+	}
 	if ((*ret_m)->has_kernel) {
 		*ret_code = 23;
 		return problem_add(reterr, -EBADMSG, NULL,
@@ -387,6 +389,8 @@ int update_ext_stage(int root_fd, const struct update_ext_set *set, struct updat
 	r = verify(fd, keys, n_keys, &m, digest, ret_code, reterr);
 	if (r < 0)
 		return r;
+	if (!m)
+		return -EIO;
 
 	char dir[128];
 	if (e->oem)
