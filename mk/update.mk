@@ -5,6 +5,8 @@ DEPS_APT += python3 cgpt gdisk util-linux
 # (systemd), dbus-send (dbus-bin), a real systemd user manager with its socket-activated session
 # bus (dbus-user-session), unshare and setpriv (util-linux).
 DEPS_APT += dbus-daemon dbus-bin dbus-user-session systemd
+# The extension payload tests (t074x) build real sysext images (mksquashfs) and mount them.
+DEPS_APT += squashfs-tools
 
 # `make install` (mk/install.mk's install-files) also installs the daemon's systemd units and
 # its D-Bus policy (docs/update-daemon.md); @BINDIR@ in a unit becomes the installed binary's
