@@ -49,6 +49,19 @@ void update_ext_set_release(struct update_ext_set *s);
 int update_ext_wanted(int root_fd, bool use_oem, struct update_ext_set *ret,
 		      struct problem_list *reterr);
 
+/* The text of one enabled-sysext.conf (size bytes, NUL not needed): each name (text before
+ * "#", whitespace separated) into add, each "-NAME" into del when etc (only the /etc file
+ * disables, as Flatcar's). A name outside [A-Za-z0-9._+-] is a warning "line N: ..." for where.
+ * 0 or -ENOMEM. */
+struct update_ext_names {
+	char **name;
+	size_t n;
+};
+void update_ext_names_release(struct update_ext_names *l);
+int update_ext_parse_enabled(const char *text, size_t size, const char *where, bool etc,
+			     struct update_ext_names *add, struct update_ext_names *del,
+			     struct problem_list *reterr);
+
 /* A package or file name (basename) names e's payload: equal to e->package, with or without the
  * "flatcar_test_update-" prefix. */
 bool update_ext_matches(const struct update_ext *e, const char *name);

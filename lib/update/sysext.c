@@ -107,27 +107,47 @@ static int find_oem(int root_fd, struct update_ext_set *s)
 	return 0;
 }
 
-/* One enabled-sysext.conf: names (text before "#", whitespace separated) into add, "-NAME" into
- * del (only honoured from /etc, as Flatcar does). A missing file is no error. */
-static int read_enabled(int root_fd, const char *path, bool etc, char ***add, size_t *n_add,
-			char ***del, size_t *n_del, struct problem_list *reterr)
+void update_ext_names_release(struct update_ext_names *l)
 {
-	_cleanup_free_ char *text = NULL;
-	size_t size = 0;
-	unsigned line = 0;
-	int r = fs_read_file(root_fd, path, 1u << 20, &text, &size);
+	for (size_t i = 0; i < l->n; i++)
+		free(l->name[i]);
+	free(l->name);
+	*l = (struct update_ext_names){};
+}
 
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0)
-		return problem_add(reterr, -EIO, path, "cannot read: %s", strerror(-r));
-	for (char *p = text, *end; p && *p; p = end) {
-		end = strchr(p, '\n');
-		if (end)
-			*end++ = 0;
+static int names_add(struct update_ext_names *l, const char *name)
+{
+	char **grown = realloc(l->name, (l->n + 1) * sizeof(char *));
+	if (!grown)
+		return -ENOMEM;
+	l->name = grown;
+	if (!(grown[l->n] = strdup(name)))
+		return -ENOMEM;
+	l->n++;
+	return 0;
+}
+
+int update_ext_parse_enabled(const char *text, size_t size, const char *where, bool etc,
+			     struct update_ext_names *add, struct update_ext_names *del,
+			     struct problem_list *reterr)
+{
+	_cleanup_free_ char *buf = malloc(size + 1);
+	unsigned line = 0;
+	char *save = NULL;
+
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, text, size);
+	buf[size] = 0;
+	for (char *p = buf, *end = buf; end < buf + size; p = end) {
+		char *nl = memchr(p, '\n', (size_t)(buf + size - p));
+		end = nl ? nl + 1 : buf + size;
+		if (nl)
+			*nl = 0;
 		line++;
 		p[strcspn(p, "#")] = 0;
-		for (char *tok = strtok(p, " \t\r"); tok; tok = strtok(NULL, " \t\r")) {
+		for (char *tok = strtok_r(p, " \t\r", &save); tok;
+		     tok = strtok_r(NULL, " \t\r", &save)) {
 			bool minus = *tok == '-';
 			const char *name = minus ? tok + 1 : tok;
 			if (minus && !etc)
@@ -135,38 +155,38 @@ static int read_enabled(int root_fd, const char *path, bool etc, char ***add, si
 			if (!valid_name(name)) {
 				char esc[160];
 				(void)problem_warn(
-					reterr, path,
+					reterr, where,
 					"line %u: ignored: '%s' is not an extension name", line,
 					update_escape(tok, esc, sizeof(esc)));
 				continue;
 			}
-			char ***list = minus ? del : add;
-			size_t *n = minus ? n_del : n_add;
-			char **grown = realloc(*list, (*n + 1) * sizeof(char *));
-			if (!grown)
+			if (names_add(minus ? del : add, name) < 0)
 				return -ENOMEM;
-			*list = grown;
-			if (!(grown[*n] = strdup(name)))
-				return -ENOMEM;
-			(*n)++;
 		}
 	}
 	return 0;
 }
 
-static void free_list(char **l, size_t n)
+/* One enabled-sysext.conf file; a missing one is no error. */
+static int read_enabled(int root_fd, const char *path, bool etc, struct update_ext_names *add,
+			struct update_ext_names *del, struct problem_list *reterr)
 {
-	for (size_t i = 0; i < n; i++)
-		free(l[i]);
-	free(l);
+	_cleanup_free_ char *text = NULL;
+	size_t size = 0;
+	int r = fs_read_file(root_fd, path, 1u << 20, &text, &size);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return problem_add(reterr, -EIO, path, "cannot read: %s", strerror(-r));
+	return update_ext_parse_enabled(text, size, path, etc, add, del, reterr);
 }
 
 int update_ext_wanted(int root_fd, bool use_oem, struct update_ext_set *ret,
 		      struct problem_list *reterr)
 {
 	struct update_ext_set s = {};
-	char **add = NULL, **del = NULL;
-	size_t n_add = 0, n_del = 0;
+	struct update_ext_names add = {}, del = {};
 	int r;
 
 	*ret = s;
@@ -187,20 +207,18 @@ int update_ext_wanted(int root_fd, bool use_oem, struct update_ext_set *ret,
 			r = add_ext(&s, true, s.oem_id);
 	}
 	if (r >= 0)
-		r = read_enabled(root_fd, UPDATE_ENABLED_SYSEXT_ETC, true, &add, &n_add, &del,
-				 &n_del, reterr);
+		r = read_enabled(root_fd, UPDATE_ENABLED_SYSEXT_ETC, true, &add, &del, reterr);
 	if (r >= 0)
-		r = read_enabled(root_fd, UPDATE_ENABLED_SYSEXT_USR, false, &add, &n_add, &del,
-				 &n_del, reterr);
-	for (size_t i = 0; r >= 0 && i < n_add; i++) {
+		r = read_enabled(root_fd, UPDATE_ENABLED_SYSEXT_USR, false, &add, &del, reterr);
+	for (size_t i = 0; r >= 0 && i < add.n; i++) {
 		bool disabled = false;
-		for (size_t k = 0; k < n_del; k++)
-			disabled = disabled || strcmp(add[i], del[k]) == 0;
+		for (size_t k = 0; k < del.n; k++)
+			disabled = disabled || strcmp(add.name[i], del.name[k]) == 0;
 		if (!disabled)
-			r = add_ext(&s, false, add[i]);
+			r = add_ext(&s, false, add.name[i]);
 	}
-	free_list(add, n_add);
-	free_list(del, n_del);
+	update_ext_names_release(&add);
+	update_ext_names_release(&del);
 	if (r < 0) {
 		update_ext_set_release(&s);
 		return r;

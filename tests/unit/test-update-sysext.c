@@ -2,6 +2,7 @@
 /* tests/unit/test-update-sysext.c - which extension payloads a machine requires and how names
  * match (lib/update/sysext.c; docs/update.md 6.7), on real trees in a temporary directory. */
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -74,6 +75,7 @@ TEST(enabled_sysext_conf_comments_and_disables)
 	ASSERT_STREQ(s.item[0].package, "flatcar-docker.gz");
 	ASSERT_EQ(p.n, 1);
 	ASSERT_STREQ(p.item[0].where, UPDATE_ENABLED_SYSEXT_ETC);
+	ASSERT_NOT_NULL(strstr(p.item[0].message, "line 5: ignored: 'bad/name'"));
 	ASSERT_FALSE(problem_has_errors(&p));
 	rmtree(dir);
 }
