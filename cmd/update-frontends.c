@@ -17,11 +17,13 @@
 #include "bus/bus.h"
 #include "bus/update1.h"
 #include "conf/conf.h"
+#include "crypto/crypto.h"
 #include "fs/fs.h"
 #include "http/http.h"
 #include "update/client.h"
 #include "update/engine.h"
 #include "update/state.h"
+#include "update/sysext.h"
 #include "util/problem.h"
 #include "log/log.h"
 #include "update.h"
@@ -349,7 +351,7 @@ static int engine_client(int argc, char **argv, struct flat_ctx *ctx)
 
 static void fu_help(void)
 {
-	printf("Usage: flatcar-update -V VERSION [-P PAYLOAD] [--key FILE] [-A]\n"
+	printf("Usage: flatcar-update -V VERSION [-P PAYLOAD [-E EXTENSION]...] [-O yes|no] [--key FILE] [-A]\n"
 	       "Install a Flatcar release now (flatctl update apply --payload).\n\n"
 	       "  -V, --to-version V         required: the version to install\n"
 	       "  -P, --to-payload FILE      install this local payload; otherwise download\n"
@@ -357,9 +359,10 @@ static void fu_help(void)
 	       "                             checked against the .sha256 file next to it\n"
 	       "      --key FILE             trust this public key for this run\n"
 	       "  -A, --disable-afterwards   after success set SERVER=disabled in /etc/flatcar/update.conf\n"
-	       "  -O, --oem-payloads yes|no  accepted\n"
+	       "  -E, --extension FILE       with -P: an extension payload (oem-ID.gz, flatcar-NAME.gz);\n"
+	       "                             every extension this machine needs must be given\n"
+	       "  -O, --oem-payloads yes|no  whether the OEM's extension is installed (default yes)\n"
 	       "  -L, -M, --listen-port-1/2  accepted and ignored (no local server is needed)\n"
-	       "  -E, --extension FILE       extension payloads are not supported yet (exit 2)\n"
 	       "  -D, -F, --force-dev-key, --force-flatcar-key   refused: use --key FILE\n"
 	       "      --root DIR, --disk PATH  flatctl's global options\n"
 	       "\nSee flatctl-update(1).\n");
@@ -426,11 +429,17 @@ static int fetch_sha256(struct flat_ctx *ctx, const char *url, char *ret, size_t
 		return log_fail(r == -EAGAIN ? -EAGAIN : -EIO, "%s: %s", su,
 				*resp.error ? resp.error : strerror(-r));
 	size_t len = strspn(resp.body ? resp.body : "", "0123456789abcdefABCDEF");
-	if (len != 64 || size < 65)
+	if (len != 64 || size < 65 || !resp.body)
 		return log_fail(-EIO, "%s: no SHA-256 found", su);
 	memcpy(ret, resp.body, 64);
 	ret[64] = 0;
 	return 0;
+}
+
+static void free_urls(char *(*urls)[32])
+{
+	for (size_t i = 0; i < 32; i++)
+		free((*urls)[i]);
 }
 
 static int flatcar_update(int argc, char **argv, struct flat_ctx *ctx)
@@ -455,7 +464,9 @@ static int flatcar_update(int argc, char **argv, struct flat_ctx *ctx)
 	const char *version = NULL, *payload = NULL;
 	const char *keys[UPDATE_KEYS_MAX_CLI];
 	size_t n_keys = 0;
-	bool disable = false, extension = false;
+	struct update_ext_source ext[32];
+	size_t n_ext = 0;
+	bool disable = false, no_oem = false;
 	int c;
 
 	log_set_prefix("flatctl flatcar-update");
@@ -469,14 +480,29 @@ static int flatcar_update(int argc, char **argv, struct flat_ctx *ctx)
 		case 'P':
 			payload = optarg;
 			break;
-		case 'E':
-			extension = true;
+		case 'E': {
+			/* the Flatcar script's rule: the name says which extension it is */
+			const char *b = strrchr(optarg, '/');
+			b = b ? b + 1 : optarg;
+			size_t n = strlen(b);
+			if ((strncmp(b, "oem", 3) != 0 && strncmp(b, "flatcar", 7) != 0) || n < 2 ||
+			    strcmp(b + n - 2, "gz") != 0) {
+				fprintf(stderr, "flatctl flatcar-update: --extension expects files named "
+						"oem-OEMID.gz or flatcar-NAME.gz (with possible "
+						"'flatcar_test_update-' prefix), found: %s\n", optarg);
+				return -EINVAL;
+			}
+			if (n_ext >= 32)
+				return log_fail(-EINVAL, "too many --extension options");
+			ext[n_ext++] = (struct update_ext_source){ .path = optarg };
 			break;
+		}
 		case 'O':
 			if (strcmp(optarg, "yes") != 0 && strcmp(optarg, "no") != 0) {
 				fprintf(stderr, "flatctl flatcar-update: -O takes yes or no\n");
 				return -EINVAL;
 			}
+			no_oem = strcmp(optarg, "no") == 0;
 			break;
 		case 'L':
 		case 'M':
@@ -520,10 +546,16 @@ static int flatcar_update(int argc, char **argv, struct flat_ctx *ctx)
 				"Try 'flatcar-update --help'.\n");
 		return -EINVAL;
 	}
-	if (extension)
-		return log_fail(-EINVAL, "extension payloads are not supported yet");
+	if (n_ext && !payload) {
+		fprintf(stderr, "flatctl flatcar-update: local extensions are only supported with "
+				"--to-payload\n");
+		return -EINVAL;
+	}
 
 	_cleanup_free_ char *url = NULL;
+	_cleanup_(update_ext_set_release) struct update_ext_set want = {};
+	_cleanup_(free_urls) char *ext_urls[32] = {};
+	uint8_t ext_sha[32][32];
 	char sha[65] = "";
 	if (!payload) {
 		_cleanup_(update_config_release) struct update_config cfg = {};
@@ -549,11 +581,33 @@ static int flatcar_update(int argc, char **argv, struct flat_ctx *ctx)
 		if (r < 0)
 			return r;
 		payload = url;
+		/* docs/update.md 6.7: the extensions this machine needs, from the same directory,
+		 * each checked against its .sha256 file too */
+		_cleanup_(problem_list_release) struct problem_list pw = {};
+		r = update_ext_wanted(root_fd, !no_oem, &want, &pw);
+		if (r < 0)
+			return log_fail(r == -ENOMEM ? r : -EIO, "%s: %s",
+					pw.n && pw.item[pw.n - 1].where ? pw.item[pw.n - 1].where : "?",
+					pw.n ? pw.item[pw.n - 1].message : strerror(-r));
+		for (size_t i = 0; i < want.n && n_ext < 32; i++) {
+			char hex[65];
+			if (asprintf(&ext_urls[i], "%.*s%s", (int)(strrchr(url, '/') + 1 - url), url,
+				     want.item[i].package) < 0)
+				return log_fail(-ENOMEM, "out of memory");
+			r = fetch_sha256(ctx, ext_urls[i], hex, sizeof(hex));
+			if (r < 0)
+				return r;
+			if (crypto_hex_decode_exact(hex, ext_sha[i], 32) < 0)
+				return log_fail(-EIO, "%s.sha256: no SHA-256 found", ext_urls[i]);
+			ext[n_ext++] = (struct update_ext_source){ .path = ext_urls[i],
+								   .sha256 = ext_sha[i] };
+		}
 	}
 
 	log_set_prefix("flatctl update");
 	struct update_cmd uc = { .ctx = ctx, .payload = payload, .version = version,
-				 .sha256 = *sha ? sha : NULL, .keys = keys, .n_keys = &n_keys };
+				 .sha256 = *sha ? sha : NULL, .keys = keys, .n_keys = &n_keys,
+				 .extensions = ext, .n_extensions = n_ext, .no_oem = no_oem };
 	int r = update_verb_apply(0, NULL, &uc);
 	if (r == 0 && disable)
 		r = disable_afterwards(ctx);

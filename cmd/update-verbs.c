@@ -311,6 +311,9 @@ struct update_cycle_params update_cmd_params(struct update_cmd *uc, int root_fd,
 		.payload = uc->payload,
 		.version = uc->version,
 		.dry_run = uc->dry_run,
+		.extensions = uc->extensions,
+		.n_extensions = uc->n_extensions,
+		.no_oem = uc->no_oem,
 		.lock_wait_usec = uc->wait_usec,
 		.hooks = { .progress = hook_progress, .offer = hook_offer, .message = hook_message,
 			   .open_disk = hook_open_disk, .userdata = run },
@@ -443,8 +446,8 @@ int update_verb_apply(int argc, char **argv, void *userdata)
 
 	if (root_fd < 0)
 		return root_fd;
-	if ((uc->version || uc->sha256) && !uc->payload)
-		return args_usage_error(uc->args, "--version and --sha256 go with --payload");
+	if ((uc->version || uc->sha256 || uc->n_extensions) && !uc->payload)
+		return args_usage_error(uc->args, "--version, --sha256 and --extension go with --payload");
 	if (uc->sha256 && parse_sha256(uc->sha256, sha) < 0)
 		return args_usage_error(uc->args, "--sha256: '%s' is not a hex or base64 SHA-256",
 					uc->sha256);
@@ -535,6 +538,12 @@ int update_cmd_option(struct update_cmd *uc, int id, const char *arg)
 		return 1;
 	case UPDATE_OPT_DRY_RUN:
 		uc->dry_run = true;
+		return 1;
+	case UPDATE_OPT_EXTENSION:
+		if (uc->n_extensions >= sizeof(uc->ext_buf) / sizeof(uc->ext_buf[0]))
+			return args_usage_error(uc->args, "too many --extension options");
+		uc->ext_buf[uc->n_extensions++] = (struct update_ext_source){ .path = arg };
+		uc->extensions = uc->ext_buf;
 		return 1;
 	case UPDATE_OPT_WAIT:
 		r = args_parse_uint(uc->args, "--wait", arg, 86400, &n);

@@ -27,6 +27,7 @@ enum {
 	UPDATE_OPT_MARK_GOOD_DELAY,
 	UPDATE_OPT_PROMETHEUS,
 	UPDATE_OPT_TEXTFILE,
+	UPDATE_OPT_EXTENSION,
 };
 #define UPDATE_PIPELINE_OPTIONS                                                                     \
 	{ "server", UPDATE_OPT_SERVER, ARG_REQ, "URL", "check/apply: ask this Omaha server" },       \
@@ -35,6 +36,8 @@ enum {
 	  "apply: install this payload without an Omaha server" },                                  \
 	{ "sha256", UPDATE_OPT_SHA256, ARG_REQ, "HASH",                                             \
 	  "apply --payload: expected SHA-256 of the file (hex or base64)" },                        \
+	{ "extension", UPDATE_OPT_EXTENSION, ARG_REQ, "FILE|URL",                                   \
+	  "apply --payload: an extension payload (oem-ID.gz, flatcar-NAME.gz); repeatable" },      \
 	{ "dry-run", UPDATE_OPT_DRY_RUN, ARG_NONE, NULL,                                            \
 	  "apply: download and verify, then stop before the disk" },                                \
 	{ "wait", UPDATE_OPT_WAIT, ARG_REQ, "SEC",                                                  \
@@ -64,6 +67,10 @@ struct update_cmd {
 	const char *server, *group;
 	const char *payload, *version, *sha256;
 	bool dry_run;
+	const struct update_ext_source *extensions; /* flatcar-update -E, or its -V downloads */
+	size_t n_extensions;
+	struct update_ext_source ext_buf[32]; /* apply --extension */
+	bool no_oem;               /* flatcar-update -O no */
 	const char *const *keys;   /* --key files (cmd/update.c's list) */
 	const size_t *n_keys;
 	/* daemon (2.7): UINT64_MAX: not given */

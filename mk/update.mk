@@ -7,6 +7,8 @@ DEPS_APT += python3 cgpt gdisk util-linux
 DEPS_APT += dbus-daemon dbus-bin dbus-user-session systemd
 # t0720 checks `update status --prometheus` with promtool (Debian's prometheus package).
 DEPS_APT += prometheus
+# The extension payload tests (t074x) build real sysext images (mksquashfs) and mount them.
+DEPS_APT += squashfs-tools
 
 # `make install` (mk/install.mk's install-files) also installs the daemon's systemd units and
 # its D-Bus policy (docs/update-daemon.md); @BINDIR@ in a unit becomes the installed binary's

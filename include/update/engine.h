@@ -67,6 +67,14 @@ enum update_mode {
 	_UPDATE_MODE_INVALID = -EINVAL,
 };
 
+/* An extension payload given by the caller (with --payload: flatcar-update -E, or the release
+ * server's file for flatcar-update -V): a FILE or an http(s) URL whose base name, without
+ * Flatcar's "flatcar_test_update-" prefix, is the package name (oem-<ID>.gz, flatcar-<NAME>.gz). */
+struct update_ext_source {
+	const char *path;
+	const uint8_t *sha256;        /* expected SHA-256 of the file (32 bytes), NULL: none */
+};
+
 struct update_cycle_params {
 	enum update_mode mode;
 	int root_fd;                  /* --root; borrowed */
@@ -78,6 +86,10 @@ struct update_cycle_params {
 	const char *version;          /* with payload: the version to record (NULL: "unknown") */
 	const uint8_t *sha256;        /* with payload: the file's expected SHA-256 (32 bytes) */
 	bool dry_run;                 /* apply: stop before the disk */
+	/* with payload: the extension payloads (6.7); the wanted ones must be among them */
+	const struct update_ext_source *extensions;
+	size_t n_extensions;
+	bool no_oem;                  /* flatcar-update -O no: the OEM extension is not wanted */
 	bool scheduled;               /* a daemon's periodic check: installsource="scheduler" and the
 				       * payload backoff of 8.2 applies */
 	bool daemon;                  /* daemon rules (8.2): known-bad payloads are never fetched,
@@ -116,7 +128,8 @@ struct update_cycle_result {
 	char message[2048];           /* what to tell the user, without the applet prefix; "" none */
 	/* FAILED at or after the update check: the phase ("check", "download", "verify", "write",
 	 * "flip") and the error as --json reports it (the recorded last_error message, or the
-	 * check's failure without the URL); NULL otherwise */
+	 * check's failure without the URL); NULL otherwise ("extensions": an extension payload
+	 * of 6.7 was missing or failed, before the flip) */
 	const char *failed_step;
 	const char *detail;
 	/* for the caller's output */

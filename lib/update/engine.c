@@ -28,6 +28,7 @@
 #include "update/keys.h"
 #include "update/schedule.h"
 #include "update/state.h"
+#include "update/sysext.h"
 #include "util/problem.h"
 #include "util/progress.h"
 
@@ -36,6 +37,7 @@ enum step {
 	STEP_CHECK,
 	STEP_DOWNLOAD,
 	STEP_VERIFY,
+	STEP_EXTENSIONS,
 	STEP_WRITE,
 	STEP_FLIP,
 	STEP_DONE,
@@ -73,6 +75,11 @@ struct update_cycle {
 	struct update_verified verified;
 	unsigned saved_decile;
 	char detail[1024];
+	/* extension payloads (6.7): the wanted ones, and where each comes from (parallel to
+	 * ext.item): an Omaha package index (> 0), or 1 + the index of a caller's source (> 0) */
+	struct update_ext_set ext;
+	size_t *ext_pkg;
+	size_t *ext_src;
 };
 
 static const char *const outcome_names[_UPDATE_OUTCOME_MAX] = {
@@ -456,6 +463,252 @@ static int install_prepare(struct update_cycle *c)
 	return 0;
 }
 
+/* ---- extension payloads (6.7) ---- */
+
+static void install_failed(struct update_cycle *c, bool bad);
+
+static void ext_warnings(struct update_cycle *c, const struct problem_list *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (p->item[i].severity == PROBLEM_WARNING)
+			msg(c, LOG_WARNING, "warning: %s: %s", p->item[i].where ? p->item[i].where : "?",
+			    p->item[i].message);
+}
+
+/* Which extension payloads this machine wants. */
+static int ext_prepare(struct update_cycle *c)
+{
+	_cleanup_(problem_list_release) struct problem_list p = {};
+	int r = update_ext_wanted(c->p.root_fd, !c->p.no_oem, &c->ext, &p);
+
+	ext_warnings(c, &p);
+	if (r < 0) {
+		const char *where, *m = first_error(&p, &where);
+		return fail(c, r == -ENOMEM ? r : -EIO, "%s: %s", where, m ? m : strerror(-r)), r;
+	}
+	c->ext_pkg = calloc(c->ext.n + 1, sizeof(*c->ext_pkg));
+	c->ext_src = calloc(c->ext.n + 1, sizeof(*c->ext_src));
+	if (!c->ext_pkg || !c->ext_src)
+		return fail(c, -ENOMEM, "out of memory"), -ENOMEM;
+	for (size_t i = 0; i < c->ext.n; i++)
+		msg(c, LOG_INFO, "extension payload %s is required here (%s)", c->ext.item[i].package,
+		    c->ext.item[i].oem ? "the OEM's" : "enabled-sysext.conf");
+	return 0;
+}
+
+static const char *ext_why(const struct update_cycle *c, const struct update_ext *e, char *buf,
+			   size_t size)
+{
+	if (e->oem)
+		snprintf(buf, size, "OEM %s of %s/oem-release", e->name, c->ext.oem_dir);
+	else
+		snprintf(buf, size, "%s enabled in enabled-sysext.conf", e->name);
+	return buf;
+}
+
+/* A wanted extension payload is missing: the update fails before anything is written. */
+static int ext_missing(struct update_cycle *c, int code, const char *fmt, ...) _printf_(3, 4);
+static int ext_missing(struct update_cycle *c, int code, const char *fmt, ...)
+{
+	char m[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(m, sizeof(m), fmt, ap);
+	va_end(ap);
+	record_failure(c, code, "%s", m);
+	c->res.failed_step = "extensions";
+	if (code != 1)
+		send_event(c, omaha_event_error(code));
+	return fail(c, -EIO, "%s", m), -EIO;
+}
+
+/* With --payload: each wanted extension among the caller's payloads; the others are ignored. */
+static int ext_match_sources(struct update_cycle *c)
+{
+	char esc[512], why[256];
+
+	for (size_t k = 0; k < c->p.n_extensions; k++) {
+		const char *path = c->p.extensions[k].path;
+		const char *base = strrchr(path, '/');
+		bool used = false;
+		base = base ? base + 1 : path;
+		for (size_t i = 0; i < c->ext.n; i++)
+			if (!c->ext_src[i] && update_ext_matches(&c->ext.item[i], base)) {
+				c->ext_src[i] = k + 1;
+				used = true;
+			}
+		if (!used)
+			msg(c, LOG_NOTICE, "extension payload %s is not required here; ignored",
+			    update_escape(path, esc, sizeof(esc)));
+	}
+	for (size_t i = 0; i < c->ext.n; i++)
+		if (!c->ext_src[i])
+			return ext_missing(c, 1, "extension payload %s is required here (%s) but was "
+					   "not given", c->ext.item[i].package,
+					   ext_why(c, &c->ext.item[i], why, sizeof(why)));
+	return 0;
+}
+
+/* From an Omaha answer: each wanted extension among its packages after the first; the others are
+ * not downloaded. */
+static int ext_match_packages(struct update_cycle *c, const struct omaha_response *resp)
+{
+	char esc[512], why[256];
+
+	for (size_t k = 1; k < resp->n_packages; k++) {
+		bool used = false;
+		for (size_t i = 0; i < c->ext.n; i++)
+			if (!c->ext_pkg[i] && update_ext_matches(&c->ext.item[i], resp->packages[k].name)) {
+				c->ext_pkg[i] = k;
+				used = true;
+			}
+		if (!used)
+			msg(c, LOG_INFO, "extension payload %s is not required here; not downloaded",
+			    update_escape(resp->packages[k].name, esc, sizeof(esc)));
+	}
+	for (size_t i = 0; i < c->ext.n; i++)
+		if (!c->ext_pkg[i])
+			return ext_missing(c, 34, "%s: invalid Omaha response: no package %s, which "
+					   "is required here (%s)", c->server, c->ext.item[i].package,
+					   ext_why(c, &c->ext.item[i], why, sizeof(why)));
+	return 0;
+}
+
+/* Fetch one extension payload into fd (truncated first) from url. */
+static int ext_download(struct update_cycle *c, const char *url, int fd, uint64_t size,
+			bool *ret_again, char *err, size_t errsize)
+{
+	_cleanup_(http_client_freep) struct http_client *http = NULL;
+	const char *user = NULL, *password = NULL;
+	bool is4xx = false, oversize = false;
+	uint64_t fetched = 0;
+	int r;
+
+	if (!c->server && load_config(c) < 0)
+		return snprintf(err, errsize, "%.500s", c->res.message), -EIO;
+	r = update_http_new(&c->cfg, c->p.root_fd, true, &http);
+	if (r < 0)
+		return snprintf(err, errsize, "setting up HTTP: %s", strerror(-r)), r;
+	/* 3.2: credentials only over https */
+	if (c->cfg.download_user && *c->cfg.download_user && strncmp(url, "https://", 8) == 0) {
+		user = c->cfg.download_user;
+		password = c->cfg.download_password ? c->cfg.download_password : "";
+	}
+	if (ftruncate(fd, 0) < 0)
+		return snprintf(err, errsize, "%s", strerror(errno)), -errno;
+	r = update_download(http, url, user, password, fd, 0, size, NULL, NULL, NULL, &fetched,
+			    &is4xx, &oversize, err, errsize);
+	*ret_again = r == -EAGAIN;
+	if (r < 0 && oversize)
+		snprintf(err, errsize, "larger than the announced %" PRIu64 " bytes", size);
+	else if (r < 0) {
+		char e2[512];
+		snprintf(e2, sizeof(e2), "download failed: %s", err);
+		snprintf(err, errsize, "%s", e2);
+	}
+	return r;
+}
+
+#define UPDATE_EXT_PART_FILE UPDATE_STATE_DIR "/extension.part"
+
+/* Fetch (or open), check and stage the i-th wanted extension payload. */
+static int ext_one(struct update_cycle *c, size_t i)
+{
+	_cleanup_(problem_list_release) struct problem_list p = {};
+	struct update_ext *e = &c->ext.item[i];
+	const struct update_ext_source *src =
+		c->ext_src[i] ? &c->p.extensions[c->ext_src[i] - 1] : NULL;
+	_cleanup_close_ int fd = -1;
+	const uint8_t *sha = NULL;
+	char what[1100], buf[1024] = "", esc[1024];
+	uint64_t size = 0;
+	bool again = false, downloaded = false;
+	int code = 1, r = 0;
+
+	if (c->ext_pkg[i]) {
+		const struct omaha_package *pk = &c->resp->packages[c->ext_pkg[i]];
+		size = pk->size;
+		sha = pk->has_sha256 ? pk->sha256 : NULL;
+	} else if (src)
+		sha = src->sha256;
+
+	if (src && !strstr(src->path, "://")) {
+		snprintf(what, sizeof(what), "extension payload %s",
+			 update_escape(src->path, esc, sizeof(esc)));
+		fd = open(src->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0) {
+			code = 1;
+			snprintf(buf, sizeof(buf), "cannot open: %s", strerror(errno));
+			r = -EIO;
+		}
+	} else {
+		r = fs_mkdir_p(c->p.root_fd, UPDATE_STATE_DIR, 0711);
+		if (r >= 0)
+			r = fd = fs_open(c->p.root_fd, UPDATE_EXT_PART_FILE,
+					 O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
+		if (r < 0) {
+			snprintf(what, sizeof(what), "%s", UPDATE_EXT_PART_FILE);
+			snprintf(buf, sizeof(buf), "cannot open: %s", strerror(-r));
+		}
+		size_t n = c->ext_pkg[i] ? c->resp->n_urls : 1;
+		for (size_t u = 0; r >= 0 && u < n; u++) {
+			_cleanup_free_ char *url = c->ext_pkg[i]
+				? omaha_response_payload_url(c->resp, u, c->ext_pkg[i])
+				: src ? strdup(src->path) : NULL;
+			_cleanup_free_ char *rurl = url ? http_url_redact(url) : NULL;
+			if (!url || !rurl)
+				return fail(c, -ENOMEM, "out of memory"), -ENOMEM;
+			snprintf(what, sizeof(what), "extension payload %s", rurl);
+			r = ext_download(c, url, fd, size, &again, buf, sizeof(buf));
+			if (r >= 0 || !(again || r == -EIO))
+				break;
+			if (u + 1 < n)
+				r = 0; /* the next URL */
+		}
+		if (r < 0)
+			code = 9;
+		downloaded = true;
+	}
+	if (r >= 0) {
+		msg(c, LOG_INFO, "%s: checking", what);
+		r = update_ext_stage(c->p.root_fd, &c->ext, e, c->version,
+				     (const struct crypto_key *const *)c->keys.k, c->keys.n, fd, size,
+				     sha, &code, &p);
+		ext_warnings(c, &p);
+		if (r < 0)
+			problems_text(&p, buf, sizeof(buf));
+	}
+	if (downloaded)
+		(void)fs_unlink(c->p.root_fd, UPDATE_EXT_PART_FILE);
+	if (r < 0) {
+		record_failure(c, code, "%s: %s", what, buf);
+		c->res.failed_step = "extensions";
+		update_ext_unstage(&c->ext);
+		/* as a failed install (8.2): payload backoff, URL rotation, the 3/0 event */
+		install_failed(c, false);
+		return fail(c, again ? -EAGAIN : -EIO, "%s: %s", what, buf), r;
+	}
+	msg(c, LOG_NOTICE, "%s: verified, staged as %s/%s", what, e->dir, e->final);
+	return 0;
+}
+
+static int step_extensions(struct update_cycle *c)
+{
+	if (cancelled(c))
+		return stop_here(c);
+	for (size_t i = 0; i < c->ext.n; i++)
+		if (ext_one(c, i) < 0)
+			return 0;
+	if (c->p.dry_run) {
+		update_ext_unstage(&c->ext);
+		(void)set_status(c, UPDATE_STATUS_IDLE, -1);
+		return finish(c, UPDATE_OUTCOME_VERIFIED, 0, LOG_INFO, NULL);
+	}
+	c->step = STEP_WRITE;
+	return 1;
+}
+
 static int set_payload(struct update_cycle *c, const char *source, const char *version,
 		       uint64_t size, const uint8_t *sha, const uint8_t *sha_alt)
 {
@@ -504,7 +757,7 @@ static int step_begin(struct update_cycle *c)
 	if (!c->p.daemon)
 		(void)update_state_clear_bad_payloads(c->state);
 	c->current_version = update_release_version(c->p.root_fd);
-	if (install_prepare(c) < 0)
+	if (install_prepare(c) < 0 || ext_prepare(c) < 0)
 		return 0;
 
 	if (c->p.payload && !strstr(c->p.payload, "://")) {
@@ -514,7 +767,8 @@ static int step_begin(struct update_cycle *c)
 		c->part_fd = open(c->p.payload, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 		if (c->part_fd < 0)
 			return fail(c, -EIO, "%s: cannot open: %s", c->what, strerror(errno));
-		if (set_payload(c, "local", c->p.version, 0, NULL, c->p.sha256) < 0)
+		if (set_payload(c, "local", c->p.version, 0, NULL, c->p.sha256) < 0 ||
+		    ext_match_sources(c) < 0)
 			return 0;
 		c->step = STEP_VERIFY;
 		return 1;
@@ -524,7 +778,7 @@ static int step_begin(struct update_cycle *c)
 	if (c->p.payload) {
 		/* --payload URL: no server, no events (2.2). */
 		if (set_payload(c, "local", c->p.version, 0, c->p.sha256, NULL) < 0 ||
-		    add_url(c, strdup(c->p.payload)) < 0)
+		    add_url(c, strdup(c->p.payload)) < 0 || ext_match_sources(c) < 0)
 			return 0;
 		c->step = STEP_DOWNLOAD;
 		return 1;
@@ -693,7 +947,7 @@ static int step_check(struct update_cycle *c)
 		c->p.hooks.offer(resp, c->urls[0], c->p.hooks.userdata);
 	if (c->p.mode == UPDATE_MODE_CHECK)
 		return finish(c, UPDATE_OUTCOME_OFFERED, 0, LOG_INFO, NULL);
-	if (deferred(c, resp))
+	if (deferred(c, resp) || ext_match_packages(c, resp) < 0)
 		return 0;
 	c->step = STEP_DOWNLOAD;
 	return 1;
@@ -956,11 +1210,7 @@ static int step_verify(struct update_cycle *c)
 	}
 	msg(c, LOG_INFO, "%s: signature version %u verified with '%s'", c->what,
 	    c->verified.matched_version, c->verified.matched_key ? c->verified.matched_key : "?");
-	if (c->p.dry_run) {
-		(void)set_status(c, UPDATE_STATUS_IDLE, -1);
-		return finish(c, UPDATE_OUTCOME_VERIFIED, 0, LOG_INFO, NULL);
-	}
-	c->step = STEP_WRITE;
+	c->step = STEP_EXTENSIONS;
 	return 1;
 }
 
@@ -1000,6 +1250,18 @@ static int step_flip(struct update_cycle *c)
 	char buf[1024];
 	int code = 0, r;
 
+	/* 6.7: the extension images go into place (and old ones away) before the flip, so a
+	 * failure here leaves the boot order as it was. */
+	r = update_ext_place(c->p.root_fd, &c->ext, c->current_version, &p);
+	ext_warnings(c, &p);
+	if (r < 0) {
+		problems_text(&p, buf, sizeof(buf));
+		record_failure(c, 1, "extensions: %s", buf);
+		c->res.failed_step = "extensions";
+		install_failed(c, false);
+		return fail(c, -EIO, "placing the extension images: %s", buf);
+	}
+	problem_list_release(&p);
 	r = update_flip(&c->target, &code, &p);
 	if (r < 0) {
 		problems_text(&p, buf, sizeof(buf));
@@ -1070,6 +1332,9 @@ struct update_cycle *update_cycle_free(struct update_cycle *c)
 	if (!c)
 		return NULL;
 	update_verified_release(&c->verified);
+	update_ext_set_release(&c->ext);
+	free(c->ext_pkg);
+	free(c->ext_src);
 	c->early = update_early_free(c->early);
 	if (c->part_fd >= 0)
 		(void)close(c->part_fd);
@@ -1102,6 +1367,8 @@ int update_cycle_step(struct update_cycle *c)
 		return step_download(c);
 	case STEP_VERIFY:
 		return step_verify(c);
+	case STEP_EXTENSIONS:
+		return step_extensions(c);
 	case STEP_WRITE:
 		return step_write(c);
 	case STEP_FLIP:

@@ -30,9 +30,11 @@ test_expect 'flatcar-update when staged: exit 3, same message as apply' '
 	test_grep "4081.2.0 is already staged on USR-B; reboot, or run .flatctl update reset." "$T/err"
 '
 
-test_expect 'flatcar-update usage: -V required, -E and -D refused with exit 2, -L/-M/-O accepted' '
+test_expect 'flatcar-update usage: -V required, -E without -P, a misnamed -E, -D refused with exit 2, -L/-M/-O accepted' '
 	test_exit 2 fu -P "$T/p.gz" 2>"$T/err" && test_grep "to-version is required" "$T/err" &&
-	test_exit 2 fu -V 1 -E oem-qemu.gz 2>"$T/err" && test_grep "extension payloads are not supported yet" "$T/err" &&
+	test_exit 2 fu -V 1 -E oem-qemu.gz 2>"$T/err" && test_grep "local extensions are only supported with --to-payload" "$T/err" &&
+	test_exit 2 fu -V 1 -P "$T/p.gz" -E /x/docker.raw 2>"$T/err" && test_grep "expects files named oem-OEMID.gz or flatcar-NAME.gz" "$T/err" &&
+	test_exit 2 fu -V 1 -O maybe 2>"$T/err" && test_grep "takes yes or no" "$T/err" &&
 	test_exit 2 fu -V 1 -D 2>"$T/err" && test_grep "use --key FILE to trust an extra key for this run" "$T/err" &&
 	test_exit 2 fu -V 1 --force-flatcar-key 2>/dev/null &&
 	test_exit 3 fu -V 4081.2.0 -P "$T/p.gz" -L 9090 -M 9091 -O no 2>/dev/null
