@@ -803,5 +803,10 @@ done:
 	lock_handle_release(&c.h);
 	conf_release(&c.conf);
 	lock_endpoints_free(c.eps, c.n_eps);
+	/* Under its classic name the link keeps locksmithctl's exit codes (docs/cli.md, exit
+	 * status): 0, 2 for usage, 1 for every other failure, so a full semaphore, an unreachable
+	 * etcd and an unlock by a non-holder exit 1 rather than 75 or 3. */
+	if (c.classic && (r == 3 || (r < 0 && flat_exit_status(r) != 2)))
+		return -EIO;
 	return r;
 }
