@@ -289,6 +289,11 @@ static int report(struct lock_cmd *c, int r, const char *what, struct problem_li
 				what, syntax ? " JSON" : "", where_kind(b), b->where, detail,
 				strcmp(b->kind, "file") == 0 ? "cat" : "etcdctl get");
 	}
+	if (r == -EFBIG && strcmp(b->kind, "etcd") == 0)
+		return log_fail(r,
+				"%s: semaphore in etcd key %s is too large: %s; the value was left "
+				"unchanged; inspect it with etcdctl get, or remove it with etcdctl del",
+				what, b->where, b->error);
 	if (r == -ENOPROTOOPT)
 		return log_fail(r, "%s: etcd at %s", what, b->error);
 	if (r == -EKEYREJECTED)

@@ -323,7 +323,8 @@ static void add_error(struct etcd_client *c, const char *ep, const char *why)
 }
 
 /* Send to the current endpoint; on transport failure or 5xx go on to the next one if all is true.
- * Returns the HTTP status (< 500) with the body, or -EAGAIN when no endpoint answered. */
+ * Returns the HTTP status (< 500) with the body, -EAGAIN when no endpoint answered, or at once
+ * -ENOKEY, -EPROTO (TLS) or -EFBIG (answer too large), which no other member would change. */
 static int request(struct etcd_client *c, const char *method, const char *path, const char *query,
 		   const char *ctype, const char *body, const char *auth, bool all, char **ret_body,
 		   size_t *ret_len)
@@ -348,8 +349,9 @@ static int request(struct etcd_client *c, const char *method, const char *path, 
 						auth, &rb, &rl, why, sizeof(why));
 		if (st == -ENOMEM)
 			return st;
-		if (st == -ENOKEY || st == -EPROTO) {
-			/* TLS setup or verification: the same on every member */
+		if (st == -ENOKEY || st == -EPROTO || st == -EFBIG) {
+			/* TLS setup or verification, or an answer too large for any semaphore: the
+			 * same on every member */
 			add_error(c, ep, why);
 			return st;
 		}

@@ -33,7 +33,7 @@ int etcd_transport_new(const struct etcd_options *o, struct etcd_transport **ret
 		.connect_timeout_usec = o->connect_timeout_usec ? o->connect_timeout_usec : 2000000,
 		.timeout_usec = t->timeout_usec,
 		.max_redirects = HTTP_NO_REDIRECTS,
-		.max_response_size = 4 << 20,
+		.max_response_size = ETCD_MAX_ANSWER,
 	};
 	r = http_client_new(&ho, &t->http);
 	if (r < 0) {
@@ -60,6 +60,12 @@ static int classify(const struct etcd_transport *t, int r, const struct http_res
 	if (resp->kind == HTTP_ERROR_TIMEOUT) {
 		snprintf(errbuf, errlen, "timed out after %.3gs", (double)t->timeout_usec / 1e6);
 		return -ETIMEDOUT;
+	}
+	if (resp->kind == HTTP_ERROR_TOO_LARGE) {
+		/* a value no semaphore needs: bad data, the same on every member, not a transport
+		 * failure to retry (docs/security.md) */
+		snprintf(errbuf, errlen, "answer over the %d MiB limit", ETCD_MAX_ANSWER >> 20);
+		return -EFBIG;
 	}
 	if (resp->kind == HTTP_ERROR_TLS || (strstr(resp->error, "SSL") && strstr(resp->error, "alert"))) {
 		/* verification, handshake, or an alert like "certificate required" */
@@ -128,7 +134,7 @@ struct stream {
 static int on_stream(const void *data, size_t size, uint64_t offset, void *userdata)
 {
 	struct stream *st = userdata;
-	if (st->n + size + 1 > 4 << 20)
+	if (st->n + size + 1 > ETCD_MAX_ANSWER)
 		return -EFBIG;
 	if (st->n + size + 1 > st->cap) {
 		size_t cap = (st->n + size + 1) * 2;
