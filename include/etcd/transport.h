@@ -14,6 +14,9 @@ struct etcd_transport;
 
 int etcd_transport_new(const struct etcd_options *o, struct etcd_transport **ret);
 struct etcd_transport *etcd_transport_free(struct etcd_transport *t);
+/* Every request after this ends by deadline_usec (CLOCK_MONOTONIC µs; 0: only the request
+ * timeout): the request timeout is cut to the time left. */
+void etcd_transport_set_deadline(struct etcd_transport *t, uint64_t deadline_usec);
 
 /* One request. Returns the HTTP status (> 0) with the body in *ret_body (NUL-terminated), or a
  * transport failure: -ECONNREFUSED, -ETIMEDOUT, -EHOSTUNREACH, -ECONNRESET, -EPROTO (TLS),

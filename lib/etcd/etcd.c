@@ -95,6 +95,11 @@ struct etcd_client *etcd_client_free(struct etcd_client *c)
 	return NULL;
 }
 
+void etcd_client_set_deadline(struct etcd_client *c, uint64_t deadline_usec)
+{
+	etcd_transport_set_deadline(c->t, deadline_usec);
+}
+
 unsigned etcd_client_round_trips(const struct etcd_client *c)
 {
 	return c->round_trips;

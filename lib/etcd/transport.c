@@ -15,7 +15,27 @@
 struct etcd_transport {
 	struct http_client *http;
 	uint64_t timeout_usec;
+	uint64_t deadline_usec;
+	uint64_t limit_usec; /* the time the last request had: timeout, or less near the deadline */
 };
+
+void etcd_transport_set_deadline(struct etcd_transport *t, uint64_t deadline_usec)
+{
+	t->deadline_usec = deadline_usec;
+	http_client_set_deadline(t->http, deadline_usec);
+}
+
+/* Before a request: how long it may take, for the "timed out after" message. */
+static void start_clock(struct etcd_transport *t, uint64_t timeout_usec)
+{
+	uint64_t now = http_now_usec();
+	t->limit_usec = timeout_usec;
+	if (t->deadline_usec) {
+		uint64_t left = t->deadline_usec > now ? t->deadline_usec - now : 0;
+		if (!t->limit_usec || left < t->limit_usec)
+			t->limit_usec = left;
+	}
+}
 
 int etcd_transport_new(const struct etcd_options *o, struct etcd_transport **ret)
 {
@@ -58,7 +78,7 @@ static int classify(const struct etcd_transport *t, int r, const struct http_res
 		    char *errbuf, size_t errlen)
 {
 	if (resp->kind == HTTP_ERROR_TIMEOUT) {
-		snprintf(errbuf, errlen, "timed out after %.3gs", (double)t->timeout_usec / 1e6);
+		snprintf(errbuf, errlen, "timed out after %.3gs", (double)t->limit_usec / 1e6);
 		return -ETIMEDOUT;
 	}
 	if (resp->kind == HTTP_ERROR_TOO_LARGE) {
@@ -108,6 +128,7 @@ int etcd_transport_request(struct etcd_transport *t, const char *method, const c
 		.content_type = content_type,
 		.headers = headers,
 	};
+	start_clock(t, t->timeout_usec);
 	r = http_request_perform(t->http, &req, &resp);
 	if (resp.status > 0 && resp.kind != HTTP_ERROR_CONNECT && resp.kind != HTTP_ERROR_TIMEOUT &&
 	    resp.kind != HTTP_ERROR_TRUNCATED && (r == 0 || resp.kind == HTTP_ERROR_STATUS)) {
@@ -180,6 +201,7 @@ int etcd_transport_stream(struct etcd_transport *t, const char *url, const char 
 		.userdata = &st,
 		.timeout_usec = timeout_usec ? timeout_usec : HTTP_NO_TIMEOUT,
 	};
+	start_clock(t, timeout_usec);
 	r = http_request_perform(t->http, &req, &resp);
 	free(st.p);
 	if (st.found) {

@@ -13,6 +13,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "etcd/etcd.h"
 #include "lock/lock.h"
 
 uint64_t lock_now_usec(void)
@@ -79,10 +80,18 @@ static int transient(struct lock_backend *b, uint64_t deadline, unsigned *rounds
 	return past(deadline) ? -EAGAIN : 0;
 }
 
-int lock_read(struct lock_backend *b, uint64_t timeout_usec, struct lock_sem *ret, char **ret_raw,
-	      uint64_t *ret_rev, struct problem_list *reterr)
+/* The command's deadline also bounds each etcd request (a peer that accepts and never answers
+ * must not stretch --timeout by its request timeout); lifted after, for callers like the reboot
+ * manager that go on using the client. */
+static void set_deadline(struct lock_backend *b, uint64_t deadline)
 {
-	uint64_t deadline = timeout_usec ? lock_now_usec() + timeout_usec : 0;
+	if (b->etcd)
+		etcd_client_set_deadline(b->etcd, deadline);
+}
+
+static int read_loop(struct lock_backend *b, uint64_t deadline, struct lock_sem *ret,
+		     char **ret_raw, uint64_t *ret_rev, struct problem_list *reterr)
+{
 	unsigned rounds = 0;
 
 	for (;;) {
@@ -126,10 +135,19 @@ int lock_read(struct lock_backend *b, uint64_t timeout_usec, struct lock_sem *re
 	}
 }
 
-int lock_execute(struct lock_backend *b, const struct lock_request *req, struct lock_outcome *out,
-		 struct problem_list *reterr)
+int lock_read(struct lock_backend *b, uint64_t timeout_usec, struct lock_sem *ret, char **ret_raw,
+	      uint64_t *ret_rev, struct problem_list *reterr)
 {
-	uint64_t deadline = req->timeout_usec ? lock_now_usec() + req->timeout_usec : 0;
+	uint64_t deadline = timeout_usec ? lock_now_usec() + timeout_usec : 0;
+	set_deadline(b, deadline);
+	int r = read_loop(b, deadline, ret, ret_raw, ret_rev, reterr);
+	set_deadline(b, 0);
+	return r;
+}
+
+static int execute_loop(struct lock_backend *b, const struct lock_request *req, uint64_t deadline,
+			struct lock_outcome *out, struct problem_list *reterr)
+{
 	uint64_t wait_delay = 200000;
 	unsigned rounds = 0;
 	int r;
@@ -284,4 +302,14 @@ int lock_execute(struct lock_backend *b, const struct lock_request *req, struct 
 			b->ops->end(b);
 		return r;
 	}
+}
+
+int lock_execute(struct lock_backend *b, const struct lock_request *req, struct lock_outcome *out,
+		 struct problem_list *reterr)
+{
+	uint64_t deadline = req->timeout_usec ? lock_now_usec() + req->timeout_usec : 0;
+	set_deadline(b, deadline);
+	int r = execute_loop(b, req, deadline, out, reterr);
+	set_deadline(b, 0);
+	return r;
 }
