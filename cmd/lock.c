@@ -731,8 +731,7 @@ static int parse_classic(struct lock_cmd *c, int argc, char **argv, int *ret_ind
 			val = argv[++i];
 		}
 		if (!id) {
-			c->ctx->root = val;
-			c->ctx->root_given = true;
+			(void)args_apply_global(c->ctx, ARG_GLOBAL_ROOT, val);
 			continue;
 		}
 		int r = apply_opt(c, id, val);

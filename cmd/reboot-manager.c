@@ -22,6 +22,7 @@
 #include "fs/fs.h"
 #include "conf/conf.h"
 #include "lock/lock.h"
+#include "util/host.h"
 #include "lock/reboot.h"
 #include "lock/settings.h"
 #include "lock/window.h"
@@ -728,17 +729,17 @@ static const struct flat_verb rm_verbs[] = {
 	{},
 };
 
-/* The time zone of the machine: TZ, else /etc/localtime inside the root. */
+/* The time zone of the machine: TZ, else /etc/localtime inside the root, else UTC. */
 static void setup_tz(struct flat_ctx *ctx)
 {
-	if (getenv("TZ") || !ctx->root_given)
+	if (host_tz_was_set() || !ctx->root_given)
 		return;
 	_cleanup_free_ char *tz = NULL;
 	_cleanup_free_ char *real = realpath(ctx->root, NULL);
 	if (real && asprintf(&tz, ":%s/etc/localtime", real) >= 0 && access(tz + 1, R_OK) == 0)
 		(void)setenv("TZ", tz, 1);
 	else
-		(void)setenv("TZ", "UTC", 1);
+		(void)setenv("TZ", ":", 1); /* UTC, no zone file of the host (util/host.h) */
 	tzset();
 }
 

@@ -6,6 +6,7 @@
  * never https -> http), counted against our limit and reported in words, and so credentials are
  * dropped when the host changes. Each hop is one curl_easy_perform() on the client's single easy
  * handle; curl_easy_reset() between requests keeps its connection cache, so keep-alive works. */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -25,6 +26,7 @@
 #include <curl/curl.h>
 
 #include "http/http.h"
+#include "util/host.h"
 
 #define DEFAULT_CONNECT_TIMEOUT_USEC (30ULL * 1000000)
 #define DEFAULT_MAX_REDIRECTS 10
@@ -928,6 +930,45 @@ static uint64_t earlier(uint64_t a, uint64_t b)
 	return !a ? b : !b ? a : a < b ? a : b;
 }
 
+/* The URL names its host by an IP address (no name to resolve). */
+static bool url_host_is_address(const char *url)
+{
+	const char *p = strstr(url, "://");
+	char host[64];
+	struct in_addr a4;
+
+	if (!p)
+		return false;
+	p += 3;
+	size_t n = strcspn(p, "/?#");
+	const char *at = memrchr(p, '@', n);
+	if (at) {
+		n -= (size_t)(at + 1 - p);
+		p = at + 1;
+	}
+	if (*p == '[')
+		return true; /* an IPv6 literal */
+	n = strcspn(p, ":/?#");
+	if (n == 0 || n >= sizeof(host))
+		return false;
+	memcpy(host, p, n);
+	host[n] = 0;
+	return inet_pton(AF_INET, host, &a4) == 1;
+}
+
+/* A proxy may be used: the client's, or one from libcurl's environment variables. */
+static bool proxy_possible(const struct http_client *c)
+{
+	static const char *const vars[] = { "http_proxy", "HTTP_PROXY", "https_proxy",
+					    "HTTPS_PROXY", "all_proxy", "ALL_PROXY" };
+	if (c->proxy)
+		return *c->proxy != 0;
+	for (size_t i = 0; i < ARRAY_SIZE(vars); i++)
+		if (getenv(vars[i]) && *getenv(vars[i]))
+			return true;
+	return false;
+}
+
 static int attempt(struct http_client *c, const struct http_request *req, struct http_response *resp,
 		   uint64_t resume_from, uint64_t deadline)
 {
@@ -969,6 +1010,9 @@ static int attempt(struct http_client *c, const struct http_request *req, struct
 		x.started = x.is_2xx = false;
 		x.cb_error = 0;
 		errbuf[0] = 0;
+		/* a name to resolve: NSS set up now, not at the start of a run under --root */
+		if (!url_host_is_address(url) || proxy_possible(c))
+			host_nss_setup();
 		r = setup_hop(&x, url, method, same_origin, &headers, range, sizeof(range));
 		if (r >= 0 && curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK)
 			r = -EINVAL;
