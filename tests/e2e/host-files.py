@@ -3,7 +3,8 @@
 # tests/e2e/host-files.py - the host paths a traced run touched outside its --root.
 # Usage: host-files.py STRACE_LOG ROOT CWD [ALLOWED...]
 # Reads `strace -f -e trace=%file` output and prints every path, named from the current
-# directory or absolute, that is not under ROOT, /proc, /dev or /sys and not ALLOWED (an exact
+# directory or absolute, that is not under ROOT, on the way to it (realpath() of the root
+# reads each directory above it), under /proc, /dev or /sys, and not ALLOWED (an exact
 # path, or a prefix when it ends in "/", or "*/NAME" for NAME in any directory). Paths relative
 # to another directory fd are not judged (they are opened inside a directory already judged).
 # Exit 1 when there is one.
@@ -19,7 +20,7 @@ path_re = re.compile(r'^(?:AT_FDCWD,\s*)?"((?:[^"\\]|\\.)*)"')
 
 def ok(p):
     for q in (p, os.path.realpath(p)):
-        if q == root or q.startswith(root + "/"):
+        if q == root or q.startswith(root + "/") or root.startswith(q.rstrip("/") + "/"):
             return True
         if q in ("/proc", "/dev", "/sys") or q.startswith(("/proc/", "/dev/", "/sys/")):
             return True

@@ -72,6 +72,15 @@ test_expect 'lock with the file backend: status, lock, unlock' '
 	traced lock-unlock -- lock --backend file unlock &&
 	test_grep "Available: 1" "$T/lock-status.out"
 '
+test_expect 'update check (server refused) and reboot-manager check-window' '
+	mkdir -p "$R/etc/flatcar" "$R/usr/share/flatcar" &&
+	printf "FLATCAR_RELEASE_VERSION=3975.2.1\nFLATCAR_RELEASE_BOARD=amd64-usr\n" >"$R/usr/share/flatcar/release" &&
+	printf "SERVER=http://127.0.0.1:1/v1/update/\nGROUP=stable\nREBOOT_WINDOW_START=Mon 04:00\nREBOOT_WINDOW_LENGTH=1h\n" >"$R/etc/flatcar/update.conf" &&
+	traced update-check -- update check &&
+	test_grep "cannot reach" "$T/update-check.out" &&
+	traced window -- reboot-manager check-window &&
+	test_grep "04:00" "$T/window.out"
+'
 test_expect 'an http fetch by address reads nothing of the host (no resolver configuration)' '
 	traced fetch-http -- provision --config "http://$SINK/c.ign" --fetch-timeout 1 --dry-run --force &&
 	test_grep "cannot reach server" "$T/fetch-http.out"
@@ -83,8 +92,9 @@ test_expect 'an https fetch reads the CA store, and no openssl.cnf' '
 	! grep -q "openssl.cnf" "$T/fetch-https.strace"
 '
 test_expect 'the checker finds a host path (self-test)' '
-	printf "openat(AT_FDCWD, \"/etc/localtime\", O_RDONLY) = 3\n" >"$T/fake.strace" &&
+	printf "openat(AT_FDCWD, \"/etc/localtime\", O_RDONLY) = 3\nreadlink(\"$T\", 0x1, 4096) = -1\n" >"$T/fake.strace" &&
 	! python3 "$FLATCTL_SRC/tests/e2e/host-files.py" "$T/fake.strace" "$R" "$R" >"$T/fake.bad" &&
-	test_grep "host path outside the root: /etc/localtime" "$T/fake.bad"
+	test_grep "host path outside the root: /etc/localtime" "$T/fake.bad" &&
+	! grep -q "$T" "$T/fake.bad"
 '
 test_done
