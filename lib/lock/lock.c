@@ -76,7 +76,11 @@ static int transient(struct lock_backend *b, uint64_t deadline, unsigned *rounds
 	if (d > 1000000)
 		d = 1000000;
 	(*rounds)++;
-	lock_sleep_jitter(d);
+	uint64_t now = lock_now_usec();
+	if (deadline && now + d * 12 / 10 >= deadline)
+		sleep_usec(deadline - now); /* the pause may not carry the command past its deadline */
+	else
+		lock_sleep_jitter(d);
 	return past(deadline) ? -EAGAIN : 0;
 }
 
