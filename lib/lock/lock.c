@@ -254,17 +254,29 @@ static int execute_loop(struct lock_backend *b, const struct lock_request *req, 
 			if (!req->wait || past(deadline))
 				return -EBUSY;
 			uint64_t d = wait_delay;
+			bool cut = false; /* the wait ends at the deadline: no jitter beyond it */
 			if (deadline) {
 				uint64_t left = deadline - lock_now_usec();
-				if (d > left)
+				if (d * 12 / 10 >= left) {
 					d = left;
+					cut = true;
+				}
 			}
 			/* a watch wakes us on the next write; the poll delay stays the upper bound */
 			uint64_t t0 = lock_now_usec();
-			if (!b->ops->wait_change || b->ops->wait_change(b, rev, d) < 0)
-				lock_sleep_jitter(d > lock_now_usec() - t0 ? d - (lock_now_usec() - t0) : 0);
-			else
-				sleep_usec(rnd() % 100001); /* spread the herd: first reader wins, few CAS misses */
+			if (!b->ops->wait_change || b->ops->wait_change(b, rev, d) < 0) {
+				uint64_t rest = d > lock_now_usec() - t0 ? d - (lock_now_usec() - t0) : 0;
+				if (cut)
+					sleep_usec(rest);
+				else
+					lock_sleep_jitter(rest);
+			} else {
+				/* spread the herd: first reader wins, few CAS misses */
+				uint64_t s = rnd() % 100001, now = lock_now_usec();
+				if (deadline && now + s > deadline)
+					s = deadline > now ? deadline - now : 0;
+				sleep_usec(s);
+			}
 			wait_delay = wait_delay * 2 > 1000000 ? 1000000 : wait_delay * 2;
 			if (past(deadline))
 				return -EBUSY;

@@ -1,6 +1,6 @@
 #!/bin/bash
 # t0811-deadlines: a peer that accepts TCP and never answers cannot stretch a deadline
-# (docs/security.md, issue 14 D3): lock --timeout and provision --fetch-timeout end on time,
+# (docs/security.md §3, issue 14 D3): lock --timeout and --wait, provision --fetch-timeout end on time,
 # every request's limit cut to the time left. The bound checked is generous (deadline + 1 s) so
 # a loaded machine cannot make it flaky; the elapsed times are printed as TAP comments.
 . "$(dirname "$0")/lib.sh"
@@ -37,6 +37,12 @@ test_expect 'lock --timeout 1s lock and unlock, two silent endpoints: 1 s in all
 test_expect 'lock --timeout 1s set-max with a 10 s request timeout' '
 	elapsed 1000 "lock set-max" flatctl --root "$T" lock --endpoints "$SINK" --request-timeout 10s --timeout 1s set-max 2 2>"$T/err" &&
 	test "$(cat "$T/rc")" = 75
+'
+test_expect 'lock --wait=2s on a full semaphore (file backend) gives up after 2 s' '
+	flatctl --root "$T" lock --backend file lock holder &&
+	elapsed 2000 "lock --wait" flatctl --root "$T" lock --backend file --wait=2s lock waiter 2>"$T/err" &&
+	test "$(cat "$T/rc")" = 75 &&
+	test_grep "gave up waiting" "$T/err"
 '
 test_expect 'provision --fetch-timeout 2: the whole fetch, retries included, ends after 2 s' '
 	mkdir -p "$T/root" &&
