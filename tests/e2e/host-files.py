@@ -5,8 +5,9 @@
 # Reads `strace -f -e trace=%file` output and prints every path, named from the current
 # directory or absolute, that is not under ROOT, on the way to it (realpath() of the root
 # reads each directory above it), under /proc, /dev or /sys, and not ALLOWED (an exact
-# path, or a prefix when it ends in "/", or "*/NAME" for NAME in any directory). Paths relative
-# to another directory fd are not judged (they are opened inside a directory already judged).
+# path; a directory and all below it when it ends in "/"; "*/NAME" for NAME in any directory).
+# Paths relative to another directory fd are not judged (they are opened inside a directory
+# already judged).
 # Exit 1 when there is one.
 import os
 import re
@@ -27,7 +28,7 @@ def ok(p):
         for a in allowed:
             if a.startswith("*/") and os.path.basename(q) == a[2:]:
                 return True
-            if q == a or (a.endswith("/") and q.startswith(a)):
+            if q == a or (a.endswith("/") and (q.startswith(a) or q == a[:-1])):
                 return True
     return False
 

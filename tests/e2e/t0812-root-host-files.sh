@@ -30,6 +30,8 @@ if ldd "$FLATCTL" 2>/dev/null | grep -q "=>"; then
 	LOADER="/etc/ld.so.cache /etc/ld.so.preload"
 	for lib in $(ldd "$FLATCTL" | awk '/=>/ { print $1 }'); do LOADER="$LOADER */$lib"; done
 	ldd "$FLATCTL" | grep -q libgnutls && LOADER="$LOADER /etc/gnutls/config"
+	# Debian's libarchive converts names with iconv (the static build's has no iconv)
+	ldd "$FLATCTL" | grep -q libarchive && LOADER="$LOADER */gconv-modules.cache"
 fi
 FLATCTL_REAL=$(realpath "$FLATCTL")
 
@@ -80,6 +82,11 @@ test_expect 'update check (server refused) and reboot-manager check-window' '
 	test_grep "cannot reach" "$T/update-check.out" &&
 	traced window -- reboot-manager check-window &&
 	test_grep "04:00" "$T/window.out"
+'
+test_expect 'diag (the bundle, and its temporary file beside it, named on the command line)' '
+	mkdir -p "$T/out" &&
+	traced diag "$T/out/" -- diag --output "$T/out/bundle.tar.gz" &&
+	tar -tzf "$T/out/bundle.tar.gz" >/dev/null
 '
 test_expect 'an http fetch by address reads nothing of the host (no resolver configuration)' '
 	traced fetch-http -- provision --config "http://$SINK/c.ign" --fetch-timeout 1 --dry-run --force &&
