@@ -83,6 +83,16 @@ test_expect 'update check (server refused) and reboot-manager check-window' '
 	traced window -- reboot-manager check-window &&
 	test_grep "04:00" "$T/window.out"
 '
+test_expect 'reboot-manager: the root'"'"'s zone through an absolute symlink, found inside the root' '
+	TZ=UTC0 flatctl --root "$R" --json reboot-manager check-window >"$T/utc.json" &&
+	mkdir -p "$R/usr/share/zoneinfo/Flatctl" &&
+	cp /usr/share/zoneinfo/Etc/GMT-5 "$R/usr/share/zoneinfo/Flatctl/Plus5" &&
+	ln -s /usr/share/zoneinfo/Flatctl/Plus5 "$R/etc/localtime" &&
+	traced zone -- --json reboot-manager check-window &&
+	grep -q "\"$R/usr/share/zoneinfo/Flatctl/Plus5\"" "$T/zone.strace" &&
+	python3 -c "import json, sys; u, z = (json.load(open(f))[\"next_start_unix\"] for f in sys.argv[1:]); assert (u - z) % 86400 == 5 * 3600, (u, z)" "$T/utc.json" "$T/zone.out" &&
+	rm "$R/etc/localtime"
+'
 test_expect 'diag (the bundle, and its temporary file beside it, named on the command line)' '
 	mkdir -p "$T/out" &&
 	traced diag "$T/out/" -- diag --output "$T/out/bundle.tar.gz" &&
