@@ -38,6 +38,7 @@ FLATCTL_REAL=$(realpath "$FLATCTL")
 # traced NAME [ALLOWED...] -- flatctl ARGS: runs flatctl --root $R ARGS under strace from
 # $R (its exit code does not matter here), then fails naming every host path it touched but
 # /proc, /dev, /sys, the binary, $LOADER and ALLOWED.
+# shellcheck disable=SC2086 # $LOADER and $allow are lists of paths, split on purpose
 traced() {
 	local name=$1 allow= && shift &&
 	while [ "$1" != "--" ]; do allow="$allow $1" && shift || return 1; done && shift &&
@@ -45,7 +46,6 @@ traced() {
 		"$FLATCTL" --root "$R" "$@" >"$T/$name.out" 2>&1) || :; } &&
 	test -s "$T/$name.strace" &&
 	# libblkid's device scan also tries the devfs-era device directories
-	# shellcheck disable=SC2086 # lists of paths, split on purpose
 	python3 "$FLATCTL_SRC/tests/e2e/host-files.py" "$T/$name.strace" "$R" "$R" \
 		"$FLATCTL_REAL" "$FLATCTL" /devfs /devices $LOADER $allow >"$T/$name.bad" || {
 		cat "$T/$name.bad" "$T/$name.out" >&2
