@@ -289,6 +289,11 @@ static int report(struct lock_cmd *c, int r, const char *what, struct problem_li
 				what, syntax ? " JSON" : "", where_kind(b), b->where, detail,
 				strcmp(b->kind, "file") == 0 ? "cat" : "etcdctl get");
 	}
+	if (r == -EFBIG && strcmp(b->kind, "etcd") == 0)
+		return log_fail(r,
+				"%s: semaphore in etcd key %s is too large: %s; the value was left "
+				"unchanged; inspect it with etcdctl get, or remove it with etcdctl del",
+				what, b->where, b->error);
 	if (r == -ENOPROTOOPT)
 		return log_fail(r, "%s: etcd at %s", what, b->error);
 	if (r == -EKEYREJECTED)
@@ -726,8 +731,7 @@ static int parse_classic(struct lock_cmd *c, int argc, char **argv, int *ret_ind
 			val = argv[++i];
 		}
 		if (!id) {
-			c->ctx->root = val;
-			c->ctx->root_given = true;
+			(void)args_apply_global(c->ctx, ARG_GLOBAL_ROOT, val);
 			continue;
 		}
 		int r = apply_opt(c, id, val);
@@ -803,5 +807,10 @@ done:
 	lock_handle_release(&c.h);
 	conf_release(&c.conf);
 	lock_endpoints_free(c.eps, c.n_eps);
+	/* Under its classic name the link keeps locksmithctl's exit codes (docs/cli.md, exit
+	 * status): 0, 2 for usage, 1 for every other failure, so a full semaphore, an unreachable
+	 * etcd and an unlock by a non-holder exit 1 rather than 75 or 3. */
+	if (c.classic && (r == 3 || (r < 0 && flat_exit_status(r) != 2)))
+		return -EIO;
 	return r;
 }

@@ -3,7 +3,6 @@
  * spec: spec/cli.md. */
 #include <errno.h>
 #include <getopt.h>
-#include <nss.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include "args/args.h"
 #include "cmd.h"
 #include "log/log.h"
+#include "util/host.h"
 
 int flat_exit_status(int r)
 {
@@ -103,11 +103,11 @@ int main(int argc, char **argv)
 	struct flat_ctx ctx = { .root = "/" };
 	const char *self;
 
-	/* spec/build.md 6.1: a stray lookup must never dlopen() an NSS module. */
-	(void)__nss_configure_lookup("passwd", "files");
-	(void)__nss_configure_lookup("group", "files");
-	(void)__nss_configure_lookup("shadow", "files");
-	(void)__nss_configure_lookup("hosts", "files dns");
+	/* docs/build.md: a stray lookup must never dlopen() an NSS module. Configuring that reads
+	 * the host's /etc/nsswitch.conf, which a run under --root leaves alone until it resolves a
+	 * host name (lib/http does it then; docs/security.md §4). */
+	if (!host_argv_has_root(argc, argv))
+		host_nss_setup();
 
 	self = argc > 0 && argv[0] ? strrchr(argv[0], '/') : NULL;
 	self = self ? self + 1 : argc > 0 && argv[0] ? argv[0] : "flatctl";

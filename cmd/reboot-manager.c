@@ -22,6 +22,7 @@
 #include "fs/fs.h"
 #include "conf/conf.h"
 #include "lock/lock.h"
+#include "util/host.h"
 #include "lock/reboot.h"
 #include "lock/settings.h"
 #include "lock/window.h"
@@ -728,17 +729,28 @@ static const struct flat_verb rm_verbs[] = {
 	{},
 };
 
-/* The time zone of the machine: TZ, else /etc/localtime inside the root. */
-static void setup_tz(struct flat_ctx *ctx)
+/* The time zone of the machine: TZ, else /etc/localtime inside the root, else UTC. The file is
+ * resolved inside the root (its usual symlink into /usr/share/zoneinfo may be absolute) and TZ
+ * names where it ended up, a path without symlinks, so neither glibc nor a hook that inherits
+ * TZ reads a zone of the host (docs/security.md §4). */
+static void setup_tz(struct flat_ctx *ctx, int root_fd)
 {
-	if (getenv("TZ") || !ctx->root_given)
+	if (host_tz_was_set() || !ctx->root_given)
 		return;
 	_cleanup_free_ char *tz = NULL;
-	_cleanup_free_ char *real = realpath(ctx->root, NULL);
-	if (real && asprintf(&tz, ":%s/etc/localtime", real) >= 0 && access(tz + 1, R_OK) == 0)
-		(void)setenv("TZ", tz, 1);
-	else
-		(void)setenv("TZ", "UTC", 1);
+	_cleanup_close_ int fd = fs_open(root_fd, "/etc/localtime", O_RDONLY, 0);
+	char link[64], path[4096];
+	ssize_t n = -1;
+	if (fd >= 0) {
+		(void)snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		n = readlink(link, path, sizeof(path) - 1);
+	}
+	if (n > 0 && (size_t)n < sizeof(path) - 1) {
+		path[n] = 0;
+		if (asprintf(&tz, ":%s", path) < 0)
+			tz = NULL;
+	}
+	(void)setenv("TZ", tz ? tz : ":", 1); /* ":" is UTC, no zone file (util/host.h) */
 	tzset();
 }
 
@@ -798,7 +810,7 @@ int cmd_reboot_manager(int argc, char **argv, struct flat_ctx *ctx)
 		goto done;
 	}
 	m.root_fd = root_fd;
-	setup_tz(ctx);
+	setup_tz(ctx, root_fd);
 	const char *verb = args_rest_count(&a) ? args_rest(&a)[0] : "run";
 	if (strcmp(verb, "send-need-reboot") == 0) {
 		r = args_dispatch_verb(&a, rm_verbs, "run", args_rest_count(&a), args_rest(&a), &m);

@@ -31,6 +31,9 @@ void etcd_kvs_free(struct etcd_kv *kvs, size_t n);
 
 int etcd_client_new(const struct etcd_options *o, struct etcd_client **ret);
 struct etcd_client *etcd_client_free(struct etcd_client *c);
+/* Every request after this ends by deadline_usec (CLOCK_MONOTONIC µs, as lib/http's
+ * http_now_usec()); 0 lifts it. The per-request timeout is cut to the time left. */
+void etcd_client_set_deadline(struct etcd_client *c, uint64_t deadline_usec);
 /* HTTP requests sent (round trips), for measurements. */
 unsigned etcd_client_round_trips(const struct etcd_client *c);
 /* Every endpoint's error of the last failed call: "URL: why; URL: why". */

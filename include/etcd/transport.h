@@ -6,15 +6,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The largest answer read from etcd, in bytes: a semaphore with its sidecars is a few KiB. */
+#define ETCD_MAX_ANSWER (4 << 20)
+
 struct etcd_options;
 struct etcd_transport;
 
 int etcd_transport_new(const struct etcd_options *o, struct etcd_transport **ret);
 struct etcd_transport *etcd_transport_free(struct etcd_transport *t);
+/* Every request after this ends by deadline_usec (CLOCK_MONOTONIC µs; 0: only the request
+ * timeout): the request timeout is cut to the time left. */
+void etcd_transport_set_deadline(struct etcd_transport *t, uint64_t deadline_usec);
 
 /* One request. Returns the HTTP status (> 0) with the body in *ret_body (NUL-terminated), or a
  * transport failure: -ECONNREFUSED, -ETIMEDOUT, -EHOSTUNREACH, -ECONNRESET, -EPROTO (TLS),
- * -ENOENT (unreadable TLS file) ... with a short text in errbuf. */
+ * -ENOENT (unreadable TLS file), -EFBIG (an answer over ETCD_MAX_ANSWER: bad data, not to be
+ * retried) ... with a short text in errbuf. */
 int etcd_transport_request(struct etcd_transport *t, const char *method, const char *url,
 			   const char *content_type, const char *body, size_t body_len,
 			   const char *auth_header, char **ret_body, size_t *ret_len, char *errbuf,

@@ -83,8 +83,8 @@ struct http_client_options {
 	const char *user_agent;       /* NULL: "flatctl" */
 	/* "Name: value" headers sent with every request; NULL-terminated array, copied. */
 	const char *const *headers;
-	uint64_t connect_timeout_usec; /* 0: 30 s */
-	uint64_t timeout_usec;         /* whole request; 0: none */
+	uint64_t connect_timeout_usec; /* 0: 30 s; each connection, cut to the time left */
+	uint64_t timeout_usec;         /* one attempt, redirects included; 0: none */
 	uint64_t low_speed_limit;      /* bytes/s; abort when below it for low_speed_time_usec */
 	uint64_t low_speed_time_usec;  /* 0: no low-speed abort */
 	unsigned max_redirects;        /* 0: 10; HTTP_NO_REDIRECTS: do not follow */
@@ -129,7 +129,12 @@ struct http_request {
 	/* > 0: send "Range: bytes=N-"; a 206 must start at N. A 416 whose Content-Range says the
 	 * resource is exactly N bytes long counts as success (status 416, nothing received). */
 	uint64_t resume_from;
-	uint64_t timeout_usec;        /* whole request; 0: the client's; HTTP_NO_TIMEOUT: none */
+	uint64_t timeout_usec;        /* one attempt, redirects included; 0: the client's;
+					 HTTP_NO_TIMEOUT: none */
+	/* > 0: the CLOCK_MONOTONIC time (http_now_usec()) by which the request ends, every attempt,
+	 * redirect and retry wait included: each transfer's limits are cut to the time left, and
+	 * no retry starts that could not end in time. Also the client's, the earlier wins. */
+	uint64_t deadline_usec;
 	/* Upper bound on the resource end (offset + body): for payloads, the announced size.
 	 * 0: the client's max_response_size for memory bodies, unlimited for streams. */
 	uint64_t max_size;
@@ -182,6 +187,12 @@ int http_request_perform(struct http_client *c, const struct http_request *req,
 int http_get(struct http_client *c, const char *url, struct http_response *resp);
 int http_post(struct http_client *c, const char *url, const char *content_type, const void *body,
 	      size_t size, struct http_response *resp);
+
+/* The client's deadline for every request that follows (CLOCK_MONOTONIC µs, 0: none), as
+ * http_request.deadline_usec: for a caller whose own deadline spans many requests (lock). */
+void http_client_set_deadline(struct http_client *c, uint64_t deadline_usec);
+/* CLOCK_MONOTONIC in µs, the clock of deadlines. */
+uint64_t http_now_usec(void);
 
 /* A copy of url safe to print: userinfo removed, query values replaced by "***". NULL: OOM. */
 char *http_url_redact(const char *url);

@@ -11,6 +11,7 @@
 #include "args/args.h"
 #include "flatctl.h"
 #include "log/log.h"
+#include "util/host.h"
 #include "version.h"
 
 const struct flat_option args_global_options[] = {
@@ -180,6 +181,7 @@ int args_apply_global(struct flat_ctx *ctx, int id, const char *optarg)
 	case ARG_GLOBAL_ROOT:
 		ctx->root = optarg;
 		ctx->root_given = true;
+		host_isolate();
 		return 0;
 	case ARG_GLOBAL_DISK:
 		ctx->disk = optarg;

@@ -95,6 +95,11 @@ struct etcd_client *etcd_client_free(struct etcd_client *c)
 	return NULL;
 }
 
+void etcd_client_set_deadline(struct etcd_client *c, uint64_t deadline_usec)
+{
+	etcd_transport_set_deadline(c->t, deadline_usec);
+}
+
 unsigned etcd_client_round_trips(const struct etcd_client *c)
 {
 	return c->round_trips;
@@ -323,7 +328,8 @@ static void add_error(struct etcd_client *c, const char *ep, const char *why)
 }
 
 /* Send to the current endpoint; on transport failure or 5xx go on to the next one if all is true.
- * Returns the HTTP status (< 500) with the body, or -EAGAIN when no endpoint answered. */
+ * Returns the HTTP status (< 500) with the body, -EAGAIN when no endpoint answered, or at once
+ * -ENOKEY, -EPROTO (TLS) or -EFBIG (answer too large), which no other member would change. */
 static int request(struct etcd_client *c, const char *method, const char *path, const char *query,
 		   const char *ctype, const char *body, const char *auth, bool all, char **ret_body,
 		   size_t *ret_len)
@@ -348,8 +354,9 @@ static int request(struct etcd_client *c, const char *method, const char *path, 
 						auth, &rb, &rl, why, sizeof(why));
 		if (st == -ENOMEM)
 			return st;
-		if (st == -ENOKEY || st == -EPROTO) {
-			/* TLS setup or verification: the same on every member */
+		if (st == -ENOKEY || st == -EPROTO || st == -EFBIG) {
+			/* TLS setup or verification, or an answer too large for any semaphore: the
+			 * same on every member */
 			add_error(c, ep, why);
 			return st;
 		}

@@ -15,7 +15,27 @@
 struct etcd_transport {
 	struct http_client *http;
 	uint64_t timeout_usec;
+	uint64_t deadline_usec;
+	uint64_t limit_usec; /* the time the last request had: timeout, or less near the deadline */
 };
+
+void etcd_transport_set_deadline(struct etcd_transport *t, uint64_t deadline_usec)
+{
+	t->deadline_usec = deadline_usec;
+	http_client_set_deadline(t->http, deadline_usec);
+}
+
+/* Before a request: how long it may take, for the "timed out after" message. */
+static void start_clock(struct etcd_transport *t, uint64_t timeout_usec)
+{
+	uint64_t now = http_now_usec();
+	t->limit_usec = timeout_usec;
+	if (t->deadline_usec) {
+		uint64_t left = t->deadline_usec > now ? t->deadline_usec - now : 0;
+		if (!t->limit_usec || left < t->limit_usec)
+			t->limit_usec = left;
+	}
+}
 
 int etcd_transport_new(const struct etcd_options *o, struct etcd_transport **ret)
 {
@@ -33,7 +53,7 @@ int etcd_transport_new(const struct etcd_options *o, struct etcd_transport **ret
 		.connect_timeout_usec = o->connect_timeout_usec ? o->connect_timeout_usec : 2000000,
 		.timeout_usec = t->timeout_usec,
 		.max_redirects = HTTP_NO_REDIRECTS,
-		.max_response_size = 4 << 20,
+		.max_response_size = ETCD_MAX_ANSWER,
 	};
 	r = http_client_new(&ho, &t->http);
 	if (r < 0) {
@@ -58,8 +78,14 @@ static int classify(const struct etcd_transport *t, int r, const struct http_res
 		    char *errbuf, size_t errlen)
 {
 	if (resp->kind == HTTP_ERROR_TIMEOUT) {
-		snprintf(errbuf, errlen, "timed out after %.3gs", (double)t->timeout_usec / 1e6);
+		snprintf(errbuf, errlen, "timed out after %.3gs", (double)t->limit_usec / 1e6);
 		return -ETIMEDOUT;
+	}
+	if (resp->kind == HTTP_ERROR_TOO_LARGE) {
+		/* a value no semaphore needs: bad data, the same on every member, not a transport
+		 * failure to retry (docs/security.md) */
+		snprintf(errbuf, errlen, "answer over the %d MiB limit", ETCD_MAX_ANSWER >> 20);
+		return -EFBIG;
 	}
 	if (resp->kind == HTTP_ERROR_TLS || (strstr(resp->error, "SSL") && strstr(resp->error, "alert"))) {
 		/* verification, handshake, or an alert like "certificate required" */
@@ -102,6 +128,7 @@ int etcd_transport_request(struct etcd_transport *t, const char *method, const c
 		.content_type = content_type,
 		.headers = headers,
 	};
+	start_clock(t, t->timeout_usec);
 	r = http_request_perform(t->http, &req, &resp);
 	if (resp.status > 0 && resp.kind != HTTP_ERROR_CONNECT && resp.kind != HTTP_ERROR_TIMEOUT &&
 	    resp.kind != HTTP_ERROR_TRUNCATED && (r == 0 || resp.kind == HTTP_ERROR_STATUS)) {
@@ -128,7 +155,7 @@ struct stream {
 static int on_stream(const void *data, size_t size, uint64_t offset, void *userdata)
 {
 	struct stream *st = userdata;
-	if (st->n + size + 1 > 4 << 20)
+	if (st->n + size + 1 > ETCD_MAX_ANSWER)
 		return -EFBIG;
 	if (st->n + size + 1 > st->cap) {
 		size_t cap = (st->n + size + 1) * 2;
@@ -174,6 +201,7 @@ int etcd_transport_stream(struct etcd_transport *t, const char *url, const char 
 		.userdata = &st,
 		.timeout_usec = timeout_usec ? timeout_usec : HTTP_NO_TIMEOUT,
 	};
+	start_clock(t, timeout_usec);
 	r = http_request_perform(t->http, &req, &resp);
 	free(st.p);
 	if (st.found) {

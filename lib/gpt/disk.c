@@ -276,7 +276,10 @@ int gpt_find_disk(struct problem_list *reterr, char **ret)
 	dev_t found[16];
 	size_t n = 0;
 
-	if (blkid_get_cache(&cache, NULL) < 0)
+	/* "/dev/null": no cache file, so the host's /run/blkid/blkid.tab is neither read nor
+	 * rewritten and its /etc/blkid.conf is not consulted for the file's name (under --root
+	 * nothing of the host but its devices is read: docs/security.md) */
+	if (blkid_get_cache(&cache, "/dev/null") < 0)
 		return -ENOMEM;
 	(void)blkid_probe_all(cache);
 	blkid_dev_iterate it = blkid_dev_iterate_begin(cache);

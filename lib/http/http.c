@@ -6,6 +6,7 @@
  * never https -> http), counted against our limit and reported in words, and so credentials are
  * dropped when the host changes. Each hop is one curl_easy_perform() on the client's single easy
  * handle; curl_easy_reset() between requests keeps its connection cache, so keep-alive works. */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -25,6 +26,7 @@
 #include <curl/curl.h>
 
 #include "http/http.h"
+#include "util/host.h"
 
 #define DEFAULT_CONNECT_TIMEOUT_USEC (30ULL * 1000000)
 #define DEFAULT_MAX_REDIRECTS 10
@@ -45,6 +47,7 @@ struct http_client {
 	uint64_t max_response_size;
 	struct http_retry_policy retry;
 	bool performed;        /* the easy handle has run once (see cloexec_new_sockets) */
+	uint64_t deadline_usec; /* http_client_set_deadline(), 0: none */
 };
 
 static const char *const method_names[_HTTP_METHOD_MAX] = {
@@ -352,6 +355,7 @@ struct xfer {
 	uint64_t limit;        /* max resource end, 0: none */
 	bool started;          /* body of a 2xx answer began */
 	bool is_2xx;
+	uint64_t deadline;     /* this attempt ends by then (CLOCK_MONOTONIC µs), 0: no limit */
 	int cb_error;          /* our abort reason (< 0) */
 	size_t body_alloc;
 };
@@ -681,9 +685,17 @@ static int setup_hop(struct xfer *x, const char *url, enum http_method method, b
 	SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
 	SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
 	SETOPT(CURLOPT_USERAGENT, c->user_agent);
-	SETOPT(CURLOPT_CONNECTTIMEOUT_MS, usec_to_ms(c->connect_timeout_usec));
-	if (req->timeout_usec != HTTP_NO_TIMEOUT && (req->timeout_usec || c->timeout_usec))
-		SETOPT(CURLOPT_TIMEOUT_MS, usec_to_ms(req->timeout_usec ?: c->timeout_usec));
+	/* every hop gets the time left of the attempt, not the whole timeout again, so neither
+	 * redirects nor a peer that never answers stretch a deadline (docs/security.md) */
+	uint64_t connect = c->connect_timeout_usec;
+	if (x->deadline) {
+		uint64_t now = http_now_usec();
+		uint64_t left = x->deadline > now ? x->deadline - now : 1000;
+		if (connect > left)
+			connect = left;
+		SETOPT(CURLOPT_TIMEOUT_MS, usec_to_ms(left));
+	}
+	SETOPT(CURLOPT_CONNECTTIMEOUT_MS, usec_to_ms(connect));
 	if (c->low_speed_time_usec) {
 		long secs = (long)((c->low_speed_time_usec + USEC_PER_SEC - 1) / USEC_PER_SEC);
 		SETOPT(CURLOPT_LOW_SPEED_LIMIT,
@@ -900,8 +912,65 @@ static bool is_redirect(long s)
 }
 
 /* One attempt: the request and the redirects it leads to. */
+uint64_t http_now_usec(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
+}
+
+void http_client_set_deadline(struct http_client *c, uint64_t deadline_usec)
+{
+	c->deadline_usec = deadline_usec;
+}
+
+/* The earlier of two deadlines, 0 meaning none. */
+static uint64_t earlier(uint64_t a, uint64_t b)
+{
+	return !a ? b : !b ? a : a < b ? a : b;
+}
+
+/* The URL names its host by an IP address (no name to resolve). */
+static bool url_host_is_address(const char *url)
+{
+	const char *p = strstr(url, "://");
+	char host[64];
+	struct in_addr a4;
+
+	if (!p)
+		return false;
+	p += 3;
+	size_t n = strcspn(p, "/?#");
+	const char *at = memrchr(p, '@', n);
+	if (at) {
+		n -= (size_t)(at + 1 - p);
+		p = at + 1;
+	}
+	if (*p == '[')
+		return true; /* an IPv6 literal */
+	n = strcspn(p, ":/?#");
+	if (n == 0 || n >= sizeof(host))
+		return false;
+	memcpy(host, p, n);
+	host[n] = 0;
+	return inet_pton(AF_INET, host, &a4) == 1;
+}
+
+/* A proxy may be used: the client's, or one from libcurl's environment variables. */
+static bool proxy_possible(const struct http_client *c)
+{
+	static const char *const vars[] = { "http_proxy", "HTTP_PROXY", "https_proxy",
+					    "HTTPS_PROXY", "all_proxy", "ALL_PROXY" };
+	if (c->proxy)
+		return *c->proxy != 0;
+	for (size_t i = 0; i < ARRAY_SIZE(vars); i++)
+		if (getenv(vars[i]) && *getenv(vars[i]))
+			return true;
+	return false;
+}
+
 static int attempt(struct http_client *c, const struct http_request *req, struct http_response *resp,
-		   uint64_t resume_from)
+		   uint64_t resume_from, uint64_t deadline)
 {
 	_cleanup_free_ char *url = strdup(req->url);
 	enum http_method method = req->method;
@@ -912,11 +981,13 @@ static int attempt(struct http_client *c, const struct http_request *req, struct
 		.resume_from = resume_from,
 	};
 	char scheme[16], range[32], errbuf[CURL_ERROR_SIZE];
+	uint64_t t = req->timeout_usec == HTTP_NO_TIMEOUT ? 0 : req->timeout_usec ?: c->timeout_usec;
 	unsigned hops = 0;
 	int r;
 
 	if (!url)
 		return fail(resp, HTTP_ERROR_OTHER, "out of memory"), -ENOMEM;
+	x.deadline = earlier(deadline, t ? http_now_usec() + t : 0);
 	x.limit = req->max_size ? req->max_size : x.streaming ? 0 : c->max_response_size;
 	url_scheme(url, scheme, sizeof(scheme));
 	if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)
@@ -939,6 +1010,9 @@ static int attempt(struct http_client *c, const struct http_request *req, struct
 		x.started = x.is_2xx = false;
 		x.cb_error = 0;
 		errbuf[0] = 0;
+		/* a name to resolve: NSS set up now, not at the start of a run under --root */
+		if (!url_host_is_address(url) || proxy_possible(c))
+			host_nss_setup();
 		r = setup_hop(&x, url, method, same_origin, &headers, range, sizeof(range));
 		if (r >= 0 && curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK)
 			r = -EINVAL;
@@ -1055,6 +1129,7 @@ int http_request_perform(struct http_client *c, const struct http_request *req,
 			 struct http_response *resp)
 {
 	uint64_t resume = req->resume_from;
+	uint64_t deadline = earlier(req->deadline_usec, c ? c->deadline_usec : 0);
 	int r;
 
 	*resp = (struct http_response){};
@@ -1067,7 +1142,12 @@ int http_request_perform(struct http_client *c, const struct http_request *req,
 		resp->redirects = 0;
 		resp->kind = HTTP_ERROR_NONE;
 		resp->error[0] = 0;
-		r = attempt(c, req, resp, resume);
+		if (deadline && http_now_usec() >= deadline) {
+			fail(resp, HTTP_ERROR_TIMEOUT, "deadline reached before the request");
+			r = -EAGAIN;
+			break;
+		}
+		r = attempt(c, req, resp, resume, deadline);
 		if (r >= 0 || n >= c->retry.max_retries || !retryable(&c->retry, resp, r))
 			break;
 		uint64_t delay = http_retry_delay_usec(&c->retry, n + 1, random01());
@@ -1081,6 +1161,9 @@ int http_request_perform(struct http_client *c, const struct http_request *req,
 		/* a stream continues where the bytes delivered so far end */
 		if ((req->use_out_fd || req->write_cb) && resp->bytes_received > 0)
 			resume = resp->offset + resp->bytes_received;
+		/* a retry that would start after the deadline is not made: the last error stands */
+		if (deadline && http_now_usec() + delay >= deadline)
+			break;
 		sleep_usec(delay);
 	}
 	if (!resp->body) {

@@ -351,10 +351,13 @@ static int ca_bundle(const struct ign_fetcher *f, char **ret, size_t *ret_size,
 	return 0;
 }
 
-/* One HTTP(S) request through lib/http with the config's CAs, proxy, timeouts and headers. */
+/* One HTTP(S) request through lib/http with the config's CAs, proxy, timeouts and headers.
+ * deadline (CLOCK_MONOTONIC µs, 0: none) bounds the whole fetch: retries and the redirects
+ * followed here included, so --fetch-timeout is kept (docs/provision.md). */
 static int http_fetch_depth(const struct ign_fetcher *f, enum http_method method, const char *url,
 			    json_t *headers, const char *const *extra, char **ret, size_t *ret_size,
-			    const char *where, struct problem_list *reterr, unsigned depth)
+			    const char *where, struct problem_list *reterr, unsigned depth,
+			    uint64_t deadline)
 {
 	_cleanup_(http_client_freep) struct http_client *c = NULL;
 	_cleanup_free_ char *pem = NULL, *safe = http_url_redact(url);
@@ -435,7 +438,10 @@ static int http_fetch_depth(const struct ign_fetcher *f, enum http_method method
 	for (size_t i = 0; extra && extra[i] && k < nh + 7; i++)
 		lines[k++] = strdup(extra[i]);
 
-	struct http_request req = { .method = method, .url = url, .headers = (const char *const *)lines };
+	struct http_request req = { .method = method,
+				    .url = url,
+				    .headers = (const char *const *)lines,
+				    .deadline_usec = deadline };
 	struct http_response resp = {};
 	r = http_request_perform(c, &req, &resp);
 	for (size_t i = 0; i < k; i++)
@@ -458,7 +464,7 @@ static int http_fetch_depth(const struct ign_fetcher *f, enum http_method method
 			return problem_add(reterr, -EPROTO, where, "%s: redirect without a usable Location",
 					   safe ? safe : "URL");
 		return http_fetch_depth(f, method, next, NULL, extra, ret, ret_size, where, reterr,
-					depth + 1);
+					depth + 1, deadline);
 	}
 	if (r < 0) {
 		if (r == -ENOENT)
@@ -487,7 +493,9 @@ static int http_fetch(const struct ign_fetcher *f, enum http_method method, cons
 		      json_t *headers, const char *const *extra, char **ret, size_t *ret_size,
 		      const char *where, struct problem_list *reterr)
 {
-	return http_fetch_depth(f, method, url, headers, extra, ret, ret_size, where, reterr, 0);
+	uint64_t deadline = f->timeout_usec ? http_now_usec() + f->timeout_usec : 0;
+	return http_fetch_depth(f, method, url, headers, extra, ret, ret_size, where, reterr, 0,
+				deadline);
 }
 
 /* Raw bytes of a URL, before decompression and verification. */

@@ -13,6 +13,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "etcd/etcd.h"
 #include "lock/lock.h"
 
 uint64_t lock_now_usec(void)
@@ -75,14 +76,26 @@ static int transient(struct lock_backend *b, uint64_t deadline, unsigned *rounds
 	if (d > 1000000)
 		d = 1000000;
 	(*rounds)++;
-	lock_sleep_jitter(d);
+	uint64_t now = lock_now_usec();
+	if (deadline && now + d * 12 / 10 >= deadline)
+		sleep_usec(deadline - now); /* the pause may not carry the command past its deadline */
+	else
+		lock_sleep_jitter(d);
 	return past(deadline) ? -EAGAIN : 0;
 }
 
-int lock_read(struct lock_backend *b, uint64_t timeout_usec, struct lock_sem *ret, char **ret_raw,
-	      uint64_t *ret_rev, struct problem_list *reterr)
+/* The command's deadline also bounds each etcd request (a peer that accepts and never answers
+ * must not stretch --timeout by its request timeout); lifted after, for callers like the reboot
+ * manager that go on using the client. */
+static void set_deadline(struct lock_backend *b, uint64_t deadline)
 {
-	uint64_t deadline = timeout_usec ? lock_now_usec() + timeout_usec : 0;
+	if (b->etcd)
+		etcd_client_set_deadline(b->etcd, deadline);
+}
+
+static int read_loop(struct lock_backend *b, uint64_t deadline, struct lock_sem *ret,
+		     char **ret_raw, uint64_t *ret_rev, struct problem_list *reterr)
+{
 	unsigned rounds = 0;
 
 	for (;;) {
@@ -126,10 +139,19 @@ int lock_read(struct lock_backend *b, uint64_t timeout_usec, struct lock_sem *re
 	}
 }
 
-int lock_execute(struct lock_backend *b, const struct lock_request *req, struct lock_outcome *out,
-		 struct problem_list *reterr)
+int lock_read(struct lock_backend *b, uint64_t timeout_usec, struct lock_sem *ret, char **ret_raw,
+	      uint64_t *ret_rev, struct problem_list *reterr)
 {
-	uint64_t deadline = req->timeout_usec ? lock_now_usec() + req->timeout_usec : 0;
+	uint64_t deadline = timeout_usec ? lock_now_usec() + timeout_usec : 0;
+	set_deadline(b, deadline);
+	int r = read_loop(b, deadline, ret, ret_raw, ret_rev, reterr);
+	set_deadline(b, 0);
+	return r;
+}
+
+static int execute_loop(struct lock_backend *b, const struct lock_request *req, uint64_t deadline,
+			struct lock_outcome *out, struct problem_list *reterr)
+{
 	uint64_t wait_delay = 200000;
 	unsigned rounds = 0;
 	int r;
@@ -232,17 +254,29 @@ int lock_execute(struct lock_backend *b, const struct lock_request *req, struct 
 			if (!req->wait || past(deadline))
 				return -EBUSY;
 			uint64_t d = wait_delay;
+			bool cut = false; /* the wait ends at the deadline: no jitter beyond it */
 			if (deadline) {
 				uint64_t left = deadline - lock_now_usec();
-				if (d > left)
+				if (d * 12 / 10 >= left) {
 					d = left;
+					cut = true;
+				}
 			}
 			/* a watch wakes us on the next write; the poll delay stays the upper bound */
 			uint64_t t0 = lock_now_usec();
-			if (!b->ops->wait_change || b->ops->wait_change(b, rev, d) < 0)
-				lock_sleep_jitter(d > lock_now_usec() - t0 ? d - (lock_now_usec() - t0) : 0);
-			else
-				sleep_usec(rnd() % 100001); /* spread the herd: first reader wins, few CAS misses */
+			if (!b->ops->wait_change || b->ops->wait_change(b, rev, d) < 0) {
+				uint64_t rest = d > lock_now_usec() - t0 ? d - (lock_now_usec() - t0) : 0;
+				if (cut)
+					sleep_usec(rest);
+				else
+					lock_sleep_jitter(rest);
+			} else {
+				/* spread the herd: first reader wins, few CAS misses */
+				uint64_t s = rnd() % 100001, now = lock_now_usec();
+				if (deadline && now + s > deadline)
+					s = deadline > now ? deadline - now : 0;
+				sleep_usec(s);
+			}
 			wait_delay = wait_delay * 2 > 1000000 ? 1000000 : wait_delay * 2;
 			if (past(deadline))
 				return -EBUSY;
@@ -284,4 +318,14 @@ int lock_execute(struct lock_backend *b, const struct lock_request *req, struct 
 			b->ops->end(b);
 		return r;
 	}
+}
+
+int lock_execute(struct lock_backend *b, const struct lock_request *req, struct lock_outcome *out,
+		 struct problem_list *reterr)
+{
+	uint64_t deadline = req->timeout_usec ? lock_now_usec() + req->timeout_usec : 0;
+	set_deadline(b, deadline);
+	int r = execute_loop(b, req, deadline, out, reterr);
+	set_deadline(b, 0);
+	return r;
 }

@@ -82,13 +82,15 @@ test_expect 'locksmithctl link: Go flags, env, messages, output' '
 	test_grep "^Max: 2" "$T/out" &&
 	LOCKSMITHCTL_ENDPOINT="$ETCD_ENDPOINTS" "$T/locksmithctl" -root="$T" lock x1 &&
 	LOCKSMITHCTL_ENDPOINT="$ETCD_ENDPOINTS" "$T/locksmithctl" -root="$T" lock x2 &&
-	test_exit 75 env LOCKSMITHCTL_ENDPOINT="$ETCD_ENDPOINTS" "$T/locksmithctl" -root="$T" lock x3 2>"$T/err" &&
+	test_exit 1 env LOCKSMITHCTL_ENDPOINT="$ETCD_ENDPOINTS" "$T/locksmithctl" -root="$T" lock x3 2>"$T/err" &&
 	test_grep "Error locking: semaphore is at 0" "$T/err" &&
-	test_exit 3 env LOCKSMITHCTL_ENDPOINT="$ETCD_ENDPOINTS" "$T/locksmithctl" -root="$T" unlock nope 2>"$T/err" &&
+	test_exit 1 env LOCKSMITHCTL_ENDPOINT="$ETCD_ENDPOINTS" "$T/locksmithctl" -root="$T" unlock nope 2>"$T/err" &&
 	test_grep "Error unlocking: holder does not exist" "$T/err" &&
 	LOCKSMITHCTL_ENDPOINT="$ETCD_ENDPOINTS" "$T/locksmithctl" -root="$T" -group "lb pool/1" lock &&
 	LOCKSMITHCTL_ENDPOINT="$ETCD_ENDPOINTS" LOCKSMITHCTL_GROUP="lb pool/1" "$T/locksmithctl" -root="$T" unlock &&
 	test_exit 2 "$T/locksmithctl" -bogus status 2>/dev/null &&
+	test_exit 1 "$T/locksmithctl" -endpoint http://127.0.0.1:1 -root "$T" status 2>"$T/err" &&
+	test_grep "connection refused" "$T/err" &&
 	"$T/locksmithctl" help | test_grep "send-need-reboot" /dev/stdin
 '
 test_expect 'endpoints from update.conf (LOCKSMITHD_ENDPOINT) select etcd' '

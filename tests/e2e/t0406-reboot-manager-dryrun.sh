@@ -58,7 +58,7 @@ test_expect 'a pre hook that hangs is stopped at REBOOT_PRE_HOOK_TIMEOUT' '
 	sed -i "/REBOOT_PRE_HOOK/d" "$T/a/etc/flatcar/update.conf"
 '
 test_expect 'outside the reboot window: exit 75, no lock taken' '
-	h=$(( ($(date -u +%H) + 3) % 24 )) &&
+	h=$(( (10#$(date -u +%H) + 3) % 24 )) &&
 	test_exit 75 rm_ a --window-start "$h:00" --window-length 1h 2>/dev/null &&
 	! $L status | grep -q machine-a
 '

@@ -8,6 +8,7 @@
 #   /status/N               status N with body "status N\n"
 #   /redirect/N             302 chain of N hops ending at /hello
 #   /loop                   302 to itself
+#   /slowredirect/N         waits 400 ms, then 302 to /slowredirect/N-1 (/hello at 0)
 #   /location?to=URL        302 to URL (anything, e.g. file:///etc/passwd or http://...)
 #   /data/N                 N bytes of a fixed pattern; honours Range: bytes=A-
 #   /norange/N              same bytes, ignores Range (always 200)
@@ -128,6 +129,11 @@ class Handler(BaseHTTPRequestHandler):
         if route == "redirect":
             n = int(arg)
             to = "/hello" if n <= 0 else "/redirect/%d" % (n - 1)
+            return self.reply(302, "", [("Location", to)])
+        if route == "slowredirect":
+            n = int(arg)
+            time.sleep(0.4)
+            to = "/hello" if n <= 0 else "/slowredirect/%d" % (n - 1)
             return self.reply(302, "", [("Location", to)])
         if route == "redirect307":
             return self.reply(307, "", [("Location", "/echo")])

@@ -599,6 +599,76 @@ TEST(request_timeout_overrides_client)
 	ASSERT_OK(http_request_perform(c2, &req2, &r2));
 }
 
+/* docs/security.md §3: a deadline is kept, whatever the peer does. The lower bounds allow
+ * 10 ms for libcurl's clock (CLOCK_MONOTONIC_RAW) against ours; the upper ones leave a loaded
+ * machine room and still lie below what the old behaviour took. */
+TEST(timeout_spans_redirects)
+{
+	SETUP();
+	/* 5 hops of 400 ms each: every hop is under the 1 s timeout, the whole is not */
+	CLIENT(c, .timeout_usec = 1000000);
+	_cleanup_(http_response_release) struct http_response r = {};
+	uint64_t t0 = http_now_usec();
+	ASSERT_ERR(http_get(c, HURL("/slowredirect/4"), &r), EAGAIN);
+	uint64_t took = http_now_usec() - t0;
+	ASSERT_EQ(r.kind, HTTP_ERROR_TIMEOUT);
+	ASSERT_TRUE(took >= 990000 && took < 1600000); /* not 2 s: margin for a loaded machine */
+	CLIENT(c2, .timeout_usec = 3000000);
+	_cleanup_(http_response_release) struct http_response r2 = {};
+	ASSERT_OK(http_get(c2, HURL("/slowredirect/1"), &r2));
+	ASSERT_EQ(r2.redirects, 2);
+}
+
+TEST(deadline_bounds_attempts_and_waits)
+{
+	SETUP();
+	/* each attempt may take 300 ms and 5 retries follow: the deadline at 500 ms ends it all */
+	CLIENT(c, .timeout_usec = 300000,
+	       .retry = { .max_retries = 5, .initial_delay_usec = 50000, .max_delay_usec = 50000 });
+	_cleanup_(http_response_release) struct http_response r = {};
+	uint64_t t0 = http_now_usec();
+	const struct http_request req = { .url = HURL("/stall/20000"), .deadline_usec = t0 + 500000 };
+	ASSERT_ERR(http_request_perform(c, &req, &r), EAGAIN);
+	uint64_t took = http_now_usec() - t0;
+	ASSERT_EQ(r.kind, HTTP_ERROR_TIMEOUT);
+	ASSERT_EQ(r.attempts, 2);
+	ASSERT_TRUE(took >= 490000 && took < 1000000); /* 6 attempts would take 1.8 s */
+
+	/* a retry wait that would end past the deadline is not made: the first error stands */
+	CLIENT(c2, .timeout_usec = 300000,
+	       .retry = { .max_retries = 5, .initial_delay_usec = 400000, .max_delay_usec = 400000 });
+	_cleanup_(http_response_release) struct http_response r2 = {};
+	t0 = http_now_usec();
+	const struct http_request req2 = { .url = HURL("/stall/20000"),
+					   .deadline_usec = t0 + 600000 };
+	ASSERT_ERR(http_request_perform(c2, &req2, &r2), EAGAIN);
+	took = http_now_usec() - t0;
+	ASSERT_EQ(r2.attempts, 1);
+	ASSERT_EQ(r2.kind, HTTP_ERROR_TIMEOUT);
+	ASSERT_TRUE(took >= 290000 && took < 900000); /* a retry would end after 1 s */
+
+	/* the client's deadline (lock's --timeout) cuts a request with no timeout of its own */
+	CLIENT(c3);
+	_cleanup_(http_response_release) struct http_response r3 = {};
+	t0 = http_now_usec();
+	http_client_set_deadline(c3, t0 + 300000);
+	ASSERT_ERR(http_get(c3, HURL("/stall/20000"), &r3), EAGAIN);
+	took = http_now_usec() - t0;
+	ASSERT_EQ(r3.kind, HTTP_ERROR_TIMEOUT);
+	ASSERT_TRUE(took >= 290000 && took < 1000000); /* /stall never ends by itself */
+
+	/* past the deadline nothing is sent */
+	http_client_set_deadline(c3, 1);
+	_cleanup_(http_response_release) struct http_response r4 = {};
+	ASSERT_ERR(http_get(c3, HURL("/hello"), &r4), EAGAIN);
+	ASSERT_EQ(r4.kind, HTTP_ERROR_TIMEOUT);
+	ASSERT_STREQ(r4.error, "deadline reached before the request");
+	ASSERT_EQ(r4.status, 0);
+	http_client_set_deadline(c3, 0);
+	_cleanup_(http_response_release) struct http_response r5 = {};
+	ASSERT_OK(http_get(c3, HURL("/hello"), &r5));
+}
+
 TEST(low_speed_abort)
 {
 	SETUP();

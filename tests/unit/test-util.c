@@ -2,12 +2,14 @@
 /* tests/unit/test-util.c - problem lists, logging prefix, root-relative files, spawn_run. */
 #include <fcntl.h>
 #include <stdlib.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "fs/fs.h"
 #include "tap.h"
 #include "util/buf.h"
+#include "util/host.h"
 #include "util/problem.h"
 #include "util/spawn.h"
 
@@ -21,6 +23,38 @@ TEST(problem_add_returns_errno_and_keeps_location)
 	ASSERT_STREQ(p.item[1].message, "unused key 'y'");
 	ASSERT_EQ(problem_count(&p, PROBLEM_ERROR), 1);
 	ASSERT_TRUE(problem_has_errors(&p));
+}
+
+TEST(host_argv_has_root)
+{
+	const char *a1[] = { "flatctl", "--root", "/r", "status", NULL };
+	const char *a2[] = { "flatctl", "lock", "--root=/r", "status", NULL };
+	const char *a3[] = { "locksmithctl", "-root", "/r", "status", NULL };
+	const char *a4[] = { "flatctl", "status", "--", "--root", NULL };
+	const char *a5[] = { "flatctl", "--rooted", "root", "-r", NULL };
+	ASSERT_TRUE(host_argv_has_root(4, (char *const *)a1));
+	ASSERT_TRUE(host_argv_has_root(4, (char *const *)a2));
+	ASSERT_TRUE(host_argv_has_root(4, (char *const *)a3));
+	ASSERT_FALSE(host_argv_has_root(4, (char *const *)a4));
+	ASSERT_FALSE(host_argv_has_root(4, (char *const *)a5));
+}
+
+TEST(host_isolate_sets_utc_once)
+{
+	(void)unsetenv("TZ");
+	ASSERT_FALSE(host_tz_was_set());
+	host_isolate();
+	ASSERT_STREQ(getenv("TZ"), ":");
+	ASSERT_FALSE(host_tz_was_set());
+	time_t t = 86400 * 365;
+	struct tm tm;
+	ASSERT_TRUE(localtime_r(&t, &tm) != NULL);
+	ASSERT_EQ(tm.tm_hour, 0);
+	ASSERT_EQ(tm.tm_gmtoff, 0);
+	/* a second call changes nothing */
+	(void)setenv("TZ", "Europe/Berlin", 1);
+	host_isolate();
+	ASSERT_STREQ(getenv("TZ"), "Europe/Berlin");
 }
 
 TEST(problem_add_null_list)
