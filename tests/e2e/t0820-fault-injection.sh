@@ -163,7 +163,7 @@ upd_classify() {
 		! grep -q "^status UPDATE_STATUS_UPDATED_NEED_REBOOT" "$T/upd.now"; then echo "old($(upd_status))"
 	else echo "third($(upd_status))"; fi
 }
-upd_setup() { cp --sparse=always "$T/disk0.img" "$D" && rm -rf "$R/var" "$R/run" "$R/boot"; }
+upd_setup() { cp --sparse=always "$T/disk0.img" "$D" && rm -rf "${R:?}/var" "${R:?}/run" "${R:?}/boot"; }
 upd_run() { fault --root "$R" --disk "$D" update apply --payload "$T/p.gz" --version 4081.2.0; }
 test_expect 'update apply --payload' 'sweep upd'
 
@@ -171,7 +171,7 @@ test_expect 'update apply --payload' 'sweep upd'
 upd_setup && flatctl --root "$R" --disk "$D" update apply --payload "$T/p.gz" --version 4081.2.0 >/dev/null
 cp --sparse=always "$D" "$T/disk1.img" && tar -C "$R" -cf "$T/root1.tar" var run boot
 reset_setup() {
-	cp --sparse=always "$T/disk1.img" "$D" && rm -rf "$R/var" "$R/run" "$R/boot" &&
+	cp --sparse=always "$T/disk1.img" "$D" && rm -rf "${R:?}/var" "${R:?}/run" "${R:?}/boot" &&
 	tar -C "$R" -xf "$T/root1.tar"
 }
 reset_snap() { upd_snap; }

@@ -94,7 +94,8 @@ __attribute__((constructor)) static void fault_init(void)
 	int op = -1;
 
 	for (int i = 0; p && i < OP_N; i++)
-		if ((size_t)(p - v) == strlen(op_names[i]) && !strncmp(v, op_names[i], (size_t)(p - v)))
+		if ((size_t)(p - v) == strlen(op_names[i]) &&
+		    !strncmp(v, op_names[i], (size_t)(p - v)))
 			op = i;
 	if (op < 0 || !q || p[1] < '1' || p[1] > '9')
 		goto bad;
@@ -125,8 +126,8 @@ static bool hit(enum fault_op op)
 
 	if ((int)op != fault_op || n != fault_k)
 		return false;
-	say(op == OP_WRITE ? "flatctl: fault injection: write fails\n"
-	    : op == OP_FSYNC ? "flatctl: fault injection: fsync fails\n"
+	say(op == OP_WRITE    ? "flatctl: fault injection: write fails\n"
+	    : op == OP_FSYNC  ? "flatctl: fault injection: fsync fails\n"
 	    : op == OP_RENAME ? "flatctl: fault injection: rename fails\n"
 			      : "flatctl: fault injection: allocation fails\n");
 	errno = fault_errno;
