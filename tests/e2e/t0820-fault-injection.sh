@@ -62,7 +62,7 @@ one() {
 	st=$(state_of "$n") &&
 	case $rc/$st/$op in
 	1/old*/* | 1/new/*) ;;
-	0/new/alloc | 0/new/write) echo "# $n $op:$k: exit 0, state new: a fallback took over" ;;
+	0/new/alloc | 0/new/write) echo "$n $op:$k: exit 0, state new: a fallback took over" >>"$T/notes" ;;
 	*) echo "$n $op:$k:$e: exit $rc, state $st: $(tr '\n' ' ' <"$T/$n.err")" >>"$T/$n.bad" ;;
 	esac
 }
@@ -70,6 +70,7 @@ one() {
 # sweep NAME: NAME_setup makes the state before (fresh each time), NAME_run runs the operation
 # with the fault build, NAME_snap prints the state. The run without a fault counts the calls
 # (FLATCTL_FAULT_COUNT) and gives the state after; then `one` for every sampled K of every class.
+# The counts, the K tried and the fallbacks go to $T/notes, shown as TAP comments at the end.
 sweep() {
 	local n=$1 op k total tried=0 &&
 	: >"$T/$n.bad" &&
@@ -80,12 +81,12 @@ sweep() {
 	{ ! cmp -s "$T/$n.before" "$T/$n.after" || { echo "$n: the operation changed nothing" && return 1; }; } &&
 	for op in write fsync rename alloc; do
 		total=$(awk -v o=$op '$1 == o { print $2 }' "$T/$n.count") &&
-		echo "# $n: $op $total calls, K tried: $(ksample "$total" | tr '\n' ' ')" &&
+		echo "$n: $op $total calls, K tried: $(ksample "$total" | tr '\n' ' ')" >>"$T/notes" &&
 		for k in $(ksample "$total"); do
 			one "$n" "$op" "$k" && tried=$((tried + 1)) || return 1
 		done || return 1
 	done &&
-	echo "# $n: $tried faulted runs" &&
+	echo "$n: $tried faulted runs" >>"$T/notes" &&
 	{ [ ! -s "$T/$n.bad" ] || { sed 's/^/# /' "$T/$n.bad" && return 1; }; }
 }
 
@@ -136,6 +137,20 @@ cgptcreate_run() { "$T/bin/cgpt" create "$T/d.img"; }
 cgptcreate_snap() { gpt_snap; }
 test_expect 'cgpt create' 'sweep cgptcreate'
 
+cgptprio_setup() { cp --sparse=always "$T/fresh.img" "$T/d.img"; }
+cgptprio_run() { "$T/bin/cgpt" prioritize -i 4 "$T/d.img"; }
+cgptprio_snap() { gpt_snap; }
+test_expect 'cgpt prioritize' 'sweep cgptprio'
+
+# repair: here the copies' validity is the state (old: the primary array damaged, new: both
+# copies valid), so the header and array lines of cgpt show stay in
+cp --sparse=always "$T/booted-b.img" "$T/damaged.img"
+printf "\377" | dd of="$T/damaged.img" bs=1 seek=600 conv=notrunc status=none
+repair_setup() { cp --sparse=always "$T/damaged.img" "$T/d.img"; }
+repair_run() { fault --disk "$T/d.img" partition repair; }
+repair_snap() { cgpt show "$T/d.img" 2>/dev/null || :; }
+test_expect 'partition repair' 'sweep repair'
+
 # --- update: apply --payload installs to the spare partition (docs/update.md 7.3) --------------
 # old: the GPT as before (USR-A next), no reboot marker, state.json not claiming an update (the
 # failure recorded when it could be); new: B next, the marker, UPDATED_NEED_REBOOT. USR-A (the
@@ -152,7 +167,7 @@ upd_status() {
 }
 upd_snap() {
 	cp --sparse=always "$D" "$T/d.img" && gpt_snap &&
-	echo "usr-a $(part_sum 3 1048576)" &&
+	echo "usr-a $(part_sum 3 1048576 2>/dev/null)" &&
 	echo "marker $(test -e "$R/run/reboot-required" && echo yes)" &&
 	echo "status $(upd_status | cut -d" " -f1)"
 }
@@ -189,6 +204,10 @@ setmax_setup() { lock_setup; }
 setmax_snap() { lock_snap; }
 setmax_run() { fault --root "$T/lk" lock set-max 3; }
 test_expect 'lock set-max (file backend)' 'sweep setmax'
+unlock_setup() { lock_setup && flatctl --root "$T/lk" lock lock >/dev/null; }
+unlock_snap() { lock_snap; }
+unlock_run() { fault --root "$T/lk" lock unlock; }
+test_expect 'lock unlock (file backend)' 'sweep unlock'
 
 # --- provision: files, directories, a link and a replaced file under --root --------------------
 # (docs/provision.md: the tree is the old one or the new one, the journal rolls back)
@@ -198,4 +217,6 @@ prov_setup() { rm -rf "$T/pr" && mkroot "$T/pr" && echo old >"$T/pr/etc/motd"; }
 prov_snap() { tree "$T/pr"; }
 prov_run() { fault --root "$T/pr" provision --config "$T/prov.ign"; }
 test_expect 'provision --root: files, directories, links' 'sweep prov'
+# what was counted and tried, and the fallbacks (docs/testing.md §5)
+[ ! -s "$T/notes" ] || sed 's/^/# /' "$T/notes"
 test_done
