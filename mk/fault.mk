@@ -1,7 +1,7 @@
 # mk/fault.mk - the fault-injection build (docs/testing.md, "Fault injection"): build/fault/flatctl
 # (under another B: $(B)/fault/flatctl) is the dev build linked with tests/fault/fault.c and the
-# linker's --wrap for the storage and allocation calls it can fail. `make check` and `make
-# check-e2e` build it for t0820; no other build links the hook or wraps a call.
+# linker's --wrap for the storage and allocation calls it can fail. `make check`, `make
+# check-e2e` and `make valgrind` build it for t0820; no other build links the hook or wraps a call.
 
 FAULT_WRAP := write pwrite fsync fdatasync rename renameat renameat2 \
 	      malloc calloc realloc strdup strndup
@@ -15,4 +15,4 @@ endif
 fault:
 	$(Q)$(MAKE) --no-print-directory B=$(B)/fault VARIANT=fault $(B)/fault/flatctl
 
-check check-e2e: fault
+check check-e2e valgrind: fault
