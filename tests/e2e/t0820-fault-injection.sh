@@ -15,6 +15,9 @@ for tool in cgpt openssl; do
 done
 unset FLATCTL_FAULT FLATCTL_FAULT_COUNT
 fault() { "$FAULT" "$@"; }
+# a sanitized fault build (make asan) reports with its own exit codes, never the 1 expected here
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}exitcode=86
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}exitcode=87
 
 # ksample N: the K to try of N calls: all of them up to 16; else the first 6, the last 6 and 4
 # spread evenly in between (the first and the last always).
