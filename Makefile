@@ -174,7 +174,7 @@ distclean: clean
 
 # Formatting (STYLE.md 8; .clang-format is pinned to Debian's clang-format 14). Not part of CI.
 FORMAT_FILES = $(sort $(wildcard cmd/*.[ch] lib/*/*.[ch] include/*.h include/*/*.h \
-	tests/unit/*.[ch] tests/fuzz/*.c tests/static/*.c))
+	tests/unit/*.[ch] tests/fuzz/*.c tests/static/*.c tests/fault/*.c))
 format:
 	clang-format -i $(FORMAT_FILES)
 

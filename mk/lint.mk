@@ -1,7 +1,7 @@
 # mk/lint.mk - `make lint` (STYLE.md 8): cppcheck and clang-tidy on our C, shellcheck on our
 # scripts. Not part of CI: a finding is something to read, not a gate.
 
-LINT_C = $(sort $(wildcard cmd/*.c lib/*/*.c tests/fuzz/*.c tests/static/*.c))
+LINT_C = $(sort $(wildcard cmd/*.c lib/*/*.c tests/fuzz/*.c tests/static/*.c tests/fault/*.c))
 LINT_SH = $(sort $(filter-out %.c,$(wildcard mk/*.sh mk/third-party/*.sh .ci/run tests/e2e/*.sh demo/*.sh bench/*)) \
 	tools/mkdisk)
 # Off: X-macros need bare arguments (macro-parentheses); clang-tidy 14 does not model

@@ -187,6 +187,10 @@ static int entry_begin(struct prov_plan *p, const char *path, const char *where,
 		r = step_backup(p, t->canon, t->missing, where);
 		t->exists = false;
 		*ret_replaced = true;
+		/* a staging failure (the journal's write) fails the run like any entry's: the
+		 * planning loop goes on after errors that were recorded, so record it */
+		if (r < 0 && r != -ENOMEM && !p->failed)
+			r = entry_fail(p, r, kind, where, path, "staging: %s", strerror(-r));
 	}
 	return r;
 }

@@ -1244,9 +1244,72 @@ static int step_write(struct update_cycle *c)
 	return 1;
 }
 
+/* The attribute words of every entry (a[0]: how many), to undo a GPT change whose state could
+ * not be saved. */
+static uint64_t *gpt_attrs_save(const struct gpt *g)
+{
+	unsigned n = gpt_num_entries(g);
+	uint64_t *a = calloc((size_t)n + 1, sizeof(*a));
+
+	if (!a)
+		return NULL;
+	a[0] = n;
+	for (unsigned i = 1; i <= n; i++)
+		a[i] = gpt_entry_attributes(gpt_entry_get_const(g, i));
+	return a;
+}
+
+/* Put the saved attribute words back. The disk is opened again, so that the table is read as
+ * it now is on disk (after a failed write: the copy that everyone reads, the other one perhaps
+ * damaged, docs/partitions.md §7.2), then the words are set and written (repairing a damaged
+ * copy on the way). */
+static int gpt_attrs_restore(struct update_cycle *c, const uint64_t *a, struct problem_list *reterr)
+{
+	int r;
+
+	c->disk = gpt_disk_free(c->disk);
+	if (!c->p.hooks.open_disk)
+		return -EINVAL;
+	r = c->p.hooks.open_disk(c->p.hooks.userdata, &c->disk);
+	c->target.disk = c->disk;
+	if (r < 0)
+		return r;
+	if (gpt_num_entries(c->disk->gpt) != a[0])
+		return problem_add(reterr, -EIO, c->disk->path, "the table changed while writing");
+	for (unsigned i = 1; i <= a[0]; i++)
+		gpt_entry_set_attributes(gpt_entry_get(c->disk->gpt, i), a[i]);
+	return gpt_disk_commit(c->disk, reterr);
+}
+
+/* After the flip, the reboot marker or the state could not be written: the flip is undone, so
+ * that the disk and the state agree on the old boot order (docs/update.md 6.5), and the failure
+ * is recorded as a failed flip. */
+static int flip_undo(struct update_cycle *c, const uint64_t *before, int err, const char *what)
+{
+	_cleanup_(problem_list_release) struct problem_list p = {};
+	char buf[512], booted[GPT_LABEL_MAX], path[512];
+
+	(void)fs_unlink(c->p.root_fd, UPDATE_REBOOT_MARKER);
+	gpt_entry_name(c->disk->gpt, c->target.booted, booted);
+	snprintf(path, sizeof(path), "%s", c->disk->path); /* the disk is opened again */
+	int r = gpt_attrs_restore(c, before, &p);
+	(void)update_state_set_staged(c->state, NULL);
+	record_failure(c, 0, "%s: %s", what, strerror(-err));
+	c->res.failed_step = "flip";
+	install_failed(c, false);
+	if (r < 0) {
+		problems_text(&p, buf, sizeof(buf));
+		return fail(c, err, "%s: %s; undoing the flip on '%s' failed too (%s): %s stays the next boot",
+			    what, strerror(-err), path, buf, c->target_label);
+	}
+	return fail(c, err, "%s: %s; the flip is undone, %s is the next boot again", what,
+		    strerror(-err), booted);
+}
+
 static int step_flip(struct update_cycle *c)
 {
 	_cleanup_(problem_list_release) struct problem_list p = {};
+	_cleanup_free_ uint64_t *before = gpt_attrs_save(c->disk->gpt);
 	char buf[1024];
 	int code = 0, r;
 
@@ -1262,17 +1325,24 @@ static int step_flip(struct update_cycle *c)
 		return fail(c, -EIO, "placing the extension images: %s", buf);
 	}
 	problem_list_release(&p);
-	r = update_flip(&c->target, &code, &p);
+	r = before ? update_flip(&c->target, &code, &p) : problem_add(&p, -ENOMEM, "", "out of memory");
 	if (r < 0) {
+		/* A write that failed half way may have left the new table readable: the old
+		 * attribute words are written back, so that the old partition stays the next boot. */
+		_cleanup_(problem_list_release) struct problem_list pu = {};
+		char path[512];
+		snprintf(path, sizeof(path), "%s", c->disk->path); /* the disk is opened again */
+		bool undone = before && gpt_attrs_restore(c, before, &pu) >= 0;
 		problems_text(&p, buf, sizeof(buf));
-		record_failure(c, code, "%s on %s: %s", c->target_label, c->disk->path, buf);
+		record_failure(c, code, "%s on %s: %s", c->target_label, path, buf);
 		c->res.failed_step = "flip";
 		install_failed(c, false);
-		return fail(c, -EIO, "making %s the next boot on '%s': %s", c->target_label,
-			    c->disk->path, buf);
+		return fail(c, -EIO, "making %s the next boot on '%s': %s%s", c->target_label, path,
+			    buf, undone ? "" : "; writing the old boot order back failed too");
 	}
 
-	/* 6.5: the flip is on disk; now the state, the staging file, the reboot marker. */
+	/* 6.5: the flip is on disk; now the reboot marker and the state (both, or the flip is
+	 * undone), then the staging file goes. */
 	char uuid[GPT_GUID_STRING_MAX], boot_id[64];
 	const struct gpt_entry *e = gpt_entry_get_const(c->disk->gpt, c->target.target);
 	/* The running kernel's boot id, never the root's (3). */
@@ -1287,23 +1357,27 @@ static int step_flip(struct update_cycle *c)
 		.installed_time = (uint64_t)time(NULL),
 	};
 	struct update_backoff b = {};
+	r = fs_mkdir_p(c->p.root_fd, "/run", 0755);
+	if (r >= 0)
+		r = fs_write_atomic(c->p.root_fd, UPDATE_REBOOT_MARKER, "", 0, 0644);
+	if (r < 0) {
+		snprintf(buf, sizeof(buf), "creating '%s'", UPDATE_REBOOT_MARKER);
+		return flip_undo(c, before, r, buf);
+	}
 	if ((r = update_state_set_staged(c->state, &st)) < 0 ||
 	    (r = update_state_set_pending(c->state, NULL, NULL, 0)) < 0 ||
 	    (r = update_state_clear_last_error(c->state)) < 0 ||
 	    (r = update_state_set_backoff(c->state, &b)) < 0 ||
 	    (r = update_state_set_progress(c->state, 1.0)) < 0 ||
-	    (r = update_state_set_last_successful_update(c->state, st.installed_time)) < 0)
-		return fail(c, r, "updating the state: %s", strerror(-r));
-	if (set_status(c, UPDATE_STATUS_UPDATED_NEED_REBOOT, -1) < 0)
-		return 0;
+	    (r = update_state_set_last_successful_update(c->state, st.installed_time)) < 0 ||
+	    (r = update_state_set_status(c->state, UPDATE_STATUS_UPDATED_NEED_REBOOT)) < 0 ||
+	    (r = save(c)) < 0) {
+		snprintf(buf, sizeof(buf), "writing '%s'", UPDATE_STATE_FILE);
+		return flip_undo(c, before, r, buf);
+	}
 	r = fs_unlink(c->p.root_fd, UPDATE_PART_FILE);
 	if (r < 0 && c->urls)
 		msg(c, LOG_WARNING, "warning: removing '%s': %s", UPDATE_PART_FILE, strerror(-r));
-	r = fs_mkdir_p(c->p.root_fd, "/run", 0755);
-	if (r >= 0)
-		r = fs_write_atomic(c->p.root_fd, UPDATE_REBOOT_MARKER, "", 0, 0644);
-	if (r < 0)
-		msg(c, LOG_WARNING, "warning: creating '%s': %s", UPDATE_REBOOT_MARKER, strerror(-r));
 	send_event(c, omaha_event_simple(OMAHA_EVENT_UPDATE_COMPLETE, OMAHA_RESULT_SUCCESS));
 	return finish(c, UPDATE_OUTCOME_INSTALLED, 0, LOG_INFO, NULL);
 }
@@ -1413,6 +1487,7 @@ int update_reset(const struct update_cycle_params *p, struct update_cycle_result
 {
 	_cleanup_(update_cycle_freep) struct update_cycle *c = NULL;
 	_cleanup_free_ char *staged_version = NULL;
+	_cleanup_free_ uint64_t *before = NULL;
 	struct update_staged st;
 	int r;
 
@@ -1450,6 +1525,11 @@ int update_reset(const struct update_cycle_params *p, struct update_cycle_result
 			fail(c, -EINVAL, "%s: %s", c->disk->path, m ? m : strerror(-r));
 			goto failed;
 		}
+		before = gpt_attrs_save(c->disk->gpt);
+		if (!before) {
+			fail(c, -ENOMEM, "out of memory");
+			goto failed;
+		}
 		r = update_gpt_revert(c->disk->gpt, booted, target);
 		if (r < 0) {
 			fail(c, r, "reverting the boot order on '%s': %s", c->disk->path, strerror(-r));
@@ -1457,10 +1537,17 @@ int update_reset(const struct update_cycle_params *p, struct update_cycle_result
 		}
 		r = gpt_disk_commit(c->disk, &pl);
 		if (r < 0) {
+			char path[512];
+			snprintf(path, sizeof(path), "%s", c->disk->path);
+			if (r != -EROFS) {
+				/* half written: the boot order as it was, agreeing with the state */
+				_cleanup_(problem_list_release) struct problem_list pu = {};
+				(void)gpt_attrs_restore(c, before, &pu);
+			}
 			if (r == -EROFS)
-				fail(c, r, "opening '%s' for writing: read-only device", c->disk->path);
+				fail(c, r, "opening '%s' for writing: read-only device", path);
 			else
-				fail(c, r, "writing '%s': %s", c->disk->path,
+				fail(c, r, "writing '%s': %s", path,
 				     first_error(&pl, NULL) ? first_error(&pl, NULL) : strerror(-r));
 			goto failed;
 		}
@@ -1476,6 +1563,19 @@ int update_reset(const struct update_cycle_params *p, struct update_cycle_result
 	}
 	r = update_state_reset(p->root_fd, c->state);
 	if (r < 0) {
+		/* The GPT is reverted but the state may still say NEED_REBOOT: then the revert is
+		 * undone, so that disk and state agree (old or new, never a mix) and a rerun works. */
+		_cleanup_(update_state_freep) struct update_state *now = NULL;
+		_cleanup_(problem_list_release) struct problem_list pl = {};
+		if (before &&
+		    update_state_load(p->root_fd, 0, &now, NULL, &pl) == UPDATE_STATE_LOADED &&
+		    update_state_status(now) == UPDATE_STATUS_UPDATED_NEED_REBOOT &&
+		    gpt_attrs_restore(c, before, &pl) < 0) {
+			fail(c, r, "resetting '%s': %s; restoring the boot order failed too: %s",
+			     UPDATE_STATE_FILE, strerror(-r),
+			     first_error(&pl, NULL) ? first_error(&pl, NULL) : "?");
+			goto failed;
+		}
 		fail(c, r, "resetting '%s': %s", UPDATE_STATE_FILE, strerror(-r));
 		goto failed;
 	}

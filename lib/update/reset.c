@@ -35,21 +35,24 @@ int update_state_reset(int root_fd, struct update_state *s)
 	if (!what)
 		return 0;
 
-	/* Order: the state first, so a crash in between leaves an IDLE state and at worst a stray
-	 * partial file or marker, which the next reset or download removes. */
+	/* Order: the reboot marker, then the state (put back if the state cannot be saved, so that
+	 * a failure leaves both as they were: docs/update.md 6.5), then the partial file; a crash
+	 * after the state leaves at worst a stray partial file, which the next reset or download
+	 * removes. */
+	bool marker = what & UPDATE_RESET_MARKER;
+	if (marker && (r = fs_unlink(root_fd, UPDATE_REBOOT_MARKER)) < 0)
+		return r;
 	if ((r = update_state_set_staged(s, NULL)) < 0 || (r = update_state_set_pending(s, NULL, NULL, 0)) < 0 ||
 	    (r = update_state_clear_last_error(s)) < 0 || (r = update_state_clear_backoff(s)) < 0 ||
 	    (r = update_state_clear_bad_payloads(s)) < 0 ||
 	    (r = update_state_set_status(s, UPDATE_STATUS_IDLE)) < 0 ||
-	    (r = update_state_set_progress(s, 0.0)) < 0)
+	    (r = update_state_set_progress(s, 0.0)) < 0 ||
+	    (r = update_state_save(root_fd, s)) < 0) {
+		if (marker)
+			(void)fs_write_atomic(root_fd, UPDATE_REBOOT_MARKER, "", 0, 0644);
 		return r;
-	r = update_state_save(root_fd, s);
-	if (r < 0)
-		return r;
+	}
 	r = fs_unlink(root_fd, UPDATE_PART_FILE);
-	if (r < 0)
-		return r;
-	r = fs_unlink(root_fd, UPDATE_REBOOT_MARKER);
 	if (r < 0)
 		return r;
 	return (int)what;

@@ -468,13 +468,35 @@ int update_state_save(int root_fd, const struct update_state *s)
 		r = make_traversable(root_fd, UPDATE_STATE_DIR);
 	if (r < 0)
 		return r;
-	r = write_doc(root_fd, UPDATE_STATE_FILE, s->doc, 0600);
-	if (r < 0)
-		return r;
+	/* Both files or neither (docs/update.md 6.5): a failure anywhere (a failed fsync of the
+	 * directory comes after the rename) puts the previous bytes of both back, or removes a
+	 * file that was not there. Everything that can run out of memory comes before the writes. */
 	json_auto_t *pub = public_doc(s);
 	if (!pub)
 		return -ENOMEM;
-	return write_doc(root_fd, UPDATE_STATUS_FILE, pub, 0644);
+	static const char *const files[2] = { UPDATE_STATE_FILE, UPDATE_STATUS_FILE };
+	static const mode_t modes[2] = { 0600, 0644 };
+	char *old[2] = {};
+	size_t old_size[2] = {};
+	for (int i = 0; i < 2; i++) {
+		r = fs_read_file(root_fd, files[i], UPDATE_STATE_MAX_SIZE, &old[i], &old_size[i]);
+		if (r < 0 && r != -ENOENT)
+			goto out;
+	}
+	r = write_doc(root_fd, UPDATE_STATE_FILE, s->doc, 0600);
+	if (r >= 0)
+		r = write_doc(root_fd, UPDATE_STATUS_FILE, pub, 0644);
+	if (r < 0)
+		for (int i = 0; i < 2; i++) {
+			if (old[i])
+				(void)fs_write_atomic(root_fd, files[i], old[i], old_size[i], modes[i]);
+			else
+				(void)fs_unlink(root_fd, files[i]);
+		}
+out:
+	free(old[0]);
+	free(old[1]);
+	return r;
 }
 
 /* ---- accessors ---- */
