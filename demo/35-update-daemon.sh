@@ -8,7 +8,7 @@ M=$DEMO_DIR/daemon
 R=$M/root
 D=$M/disk.img
 mkdir -p "$R/usr/share/flatcar" "$R/usr/share/update_engine" "$R/etc/flatcar" "$R/proc" \
-	"$M/srv/stable" "$M/bus"
+	"$M/srv/stable"
 printf 'FLATCAR_RELEASE_VERSION=3975.2.1\nFLATCAR_RELEASE_BOARD=amd64-usr\n' >"$R/usr/share/flatcar/release"
 echo 4f2a9c0d1e8b47c6a5d3b2e1f0a9c8d7 >"$R/etc/machine-id"
 echo "root=LABEL=ROOT mount.usr=PARTLABEL=USR-A" >"$R/proc/cmdline"
@@ -34,6 +34,7 @@ until_up() {
 	done
 }
 start_serve() {
+	rm -f "$M/serve.err" # not the last server's words
 	"$FLATCTL" update serve "$M/srv" --listen 127.0.0.1:0 --log "$M/serve.log" 2>"$M/serve.err" &
 	serve_pid=$!
 	demo_cleanup_pid $serve_pid
@@ -52,39 +53,35 @@ cat >"$M/srv/serve.json" <<'JSON'
 { "groups": { "stable": { "version": "4081.2.0", "payload": "stable/flatcar_production_update-4081.2.0.gz" } } }
 JSON
 start_serve
-printf 'SERVER=%s\nGROUP=stable\n' "$SERVE_URL" >"$R/etc/flatcar/update.conf"
+printf 'SERVER=%s\nGROUP=stable\nMARK_GOOD_UNITS=containerd.service\n' "$SERVE_URL" \
+	>"$R/etc/flatcar/update.conf"
 demo_run cat "$R/etc/flatcar/update.conf"
 
-demo_note "A private D-Bus (the system bus's policy and ours), and reboot-manager --dry-run on it,"
-demo_note "with a root of its own, so that it can only learn of the reboot from the bus:"
-cat >"$M/bus/bus.conf" <<CONF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path=$M/bus/socket</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <deny own="*"/>
-    <deny send_type="method_call"/>
-    <allow send_type="signal"/>
-    <allow send_requested_reply="true" send_type="method_return"/>
-    <allow send_requested_reply="true" send_type="error"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="method_return"/>
-    <allow receive_type="error"/>
-    <allow receive_type="signal"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
-  </policy>
-  <include>$DEMO_SRC/dist/dbus/com.coreos.update1.conf</include>
-</busconfig>
-CONF
-dbus-daemon --config-file="$M/bus/bus.conf" --nofork --nopidfile --print-address=3 \
-	3>"$M/bus/address" 2>"$M/bus/log" &
-demo_cleanup_pid $!
-until_up $! test -s "$M/bus/address" || { cat "$M/bus/log"; return 1; }
-BUS=$(head -n1 "$M/bus/address")
+demo_note "A systemd of its own (a user manager in a private mount namespace, with its private"
+demo_note "D-Bus): it runs the machine's services, which the daemon's health check asks about:"
+mkdir -p "$M/xdg" "$M/config/systemd/user" && chmod 700 "$M/xdg"
+printf '[Service]\nExecStart=/bin/sleep 1000\n' >"$M/config/systemd/user/containerd.service"
+printf '[Service]\nExecStart=/bin/false\n' >"$M/config/systemd/user/kubelet.service"
+XDG_RUNTIME_DIR=$M/xdg XDG_CONFIG_HOME=$M/config unshare -m sh -c 'mount --make-rprivate / &&
+	mount -t tmpfs tmpfs /run && mkdir -p /run/systemd/system && exec /lib/systemd/systemd --user' \
+	>"$M/systemd.log" 2>&1 &
+systemd_pid=$!
+demo_cleanup_pid $systemd_pid
+BUS=unix:path=$M/xdg/bus
+SD=(org.freedesktop.systemd1 /org/freedesktop/systemd1 org.freedesktop.systemd1.Manager)
+sd_running() {
+	[ -S "$M/xdg/bus" ] &&
+		busctl --address="$BUS" get-property "${SD[@]}" SystemState 2>/dev/null | grep -q running
+}
+until_up $systemd_pid sd_running || { cat "$M/systemd.log"; return 1; }
+busctl --address="$BUS" call "${SD[@]}" StartUnit ss containerd.service replace >/dev/null
+busctl --address="$BUS" call "${SD[@]}" StartUnit ss kubelet.service replace >/dev/null
+for u in containerd kubelet; do
+	demo_note "  $u.service: $(busctl --address="$BUS" get-property org.freedesktop.systemd1 \
+		"/org/freedesktop/systemd1/unit/${u}_2eservice" org.freedesktop.systemd1.Unit ActiveState)"
+done
+demo_note "reboot-manager --dry-run listens on that bus, with a root of its own, so that it can only"
+demo_note "learn of the reboot from the daemon's StatusUpdate signal:"
 RM=$M/rm-root
 mkdir -p "$RM/etc" && cp "$R/etc/machine-id" "$RM/etc/"
 "$FLATCTL" --root "$RM" reboot-manager --bus "$BUS" --dry-run >"$M/rm.out" 2>&1 &
@@ -103,7 +100,8 @@ demo_run cat "$RM/var/lib/flatctl/reboot-manager/dry-run-reboots"
 demo_note "The reboot, played on the image: GRUB boots USR-B and spends its one try:"
 boot_into 4 4081.2.0
 demo_run flatctl --disk "$D" partition show
-demo_note "The daemon starts in the new system: reports the reboot to the server, marks USR-B good:"
+demo_note "The daemon starts in the new system: reports the reboot to the server, checks that"
+demo_note "containerd.service is active, marks USR-B good:"
 demo_run flatctl --root "$R" --disk "$D" update daemon --once --bus "$BUS"
 demo_run flatctl --disk "$D" partition show
 
@@ -117,13 +115,13 @@ cat >"$M/srv/serve.json" <<'JSON'
     "beta": { "version": "4116.0.0", "payload": "stable/flatcar_production_update-4116.0.0.gz" } } }
 JSON
 start_serve
-printf 'SERVER=%s\nGROUP=beta\nMARK_GOOD_UNITS=kubelet.service\nMARK_GOOD_TIMEOUT=2\nROLLBACK_ON_FAILED_HEALTH=true\n' \
+printf 'SERVER=%s\nGROUP=beta\nMARK_GOOD_UNITS=containerd.service kubelet.service\nMARK_GOOD_TIMEOUT=2\nROLLBACK_ON_FAILED_HEALTH=true\n' \
 	"$SERVE_URL" >"$R/etc/flatcar/update.conf"
-demo_note "and asks for a health check before a boot counts as good: kubelet.service must be active"
+demo_note "and its boots count as good only with kubelet.service active as well:"
 demo_run cat "$R/etc/flatcar/update.conf"
 demo_run flatctl --root "$R" --disk "$D" -q update daemon --once --bus "$BUS"
-demo_note "The reboot into USR-A with 4116.0.0, but kubelet never comes up (there is no systemd on"
-demo_note "this bus at all): the boot is not marked good and USR-B becomes the next boot target:"
+demo_note "The reboot into USR-A with 4116.0.0, but kubelet.service fails: the boot is not marked"
+demo_note "good and USR-B, the last good system, becomes the next boot target:"
 boot_into 3 4116.0.0
 demo_run flatctl --root "$R" --disk "$D" update daemon --once --bus "$BUS"
 demo_run flatctl --disk "$D" partition show
