@@ -559,13 +559,15 @@ static void format_addr(const struct sockaddr_storage *sa, char *buf, size_t siz
 {
 	char host[INET6_ADDRSTRLEN] = "?";
 	if (sa->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-		(void)inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
-		(void)snprintf(buf, size, "[%s]:%u", host, ntohs(s6->sin6_port));
+		struct sockaddr_in6 s6 = {};
+		memcpy(&s6, sa, sizeof(s6));
+		(void)inet_ntop(AF_INET6, &s6.sin6_addr, host, sizeof(host));
+		(void)snprintf(buf, size, "[%s]:%u", host, (unsigned)ntohs(s6.sin6_port));
 	} else {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
-		(void)inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
-		(void)snprintf(buf, size, "%s:%u", host, ntohs(s4->sin_port));
+		struct sockaddr_in s4 = {};
+		memcpy(&s4, sa, sizeof(s4));
+		(void)inet_ntop(AF_INET, &s4.sin_addr, host, sizeof(host));
+		(void)snprintf(buf, size, "%s:%u", host, (unsigned)ntohs(s4.sin_port));
 	}
 }
 
