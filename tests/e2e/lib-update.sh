@@ -158,3 +158,14 @@ for line in open(sys.argv[1]):
         print(s)
 PY
 }
+
+# serve_payload FILE VERSION: `update serve` offering a copy of FILE as VERSION to the group
+# stable (what start_omaha --payload FILE --version VERSION does, for tests that need nothing
+# else of the test server); its log is $T/serve.log (serve_events reads it).
+serve_payload() {
+	mkdir -p "$T/srv" &&
+	cp "$1" "$T/srv/" &&
+	printf '{"groups": {"stable": {"version": "%s", "payload": "%s"}}}\n' "$2" "$(basename "$1")" \
+		>"$T/srv/serve.json" &&
+	start_serve "$T/srv"
+}
