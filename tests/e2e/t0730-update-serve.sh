@@ -4,6 +4,7 @@
 # selection by track (paused and unknown groups), Range requests and resumed downloads, 416,
 # malformed requests answered with 400 while the server goes on, the JSON-lines log, bad
 # configurations.
+# shellcheck disable=SC2034 # the variables are used inside test_expect bodies (eval)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-update.sh"
 setup_update
@@ -26,7 +27,7 @@ cat >"$SRV/serve.json" <<'JSON'
 JSON
 start_serve "$SRV"
 U=$SERVE_URL/payloads/stable/flatcar_production_update.gz
-fresh() { "$MKDISK" -q --force --layout compact --state fresh "$D" && rm -rf "$R/var" "$R/run" "$R/boot"; }
+fresh() { "$MKDISK" -q --force --layout compact --state fresh "$D" && rm -rf "${R:?}/var" "${R:?}/run" "${R:?}/boot"; }
 # lastlog EXPR: python expression on d, the last line of the log
 lastlog() { python3 -c "import json,sys; d=json.loads(open(sys.argv[1]).readlines()[-1]); print($1)" "$T/serve.log"; }
 
