@@ -141,7 +141,7 @@ test_expect 'malformed requests get 400 with the reason; the server goes on' '
 	fresh && flatctl --root "$R" update check >"$T/out" 2>&1 && test_grep "^update available: 4081.2.0" "$T/out"
 '
 
-test_expect 'a slow client is cut off; others are served meanwhile' '
+test_expect 'a client that sent half a request does not hold up the others' '
 	{ python3 -c "
 import socket, sys, time
 s = socket.create_connection((\"127.0.0.1\", int(sys.argv[1])))
