@@ -612,11 +612,6 @@ static int verb_serve(int argc, char **argv, void *userdata)
 	_cleanup_close_ int log_fd = -EBADF;
 	int r;
 
-	if (u->log) {
-		log_fd = open(u->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
-		if (log_fd < 0)
-			return log_error_errno(-errno, "opening log '%s'", u->log);
-	}
 	_cleanup_close_ int lfd = http_server_listen(u->listen ? u->listen : "127.0.0.1:8080",
 						     &bound);
 	if (lfd == -EINVAL)
@@ -626,7 +621,7 @@ static int verb_serve(int argc, char **argv, void *userdata)
 		return log_error_errno(lfd, "listening on '%s'",
 				       u->listen ? u->listen : "127.0.0.1:8080");
 	struct update_serve_opts o = { .dir = argv[1], .config = u->config, .url_base = u->url_base,
-				       .listen = bound, .log_fd = u->log ? log_fd : STDOUT_FILENO };
+				       .listen = bound, .log_fd = -1 };
 	r = update_serve_new(&o, &s, &p);
 	if (r < 0) {
 		const char *file = u->config ? u->config : UPDATE_SERVE_CONFIG;
@@ -645,6 +640,13 @@ static int verb_serve(int argc, char **argv, void *userdata)
 		}
 		return r == -ENOMEM ? r : -EINVAL;
 	}
+	/* the log is opened once the configuration is good: a refused start leaves no file */
+	if (u->log) {
+		log_fd = open(u->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+		if (log_fd < 0)
+			return log_error_errno(-errno, "opening log '%s'", u->log);
+	}
+	update_serve_set_log(s, u->log ? log_fd : STDOUT_FILENO);
 	log_notice("serving '%s' on http://%s%s", argv[1], bound, UPDATE_SERVE_OMAHA_PATH);
 	serve_print_groups(s);
 	char server_name[96];

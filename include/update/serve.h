@@ -25,7 +25,8 @@ struct update_serve_opts {
 	const char *config;    /* NULL: DIR/serve.json */
 	const char *url_base;  /* NULL: the config's url_base, else http://<Host header>/ */
 	const char *listen;    /* the bound address, when a request has no usable Host */
-	int log_fd;            /* JSON lines are appended here (not owned) */
+	int log_fd;            /* JSON lines are appended here (not owned); -1: not yet, see
+				* update_serve_set_log() */
 };
 
 /* Reads the configuration, opens and hashes every payload it names (the answers are computed
@@ -34,6 +35,8 @@ struct update_serve_opts {
 int update_serve_new(const struct update_serve_opts *o, struct update_serve **ret,
 		     struct problem_list *reterr);
 struct update_serve *update_serve_free(struct update_serve *s);
+/* Where the log goes from now on (not owned); before serving only. */
+void update_serve_set_log(struct update_serve *s, int log_fd);
 DEFINE_CLEANUP(struct update_serve, update_serve_free)
 
 /* The http_server_opts handler and reject callbacks; userdata is the struct update_serve. */

@@ -438,6 +438,11 @@ int update_serve_new(const struct update_serve_opts *o, struct update_serve **re
 	return 0;
 }
 
+void update_serve_set_log(struct update_serve *s, int log_fd)
+{
+	s->log_fd = log_fd;
+}
+
 int update_serve_group(const struct update_serve *s, size_t i, struct update_serve_group_info *ret)
 {
 	if (i >= s->n_groups)
@@ -485,7 +490,8 @@ static void log_entry(struct update_serve *s, json_t *entry)
 	size_t n = strlen(text);
 	text[n] = '\n'; /* replaces the NUL: written with its length, never as a string again */
 	pthread_mutex_lock(&s->log_lock);
-	(void)fs_write_all(s->log_fd, text, n + 1);
+	if (s->log_fd >= 0)
+		(void)fs_write_all(s->log_fd, text, n + 1);
 	pthread_mutex_unlock(&s->log_lock);
 }
 

@@ -169,8 +169,8 @@ assert d[\"events\"] == [{\"eventtype\": \"3\", \"eventresult\": \"2\", \"previo
 test_expect 'bad configurations: exit 2 naming the file and the JSON path' '
 	mkdir -p "$T/bad" &&
 	echo "{\"groups\": {\"s\": {\"version\": \"1\", \"payload\": \"missing.gz\"}}, \"color\": 1}" >"$T/bad/serve.json" &&
-	test_exit 2 flatctl update serve "$T/bad" --listen 127.0.0.1:0 2>"$T/err" &&
-	test_grep "^flatctl update: serve.json: unknown key .color.$" "$T/err" &&
+	test_exit 2 flatctl update serve "$T/bad" --listen 127.0.0.1:0 --log "$T/bad/log" 2>"$T/err" &&
+	test_grep "^flatctl update: serve.json: unknown key .color.$" "$T/err" && test ! -e "$T/bad/log" &&
 	test_grep "^flatctl update: serve.json: /groups/s/payload: cannot open .missing.gz.: No such file or directory$" "$T/err" &&
 	echo "{\"groups\": {\"s\": {\"version\": \"1\", \"payload\": \"../srv/stable/flatcar_production_update.gz\"}}}" >"$T/bad/c.json" &&
 	test_exit 2 flatctl update serve "$T/bad" --config "$T/bad/c.json" --listen 127.0.0.1:0 2>"$T/err" &&
