@@ -19,9 +19,12 @@
 #include "flatctl.h"
 #include "fs/fs.h"
 #include "gpt/gpt.h"
+#include "http/server.h"
 #include "log/log.h"
 #include "payload/payload.h"
 #include "update.h"
+#include "update/engine.h"
+#include "update/serve.h"
 #include "util/cleanup.h"
 #include "util/problem.h"
 
@@ -41,6 +44,10 @@ enum {
 	OPT_URL_BASE,
 	OPT_VERSION,
 	OPT_APPID,
+	OPT_LISTEN,
+	OPT_CONFIG,
+	OPT_LOG,
+	OPT_MAX_REQUESTS,
 };
 
 static const struct flat_option update_opts[] = {
@@ -54,10 +61,15 @@ static const struct flat_option update_opts[] = {
 	{ "block-size", OPT_BLOCK_SIZE, ARG_REQ, "BYTES", "pack: block size (4096)" },
 	{ "omaha-response", OPT_OMAHA_RESPONSE, ARG_REQ, "FILE",
 	  "pack: also write an Omaha response offering the payload" },
-	{ "url-base", OPT_URL_BASE, ARG_REQ, "URL", "pack: where the payload will be served" },
+	{ "url-base", OPT_URL_BASE, ARG_REQ, "URL",
+	  "pack: where the payload will be served; serve: the URL the answers name" },
 	{ "version", OPT_VERSION, ARG_REQ, "V",
 	  "pack: the version the response offers; apply --payload: the version to record" },
 	{ "appid", OPT_APPID, ARG_REQ, "ID", "pack: the response's appid (Flatcar's)" },
+	{ "listen", OPT_LISTEN, ARG_REQ, "ADDR:PORT", "serve: listen here (127.0.0.1:8080)" },
+	{ "config", OPT_CONFIG, ARG_REQ, "FILE", "serve: groups and payloads (DIR/serve.json)" },
+	{ "log", OPT_LOG, ARG_REQ, "FILE", "serve: append the request log here (stdout)" },
+	{ "max-requests", OPT_MAX_REQUESTS, ARG_REQ, "N", "serve: stop after N connections" },
 	UPDATE_PIPELINE_OPTIONS,
 	{},
 };
@@ -75,6 +87,8 @@ struct update_args {
 	enum payload_compress compress;
 	bool compress_given;
 	unsigned long long chunk_size, block_size;
+	const char *listen, *config, *log;
+	unsigned long long max_requests;
 };
 _Static_assert(offsetof(struct update_args, pipe) == 0, "verbs of cmd/update.h take &u as struct update_cmd");
 
@@ -574,6 +588,82 @@ fail:
 	return log_error_errno(r, "packing '%s'", u->out);
 }
 
+static void serve_print_groups(const struct update_serve *s)
+{
+	struct update_serve_group_info g;
+	for (size_t i = 0; update_serve_group(s, i, &g) == 0; i++) {
+		char name[256];
+		if (g.paused)
+			log_notice("group '%s': paused", update_escape(g.name, name, sizeof(name)));
+		else
+			log_notice("group '%s': %s from '%s' (%llu bytes, %zu extension%s)",
+				   update_escape(g.name, name, sizeof(name)), g.version, g.payload,
+				   (unsigned long long)g.size, g.n_extensions,
+				   g.n_extensions == 1 ? "" : "s");
+	}
+}
+
+static int verb_serve(int argc, char **argv, void *userdata)
+{
+	struct update_args *u = userdata;
+	_cleanup_(problem_list_release) struct problem_list p = {};
+	_cleanup_(update_serve_freep) struct update_serve *s = NULL;
+	_cleanup_free_ char *bound = NULL;
+	_cleanup_close_ int log_fd = -EBADF;
+	int r;
+
+	_cleanup_close_ int lfd = http_server_listen(u->listen ? u->listen : "127.0.0.1:8080",
+						     &bound);
+	if (lfd == -EINVAL)
+		return args_usage_error(u->a, "--listen: '%s' is not ADDR:PORT",
+					u->listen ? u->listen : "");
+	if (lfd < 0)
+		return log_error_errno(lfd, "listening on '%s'",
+				       u->listen ? u->listen : "127.0.0.1:8080");
+	struct update_serve_opts o = { .dir = argv[1], .config = u->config, .url_base = u->url_base,
+				       .listen = bound, .log_fd = -1 };
+	r = update_serve_new(&o, &s, &p);
+	if (r < 0) {
+		const char *file = u->config ? u->config : UPDATE_SERVE_CONFIG;
+		if (p.n == 0)
+			return log_error_errno(r, "serving '%s'", argv[1]);
+		for (size_t i = 0; i < p.n; i++) {
+			const struct problem *e = &p.item[i];
+			if (e->severity != PROBLEM_ERROR)
+				continue;
+			if (e->where && e->where[0] == '/')
+				log_error("%s: %s: %s", file, e->where, e->message);
+			else if (e->where && *e->where)
+				log_error("%s: %s", e->where, e->message);
+			else
+				log_error("%s: %s", file, e->message);
+		}
+		return r == -ENOMEM ? r : -EINVAL;
+	}
+	/* the log is opened once the configuration is good: a refused start leaves no file */
+	if (u->log) {
+		log_fd = open(u->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+		if (log_fd < 0)
+			return log_error_errno(-errno, "opening log '%s'", u->log);
+	}
+	update_serve_set_log(s, u->log ? log_fd : STDOUT_FILENO);
+	log_notice("serving '%s' on http://%s%s", argv[1], bound, UPDATE_SERVE_OMAHA_PATH);
+	serve_print_groups(s);
+	char server_name[96];
+	(void)snprintf(server_name, sizeof(server_name), "flatctl/%s", flatctl_version());
+	struct http_server_opts ho = {
+		.max_requests = u->max_requests,
+		.server_name = server_name,
+		.handler = update_serve_handle,
+		.reject = update_serve_reject,
+		.userdata = s,
+	};
+	r = http_server_run(lfd, &ho);
+	if (r < 0)
+		return log_error_errno(r, "serving on %s", bound);
+	return 0;
+}
+
 static const struct flat_verb update_verbs[] = {
 	{ "verify", 1, 1, verb_verify },
 	{ "pack", 0, 0, verb_pack },
@@ -582,6 +672,7 @@ static const struct flat_verb update_verbs[] = {
 	{ "status", 0, 0, update_verb_status },
 	{ "reset", 0, 0, update_verb_reset },
 	{ "daemon", 0, 0, update_verb_daemon },
+	{ "serve", 1, 1, verb_serve },
 	{},
 };
 
@@ -623,7 +714,9 @@ int cmd_update(int argc, char **argv, struct flat_ctx *ctx)
 		      "       flatctl update [OPTIONS] verify PAYLOAD [--key PUBKEY.pem]...\n"
 		      "       flatctl update [OPTIONS] pack --image FILE --key PRIVKEY.pem --out FILE\n"
 		      "                                     [--omaha-response FILE --url-base URL "
-		      "--version V]",
+		      "--version V]\n"
+		      "       flatctl update [OPTIONS] serve DIR [--listen ADDR:PORT] [--config FILE] "
+		      "[--log FILE]",
 		      ctx, 0);
 	if (r < 0)
 		return log_error_errno(r, "parsing arguments");
@@ -677,6 +770,21 @@ int cmd_update(int argc, char **argv, struct flat_ctx *ctx)
 			break;
 		case OPT_APPID:
 			u.appid = a.optarg;
+			break;
+		case OPT_LISTEN:
+			u.listen = a.optarg;
+			break;
+		case OPT_CONFIG:
+			u.config = a.optarg;
+			break;
+		case OPT_LOG:
+			u.log = a.optarg;
+			break;
+		case OPT_MAX_REQUESTS:
+			r = args_parse_uint(&a, "--max-requests", a.optarg, UINT32_MAX,
+					    &u.max_requests);
+			if (r < 0)
+				return r;
 			break;
 		default:
 			r = update_cmd_option(&u.pipe, c, a.optarg);

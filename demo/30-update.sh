@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# demo/30-update.sh - a real update from a local Omaha server onto the demo image: check,
-# download with progress, verify, install, the partition flip (spec/update.md).
+# demo/30-update.sh - a real update from `flatctl update serve` onto the demo image: check,
+# download with progress, verify, install, the partition flip (docs/update.md).
 U=$DEMO_DIR/update
 R=$U/root
 mkdir -p "$R/usr/share/flatcar" "$R/usr/share/update_engine" "$R/etc/flatcar"
@@ -15,15 +15,20 @@ demo_run flatctl --disk "$U/disk.img" partition show
 demo_note "The release 4081.2.0: a 24 MiB USR image and a kernel, packed and signed:"
 head -c $((24 * 1024 * 1024)) /dev/urandom >"$U/usr.img"
 head -c 500000 /dev/urandom >"$U/vmlinuz"
+mkdir -p "$U/srv/stable"
 demo_run flatctl update pack --image "$U/usr.img" --kernel "$U/vmlinuz" --key "$U/key.pem" \
-	--compress none --out "$U/flatcar_production_update.gz"
+	--compress none --out "$U/srv/stable/flatcar_production_update.gz"
 
-demo_note "A local Omaha server (Nebraska's response format) offers it:"
-python3 "$DEMO_SRC/tests/servers/omaha.py" --port-file "$U/port" --log "$U/requests.log" \
-	--payload "$U/flatcar_production_update.gz" --version 4081.2.0 >/dev/null 2>&1 &
+demo_note "flatctl update serve offers it to the group 'stable' (Nebraska's answer format):"
+echo '{ "groups": { "stable": { "version": "4081.2.0", "payload": "stable/flatcar_production_update.gz" } } }' \
+	>"$U/srv/serve.json"
+demo_run cat "$U/srv/serve.json"
+"$FLATCTL" update serve "$U/srv" --listen 127.0.0.1:0 --log "$U/requests.log" 2>"$U/serve.err" &
 demo_cleanup_pid $!
-while [ ! -s "$U/port" ]; do sleep 0.05; done
-echo "SERVER=http://127.0.0.1:$(cat "$U/port")/v1/update/" >"$R/etc/flatcar/update.conf"
+while ! grep -q " on http://" "$U/serve.err"; do sleep 0.05; done
+cat "$U/serve.err"
+echo "SERVER=$(sed -n 's|^flatctl update: serving .* on \(http://[^ ]*\)$|\1|p' "$U/serve.err")" \
+	>"$R/etc/flatcar/update.conf"
 demo_run cat "$R/etc/flatcar/update.conf"
 demo_run flatctl --root "$R" --disk "$U/disk.img" update check
 
@@ -35,11 +40,14 @@ demo_run flatctl --disk "$U/disk.img" partition show
 demo_note "USR-B now holds the new image byte for byte:"
 start=$(cgpt show -i 4 -b "$U/disk.img")
 demo_run sh -c "dd if='$U/disk.img' bs=512 skip=$start count=$((24 * 2048)) 2>/dev/null | cmp - '$U/usr.img' && echo identical"
-demo_note "The events the server received, in order (3/2 check, 13/1 download started, 14/1 finished, 3/1 installed):"
+demo_note "What the server logged (3/2 check, 13/1 download started, 14/1 finished, 3/1 installed):"
 python3 -c '
 import json, sys
 for l in open(sys.argv[1]):
-    for e in json.loads(l)["events"]:
+    d = json.loads(l)
+    if d["kind"] == "download":
+        print("  download %s: HTTP %d, %d bytes" % (d["path"], d["status"], d["bytes"]))
+    for e in d.get("events") or []:
         print("  event %s/%s" % (e["eventtype"], e["eventresult"]))' "$U/requests.log"
 ln -s "$FLATCTL" "$U/update_engine_client"
 demo_note "Scripts that ask update_engine_client still get their answer:"

@@ -2,25 +2,19 @@
 /* lib/omaha/response.c - Omaha v3 response parser; spec/update.md 4.3 (rules 1-10), 4.3.1
  * (refusals), 10 (what bad input gets).
  *
- * Hardening: the size is checked before libxml2 sees a byte; a document holding "<!DOCTYPE" or
- * "<!ENTITY" anywhere, or a NUL byte (which is how UTF-16/32 would hide them), is refused before
- * parsing, and parsed documents are checked again for any DTD. libxml2 runs with XML_PARSE_NONET,
- * without XML_PARSE_NOENT/DTDLOAD/DTDATTR/XINCLUDE, and with its error printing switched off. */
+ * Parsing itself, with its hardening (size, DOCTYPE, NUL bytes, no network, no entities), is
+ * omaha_xml_read() in lib/omaha/xml.c, shared with the request parser of `update serve`. */
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <libxml/parser.h>
-#include <libxml/tree.h>
-
 #include "crypto/crypto.h"
+#include "internal.h"
 #include "omaha/response.h"
 #include "util/problem.h"
 
-DEFINE_CLEANUP(xmlDoc, xmlFreeDoc)
-DEFINE_CLEANUP(xmlParserCtxt, xmlFreeParserCtxt)
 
 static const char *const outcome_names[_OMAHA_OUTCOME_MAX] = {
 	[OMAHA_OUTCOME_UPDATE] = "update",
@@ -385,61 +379,15 @@ static int parse_update(const xmlNode *uc, struct omaha_response *resp, struct p
 	return r;
 }
 
-_printf_(5, 6) static int problem_addv_at(struct problem_list *l, int error, int line, int column,
-					  const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int r = problem_addv(l, PROBLEM_ERROR, error, NULL, line > 0 ? (unsigned)line : 0,
-			     column > 0 ? (unsigned)column : 0, NULL, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
-/* Cheap pre-parse refusals, before libxml2 sees the bytes. */
-static int prescan(const void *buf, size_t size, struct problem_list *reterr)
-{
-	if (size > OMAHA_RESPONSE_MAX)
-		return problem_add(reterr, -EFBIG, NULL,
-				   "Omaha response too large (more than %u bytes)", OMAHA_RESPONSE_MAX);
-	if (size == 0)
-		return problem_add(reterr, -EBADMSG, NULL, "line 1: empty document");
-	if (memchr(buf, 0, size))
-		return problem_add(reterr, -EBADMSG, NULL, "line 1: NUL byte in document");
-	if (memmem(buf, size, "<!DOCTYPE", 9) || memmem(buf, size, "<!ENTITY", 8))
-		return problem_add(reterr, -EINVAL, NULL, "DOCTYPE not allowed");
-	return 0;
-}
-
 int omaha_response_parse(const void *buf, size_t size, const char *appid, bool expect_updatecheck,
 			 struct omaha_response **ret, struct problem_list *reterr)
 {
 	int r;
 
-	r = prescan(buf, size, reterr);
+	_cleanup_(xmlFreeDocp) xmlDoc *doc = NULL;
+	r = omaha_xml_read(buf, size, OMAHA_RESPONSE_MAX, "Omaha response", &doc, reterr);
 	if (r < 0)
 		return r;
-
-	_cleanup_(xmlFreeParserCtxtp) xmlParserCtxt *ctxt = xmlNewParserCtxt();
-	if (!ctxt)
-		return -ENOMEM;
-	_cleanup_(xmlFreeDocp) xmlDoc *doc = xmlCtxtReadMemory(
-		ctxt, buf, (int)size, "omaha-response.xml", "UTF-8",
-		XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
-	if (!doc || !ctxt->wellFormed) {
-		const xmlError *e = xmlCtxtGetLastError(ctxt);
-		char msg[256] = "unknown error";
-		if (e && e->message) {
-			(void)snprintf(msg, sizeof(msg), "%s", e->message);
-			size_t n = strlen(msg);
-			while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
-				msg[--n] = 0;
-		}
-		return problem_addv_at(reterr, -EBADMSG, e ? e->line : 0, e ? e->int2 : 0,
-				       "line %d: %s", e ? e->line : 0, msg);
-	}
-	if (doc->intSubset || doc->extSubset)
-		return problem_add(reterr, -EINVAL, NULL, "DOCTYPE not allowed");
 
 	/* 1. root */
 	const xmlNode *root = xmlDocGetRootElement(doc);

@@ -123,3 +123,49 @@ installed() {
 	test -e "$R/run/reboot-required" && test ! -e "$PART" &&
 	flatctl --root "$R" --disk "$D" update verify "$T/p.gz" >/dev/null
 }
+
+# start_serve DIR [ARGS...]: `flatctl update serve DIR` on a free loopback port, its JSON-lines
+# log in $T/serve.log and its messages in $T/serve.err; sets SERVE_PID, SERVE_PORT and
+# SERVE_URL and writes update.conf (SERVER, GROUP=stable). The binary is started directly (not
+# through the flatctl function) so that SERVE_PID is the server itself.
+start_serve() {
+	rm -f "$T/serve.err" || return 1
+	if [ "${FLATCTL_VALGRIND:-0}" = 1 ]; then
+		valgrind -q --error-exitcode=1 --leak-check=full "$FLATCTL" update serve "$@" \
+			--listen 127.0.0.1:0 --log "$T/serve.log" 2>"$T/serve.err" &
+	else
+		"$FLATCTL" update serve "$@" --listen 127.0.0.1:0 --log "$T/serve.log" 2>"$T/serve.err" &
+	fi
+	SERVE_PID=$! &&
+	cleanup_pid $SERVE_PID &&
+	test_wait_for 30 'grep -q " on http://" "$T/serve.err" || ! kill -0 $SERVE_PID 2>/dev/null' &&
+	SERVE_PORT=$(sed -n 's|^flatctl update: serving .* on http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$T/serve.err") &&
+	{ [ -n "$SERVE_PORT" ] || { cat "$T/serve.err" >&2; false; }; } &&
+	SERVE_URL=http://127.0.0.1:$SERVE_PORT &&
+	printf 'SERVER=%s/v1/update/\nGROUP=stable\n' "$SERVE_URL" >"$R/etc/flatcar/update.conf"
+}
+stop_serve() { kill "$SERVE_PID" 2>/dev/null && wait "$SERVE_PID"; }
+
+# serve_events: the events `update serve` logged, one "type/result[/code]" per line, in order
+serve_events() {
+	python3 - "$T/serve.log" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    for e in json.loads(line).get("events") or []:
+        s = "%s/%s" % (e["eventtype"], e["eventresult"])
+        if e.get("errorcode"):
+            s += "/" + e["errorcode"]
+        print(s)
+PY
+}
+
+# serve_payload FILE VERSION: `update serve` offering a copy of FILE as VERSION to the group
+# stable (what start_omaha --payload FILE --version VERSION does, for tests that need nothing
+# else of the test server); its log is $T/serve.log (serve_events reads it).
+serve_payload() {
+	mkdir -p "$T/srv" &&
+	cp "$1" "$T/srv/" &&
+	printf '{"groups": {"stable": {"version": "%s", "payload": "%s"}}}\n' "$2" "$(basename "$1")" \
+		>"$T/srv/serve.json" &&
+	start_serve "$T/srv"
+}

@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib-update.sh"
 crash_setup
 apply() { flatctl --root "$R" --disk "$D" update apply "$@"; }
-start_omaha --payload "$T/p.gz" --version 4081.2.0
+serve_payload "$T/p.gz" 4081.2.0
 
 test_expect 'kill -9 at 50% of the download: the rerun fetches only the missing half' '
 	fresh &&
@@ -27,10 +27,10 @@ test_expect 'kill -9 during the write: target not a boot target; the rerun rewri
 	FLATCTL_TEST_UPDATE_KILL=write:$((3 * 1024 * 1024)) test_exit 137 apply >/dev/null 2>&1 &&
 	test "$(json_get "$S" "d[\"status\"]")" = UPDATE_STATUS_FINALIZING &&
 	test "$(gpt_bytes)" = "$G0" && test "$(attrs 4)" = "0 0 0" && test "$(part_sum 3)" = "$A0" &&
-	test "$(stat -c %s "$PART")" = "$SIZE" && : >"$T/requests.log" &&
+	test "$(stat -c %s "$PART")" = "$SIZE" && : >"$T/serve.log" &&
 	apply >/dev/null 2>"$T/err" && ! grep -q "fetched" "$T/err" &&
 	installed &&
-	events >"$T/ev" && printf "3/2\n3/1\n" >"$T/want" && test_cmp "$T/want" "$T/ev"
+	serve_events >"$T/ev" && printf "3/2\n3/1\n" >"$T/want" && test_cmp "$T/want" "$T/ev"
 '
 
 test_expect 'kill -9 just before the GPT change: nothing flipped; the rerun ends installed' '

@@ -10,7 +10,7 @@ crash_setup
 mkdir -p "$R/proc" && echo "mount.usr=PARTLABEL=USR-A" >"$R/proc/cmdline"
 once() { flatctl --root "$R" --disk "$D" update daemon --bus none --once; }
 untouched() { test "$(gpt_bytes)" = "$G0" && test "$(attrs 4)" = "0 0 0" && test "$(part_sum 3)" = "$A0"; }
-start_omaha --payload "$T/p.gz" --version 4081.2.0
+serve_payload "$T/p.gz" 4081.2.0
 
 test_expect 'kill -9 during the download: the next start fetches only the rest' '
 	fresh &&
@@ -33,8 +33,8 @@ test_expect 'kill -9 during the write: not a boot target; the next start re-veri
 	fresh &&
 	FLATCTL_TEST_UPDATE_KILL=write:$((3 * 1024 * 1024)) test_exit 137 once 2>/dev/null &&
 	test "$(json_get "$S" "d[\"status\"]")" = UPDATE_STATUS_FINALIZING && untouched &&
-	: >"$T/requests.log" && once 2>"$T/err" && ! grep -q "fetched" "$T/err" && installed &&
-	events >"$T/ev" && printf "3/2\n3/1\n" >"$T/want" && test_cmp "$T/want" "$T/ev"
+	: >"$T/serve.log" && once 2>"$T/err" && ! grep -q "fetched" "$T/err" && installed &&
+	serve_events >"$T/ev" && printf "3/2\n3/1\n" >"$T/want" && test_cmp "$T/want" "$T/ev"
 '
 
 test_expect 'kill -9 just before the flip: nothing flipped; the next start ends installed' '

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* tests/fuzz/fuzz-omaha.c - fuzz target for the Omaha response parser (lib/omaha/response.c). */
+/* tests/fuzz/fuzz-omaha.c - fuzz target for the Omaha response parser (lib/omaha/response.c) and
+ * the request parser of `update serve` (lib/omaha/request-parse.c), on the same inputs. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "omaha/request-parse.h"
 #include "omaha/response.h"
 #include "util/problem.h"
 
@@ -52,8 +54,31 @@ static void check(const uint8_t *data, size_t size, bool expect_updatecheck)
 	}
 }
 
+static void check_request(const uint8_t *data, size_t size)
+{
+	_cleanup_(omaha_request_freep) struct omaha_request *r = NULL;
+	_cleanup_(problem_list_release) struct problem_list p = {};
+
+	int rr = omaha_request_parse(data, size, &r, &p);
+	if (rr < 0) {
+		if (r || !problem_has_errors(&p))
+			__builtin_trap();
+		if (rr != -EFBIG && rr != -EBADMSG && rr != -EINVAL && rr != -ENOMEM)
+			__builtin_trap();
+		return;
+	}
+	/* an accepted request has 1..16 apps, each with an appid and at most 64 events */
+	if (!r || !r->n_apps || r->n_apps > OMAHA_REQUEST_APPS_MAX)
+		__builtin_trap();
+	for (size_t i = 0; i < r->n_apps; i++)
+		if (!r->apps[i].appid || !*r->apps[i].appid ||
+		    r->apps[i].n_events > OMAHA_REQUEST_EVENTS_MAX)
+			__builtin_trap();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	check_request(data, size);
 	check(data, size, true);
 	check(data, size, false);
 	return 0;
