@@ -300,6 +300,6 @@ int cmd_diag(int argc, char **argv, struct flat_ctx *ctx)
 			   sum.items, sum.ok, sum.skipped, sum.failed, sum.timeouts, sum.truncated,
 			   sum.redactions, sum.bytes);
 	if (!to_stdout)
-		printf("%s\n", out_path);
+		(void)flat_print_line(stdout, "%s", out_path);
 	return 0;
 }

@@ -555,8 +555,10 @@ static int verb_set_max(int argc, char **argv, void *userdata)
 	r = run(c, &req, what, &out);
 	if (r >= 0) {
 		if (out.raw) {
-			fprintf(stderr, "%s: replaced corrupt value of %s %s: %s\n", log_get_prefix(),
-				where_kind(c->h.b), c->h.b->where, out.raw);
+			/* the corrupt value is whatever was in etcd or the file: escaped */
+			(void)flat_print_line(stderr, "%s: replaced corrupt value of %s %s: %s",
+					      log_get_prefix(), where_kind(c->h.b), c->h.b->where,
+					      out.raw);
 			printf("Old-Max: invalid\nMax: %llu\n", n);
 		} else
 			printf("Old-Max: %lld\nMax: %llu\n", out.before.max, n);

@@ -150,17 +150,15 @@ static void print_problems(const char *name, struct ign_config *c, struct proble
 	for (size_t i = 0; i < pl->n; i++) {
 		struct problem *p = &pl->item[i];
 		_cleanup_free_ char *disp = fjson_pointer_to_display(raw, p->where ? p->where : "");
+		char loc[32] = "";
+
 		if (p->line)
-			printf("%s:%u:%u: ", name, p->line, p->column);
-		else
-			printf("%s: ", name);
-		printf("%s: %s: %s", problem_severity_to_string(p->severity), disp ? disp : "$",
-		       p->message);
-		if (p->value)
-			printf(": %s", p->value);
-		if (p->hint)
-			printf(" (%s)", p->hint);
-		putchar('\n');
+			snprintf(loc, sizeof(loc), ":%u:%u", p->line, p->column);
+		/* messages, values and paths quote the config: the line is escaped as a whole */
+		(void)flat_print_line(stdout, "%s%s: %s: %s: %s%s%s%s%s%s", name, loc,
+				      problem_severity_to_string(p->severity), disp ? disp : "$",
+				      p->message, p->value ? ": " : "", p->value ? p->value : "",
+				      p->hint ? " (" : "", p->hint ? p->hint : "", p->hint ? ")" : "");
 	}
 }
 
