@@ -18,5 +18,8 @@ char *str_escape(const char *s);
 /* Into buf (at most size-1 bytes, never half an escape or half a character); returns buf. NULL s:
  * "". */
 const char *str_escape_buf(const char *s, char *buf, size_t size);
+/* Length of the valid UTF-8 sequence at s (n bytes left: 1 to 4), or 0 for a byte that does
+ * not start one (RFC 3629 §4: no overlong forms, no surrogates, nothing past U+10FFFF). */
+size_t utf8_len(const unsigned char *s, size_t n);
 /* Whether str_escape(s) would change s. */
 bool str_needs_escape(const char *s);

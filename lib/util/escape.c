@@ -7,11 +7,12 @@
 
 #include "util/escape.h"
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), or 0 (RFC 3629 §4). */
-static size_t utf8_len(const unsigned char *s, size_t n)
+size_t utf8_len(const unsigned char *s, size_t n)
 {
 	size_t l;
 
+	if (n == 0)
+		return 0;
 	if (s[0] < 0x80)
 		return 1;
 	if (s[0] >= 0xc2 && s[0] <= 0xdf)
