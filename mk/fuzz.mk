@@ -55,14 +55,17 @@ fuzz-ci:
 
 fuzz-ci-run: $(addprefix $(B)/fuzz-ci/,$(FUZZ_NAMES))
 
-# One target's bounded run; its log is the target file (rerun every time: FORCE).
+# One target's bounded run, logged to $@.log (kept when it fails); the target is a stamp,
+# rerun every time (FORCE).
 $(B)/fuzz-ci/%: $(B)/libfuzzer/fuzz-% FORCE
 	$(Q)mkdir -p $(@D) $(B)/corpus/$* $(B)/artifacts
 	$(Q)$< -max_total_time=$(FUZZ_CI_SECONDS) -timeout=$(FUZZ_CI_TIMEOUT) -print_final_stats=1 \
 		$$(cat tests/fuzz/fuzz-$*.options 2>/dev/null) \
 		-artifact_prefix=$(abspath $(B))/artifacts/$*- \
-		$(B)/corpus/$* tests/fuzz/corpus/$* >$@ 2>&1 || \
-		{ tail -n 40 $@; echo "fuzz-ci: $*: FAILED, the input is in $(B)/artifacts/" >&2; exit 1; }
-	$(Q)echo "fuzz-ci: $*: $$(sed -n 's/^stat::number_of_executed_units: *//p' $@) runs," \
-		"$$(sed -n 's/^stat::new_units_added: *//p' $@) new units," \
-		"peak RSS $$(sed -n 's/^stat::peak_rss_mb: *//p' $@) MB"
+		$(B)/corpus/$* tests/fuzz/corpus/$* >$@.log 2>&1 || \
+		{ tail -n 40 $@.log; echo "fuzz-ci: $*: FAILED, log $@.log, input in $(B)/artifacts/" >&2; \
+		  exit 1; }
+	$(Q)echo "fuzz-ci: $*: $$(sed -n 's/^stat::number_of_executed_units: *//p' $@.log) runs," \
+		"$$(sed -n 's/^stat::new_units_added: *//p' $@.log) new units," \
+		"peak RSS $$(sed -n 's/^stat::peak_rss_mb: *//p' $@.log) MB"
+	$(Q)touch $@

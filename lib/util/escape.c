@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* lib/util/escape.c - escaping of untrusted strings for terminals and logs (include/util/escape.h). */
+/* lib/util/escape.c - escaping of untrusted strings for terminals and logs (include/util/escape.h).
+ */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

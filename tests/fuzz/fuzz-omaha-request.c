@@ -19,8 +19,22 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-enum { F_APPID, F_VERSION, F_TRACK, F_BOOTID, F_OEM, F_OEMVERSION, F_ALEPH, F_MACHINEID,
-       F_ALIAS, F_BOARD, F_UPDATER, F_ARCH, F_PREVIOUS, F_MAX };
+enum {
+	F_APPID,
+	F_VERSION,
+	F_TRACK,
+	F_BOOTID,
+	F_OEM,
+	F_OEMVERSION,
+	F_ALEPH,
+	F_MACHINEID,
+	F_ALIAS,
+	F_BOARD,
+	F_UPDATER,
+	F_ARCH,
+	F_PREVIOUS,
+	F_MAX
+};
 
 /* What XML 1.0 can carry in an attribute and gives back as it was: valid UTF-8 without C0
  * controls other than tab, newline and carriage return, without U+FFFE/U+FFFF. */
@@ -29,8 +43,11 @@ static bool clean(const char *s)
 	const unsigned char *p = (const unsigned char *)s;
 
 	while (*p) {
-		unsigned l = *p < 0x80 ? 1 : *p >= 0xc2 && *p <= 0xdf ? 2 : *p >= 0xe0 && *p <= 0xef ? 3
-			   : *p >= 0xf0 && *p <= 0xf4 ? 4 : 0;
+		unsigned l = *p < 0x80			? 1
+			     : *p >= 0xc2 && *p <= 0xdf ? 2
+			     : *p >= 0xe0 && *p <= 0xef ? 3
+			     : *p >= 0xf0 && *p <= 0xf4 ? 4
+							: 0;
 		if (l == 0 || (l == 1 && *p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r') ||
 		    *p == 0x7f)
 			return false;
@@ -95,11 +112,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct omaha_request_params rp = {
 		.updater_version = f[F_UPDATER] ? f[F_UPDATER] : "0.1",
 		.source = (enum omaha_install_source)(flags & 1),
-		.arch = f[F_ARCH], .appid = f[F_APPID], .version = f[F_VERSION], .track = f[F_TRACK],
-		.bootid = f[F_BOOTID], .oem = f[F_OEM], .oemversion = f[F_OEMVERSION],
-		.alephversion = f[F_ALEPH], .machineid = f[F_MACHINEID], .machinealias = f[F_ALIAS],
-		.board = f[F_BOARD], .ping = flags & 2, .updatecheck = flags & 4,
-		.events = ev, .n_events = n_events,
+		.arch = f[F_ARCH],
+		.appid = f[F_APPID],
+		.version = f[F_VERSION],
+		.track = f[F_TRACK],
+		.bootid = f[F_BOOTID],
+		.oem = f[F_OEM],
+		.oemversion = f[F_OEMVERSION],
+		.alephversion = f[F_ALEPH],
+		.machineid = f[F_MACHINEID],
+		.machinealias = f[F_ALIAS],
+		.board = f[F_BOARD],
+		.ping = flags & 2,
+		.updatecheck = flags & 4,
+		.events = ev,
+		.n_events = n_events,
 	};
 	_cleanup_free_ char *xml = NULL;
 	size_t xml_size = 0;

@@ -8,7 +8,8 @@
  *   "REP", count (4 bytes, little-endian), wrap (1 byte), unit length U (1 byte), U bytes of unit,
  *   then the tail; the manifest is the unit repeated count times, then the tail. With wrap & 1 the
  *   repetition is the body of one InstallOperation (field 1, its length prefixed), so
- *   the repeated unit lands inside an operation (extents). Anything else is the manifest as it is. */
+ *   the repeated unit lands inside an operation (extents). Anything else is the manifest as it is.
+ */
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
