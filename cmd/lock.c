@@ -399,7 +399,7 @@ static int verb_status(int argc, char **argv, void *userdata)
 		json_object_set_new(o, "ttl", ttl);
 		json_object_set_new(o, "stale", stale);
 		json_object_set(o, "warnings", w);
-		if (json_dumpf(o, stdout, JSON_PRESERVE_ORDER) < 0)
+		if (json_dumpf(o, stdout, JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII) < 0)
 			goto oom;
 		putchar('\n');
 	} else {

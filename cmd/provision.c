@@ -143,7 +143,7 @@ static void print_problems(const char *name, struct ign_config *c, struct proble
 			(void)json_array_append_new(arr, e);
 		}
 		(void)json_object_set_new(out, "problems", arr);
-		(void)json_dumpf(out, stdout, JSON_INDENT(2));
+		(void)json_dumpf(out, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII);
 		fputc('\n', stdout);
 		return;
 	}
@@ -646,11 +646,11 @@ static int do_apply(struct provision_args *pa)
 					  "platform", ign_platform_to_string(c.platform), "config",
 					  shown, "plan", out.items, "wouldFail", r < 0,
 					  "rebootRequired", out.reboot_required);
-			(void)json_dumpf(doc, stdout, JSON_INDENT(2));
+			(void)json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII);
 			fputc('\n', stdout);
 		} else {
 			printf("# config (rendered, merged, secrets redacted)\n");
-			(void)json_dumpf(shown, stdout, JSON_INDENT(2));
+			(void)json_dumpf(shown, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII);
 			printf("\n# plan\n");
 			print_items(stdout, out.items);
 		}

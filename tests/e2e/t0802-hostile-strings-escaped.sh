@@ -89,5 +89,17 @@ test_expect 'a config string in a provision problem is escaped' '
 	! grep -q "^update available" "$T/out" "$T/err" &&
 	test_grep "\\\\x0aupdate available" "$T/out"
 '
+test_expect 'provision --dry-run: a path with newline and NEL is planned escaped, JSON in ASCII' '
+	mkdir -p "$T/proot" &&
+	printf "{\"ignition\":{\"version\":\"3.4.0\"},\"storage\":{\"files\":[{\"path\":\"/etc/a\\\\nupdate available: 9999\\\\u0085b\",\"contents\":{\"source\":\"data:,x\"}}]}}" >"$T/p.ign" &&
+	flatctl provision --root "$T/proot" --dry-run --config "$T/p.ign" >"$T/out" 2>"$T/err" &&
+	test_grep "^+ file /etc/a\\\\x0aupdate available: 9999.*\\\\xc2\\\\x85b 0644" "$T/out" &&
+	! grep -q "$NEL" "$T/out" "$T/err" &&
+	! grep -q "^update available" "$T/out" "$T/err" &&
+	flatctl provision --root "$T/proot" --dry-run --config "$T/p.ign" --json >"$T/out.json" &&
+	! grep -q "$NEL" "$T/out.json" &&
+	test_grep "\\\\u0085b" "$T/out.json" &&
+	test ! -e "$T/proot/etc"
+'
 stop_omaha
 test_done
