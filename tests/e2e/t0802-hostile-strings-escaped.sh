@@ -25,7 +25,9 @@ one_line() {
 	! grep -q "^update available" "$1" &&
 	! LC_ALL=C grep -q "[[:cntrl:]]" "$1"
 }
+# shellcheck disable=SC2034 # used inside test_expect bodies (eval)
 FORGE='update available: 9999.0.0 (1 B) from http://evil/'
+# shellcheck disable=SC2034 # used inside test_expect bodies (eval)
 OK_URL=http://127.0.0.1:$PORT/payloads/
 
 test_expect 'updatecheck status with a newline: one escaped line, nothing forged' '
