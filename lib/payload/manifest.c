@@ -245,9 +245,8 @@ static int prescan_op(struct prescan *s, const uint8_t *op, size_t n, const char
 	size_t n_src = 0, n_dst = 0;
 	struct wire_field f;
 
-	while (p < end) {
-		if (wire_next(&p, end, &f) < 0)
-			return -EILSEQ;
+	/* a wire error ends the scan of this message; what was counted up to it stands */
+	while (p < end && wire_next(&p, end, &f) >= 0) {
 		if (f.type == 2 && f.number == 4)
 			n_src++;
 		else if (f.type == 2 && f.number == 6)
@@ -270,9 +269,7 @@ static int prescan_procedure(struct prescan *s, const uint8_t *proc, size_t n, s
 	int r;
 
 	snprintf(list, sizeof(list), "procedures[%zu].operations", proc_idx);
-	while (p < end) {
-		if (wire_next(&p, end, &f) < 0)
-			return -EILSEQ;
+	while (p < end && wire_next(&p, end, &f) >= 0) {
 		if (f.type != 2 || f.number != 2)
 			continue;
 		if (++s->n_ops > PAYLOAD_OPS_MAX)
@@ -285,8 +282,9 @@ static int prescan_procedure(struct prescan *s, const uint8_t *proc, size_t n, s
 }
 
 /* Count the repeated fields of a DeltaArchiveManifest on the wire, without allocating: operations
- * (5.2: at most PAYLOAD_OPS_MAX in total, noop_operations likewise), extents per operation (at most
- * PAYLOAD_EXTENTS_MAX) and procedures. A wire error is left to protobuf-c to report. */
+ * (docs/update.md 5.2: at most PAYLOAD_OPS_MAX in total, noop_operations likewise), extents per
+ * operation (at most PAYLOAD_EXTENTS_MAX) and procedures. Counts past a limit are refused even
+ * when a wire error follows them; otherwise a wire error is left to protobuf-c to report. */
 static int manifest_prescan(const uint8_t *data, size_t size, struct problem_list *reterr)
 {
 	struct prescan s = { .base = data, .reterr = reterr };
@@ -295,9 +293,7 @@ static int manifest_prescan(const uint8_t *data, size_t size, struct problem_lis
 	struct wire_field f;
 	int r;
 
-	while (p < end) {
-		if (wire_next(&p, end, &f) < 0)
-			return 0;
+	while (p < end && wire_next(&p, end, &f) >= 0) {
 		if (f.type != 2)
 			continue;
 		if (f.number == 1) {
@@ -315,8 +311,6 @@ static int manifest_prescan(const uint8_t *data, size_t size, struct problem_lis
 			r = prescan_procedure(&s, f.body, f.len, s.n_procedures - 1);
 		} else
 			continue;
-		if (r == -EILSEQ)
-			return 0;
 		if (r < 0)
 			return r;
 	}

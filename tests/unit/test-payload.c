@@ -322,6 +322,12 @@ TEST(manifest_counts_checked_before_decoding)
 	ASSERT_STREQ(msg, "manifest: partition_operations at byte 20: 8000000 operations, more "
 			  "than the 65536 allowed");
 	ASSERT_TRUE(rss > 0 && rss < 32 * 1024);
+	/* a wire error after them does not hide the count */
+	m[2 * 8000000] = 0x0b; /* a group start where block_size was: protobuf-c refuses it */
+	rss = parse_rss_kib(m, size, msg, sizeof(msg));
+	ASSERT_STREQ(msg, "manifest: partition_operations at byte 20: 8000000 operations, more "
+			  "than the 65536 allowed");
+	ASSERT_TRUE(rss > 0 && rss < 32 * 1024);
 	free(m);
 	m = hostile_manifest(noop, 8000000, &size);
 	rss = parse_rss_kib(m, size, msg, sizeof(msg));
