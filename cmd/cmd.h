@@ -2,7 +2,10 @@
 /* cmd/cmd.h - applet entry points and the tables built from cmd/applets.h. */
 #pragma once
 
+#include <stdio.h>
+
 #include "flatctl.h"
+#include "util/cleanup.h"
 
 typedef int (*applet_fn)(int argc, char **argv, struct flat_ctx *ctx);
 
@@ -30,3 +33,8 @@ extern const struct alias aliases[];
 /* Exit status for an applet's result (cli.md "Exit codes"): >= 0 as is, -EBUSY/-EAGAIN 75,
  * -EINVAL/-EBADMSG 2, other negative 1. */
 int flat_exit_status(int r);
+
+/* Print one line to f: fmt (without its newline) formatted, the whole of it escaped with
+ * str_escape() (docs/coding-style.md §2), then a newline. For lines that carry strings from the
+ * network or a config; the fixed text of fmt has nothing to escape. Returns 0 or -errno. */
+int flat_print_line(FILE *f, const char *fmt, ...) _printf_(2, 3);

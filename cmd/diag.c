@@ -21,6 +21,7 @@
 #include "diag/status.h"
 #include "fs/fs.h"
 #include "log/log.h"
+#include "util/escape.h"
 #include "util/problem.h"
 
 int diag_cmd_open_root(struct flat_ctx *ctx, int *ret_fd);
@@ -106,7 +107,7 @@ static void print_config_problems(const char *file, const struct problem_list *p
 		bool err = q->severity == PROBLEM_ERROR;
 		if (err != errors)
 			continue;
-		_cleanup_free_ char *e = diag_escape(q->message);
+		_cleanup_free_ char *e = str_escape(q->message);
 		if (q->line)
 			log_full(err ? LOG_ERR : LOG_WARNING, 0, "config '%s':%u:%u: %s%s", file,
 				 q->line, q->column, err ? "" : "warning: ", e ? e : "");
@@ -124,8 +125,8 @@ static void note_item(void *userdata, const json_t *rec)
 	const char *reason = json_string_value(json_object_get(rec, "reason"));
 	if (d->verbosity < 1 || (strcmp(st, "ok") == 0 && !reason))
 		return;
-	_cleanup_free_ char *p = diag_escape(json_string_value(json_object_get(rec, "path")));
-	_cleanup_free_ char *w = reason ? diag_escape(reason) : NULL;
+	_cleanup_free_ char *p = str_escape(json_string_value(json_object_get(rec, "path")));
+	_cleanup_free_ char *w = reason ? str_escape(reason) : NULL;
 	log_notice("%s %s%s%s", st, p ? p : "?", w ? ": " : "", w ? w : "");
 }
 
@@ -299,6 +300,6 @@ int cmd_diag(int argc, char **argv, struct flat_ctx *ctx)
 			   sum.items, sum.ok, sum.skipped, sum.failed, sum.timeouts, sum.truncated,
 			   sum.redactions, sum.bytes);
 	if (!to_stdout)
-		printf("%s\n", out_path);
+		(void)flat_print_line(stdout, "%s", out_path);
 	return 0;
 }

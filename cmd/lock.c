@@ -404,7 +404,7 @@ static int verb_status(int argc, char **argv, void *userdata)
 		json_object_set_new(o, "ttl", ttl);
 		json_object_set_new(o, "stale", stale);
 		json_object_set(o, "warnings", w);
-		if (json_dumpf(o, stdout, JSON_PRESERVE_ORDER) < 0)
+		if (json_dumpf(o, stdout, JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII) < 0)
 			goto oom;
 		putchar('\n');
 	} else {
@@ -560,8 +560,10 @@ static int verb_set_max(int argc, char **argv, void *userdata)
 	r = run(c, &req, what, &out);
 	if (r >= 0) {
 		if (out.raw) {
-			fprintf(stderr, "%s: replaced corrupt value of %s %s: %s\n", log_get_prefix(),
-				where_kind(c->h.b), c->h.b->where, out.raw);
+			/* the corrupt value is whatever was in etcd or the file: escaped */
+			(void)flat_print_line(stderr, "%s: replaced corrupt value of %s %s: %s",
+					      log_get_prefix(), where_kind(c->h.b), c->h.b->where,
+					      out.raw);
 			printf("Old-Max: invalid\nMax: %llu\n", n);
 		} else
 			printf("Old-Max: %lld\nMax: %llu\n", out.before.max, n);

@@ -3,6 +3,7 @@
  * spec: spec/cli.md. */
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "args/args.h"
 #include "cmd.h"
 #include "log/log.h"
+#include "util/escape.h"
 #include "util/host.h"
 
 int flat_exit_status(int r)
@@ -26,6 +28,25 @@ int flat_exit_status(int r)
 	default:
 		return 1;
 	}
+}
+
+int flat_print_line(FILE *f, const char *fmt, ...)
+{
+	_cleanup_free_ char *line = NULL, *esc = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&line, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -ENOMEM;
+	esc = str_escape(line);
+	if (!esc)
+		return -ENOMEM;
+	if (fprintf(f, "%s\n", esc) < 0)
+		return -EIO;
+	return 0;
 }
 
 static const struct applet *find_applet(const char *name)

@@ -19,6 +19,7 @@
 #include "provision.h"
 #include "provision/provision.h"
 #include "util/cleanup.h"
+#include "util/escape.h"
 #include "util/problem.h"
 #include "json/fjson.h"
 
@@ -142,24 +143,22 @@ static void print_problems(const char *name, struct ign_config *c, struct proble
 			(void)json_array_append_new(arr, e);
 		}
 		(void)json_object_set_new(out, "problems", arr);
-		(void)json_dumpf(out, stdout, JSON_INDENT(2));
+		(void)json_dumpf(out, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII);
 		fputc('\n', stdout);
 		return;
 	}
 	for (size_t i = 0; i < pl->n; i++) {
 		struct problem *p = &pl->item[i];
 		_cleanup_free_ char *disp = fjson_pointer_to_display(raw, p->where ? p->where : "");
+		char loc[32] = "";
+
 		if (p->line)
-			printf("%s:%u:%u: ", name, p->line, p->column);
-		else
-			printf("%s: ", name);
-		printf("%s: %s: %s", problem_severity_to_string(p->severity), disp ? disp : "$",
-		       p->message);
-		if (p->value)
-			printf(": %s", p->value);
-		if (p->hint)
-			printf(" (%s)", p->hint);
-		putchar('\n');
+			snprintf(loc, sizeof(loc), ":%u:%u", p->line, p->column);
+		/* messages, values and paths quote the config: the line is escaped as a whole */
+		(void)flat_print_line(stdout, "%s%s: %s: %s: %s%s%s%s%s%s", name, loc,
+				      problem_severity_to_string(p->severity), disp ? disp : "$",
+				      p->message, p->value ? ": " : "", p->value ? p->value : "",
+				      p->hint ? " (" : "", p->hint ? p->hint : "", p->hint ? ")" : "");
 	}
 }
 
@@ -222,36 +221,13 @@ static int do_validate(int argc, char **argv, void *userdata)
 
 /* --- shared with the ignition link ----------------------------------------------------- */
 
-char *prov_escape(const char *s)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	size_t n = 0;
-	for (size_t i = 0; u[i]; i++)
-		n += (u[i] < 0x20 || u[i] == 0x7f || u[i] == '\\' || u[i] >= 0x80) ? 4 : 1;
-	char *out = malloc(n + 1), *o = out;
-	if (!out)
-		return NULL;
-	for (size_t i = 0; u[i]; i++) {
-		/* C1 controls arrive as UTF-8 0xc2 0x80-0x9f: both bytes escaped */
-		bool c1 = u[i] == 0xc2 && u[i + 1] >= 0x80 && u[i + 1] <= 0x9f;
-		if (u[i] < 0x20 || u[i] == 0x7f || u[i] == '\\' || c1) {
-			o += sprintf(o, "\\x%02x", u[i]);
-			if (c1)
-				o += sprintf(o, "\\x%02x", u[++i]);
-		} else
-			*o++ = (char)u[i];
-	}
-	*o = 0;
-	return out;
-}
-
 void prov_log_problems(struct problem_list *pl, json_t *raw)
 {
 	for (size_t i = 0; i < pl->n; i++) {
 		struct problem *p = &pl->item[i];
 		_cleanup_free_ char *disp = fjson_pointer_to_display(raw, p->where ? p->where : "");
-		_cleanup_free_ char *msg = prov_escape(p->message);
-		_cleanup_free_ char *hint = p->hint ? prov_escape(p->hint) : NULL;
+		_cleanup_free_ char *msg = str_escape(p->message);
+		_cleanup_free_ char *hint = p->hint ? str_escape(p->hint) : NULL;
 		log_full(p->severity == PROBLEM_ERROR ? LOG_ERR : LOG_WARNING, 0, "%s%s%s%s%s%s",
 			 p->where && p->where[0] ? disp : "", p->where && p->where[0] ? ": " : "",
 			 msg ? msg : p->message, hint ? " (" : "", hint ? hint : "",
@@ -334,7 +310,7 @@ int prov_config_acquire(struct flat_ctx *ctx, const struct prov_acquire *a, stru
 		prov_log_problems(&pl, NULL);
 		return r == -EAGAIN ? 75 : 1;
 	} else {
-		_cleanup_free_ char *eo = prov_escape(origin ? origin : "?");
+		_cleanup_free_ char *eo = str_escape(origin ? origin : "?");
 		log_info("user config from %s", eo ? eo : "?");
 		r = check_text(text, n, &user, &pl, false);
 		if (r == -ENOMEM)
@@ -495,8 +471,8 @@ static void print_items(FILE *f, json_t *items)
 	{
 		const char *d = json_string_value(json_object_get(it, "detail"));
 		_cleanup_free_ char *path =
-			prov_escape(json_string_value(json_object_get(it, "path")));
-		_cleanup_free_ char *det = prov_escape(d ? d : "");
+			str_escape(json_string_value(json_object_get(it, "path")));
+		_cleanup_free_ char *det = str_escape(d ? d : "");
 		fprintf(f, "%s %s %s%s%s\n", json_string_value(json_object_get(it, "op")),
 			json_string_value(json_object_get(it, "kind")), path ? path : "",
 			det && det[0] ? " " : "", det ? det : "");
@@ -670,11 +646,11 @@ static int do_apply(struct provision_args *pa)
 					  "platform", ign_platform_to_string(c.platform), "config",
 					  shown, "plan", out.items, "wouldFail", r < 0,
 					  "rebootRequired", out.reboot_required);
-			(void)json_dumpf(doc, stdout, JSON_INDENT(2));
+			(void)json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII);
 			fputc('\n', stdout);
 		} else {
 			printf("# config (rendered, merged, secrets redacted)\n");
-			(void)json_dumpf(shown, stdout, JSON_INDENT(2));
+			(void)json_dumpf(shown, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII);
 			printf("\n# plan\n");
 			print_items(stdout, out.items);
 		}

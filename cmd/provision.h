@@ -45,8 +45,6 @@ json_t *prov_config_result_info(const struct prov_config *c, unsigned stages);
 /* Log every problem (warnings too) with its display path, strings escaped. */
 void prov_log_problems(struct problem_list *pl, json_t *doc);
 
-/* A copy of s safe for a terminal or log: control characters, DEL and backslash as \xNN. */
-char *prov_escape(const char *s);
 
 /* A file fetcher for resources of the config (file contents, appends): no size limit but
  * memory, the given fetch timeout. */

@@ -70,7 +70,7 @@ int cmd_status(int argc, char **argv, struct flat_ctx *ctx)
 	if (r < 0)
 		return log_error_errno(r, "collecting the status");
 	if (ctx->json) {
-		if (json_dumpf(st.doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0)
+		if (json_dumpf(st.doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII) < 0)
 			return log_fail(-EIO, "writing the JSON document failed");
 		fputc('\n', stdout);
 	} else

@@ -45,6 +45,7 @@
 #include "update/install.h"
 #include "update/schedule.h"
 #include "update/state.h"
+#include "util/escape.h"
 #include "util/problem.h"
 #include "util/progress.h"
 
@@ -174,7 +175,7 @@ static void status_line(struct daemon *d)
 	int n = snprintf(line, sizeof(line), "status %s", update_status_short_name(d->snap.status));
 	if (*d->snap.new_version)
 		n += snprintf(line + n, sizeof(line) - (size_t)n, " %s",
-			      update_escape(d->snap.new_version, esc, sizeof(esc)));
+			      str_escape_buf(d->snap.new_version, esc, sizeof(esc)));
 	if (d->snap.status == UPDATE_STATUS_DOWNLOADING && d->total) {
 		progress_format_bytes(a, sizeof(a), d->done);
 		progress_format_bytes(b, sizeof(b), d->total);
@@ -415,7 +416,7 @@ static bool units_healthy(struct daemon *d, char *why, size_t size)
 		ok = false;
 		if (o >= size)
 			continue;
-		update_escape(d->units[i], esc, sizeof(esc));
+		str_escape_buf(d->units[i], esc, sizeof(esc));
 		if (r < 0)
 			o += (size_t)snprintf(why + o, size - o, "%s%s: %s", o ? ", " : "", esc,
 					      strerror(-r));
@@ -599,7 +600,7 @@ static void thread_offer(const struct omaha_response *resp, const char *url, voi
 {
 	char esc[UPDATE_VERSION_MAX * 4], sz[32];
 	progress_format_bytes(sz, sizeof(sz), resp->packages[0].size);
-	log_notice("update available: %s (%s)", update_escape(resp->version, esc, sizeof(esc)), sz);
+	log_notice("update available: %s (%s)", str_escape_buf(resp->version, esc, sizeof(esc)), sz);
 }
 
 static int thread_open_disk(void *userdata, struct gpt_disk **ret)

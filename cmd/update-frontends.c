@@ -27,6 +27,7 @@
 #include "util/problem.h"
 #include "log/log.h"
 #include "update.h"
+#include "util/escape.h"
 
 #define UPDATE_KEYS_MAX_CLI 64
 
@@ -95,14 +96,18 @@ static int flag_bool(const char *value)
 	return -EINVAL;
 }
 
-/* The daemon's answer to GetStatus as the five-line block. */
+/* The daemon's answer to GetStatus as the five-line block; its strings are escaped, since the
+ * version is a server's and the daemon on the bus may not be ours. */
 static void format_bus_status(const struct bus_update1_status *st, char *buf, size_t size)
 {
+	char op[128], version[256];
+
 	snprintf(buf, size,
 		 "LAST_CHECKED_TIME=%" PRIi64 "\nPROGRESS=%f\nCURRENT_OP=%s\nNEW_VERSION=%s\n"
 		 "NEW_SIZE=%" PRIi64 "\n",
-		 st->last_checked_time, st->progress, st->current_operation, st->new_version,
-		 st->new_size);
+		 st->last_checked_time, st->progress,
+		 str_escape_buf(st->current_operation, op, sizeof(op)),
+		 str_escape_buf(st->new_version, version, sizeof(version)), st->new_size);
 }
 
 /* -watch_for_updates without a daemon: the block again whenever the state says something else,

@@ -24,6 +24,7 @@
 #include "update/install.h"
 #include "update/metrics.h"
 #include "update/state.h"
+#include "util/escape.h"
 #include "util/problem.h"
 #include "util/progress.h"
 
@@ -214,31 +215,32 @@ int update_verb_status(int argc, char **argv, void *userdata)
 				: json_null());
 		if (!doc)
 			return log_fail(-ENOMEM, "out of memory");
-		if (json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0)
+		if (json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII) < 0)
 			return log_error_errno(-EIO, "writing to stdout");
 		putchar('\n');
 		return 0;
 	}
 
+	/* versions, partition names and error messages come from state.json, the release file and
+	 * the Omaha server: every line goes through flat_print_line */
 	printf("status:          %s\n", update_status_to_string(snap.status));
-	printf("current version: %s", current ? current : "unknown");
-	if (*booted)
-		printf(" (booted from %s)", booted);
-	printf("\n");
+	(void)flat_print_line(stdout, "current version: %s%s%s%s", current ? current : "unknown",
+			      *booted ? " (booted from " : "", booted, *booted ? ")" : "");
 	if (update_state_get_staged(s, &st)) {
-		printf("new version:     %s on %s (%s), installed %s\n", st.version, st.partition,
-		       fmt_size(st.size, sz, sizeof(sz)), fmt_time(st.installed_time, tm, sizeof(tm)));
+		(void)flat_print_line(stdout, "new version:     %s on %s (%s), installed %s",
+				      st.version, st.partition, fmt_size(st.size, sz, sizeof(sz)),
+				      fmt_time(st.installed_time, tm, sizeof(tm)));
 	} else if (update_state_get_pending(s, &pe)) {
-		printf("new version:     %s (%s, %.0f%% downloaded)\n",
-		       pe.version ? pe.version : "unknown", fmt_size(pe.size, sz, sizeof(sz)),
-		       snap.progress * 100.0);
+		(void)flat_print_line(stdout, "new version:     %s (%s, %.0f%% downloaded)",
+				      pe.version ? pe.version : "unknown",
+				      fmt_size(pe.size, sz, sizeof(sz)), snap.progress * 100.0);
 	} else
 		printf("new version:     none\n");
 	printf("last check:      %s\n", fmt_time(snap.last_checked_time, tm, sizeof(tm)));
 	if (has_err)
-		printf("last error:      %s (%d): %s\n",
-		       err.name ? err.name : update_error_code_to_string(err.code), err.code,
-		       err.message ? err.message : "");
+		(void)flat_print_line(stdout, "last error:      %s (%d): %s",
+				      err.name ? err.name : update_error_code_to_string(err.code),
+				      err.code, err.message ? err.message : "");
 	else
 		printf("last error:      none\n");
 	return 0;
@@ -263,8 +265,9 @@ static void hook_progress(const char *version, uint64_t done, uint64_t total, vo
 		run->started = true;
 	}
 	if (run->draw && progress_due(&run->p, now, done, total)) {
-		(void)progress_format(line, sizeof(line), &run->p, now, "downloading", version, done,
-				      total, true);
+		char esc[128];
+		(void)progress_format(line, sizeof(line), &run->p, now, "downloading",
+				      str_escape_buf(version, esc, sizeof(esc)), done, total, true);
 		fprintf(stderr, "\r%s\033[K", line);
 		if (total && done >= total)
 			fputc('\n', stderr);
@@ -280,13 +283,15 @@ static void hook_offer(const struct omaha_response *resp, const char *url, void 
 
 	if (run->ctx->json || run->ctx->verbosity < 0)
 		return;
+	/* the version and the URL are the server's: escaped, so that no answer can forge a line */
 	if (run->apply) {
-		printf("update available: %s (%s)\n", resp->version,
-		       fmt_size(resp->packages[0].size, sz, sizeof(sz)));
+		(void)flat_print_line(stdout, "update available: %s (%s)", resp->version,
+				      fmt_size(resp->packages[0].size, sz, sizeof(sz)));
 		fflush(stdout);
 	} else
-		printf("update available: %s (%s) from %s\n", resp->version,
-		       fmt_size(resp->packages[0].size, sz, sizeof(sz)), url ? url : "?");
+		(void)flat_print_line(stdout, "update available: %s (%s) from %s", resp->version,
+				      fmt_size(resp->packages[0].size, sz, sizeof(sz)),
+				      url ? url : "?");
 }
 
 static int hook_open_disk(void *userdata, struct gpt_disk **ret)
@@ -345,7 +350,7 @@ static void print_apply_result(struct flat_ctx *ctx, const char *result, const c
 		code ? json_pack("{s:i,s:s,s:s}", "code", code, "name",
 				 update_error_code_to_string(code), "message", message ? message : "")
 		     : json_null());
-	if (doc && json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) >= 0)
+	if (doc && json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII) >= 0)
 		putchar('\n');
 }
 
@@ -381,7 +386,7 @@ static void print_check_json(const struct update_cycle_result *res)
 	(void)json_object_set_new(doc, "current_version", json_string(res->current_version));
 	(void)json_object_set_new(doc, "group", json_string(res->group));
 	(void)json_object_set_new(doc, "server", json_string(res->server));
-	if (json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) >= 0)
+	if (json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII) >= 0)
 		putchar('\n');
 }
 
@@ -390,8 +395,8 @@ static void print_noupdate(struct flat_ctx *ctx, const struct update_cycle_resul
 {
 	if (!ctx->json && ctx->verbosity >= 0 && res->outcome == UPDATE_OUTCOME_NOUPDATE &&
 	    !res->message[0])
-		printf("no update: %s is current (group %s, %s)\n", res->current_version, res->group,
-		       res->server);
+		(void)flat_print_line(stdout, "no update: %s is current (group %s, %s)",
+				      res->current_version, res->group, res->server);
 }
 
 int update_verb_check(int argc, char **argv, void *userdata)
@@ -465,12 +470,13 @@ int update_verb_apply(int argc, char **argv, void *userdata)
 	switch (res->outcome) {
 	case UPDATE_OUTCOME_INSTALLED:
 		if (!ctx->json && ctx->verbosity >= 0)
-			printf("installed %s to %s; reboot to use it\n", v, part);
+			(void)flat_print_line(stdout, "installed %s to %s; reboot to use it", v, part);
 		print_apply_result(ctx, "installed", v, part, 0, NULL);
 		break;
 	case UPDATE_OUTCOME_VERIFIED:
 		if (!ctx->json && ctx->verbosity >= 0)
-			printf("verified: %s would install %s to %s\n", res->payload_what, v, part);
+			(void)flat_print_line(stdout, "verified: %s would install %s to %s",
+					      res->payload_what, v, part);
 		print_apply_result(ctx, "verified", v, part, 0, NULL);
 		break;
 	case UPDATE_OUTCOME_STAGED:
@@ -508,7 +514,7 @@ int update_do_reset(struct flat_ctx *ctx, uint64_t wait_usec)
 	if (r < 0)
 		return print_message(&res);
 	if (ctx->verbosity >= 0)
-		printf("%s\n", res.message);
+		(void)flat_print_line(stdout, "%s", res.message);
 	return r == 0 ? 3 : 0;
 }
 

@@ -283,7 +283,7 @@ static int verify_json(const char *path, const struct payload_manifest *m,
 				    json_pack("{s:i, s:s}", "version", (int)res->matched_version,
 					      "key", res->matched_key ? res->matched_key : ""));
 	}
-	if (json_dumpf(j, stdout, JSON_COMPACT) < 0)
+	if (json_dumpf(j, stdout, JSON_COMPACT | JSON_ENSURE_ASCII) < 0)
 		return -EIO;
 	putchar('\n');
 	return 0;
@@ -458,7 +458,7 @@ static int pack_print(const struct update_args *u, const struct payload_pack_res
 			"image_size", (json_int_t)res->image_size, "kernel_size",
 			(json_int_t)res->kernel_size, "operations", "REPLACE", res->n_by_type[0],
 			"REPLACE_BZ", res->n_by_type[1], "REPLACE_XZ", res->n_by_type[2]);
-		if (!j || json_dumpf(j, stdout, JSON_COMPACT) < 0)
+		if (!j || json_dumpf(j, stdout, JSON_COMPACT | JSON_ENSURE_ASCII) < 0)
 			return -EIO;
 		putchar('\n');
 		return 0;

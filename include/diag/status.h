@@ -32,6 +32,3 @@ void diag_status_release(struct diag_status *s);
 /* "2025-10-22T16:28:00Z" into buf (at least 21 bytes). */
 const char *diag_time_rfc3339(uint64_t sec, char *buf, size_t size);
 
-/* Copy s with control characters and invalid UTF-8 escaped as \xNN, for a terminal. Never NULL
- * except for out-of-memory. */
-char *diag_escape(const char *s);

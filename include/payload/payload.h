@@ -107,9 +107,12 @@ int payload_header_parse(const uint8_t *buf, size_t n, uint64_t *ret_manifest_si
 			 struct problem_list *reterr);
 
 /* Decode and validate the manifest of M = size bytes (5.2, 5.3). partition_size bounds the USR
- * extents (0: bounded by new_partition_info.size). *ret is set only on success. */
+ * extents (0: bounded by new_partition_info.size). The counts of operations, extents and
+ * procedures are checked on the wire before decoding, and decoding may allocate at most
+ * payload_manifest_mem_budget(size) bytes. *ret is set only on success. */
 int payload_manifest_parse(const uint8_t *data, size_t size, uint64_t partition_size,
 			   struct payload_manifest **ret, struct problem_list *reterr);
+size_t payload_manifest_mem_budget(size_t manifest_size);
 
 /* Signatures message (5.4). */
 struct payload_signature {

@@ -168,6 +168,3 @@ int update_cycle_exit(const struct update_cycle_result *r);
  * lock_wait_usec and hooks of p. */
 int update_reset(const struct update_cycle_params *p, struct update_cycle_result *res);
 
-/* Escape a string from the network or a config for a log line: control characters and bytes
- * >= 0x7f as \xNN, at most size-1 bytes; returns buf. */
-const char *update_escape(const char *s, char *buf, size_t size);

@@ -30,6 +30,7 @@
 #include "lock/settings.h"
 #include "update/client.h"
 #include "update/state.h"
+#include "util/escape.h"
 #include "util/problem.h"
 
 #define COL "%-15s"
@@ -62,48 +63,6 @@ static const char *time_text(uint64_t sec, char *buf, size_t size)
 	return buf;
 }
 
-/* Length of the valid UTF-8 sequence at s (printable), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	if (s[0] < 0x80)
-		return 1;
-	size_t l = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 && s[0] < 0xe0 ? 2 : 0;
-	if (l == 0 || l > n)
-		return 0;
-	for (size_t i = 1; i < l; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	if (l == 3 && ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0)))
-		return 0;
-	if (l == 4 && ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90)))
-		return 0;
-	return l;
-}
-
-char *diag_escape(const char *s)
-{
-	struct dbuf b = {};
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s);
-
-	for (size_t i = 0; i < n;) {
-		size_t l = p[i] < 0x20 || p[i] == 0x7f ? 0 : utf8_len(p + i, n - i);
-		if (l == 0) {
-			dbuf_printf(&b, "\\x%02x", p[i]);
-			i++;
-			continue;
-		}
-		dbuf_append(&b, p + i, l);
-		i += l;
-	}
-	dbuf_append(&b, "", 0);
-	if (b.oom) {
-		dbuf_release(&b);
-		return NULL;
-	}
-	return dbuf_take(&b, NULL);
-}
-
 static void line(struct st *s, const char *label, const char *fmt, ...) _printf_(3, 4);
 static void line(struct st *s, const char *label, const char *fmt, ...)
 {
@@ -112,7 +71,7 @@ static void line(struct st *s, const char *label, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	_cleanup_free_ char *e = diag_escape(buf);
+	_cleanup_free_ char *e = str_escape(buf);
 	dbuf_printf(&s->text, COL "%s\n", label, e ? e : "?");
 }
 
@@ -203,7 +162,7 @@ static void collect_os(struct st *s, char *host, size_t hsize)
 	else
 		snprintf(first, sizeof(first), "OS unknown (%s)",
 			 json_string_value(json_object_get(s->unknown, "os")));
-	_cleanup_free_ char *ef = diag_escape(first), *eh = diag_escape(host[0] ? host : "unknown");
+	_cleanup_free_ char *ef = str_escape(first), *eh = str_escape(host[0] ? host : "unknown");
 	dbuf_printf(&s->text, "%-56s  host %s\n", ef ? ef : "?", eh ? eh : "?");
 }
 

@@ -8,6 +8,7 @@
 #include <systemd/sd-journal.h>
 
 #include "log/log.h"
+#include "util/escape.h"
 
 static char log_prefix[128] = "flatctl";
 static int log_max_level = LOG_NOTICE;
@@ -54,7 +55,8 @@ static int stderr_is_journal(void)
 
 int log_fullv(int level, int err, const char *fmt, va_list ap)
 {
-	char msg[2048];
+	char msg[2048], esc[sizeof(msg)];
+	const char *out = msg;
 	int saved = errno;
 
 	if (level > log_max_level)
@@ -62,16 +64,21 @@ int log_fullv(int level, int err, const char *fmt, va_list ap)
 	if (log_journal < 0)
 		log_journal = stderr_is_journal();
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* The last line of defence for docs/coding-style.md §2: whatever a caller forgot to escape,
+	 * no control character, C1 control or bidi override of a server's or a config's string
+	 * reaches the terminal or the journal (escaping twice changes nothing). */
+	if (str_needs_escape(msg))
+		out = str_escape_buf(msg, esc, sizeof(esc));
 	if (log_journal) {
 		if (err)
-			sd_journal_print(level, "%s: %s", msg, strerror(err < 0 ? -err : err));
+			sd_journal_print(level, "%s: %s", out, strerror(err < 0 ? -err : err));
 		else
-			sd_journal_print(level, "%s", msg);
+			sd_journal_print(level, "%s", out);
 	} else {
 		if (err)
-			fprintf(stderr, "%s: %s: %s\n", log_prefix, msg, strerror(err < 0 ? -err : err));
+			fprintf(stderr, "%s: %s: %s\n", log_prefix, out, strerror(err < 0 ? -err : err));
 		else
-			fprintf(stderr, "%s: %s\n", log_prefix, msg);
+			fprintf(stderr, "%s: %s\n", log_prefix, out);
 	}
 	errno = saved;
 	return err;

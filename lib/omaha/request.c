@@ -8,6 +8,7 @@
 
 #include "omaha/request.h"
 #include "util/cleanup.h"
+#include "util/escape.h"
 
 static const char *const source_names[_OMAHA_SOURCE_MAX] = {
 	[OMAHA_SOURCE_ONDEMAND] = "ondemandupdate",
@@ -49,11 +50,27 @@ struct omaha_event omaha_event_error(enum omaha_error_code code)
 
 /* XML attribute value escaping; control characters other than tab/newline are dropped (XML 1.0
  * cannot carry them), tab and newline become character references so they survive
- * attribute-value normalisation. */
+ * attribute-value normalisation. A byte that is not valid UTF-8, and the non-characters U+FFFE
+ * and U+FFFF (not XML Chars either), become U+FFFD: the document stays well-formed whatever a
+ * release file or update.conf holds (found by tests/fuzz/fuzz-omaha-request.c). */
 static void put_escaped(FILE *f, const char *s)
 {
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	size_t n = s ? strlen(s) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const unsigned char *u = (const unsigned char *)s + i;
+		unsigned char c = *u;
+		if (c >= 0x80) {
+			size_t l = utf8_len(u, n - i);
+			if (l == 0 || (l == 3 && u[0] == 0xef && u[1] == 0xbf && u[2] >= 0xbe)) {
+				fputs("\xef\xbf\xbd", f);
+				i += l ? l - 1 : 0;
+			} else {
+				fwrite(u, 1, l, f);
+				i += l - 1;
+			}
+			continue;
+		}
 		switch (c) {
 		case '&': fputs("&amp;", f); break;
 		case '<': fputs("&lt;", f); break;

@@ -16,6 +16,8 @@
 #include "util/cleanup.h"
 #include "util/problem.h"
 
+#define MF "manifest: "
+
 static const char *const op_names[] = {
 	[PAYLOAD_OP_REPLACE] = "REPLACE", [PAYLOAD_OP_REPLACE_BZ] = "REPLACE_BZ",
 	[PAYLOAD_OP_MOVE] = "MOVE",       [PAYLOAD_OP_BSDIFF] = "BSDIFF",
@@ -115,10 +117,217 @@ struct payload_manifest *payload_manifest_free(struct payload_manifest *m)
 }
 DEFINE_CLEANUP(struct payload_manifest, payload_manifest_free)
 
-static void manifest_unpackedp(DeltaArchiveManifest **p)
+/* protobuf-c allocates a struct for every element of a repeated field, and keeps every unknown
+ * field, before the caller sees a single count: 16 MiB of two-byte empty operations cost it 1.5
+ * GB. So the counts are taken from the wire format first (prescan below), and everything
+ * protobuf-c allocates is charged to a budget: 16 MiB (PAYLOAD_OPS_MAX empty operations as decoded
+ * structs fit) plus 8 bytes per manifest byte (a payload made by `pack` needs about 6). */
+#define MANIFEST_MEM_FACTOR 8u
+#define MANIFEST_MEM_BASE (16u << 20)
+
+struct budget {
+	size_t left;
+	bool exceeded;
+};
+
+/* Each block carries its size in front, so that a free gives the bytes back. */
+#define BUDGET_HDR 16u
+
+static void *budget_alloc(void *data, size_t size)
 {
-	if (*p)
-		delta_archive_manifest__free_unpacked(*p, NULL);
+	struct budget *b = data;
+	size_t need = size + BUDGET_HDR;
+	uint8_t *p;
+
+	if (size > SIZE_MAX - BUDGET_HDR || need > b->left) {
+		b->exceeded = true;
+		return NULL;
+	}
+	p = malloc(need);
+	if (!p)
+		return NULL;
+	b->left -= need;
+	memcpy(p, &need, sizeof(need));
+	return p + BUDGET_HDR;
+}
+
+static void budget_free(void *data, void *ptr)
+{
+	struct budget *b = data;
+	uint8_t *p = ptr;
+	size_t need;
+
+	if (!p)
+		return;
+	p -= BUDGET_HDR;
+	memcpy(&need, p, sizeof(need));
+	b->left += need;
+	free(p);
+}
+
+size_t payload_manifest_mem_budget(size_t manifest_size)
+{
+	return MANIFEST_MEM_BASE + MANIFEST_MEM_FACTOR * manifest_size;
+}
+
+/* Protobuf wire format (https://protobuf.dev/programming-guides/encoding/): a varint key holding
+ * field number and wire type, then a varint (0), 8 bytes (1), a varint length and that many bytes
+ * (2) or 4 bytes (5). Groups (3, 4) and varints over 10 bytes are errors, as in protobuf-c. */
+struct wire_field {
+	uint64_t number;
+	unsigned type;
+	const uint8_t *body; /* wire type 2 */
+	size_t len;
+};
+
+static int wire_varint(const uint8_t **p, const uint8_t *end, uint64_t *ret)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < 10 && *p < end; i++) {
+		uint8_t c = *(*p)++;
+		v |= (uint64_t)(c & 0x7f) << (7 * i);
+		if (!(c & 0x80)) {
+			*ret = v;
+			return 0;
+		}
+	}
+	return -EILSEQ;
+}
+
+static int wire_next(const uint8_t **p, const uint8_t *end, struct wire_field *f)
+{
+	uint64_t key, v;
+
+	if (wire_varint(p, end, &key) < 0)
+		return -EILSEQ;
+	*f = (struct wire_field){ .number = key >> 3, .type = (unsigned)(key & 7) };
+	switch (f->type) {
+	case 0:
+		return wire_varint(p, end, &v);
+	case 1:
+	case 5: {
+		size_t w = f->type == 1 ? 8 : 4;
+		if ((size_t)(end - *p) < w)
+			return -EILSEQ;
+		*p += w;
+		return 0;
+	}
+	case 2:
+		if (wire_varint(p, end, &v) < 0 || v > (uint64_t)(end - *p))
+			return -EILSEQ;
+		f->body = *p;
+		f->len = (size_t)v;
+		*p += v;
+		return 0;
+	default:
+		return -EILSEQ;
+	}
+}
+
+struct prescan {
+	const uint8_t *base;   /* the manifest's first byte, for file offsets */
+	size_t n_ops;          /* partition_operations and procedures' operations */
+	size_t n_noop;
+	size_t n_procedures;
+	struct problem_list *reterr;
+};
+
+static unsigned long long file_byte(const struct prescan *s, const uint8_t *p)
+{
+	return PAYLOAD_HEADER_SIZE + (unsigned long long)(p - s->base);
+}
+
+static int prescan_op(struct prescan *s, const uint8_t *op, size_t n, const char *list,
+		      size_t idx)
+{
+	const uint8_t *p = op, *end = op + n;
+	size_t n_src = 0, n_dst = 0;
+	struct wire_field f;
+
+	/* a wire error ends the scan of this message; what was counted up to it stands */
+	while (p < end && wire_next(&p, end, &f) >= 0) {
+		if (f.type == 2 && f.number == 4)
+			n_src++;
+		else if (f.type == 2 && f.number == 6)
+			n_dst++;
+	}
+	if (n_dst > PAYLOAD_EXTENTS_MAX || n_src > PAYLOAD_EXTENTS_MAX)
+		return fail(s->reterr, -EBADMSG, list,
+			    MF "%s[%zu] at byte %llu: %zu %s, more than the %u allowed", list, idx,
+			    file_byte(s, op), n_dst > n_src ? n_dst : n_src,
+			    n_dst > n_src ? "dst_extents" : "src_extents", PAYLOAD_EXTENTS_MAX);
+	return 0;
+}
+
+static int prescan_procedure(struct prescan *s, const uint8_t *proc, size_t n, size_t proc_idx)
+{
+	const uint8_t *p = proc, *end = proc + n;
+	struct wire_field f;
+	size_t k = 0;
+	char list[48];
+	int r;
+
+	snprintf(list, sizeof(list), "procedures[%zu].operations", proc_idx);
+	while (p < end && wire_next(&p, end, &f) >= 0) {
+		if (f.type != 2 || f.number != 2)
+			continue;
+		if (++s->n_ops > PAYLOAD_OPS_MAX)
+			continue; /* counted to the end for the message; nothing more is looked at */
+		r = prescan_op(s, f.body, f.len, list, k++);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Count the repeated fields of a DeltaArchiveManifest on the wire, without allocating: operations
+ * (docs/update.md 5.2: at most PAYLOAD_OPS_MAX in total, noop_operations likewise), extents per
+ * operation (at most PAYLOAD_EXTENTS_MAX) and procedures. Counts past a limit are refused even
+ * when a wire error follows them; otherwise a wire error is left to protobuf-c to report. */
+static int manifest_prescan(const uint8_t *data, size_t size, struct problem_list *reterr)
+{
+	struct prescan s = { .base = data, .reterr = reterr };
+	const uint8_t *p = data, *end = data + size;
+	size_t n_part = 0;
+	struct wire_field f;
+	int r;
+
+	while (p < end && wire_next(&p, end, &f) >= 0) {
+		if (f.type != 2)
+			continue;
+		if (f.number == 1) {
+			n_part++;
+			if (++s.n_ops > PAYLOAD_OPS_MAX)
+				continue;
+			r = prescan_op(&s, f.body, f.len, "partition_operations", n_part - 1);
+		} else if (f.number == 2) {
+			if (++s.n_noop > PAYLOAD_OPS_MAX)
+				continue;
+			r = prescan_op(&s, f.body, f.len, "noop_operations", s.n_noop - 1);
+		} else if (f.number == 10) {
+			if (++s.n_procedures > PAYLOAD_OPS_MAX)
+				continue;
+			r = prescan_procedure(&s, f.body, f.len, s.n_procedures - 1);
+		} else
+			continue;
+		if (r < 0)
+			return r;
+	}
+	if (s.n_ops > PAYLOAD_OPS_MAX)
+		return fail(reterr, -EBADMSG, "partition_operations",
+			    MF "partition_operations at byte %u: %zu operations, more than the %u "
+			       "allowed",
+			    PAYLOAD_HEADER_SIZE, s.n_ops, PAYLOAD_OPS_MAX);
+	if (s.n_noop > PAYLOAD_OPS_MAX)
+		return fail(reterr, -EBADMSG, "noop_operations",
+			    MF "noop_operations at byte %u: %zu operations, more than the %u allowed",
+			    PAYLOAD_HEADER_SIZE, s.n_noop, PAYLOAD_OPS_MAX);
+	if (s.n_procedures > PAYLOAD_OPS_MAX)
+		return fail(reterr, -EBADMSG, "procedures",
+			    MF "procedures at byte %u: %zu procedures, more than the %u allowed",
+			    PAYLOAD_HEADER_SIZE, s.n_procedures, PAYLOAD_OPS_MAX);
+	return 0;
 }
 
 /* Walk state shared by the operation checks. */
@@ -128,8 +337,6 @@ struct walk {
 	uint64_t usr_bound;    /* bytes the USR extents may reach */
 	struct problem_list *reterr;
 };
-
-#define MF "manifest: "
 
 static int add_op(struct walk *w, const InstallOperation *op, enum payload_target target)
 {
@@ -287,22 +494,13 @@ static int check_overlap(struct payload_manifest *m)
 	return 0;
 }
 
-int payload_manifest_parse(const uint8_t *data, size_t size, uint64_t partition_size,
-			   struct payload_manifest **ret, struct problem_list *reterr)
+static int manifest_check(const DeltaArchiveManifest *pb, const uint8_t *data, size_t size,
+			  uint64_t partition_size, struct payload_manifest **ret,
+			  struct problem_list *reterr)
 {
-	_cleanup_(manifest_unpackedp) DeltaArchiveManifest *pb = NULL;
 	_cleanup_(payload_manifest_freep) struct payload_manifest *m = NULL;
 	size_t total = 0;
 	int r;
-
-	if (size > PAYLOAD_MANIFEST_MAX)
-		return fail(reterr, -EBADMSG, "byte 12", MF "size at byte 12: %zu bytes is too large",
-			    size);
-	pb = delta_archive_manifest__unpack(NULL, size, data);
-	if (!pb)
-		return fail(reterr, -EBADMSG, "byte 20",
-			    MF "DeltaArchiveManifest at bytes %u-%llu: does not decode",
-			    PAYLOAD_HEADER_SIZE, (unsigned long long)(PAYLOAD_HEADER_SIZE + size));
 
 	m = calloc(1, sizeof(*m));
 	if (!m)
@@ -413,6 +611,36 @@ int payload_manifest_parse(const uint8_t *data, size_t size, uint64_t partition_
 		return r;
 	*ret = TAKE_PTR(m);
 	return 0;
+}
+
+int payload_manifest_parse(const uint8_t *data, size_t size, uint64_t partition_size,
+			   struct payload_manifest **ret, struct problem_list *reterr)
+{
+	struct budget budget = { .left = payload_manifest_mem_budget(size) };
+	ProtobufCAllocator alloc = { budget_alloc, budget_free, &budget };
+	DeltaArchiveManifest *pb = NULL;
+	int r;
+
+	if (size > PAYLOAD_MANIFEST_MAX)
+		return fail(reterr, -EBADMSG, "byte 12", MF "size at byte 12: %zu bytes is too large",
+			    size);
+	r = manifest_prescan(data, size, reterr);
+	if (r < 0)
+		return r;
+	pb = delta_archive_manifest__unpack(&alloc, size, data);
+	if (!pb && budget.exceeded)
+		return fail(reterr, -EBADMSG, "byte 20",
+			    MF "DeltaArchiveManifest at bytes %u-%llu: decoding needs more than the "
+			       "%zu bytes of memory allowed for its size",
+			    PAYLOAD_HEADER_SIZE, (unsigned long long)(PAYLOAD_HEADER_SIZE + size),
+			    payload_manifest_mem_budget(size));
+	if (!pb)
+		return fail(reterr, -EBADMSG, "byte 20",
+			    MF "DeltaArchiveManifest at bytes %u-%llu: does not decode",
+			    PAYLOAD_HEADER_SIZE, (unsigned long long)(PAYLOAD_HEADER_SIZE + size));
+	r = manifest_check(pb, data, size, partition_size, ret, reterr);
+	delta_archive_manifest__free_unpacked(pb, &alloc);
+	return r;
 }
 
 void payload_signatures_release(struct payload_signatures *s)

@@ -29,6 +29,7 @@
 #include "update/schedule.h"
 #include "update/state.h"
 #include "update/sysext.h"
+#include "util/escape.h"
 #include "util/problem.h"
 #include "util/progress.h"
 
@@ -96,25 +97,6 @@ const char *update_outcome_to_string(enum update_outcome o)
 	return o >= 0 && o < _UPDATE_OUTCOME_MAX ? outcome_names[o] : NULL;
 }
 
-const char *update_escape(const char *s, char *buf, size_t size)
-{
-	size_t o = 0;
-
-	if (!size)
-		return buf;
-	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p && o + 1 < size; p++) {
-		if (*p >= 0x20 && *p < 0x7f) {
-			buf[o++] = (char)*p;
-			continue;
-		}
-		if (o + 5 > size)
-			break;
-		o += (size_t)snprintf(buf + o, size - o, "\\x%02x", *p);
-	}
-	buf[o] = 0;
-	return buf;
-}
-
 /* ---- snapshots (what status readers see) ---- */
 
 void update_snapshot_from_state(const struct update_state *s, struct update_snapshot *ret)
@@ -146,12 +128,16 @@ void update_snapshot_from_state(const struct update_state *s, struct update_snap
 
 void update_snapshot_format(const struct update_snapshot *snap, char *buf, size_t size)
 {
-	/* Frozen format (2.8): scripts grep these lines. */
+	char esc[4 * sizeof(snap->new_version)];
+
+	/* Frozen format (2.8): scripts grep these lines, so the version (a server's string, kept
+	 * in state.json) is escaped: a newline in it could add a line. */
 	snprintf(buf, size,
 		 "LAST_CHECKED_TIME=%" PRIu64 "\nPROGRESS=%f\nCURRENT_OP=%s\nNEW_VERSION=%s\n"
 		 "NEW_SIZE=%" PRIu64 "\n",
 		 snap->last_checked_time, snap->progress, update_status_to_string(snap->status),
-		 *snap->new_version ? snap->new_version : "0.0.0", snap->new_size);
+		 str_escape_buf(*snap->new_version ? snap->new_version : "0.0.0", esc, sizeof(esc)),
+		 snap->new_size);
 }
 
 bool update_snapshot_equal(const struct update_snapshot *a, const struct update_snapshot *b)
@@ -918,7 +904,7 @@ static int step_check(struct update_cycle *c)
 		}
 		check_over(c);
 		return finish(c, o, err, LOG_ERR, "%s: server refused: %s (track \"%s\")", c->server,
-			      update_escape(resp->refusal ? resp->refusal : "?", esc, sizeof(esc)),
+			      str_escape_buf(resp->refusal ? resp->refusal : "?", esc, sizeof(esc)),
 			      c->cfg.group);
 	}
 	case OMAHA_OUTCOME_UPDATE:
@@ -1553,7 +1539,7 @@ int update_reset(const struct update_cycle_params *p, struct update_cycle_result
 		}
 		msg(c, LOG_INFO, "%s is the next boot again; %s %s discarded",
 		    gpt_entry_name(c->disk->gpt, booted, bn), st.version,
-		    update_escape(st.partition, buf, sizeof(buf)));
+		    str_escape_buf(st.partition, buf, sizeof(buf)));
 	}
 
 	/* The state's strings go away with the reset; keep the version for the message. */

@@ -166,6 +166,26 @@ TEST(request_escapes_attribute_values)
 	ASSERT_TRUE(same);
 }
 
+/* Found by tests/fuzz/fuzz-omaha-request.c: a byte that is not UTF-8 (a release file or
+ * update.conf can hold one) made the request ill-formed, so the server refused every check. */
+TEST(request_stays_well_formed_with_invalid_utf8)
+{
+	struct omaha_request_params p = example_params();
+	p.version = "\xf9";
+	p.track = "b\xc3\xa9ta\xed\xa0\x80\xef\xbf\xbe\xc3";
+	const struct omaha_event ev = omaha_event_neutral();
+	p.events = &ev;
+	p.n_events = 1;
+	_cleanup_free_ char *xml = NULL;
+	size_t n;
+	ASSERT_OK(omaha_request_build(&p, &xml, &n));
+	ASSERT_NOT_NULL(strstr(xml, " version=\"\xef\xbf\xbd\" track=\"b\xc3\xa9ta\xef\xbf\xbd"
+				    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\""));
+	xmlDoc *doc = xmlReadMemory(xml, (int)n, NULL, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR);
+	ASSERT_NOT_NULL(doc);
+	xmlFreeDoc(doc);
+}
+
 TEST(request_refuses_incomplete_params)
 {
 	struct omaha_request_params p = example_params();

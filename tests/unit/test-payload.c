@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "crypto/crypto.h"
@@ -218,6 +219,175 @@ TEST(manifest_garbage_is_a_parse_error)
 	ASSERT_STREQ(p.item[0].message, "manifest: DeltaArchiveManifest at bytes 20-23: does not decode");
 	/* empty manifest: required fields missing */
 	ASSERT_ERR(payload_manifest_parse(bad, 0, 0, &m, NULL), EBADMSG);
+}
+
+/* A manifest of `n` copies of the two bytes rep, then block_size, signatures offset and size,
+ * and new_partition_info (the audit's D1 shape). */
+static uint8_t *hostile_manifest(const uint8_t rep[2], size_t n, size_t *ret_size)
+{
+	static const uint8_t tail[] = { 0x18, 0x80, 0x20, 0x20, 0x00, 0x28, 0x02, 0x4a, 0x25,
+					0x08, 0x80, 0x20, 0x12, 0x20 };
+	size_t size = 2 * n + sizeof(tail) + 32;
+	uint8_t *m = calloc(1, size);
+
+	if (!m)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		memcpy(m + 2 * i, rep, 2);
+	memcpy(m + 2 * n, tail, sizeof(tail));
+	*ret_size = size;
+	return m;
+}
+
+/* Peak RSS of this process in KiB since the last reset_peak_rss(), from /proc/self/status. */
+static long peak_rss_kib(void)
+{
+	char line[256];
+	long kib = -1;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmHWM: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+/* Writing 5 to clear_refs resets the peak RSS (proc(5)). */
+static void reset_peak_rss(void)
+{
+	int fd = open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0 || write(fd, "5", 1) != 1)
+		abort();
+	close(fd);
+}
+
+/* Parse in a child and return how far its peak RSS rose, in KiB; ret_msg gets the first
+ * problem. */
+static long parse_rss_kib(const uint8_t *m, size_t size, char *ret_msg, size_t msg_size)
+{
+	int pfd[2];
+	int status;
+	long rise = -1;
+	pid_t pid;
+
+	if (pipe(pfd) < 0)
+		abort();
+	pid = fork();
+	if (pid < 0)
+		abort();
+	if (pid == 0) {
+		struct payload_manifest *pm = NULL;
+		struct problem_list p = {};
+		long before, after;
+		int r;
+
+		reset_peak_rss();
+		before = peak_rss_kib();
+		r = payload_manifest_parse(m, size, 0, &pm, &p);
+		after = peak_rss_kib();
+		rise = after - before;
+		if (write(pfd[1], &rise, sizeof(rise)) != sizeof(rise))
+			_exit(1);
+		if (p.n && write(pfd[1], p.item[0].message, strlen(p.item[0].message)) < 0)
+			_exit(1);
+		_exit(r == -EBADMSG && before > 0 ? 0 : 1);
+	}
+	close(pfd[1]);
+	ssize_t n = read(pfd[0], &rise, sizeof(rise));
+	if (n != sizeof(rise))
+		rise = -1;
+	n = read(pfd[0], ret_msg, msg_size - 1);
+	ret_msg[n > 0 ? n : 0] = 0;
+	close(pfd[0]);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return -1;
+	return rise;
+}
+
+TEST(manifest_counts_checked_before_decoding)
+{
+	static const uint8_t empty_op[2] = { 0x0a, 0x00 }, noop[2] = { 0x12, 0x00 },
+			     unknown[2] = { 0x78, 0x00 }, proc[2] = { 0x52, 0x00 };
+	size_t size;
+	char msg[512];
+	long rss;
+
+	/* 8,000,000 empty operations (16 MB): protobuf-c alone took 1.47 GB */
+	_cleanup_free_ uint8_t *m = hostile_manifest(empty_op, 8000000, &size);
+	rss = parse_rss_kib(m, size, msg, sizeof(msg));
+	ASSERT_STREQ(msg, "manifest: partition_operations at byte 20: 8000000 operations, more "
+			  "than the 65536 allowed");
+	ASSERT_TRUE(rss > 0 && rss < 32 * 1024);
+	/* a wire error after them does not hide the count */
+	m[2 * 8000000] = 0x0b; /* a group start where block_size was: protobuf-c refuses it */
+	rss = parse_rss_kib(m, size, msg, sizeof(msg));
+	ASSERT_STREQ(msg, "manifest: partition_operations at byte 20: 8000000 operations, more "
+			  "than the 65536 allowed");
+	ASSERT_TRUE(rss > 0 && rss < 32 * 1024);
+	free(m);
+	m = hostile_manifest(noop, 8000000, &size);
+	rss = parse_rss_kib(m, size, msg, sizeof(msg));
+	ASSERT_STREQ(msg, "manifest: noop_operations at byte 20: 8000000 operations, more than the "
+			  "65536 allowed");
+	ASSERT_TRUE(rss > 0 && rss < 32 * 1024);
+	free(m);
+	m = hostile_manifest(proc, 8000000, &size);
+	rss = parse_rss_kib(m, size, msg, sizeof(msg));
+	ASSERT_STREQ(msg, "manifest: procedures at byte 20: 8000000 procedures, more than the "
+			  "65536 allowed");
+	ASSERT_TRUE(rss > 0 && rss < 32 * 1024);
+	free(m);
+	/* unknown fields are kept by protobuf-c: the budget stops them */
+	m = hostile_manifest(unknown, 8000000, &size);
+	rss = parse_rss_kib(m, size, msg, sizeof(msg));
+	ASSERT_TRUE(strstr(msg, "decoding needs more than the 144777584 bytes of memory allowed") !=
+		    NULL);
+	ASSERT_TRUE(rss > 0 && rss < 400 * 1024);
+	free(m);
+
+	/* 5,000,000 empty extents in one operation (10 MB): 532 MB before */
+	size_t n = 5000000, len = 2 + 2 * n;
+	m = calloc(1, 2 * n + 64);
+	ASSERT_NOT_NULL(m);
+	uint8_t *p = m;
+	*p++ = 0x0a;
+	for (size_t v = len; v; v >>= 7)
+		*p++ = (uint8_t)((v & 0x7f) | (v >> 7 ? 0x80 : 0));
+	*p++ = 0x08;
+	*p++ = 0x00;
+	for (size_t i = 0; i < n; i++) {
+		*p++ = 0x32;
+		*p++ = 0x00;
+	}
+	rss = parse_rss_kib(m, (size_t)(p - m), msg, sizeof(msg));
+	ASSERT_STREQ(msg, "manifest: partition_operations[0] at byte 25: 5000000 dst_extents, more "
+			  "than the 256 allowed");
+	ASSERT_TRUE(rss > 0 && rss < 32 * 1024);
+	/* 257 src_extents: the same limit */
+	static const uint8_t src[] = { 0x0a, 0x06, 0x22, 0x00, 0x22, 0x00, 0x08, 0x00 };
+	uint8_t big[2 + 2 + 2 * 257 + 16];
+	size_t k = 0;
+	big[k++] = 0x0a;
+	big[k++] = 0x84; /* 2 + 2 * 257 = 516 */
+	big[k++] = 0x04;
+	big[k++] = 0x08;
+	big[k++] = 0x00;
+	for (int i = 0; i < 257; i++) {
+		big[k++] = 0x22;
+		big[k++] = 0x00;
+	}
+	_cleanup_(problem_list_release) struct problem_list pl = {};
+	struct payload_manifest *pm = NULL;
+	ASSERT_ERR(payload_manifest_parse(big, k, 0, &pm, &pl), EBADMSG);
+	ASSERT_STREQ(pl.item[0].message, "manifest: partition_operations[0] at byte 23: 257 "
+					 "src_extents, more than the 256 allowed");
+	/* under the limits, decoding goes on to the usual rules */
+	ASSERT_ERR(payload_manifest_parse(src, sizeof(src), 0, &pm, NULL), EBADMSG);
+	ASSERT_NULL(pm);
 }
 
 static int write_buf(const uint8_t *buf, size_t n, const struct payload_manifest *m,

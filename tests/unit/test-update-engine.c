@@ -527,11 +527,3 @@ TEST(ping_and_disabled)
 	ASSERT_STREQ(res.message, "updates are disabled (SERVER=disabled in /etc/flatcar/update.conf)");
 }
 
-TEST(escape_for_logs)
-{
-	char buf[64];
-	ASSERT_STREQ(update_escape("ok-1.2", buf, sizeof(buf)), "ok-1.2");
-	ASSERT_STREQ(update_escape("a\033[2Jb\n", buf, sizeof(buf)), "a\\x1b[2Jb\\x0a");
-	ASSERT_STREQ(update_escape("\xff", buf, 4), "");
-	ASSERT_STREQ(update_escape(NULL, buf, sizeof(buf)), "");
-}

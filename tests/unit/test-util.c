@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* tests/unit/test-util.c - problem lists, logging prefix, root-relative files, spawn_run. */
+/* tests/unit/test-util.c - problem lists, logging prefix, root-relative files, spawn_run,
+ * escaping. */
 #include <fcntl.h>
 #include <stdlib.h>
 #include <time.h>
@@ -9,6 +10,7 @@
 #include "fs/fs.h"
 #include "tap.h"
 #include "util/buf.h"
+#include "util/escape.h"
 #include "util/host.h"
 #include "util/problem.h"
 #include "util/spawn.h"
@@ -60,6 +62,49 @@ TEST(host_isolate_sets_utc_once)
 TEST(problem_add_null_list)
 {
 	ASSERT_ERR(problem_add(NULL, -EIO, NULL, "x"), EIO);
+}
+
+TEST(escape_controls_c1_bidi_and_bad_utf8)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "ok-1.2 /usr/x ü€😀", "ok-1.2 /usr/x ü€😀" },
+		{ "a\033[2Jb\n", "a\\x1b[2Jb\\x0a" },
+		{ "t\tr\r", "t\\x09r\\x0d" },
+		{ "del\x7f", "del\\x7f" },
+		{ "nel\xc2\x85x", "nel\\xc2\\x85x" },          /* U+0085 NEL */
+		{ "csi\xc2\x9b", "csi\\xc2\\x9b" },            /* U+009B CSI */
+		{ "nbsp\xc2\xa0", "nbsp\xc2\xa0" },             /* U+00A0 is text */
+		{ "ls\xe2\x80\xa8ps\xe2\x80\xa9", "ls\\xe2\\x80\\xa8ps\\xe2\\x80\\xa9" },
+		{ "rlo\xe2\x80\xae", "rlo\\xe2\\x80\\xae" },    /* U+202E */
+		{ "fsi\xe2\x81\xa8", "fsi\\xe2\\x81\\xa8" },    /* U+2068 */
+		{ "raw\x85\x9b", "raw\\x85\\x9b" },             /* C1 as bare bytes: not UTF-8 */
+		{ "over\xc0\x8a", "over\\xc0\\x8a" },           /* overlong newline */
+		{ "sur\xed\xa0\x80", "sur\\xed\\xa0\\x80" },    /* a surrogate */
+		{ "cut\xe2\x82", "cut\\xe2\\x82" },
+		{ "back\\x0a", "back\\x0a" },                   /* backslashes pass: idempotent */
+		{ "", "" },
+	};
+	char buf[128];
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		_cleanup_free_ char *e = str_escape(cases[i].in);
+		ASSERT_STREQ(e, cases[i].out);
+		ASSERT_STREQ(str_escape_buf(cases[i].in, buf, sizeof(buf)), cases[i].out);
+		ASSERT_EQ(str_needs_escape(cases[i].in), strcmp(cases[i].in, cases[i].out) != 0);
+		_cleanup_free_ char *twice = str_escape(e);
+		ASSERT_STREQ(twice, e);
+	}
+	_cleanup_free_ char *n = str_escape(NULL);
+	ASSERT_STREQ(n, "");
+	ASSERT_STREQ(str_escape_buf(NULL, buf, sizeof(buf)), "");
+	/* a short buffer ends before the first piece that does not fit */
+	ASSERT_STREQ(str_escape_buf("\xff", buf, 4), "");
+	ASSERT_STREQ(str_escape_buf("ab\ncd", buf, 6), "ab");
+	ASSERT_STREQ(str_escape_buf("ab\ncd", buf, 7), "ab\\x0a");
+	ASSERT_STREQ(str_escape_buf("a€", buf, 4), "a");
+	ASSERT_STREQ(str_escape_buf("a€", buf, 5), "a€");
 }
 
 static char *mktree(void)
