@@ -25,6 +25,7 @@
 #include "update.h"
 #include "update/engine.h"
 #include "update/serve.h"
+#include "util/escape.h"
 #include "util/cleanup.h"
 #include "util/problem.h"
 
@@ -594,10 +595,10 @@ static void serve_print_groups(const struct update_serve *s)
 	for (size_t i = 0; update_serve_group(s, i, &g) == 0; i++) {
 		char name[256];
 		if (g.paused)
-			log_notice("group '%s': paused", update_escape(g.name, name, sizeof(name)));
+			log_notice("group '%s': paused", str_escape_buf(g.name, name, sizeof(name)));
 		else
 			log_notice("group '%s': %s from '%s' (%llu bytes, %zu extension%s)",
-				   update_escape(g.name, name, sizeof(name)), g.version, g.payload,
+				   str_escape_buf(g.name, name, sizeof(name)), g.version, g.payload,
 				   (unsigned long long)g.size, g.n_extensions,
 				   g.n_extensions == 1 ? "" : "s");
 	}

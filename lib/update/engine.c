@@ -526,7 +526,7 @@ static int ext_match_sources(struct update_cycle *c)
 			}
 		if (!used)
 			msg(c, LOG_NOTICE, "extension payload %s is not required here; ignored",
-			    update_escape(path, esc, sizeof(esc)));
+			    str_escape_buf(path, esc, sizeof(esc)));
 	}
 	for (size_t i = 0; i < c->ext.n; i++)
 		if (!c->ext_src[i])
@@ -551,7 +551,7 @@ static int ext_match_packages(struct update_cycle *c, const struct omaha_respons
 			}
 		if (!used)
 			msg(c, LOG_INFO, "extension payload %s is not required here; not downloaded",
-			    update_escape(resp->packages[k].name, esc, sizeof(esc)));
+			    str_escape_buf(resp->packages[k].name, esc, sizeof(esc)));
 	}
 	for (size_t i = 0; i < c->ext.n; i++)
 		if (!c->ext_pkg[i])
@@ -621,7 +621,7 @@ static int ext_one(struct update_cycle *c, size_t i)
 
 	if (src && !strstr(src->path, "://")) {
 		snprintf(what, sizeof(what), "extension payload %s",
-			 update_escape(src->path, esc, sizeof(esc)));
+			 str_escape_buf(src->path, esc, sizeof(esc)));
 		fd = open(src->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 		if (fd < 0) {
 			code = 1;

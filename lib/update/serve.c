@@ -26,6 +26,7 @@
 #include "omaha/response-build.h"
 #include "update/engine.h"
 #include "update/serve.h"
+#include "util/escape.h"
 #include "util/problem.h"
 
 #define DEFAULT_APPID "{e96281a6-d1af-4bde-9a0a-97b76e56dc57}"
@@ -470,7 +471,7 @@ static json_t *jstr(const char *s)
 		return j;
 	size_t n = strlen(s) * 4 + 1;
 	_cleanup_free_ char *esc = malloc(n);
-	return esc ? json_string(update_escape(s, esc, n)) : NULL;
+	return esc ? json_string(str_escape_buf(s, esc, n)) : NULL;
 }
 
 static void log_entry(struct update_serve *s, json_t *entry)

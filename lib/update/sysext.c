@@ -17,6 +17,7 @@
 #include "update/engine.h"
 #include "update/install.h"
 #include "update/sysext.h"
+#include "util/escape.h"
 #include "util/cleanup.h"
 #include "util/problem.h"
 
@@ -157,7 +158,7 @@ int update_ext_parse_enabled(const char *text, size_t size, const char *where, b
 				(void)problem_warn(
 					reterr, where,
 					"line %u: ignored: '%s' is not an extension name", line,
-					update_escape(tok, esc, sizeof(esc)));
+					str_escape_buf(tok, esc, sizeof(esc)));
 				continue;
 			}
 			if (names_add(minus ? del : add, name) < 0)
@@ -195,7 +196,7 @@ int update_ext_wanted(int root_fd, bool use_oem, struct update_ext_set *ret,
 		char esc[160], where[64];
 		snprintf(where, sizeof(where), "%s/oem-release", s.oem_dir);
 		(void)problem_warn(reterr, where, "ignored: ID '%s' is not an OEM id",
-				   update_escape(s.oem_id, esc, sizeof(esc)));
+				   str_escape_buf(s.oem_id, esc, sizeof(esc)));
 	}
 	if (r >= 0 && s.oem_id && valid_name(s.oem_id)) {
 		char path[256];
