@@ -172,7 +172,7 @@ clean:
 
 distclean: clean
 
-# Formatting (STYLE.md 8; .clang-format is pinned to Debian's clang-format 14). Not part of CI.
+# Formatting (docs/coding-style.md §8; .clang-format is pinned to Debian's clang-format 14). Not part of CI.
 FORMAT_FILES = $(sort $(wildcard cmd/*.[ch] lib/*/*.[ch] include/*.h include/*/*.h \
 	tests/unit/*.[ch] tests/fuzz/*.c tests/static/*.c tests/fault/*.c))
 format:

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* bench/payload-apply-driver.c - installs a payload into an image file the way the update path
- * does (spec/update.md 5.5, 6.2, 6.3): verify pass, write pass, read-back; prints the time of
+ * does (docs/update.md 5.5, 6.2, 6.3): verify pass, write pass, read-back; prints the time of
  * each phase and the peak RSS. The verify pass spools the decompressed image next to the target
  * (O_TMPFILE) and the write pass copies it, as lib/update/install.c does. `--list` prints each operation's blob (for the sequential peer). */
 #include <fcntl.h>

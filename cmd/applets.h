@@ -1,23 +1,23 @@
 /* SPDX-License-Identifier: MIT */
-/* cmd/applets.h - the one list of applets and link names (X-macro; STYLE.md 1). Only applets
+/* cmd/applets.h - the one list of applets and link names (X-macro; docs/coding-style.md §1). Only applets
  * that work are listed. Expanded by cmd/main.c into prototypes, dispatch, --help, --list-links. */
 
 /*      name                entry                one-line help */
-/* -- partitions (spec/partitions.md) -- */
+/* -- partitions (docs/partitions.md) -- */
 APPLET("partition",  cmd_partition,  "show and change the USR-A/USR-B boot attributes, repair and grow the GPT")
 APPLET("rollback",   cmd_rollback,   "make the other USR partition the next boot target")
 
-/* -- update (spec/update.md) -- */
+/* -- update (docs/update.md) -- */
 APPLET("update",     cmd_update,     "Omaha update client: check, download, verify and install updates; build and verify payloads")
 
-/* -- provision (spec/provision.md) -- */
+/* -- provision (docs/provision.md) -- */
 APPLET("provision",       cmd_provision,       "provision a root from an Ignition config, all or nothing; validate configs")
 
-/* -- lock (spec/reboot-lock.md) -- */
+/* -- lock (docs/reboot-lock.md) -- */
 APPLET("lock",            cmd_lock,            "take, release or inspect the cluster reboot lock")
 APPLET("reboot-manager",  cmd_reboot_manager,  "reboot after an update, inside the window, under the lock")
 
-/* -- diag and status (spec/diag.md) -- */
+/* -- diag and status (docs/diag.md) -- */
 APPLET("status",          cmd_status,          "one screen: version, boot partitions, update, reboot lock, provisioning, failed units")
 APPLET("diag",            cmd_diag,            "write a support bundle (tar.gz) with secrets redacted")
 

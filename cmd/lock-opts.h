@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd/lock-opts.h - the backend and etcd options that `lock` and `reboot-manager` share
- * (spec/reboot-lock.md 6.1, 7.2): one enum run and one run of option-table rows, so that both
+ * (docs/reboot-lock.md 6.1, 7.2): one enum run and one run of option-table rows, so that both
  * applets accept and document them alike. Use LOCK_BACKEND_OPT_IDS inside the applet's enum and
  * LOCK_BACKEND_OPT_ROWS at the same position of its option table (tables are indexed by id). */
 #pragma once

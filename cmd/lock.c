@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd/lock.c - `flatctl lock` and the `locksmithctl` link: the cluster reboot semaphore;
- * spec: spec/reboot-lock.md 6 (backends 2, etcd 3, file 5, errors 9). */
+ * spec: docs/reboot-lock.md 6 (backends 2, etcd 3, file 5, errors 9). */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>

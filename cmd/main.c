@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd/main.c - multicall dispatch by argv[0] or first word, global options, exit codes;
- * spec: spec/cli.md. */
+ * spec: docs/cli.md. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # demo/10-partitions.sh - one A/B update lifecycle on a disk image with the partition applets:
 # the updater's result, GRUB's pick, a simulated boot, mark-successful, rollback
-# (spec/partitions.md §3.6). Sourced by demo/run.sh ($FLATCTL, $DEMO_DIR, $MKDISK, demo_*).
+# (docs/partitions.md §3.6). Sourced by demo/run.sh ($FLATCTL, $DEMO_DIR, $MKDISK, demo_*).
 disk=$DEMO_DIR/disk.img
 root=$DEMO_DIR/gpt-root
 mkdir -p "$root/proc"

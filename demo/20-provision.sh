@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # demo/20-provision.sh - an Ignition config checked the way Flatcar's Ignition reads it: every
 # problem at once with its JSON path, an old spec translated, and the dry-run plan
-# (spec/provision.md 1-4). Sourced by demo/run.sh ($FLATCTL, $DEMO_DIR, demo_*).
+# (docs/provision.md 1-4). Sourced by demo/run.sh ($FLATCTL, $DEMO_DIR, demo_*).
 cfg=$DEMO_DIR/config.ign
 cat >"$cfg" <<'JSON'
 {

@@ -1,4 +1,4 @@
-# mk/lint.mk - `make lint` (STYLE.md 8): cppcheck and clang-tidy on our C, shellcheck on our
+# mk/lint.mk - `make lint` (docs/coding-style.md §8): cppcheck and clang-tidy on our C, shellcheck on our
 # scripts. Not part of CI: a finding is something to read, not a gate.
 
 LINT_C = $(sort $(wildcard cmd/*.c lib/*/*.c tests/fuzz/*.c tests/static/*.c tests/fault/*.c))

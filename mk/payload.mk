@@ -1,5 +1,5 @@
 # mk/payload.mk - lib/payload: protobuf-c code generated from our own .proto at build time
-# (spec/update.md 12), the payload tools the tests use, and the apply benchmark driver.
+# (docs/update.md 12), the payload tools the tests use, and the apply benchmark driver.
 
 
 # Fragments are included before the Makefile's first rule: keep `make` meaning `make all`.

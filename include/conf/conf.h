@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* include/conf/conf.h - env-style KEY=value files: os-release, /usr/share/flatcar/release,
- * update.conf (os-release(5) quoting; spec/update.md 3.1). */
+ * update.conf (os-release(5) quoting; docs/update.md 3.1). */
 #pragma once
 
 #include <stdbool.h>
@@ -21,7 +21,7 @@ struct conf_entry {
 };
 
 /* How values are unquoted. CONF_SHELL (the default): os-release(5) rules, described at
- * conf_parse(). CONF_SIMPLE: spec/update.md 3.1 for update.conf and the release file: the
+ * conf_parse(). CONF_SIMPLE: docs/update.md 3.1 for update.conf and the release file: the
  * trimmed value, with one pair of matching single or double quotes around it removed; quotes and
  * backslashes inside are plain characters (hooks such as `REBOOT_POST_HOOK=echo a >"f"`). */
 enum conf_syntax {

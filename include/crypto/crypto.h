@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* include/crypto/crypto.h - digests (SHA-1, SHA-256, SHA-512), base64 and hex, RSA PKCS#1 v1.5 signatures
- * over a SHA-256 digest (spec/update.md 3.3, 5.4), on OpenSSL. */
+ * over a SHA-256 digest (docs/update.md 3.3, 5.4), on OpenSSL. */
 #pragma once
 
 #include <stdbool.h>
@@ -107,7 +107,7 @@ int crypto_rsa_verify_digest(const struct crypto_key *k, const uint8_t digest[CR
 			     const void *sig, size_t size);
 
 struct crypto_signature {
-	uint32_t version;             /* a label only (spec/update.md 5.4): never checked */
+	uint32_t version;             /* a label only (docs/update.md 5.4): never checked */
 	const uint8_t *data;
 	size_t size;
 };

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* include/etcd/etcd.h - a small etcd client: v3 through the JSON gateway, v2 keys API
- * (spec/reboot-lock.md 3). One connection per process, endpoints tried in order with fail-over. */
+ * (docs/reboot-lock.md 3). One connection per process, endpoints tried in order with fail-over. */
 #pragma once
 
 #include <stdbool.h>

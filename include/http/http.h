@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* include/http/http.h - HTTP/1.1 and HTTPS client on libcurl (spec/update.md 4.1).
+/* include/http/http.h - HTTP/1.1 and HTTPS client on libcurl (docs/update.md 4.1).
  *
  * A client holds the TLS material, proxy, timeouts and limits, and one libcurl handle whose
  * connection cache is reused across requests (keep-alive). A request is one method + URL + body;
@@ -7,7 +7,7 @@
  * optionally resuming with "Range: bytes=N-". Peers are always verified. Only http and https are
  * spoken, for requests and for redirects, and a redirect from https to http is refused.
  *
- * Errors are -errno (STYLE.md 2). "Try later" is -EAGAIN: DNS failure, refused or reset
+ * Errors are -errno (docs/coding-style.md §2). "Try later" is -EAGAIN: DNS failure, refused or reset
  * connection, timeout, truncated transfer, HTTP 408/429/5xx. The response then says what
  * happened in words (response.error, URL-free, safe to print after a redacted URL) and as a kind
  * (response.kind). Not thread-safe per client; use one client per thread. */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* include/lock/lock.h - lock backends and the read-decide-CAS loop (spec/reboot-lock.md 2, 3.2, 5). */
+/* include/lock/lock.h - lock backends and the read-decide-CAS loop (docs/reboot-lock.md 2, 3.2, 5). */
 #pragma once
 
 #include <stdbool.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* include/lock/sem.h - the reboot semaphore value (spec/reboot-lock.md 1). */
+/* include/lock/sem.h - the reboot semaphore value (docs/reboot-lock.md 1). */
 #pragma once
 
 #include <stdbool.h>

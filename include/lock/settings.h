@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* include/lock/settings.h - from resolved options to an open lock backend (spec/reboot-lock.md 2,
+/* include/lock/settings.h - from resolved options to an open lock backend (docs/reboot-lock.md 2,
  * 3.2 TLS and auth), shared by `lock`, `locksmithctl`, `reboot-manager` and `locksmithd`. */
 #pragma once
 

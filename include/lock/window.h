@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* include/lock/window.h - the reboot window (spec/reboot-lock.md 7.4). */
+/* include/lock/window.h - the reboot window (docs/reboot-lock.md 7.4). */
 #pragma once
 
 #include <stdbool.h>

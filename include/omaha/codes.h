@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* include/omaha/codes.h - Omaha event types, results and update_engine's error codes
- * (spec/update.md 4.4). Error codes are event payload, never process exit codes. */
+ * (docs/update.md 4.4). Error codes are event payload, never process exit codes. */
 #pragma once
 
 #include <errno.h>
@@ -44,7 +44,7 @@ enum omaha_error_code {
 	_OMAHA_ERROR_CODE_INVALID = -EINVAL,
 };
 
-/* "DownloadTransferError", ... as in spec/update.md 4.4; NULL for codes not in the table. */
+/* "DownloadTransferError", ... as in docs/update.md 4.4; NULL for codes not in the table. */
 const char *omaha_error_code_to_string(enum omaha_error_code c);
 /* Inverse; _OMAHA_ERROR_CODE_INVALID when unknown. */
 enum omaha_error_code omaha_error_code_from_string(const char *s);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* include/omaha/request.h - Omaha v3 request XML as Flatcar's update_engine sends it
- * (spec/update.md 4.2, 4.4). Pure function over its parameters: no I/O. */
+ * (docs/update.md 4.2, 4.4). Pure function over its parameters: no I/O. */
 #pragma once
 
 #include <stdbool.h>

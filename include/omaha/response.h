@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* include/omaha/response.h - Omaha v3 response parser (spec/update.md 4.3): libxml2 from memory,
+/* include/omaha/response.h - Omaha v3 response parser (docs/update.md 4.3): libxml2 from memory,
  * no network, no entity substitution, no DOCTYPE, at most 1 MiB. Pure function over a buffer. */
 #pragma once
 
@@ -26,7 +26,7 @@ enum omaha_outcome {
 	_OMAHA_OUTCOME_INVALID = -EINVAL,
 };
 
-/* What a refusal means for the caller (spec/update.md 4.3.1). */
+/* What a refusal means for the caller (docs/update.md 4.3.1). */
 enum omaha_refusal {
 	OMAHA_REFUSAL_NOUPDATE,  /* "noupdate" as an app status: exit 3 */
 	OMAHA_REFUSAL_LATER,     /* Nebraska rollout limits: exit 75 */

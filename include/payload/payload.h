@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* include/payload/payload.h - CrAU v1 update payloads: streaming reader/verifier/installer and the
- * generator behind `update pack` (spec/update.md 5, 6.2-6.4). */
+ * generator behind `update pack` (docs/update.md 5, 6.2-6.4). */
 #pragma once
 
 #include <stdbool.h>
@@ -34,7 +34,7 @@ enum payload_op_type {
 /* "REPLACE_BZ", ... or NULL for a type without a name. */
 const char *payload_op_type_to_string(int type);
 
-/* Omaha error codes of spec/update.md 4.4 that payload failures map to. */
+/* Omaha error codes of docs/update.md 4.4 that payload failures map to. */
 enum payload_error_code {
 	PAYLOAD_CODE_OK = 0,
 	PAYLOAD_CODE_ERROR = 1,
@@ -248,7 +248,7 @@ int payload_pack(int image_fd, int kernel_fd, int out_fd, int spool_fd,
 		 struct problem_list *reterr);
 
 /* A Nebraska-shaped Omaha update response offering one payload (update pack --omaha-response,
- * spec/update.md 2.6, 4.3), for serving with any static web server. */
+ * docs/update.md 2.6, 4.3), for serving with any static web server. */
 struct payload_omaha_response_params {
 	const char *appid;        /* NULL: Flatcar's {e96281a6-d1af-4bde-9a0a-97b76e56dc57} */
 	const char *version;      /* 1..64 printable characters */

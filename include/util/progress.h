@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* include/util/progress.h - progress lines for long transfers (spec/update.md 9, cli.md).
+/* include/util/progress.h - progress lines for long transfers (docs/update.md 9, cli.md).
  * lib/ only formats into a buffer and decides; cmd/ prints, e.g.
  *
  *     downloading 4081.2.0  37% [#######.............]  176.9/478.2 MiB  12.4 MiB/s  ETA 0:24 */

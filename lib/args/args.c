@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* lib/args/args.c - one option table per applet drives getopt_long and --help (STYLE.md 6). */
+/* lib/args/args.c - one option table per applet drives getopt_long and --help (docs/coding-style.md §6). */
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* lib/conf/conf.c - env-style KEY=value parser (os-release(5) quoting) and the update.conf
- * override rule and simple syntax of spec/update.md 3.1. A bad line never aborts: it is skipped and reported. */
+ * override rule and simple syntax of docs/update.md 3.1. A bad line never aborts: it is skipped and reported. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* lib/crypto/crypto.c - SHA-1/SHA-256/SHA-512, base64/hex, RSA PKCS#1 v1.5 over SHA-256 on OpenSSL 3;
- * spec/update.md 3.3 (keys), 4.3 (hash encodings), 5.4 (signatures). */
+ * docs/update.md 3.3 (keys), 4.3 (hash encodings), 5.4 (signatures). */
 #include <ctype.h>
 #include <fcntl.h>
 #include <stdlib.h>

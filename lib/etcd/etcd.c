@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* lib/etcd/etcd.c - etcd client over the JSON gateway (v3) and the keys API (v2)
- * (spec/reboot-lock.md 3.2, 3.3). Facts it respects: keys and values are base64, 64-bit numbers
+ * (docs/reboot-lock.md 3.2, 3.3). Facts it respects: keys and values are base64, 64-bit numbers
  * arrive as JSON strings, members with default values are omitted (no "succeeded" = compare
  * failed, no "kvs" = no key). Requests go to the endpoint that answered last; a transport failure
  * or a 5xx marks it failed and moves on to the next one. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* lib/http/http.c - HTTP(S) client on libcurl: keep-alive client, memory or streamed bodies,
- * Range resume, size caps, our own redirect following, opt-in retries; spec/update.md 4.1.
+ * Range resume, size caps, our own redirect following, opt-in retries; docs/update.md 4.1.
  *
  * Redirects are followed here, not by libcurl, so that every hop is checked (http/https only,
  * never https -> http), counted against our limit and reported in words, and so credentials are
@@ -585,7 +585,7 @@ static int xferinfo_cb(void *userdata, curl_off_t dltotal, curl_off_t dlnow, cur
 	return 0;
 }
 
-/* STYLE.md 3: every fd gets O_CLOEXEC. libcurl 7.88 opens its sockets without it, and kept-alive
+/* docs/coding-style.md §3: every fd gets O_CLOEXEC. libcurl 7.88 opens its sockets without it, and kept-alive
  * connections would leak into the hooks and helpers daemons start. */
 static curl_socket_t open_socket_cb(void *userdata, curlsocktype purpose,
 				    struct curl_sockaddr *addr)

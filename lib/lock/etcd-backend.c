@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* lib/lock/etcd-backend.c - the semaphore in etcd (spec/reboot-lock.md 1.4, 3): v3 key read with
+/* lib/lock/etcd-backend.c - the semaphore in etcd (docs/reboot-lock.md 1.4, 3): v3 key read with
  * one range over K and its sidecars, written with a txn comparing mod_revision (or "absent");
  * v2 keys API with prevIndex / prevExist=false for clusters shared with a real locksmith. */
 #include <errno.h>

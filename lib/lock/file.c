@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* lib/lock/file.c - the single-machine file backend (spec/reboot-lock.md 5): the same JSON as in
+/* lib/lock/file.c - the single-machine file backend (docs/reboot-lock.md 5): the same JSON as in
  * etcd, replaced by rename, with flock(2) on a separate ".lock" file that is never renamed, so a
  * waiter never ends up holding a lock on a replaced inode. */
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* lib/lock/lock.c - the retry loop every write command runs (spec/reboot-lock.md 3.2).
+/* lib/lock/lock.c - the retry loop every write command runs (docs/reboot-lock.md 3.2).
  *
  * Read, validate, decide, then write conditional on exactly what was read. A failed compare means
  * someone else wrote in between: re-read and decide again. A write whose outcome is unknown (the

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* lib/lock/sem.c - the reboot semaphore value and its admission rule (spec/reboot-lock.md 1).
+/* lib/lock/sem.c - the reboot semaphore value and its admission rule (docs/reboot-lock.md 1).
  *
  * Design: one JSON object {"semaphore":S,"max":M,"holders":[...]} per group, shared with a real
  * locksmith. We parse strictly (anything locksmith could misread is "corrupt" and never

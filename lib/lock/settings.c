@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* lib/lock/settings.c - backend selection (spec/reboot-lock.md 2) and etcd client setup. */
+/* lib/lock/settings.c - backend selection (docs/reboot-lock.md 2) and etcd client setup. */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* lib/lock/window.c - reboot window grammar and arithmetic (spec/reboot-lock.md 7.4).
+/* lib/lock/window.c - reboot window grammar and arithmetic (docs/reboot-lock.md 7.4).
  * Starts are computed with mktime() in the local zone for each candidate day, so a start inside
  * a daylight-saving gap moves forward by the gap (glibc normalises it that way) and the window
  * length is real elapsed time. */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* lib/omaha/codes.c - names of update_engine's error codes (spec/update.md 4.4). */
+/* lib/omaha/codes.c - names of update_engine's error codes (docs/update.md 4.4). */
 #include <stddef.h>
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* lib/omaha/request.c - Omaha v3 request builder; spec/update.md 4.2 (envelope, attribute
+/* lib/omaha/request.c - Omaha v3 request builder; docs/update.md 4.2 (envelope, attribute
  * order), 4.4 (events). Written by hand, not with xmlTextWriter, because servers and our tests
  * compare the exact bytes Flatcar's client sends (explicit end tags, attribute order). */
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* lib/omaha/response.c - Omaha v3 response parser; spec/update.md 4.3 (rules 1-10), 4.3.1
+/* lib/omaha/response.c - Omaha v3 response parser; docs/update.md 4.3 (rules 1-10), 4.3.1
  * (refusals), 10 (what bad input gets).
  *
  * Parsing itself, with its hardening (size, DOCTYPE, NUL bytes, no network, no entities), is

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* lib/payload/manifest.c - CrAU v1 header, manifest and Signatures decoding (protobuf-c, our own
- * .proto) and the structural rules of spec/update.md 5.2/5.3.
+ * .proto) and the structural rules of docs/update.md 5.2/5.3.
  *
  * The manifest is turned into a flat list of operations in blob walk order (partition_operations,
  * then each procedure's operations), each tagged with its target, so that the streaming reader

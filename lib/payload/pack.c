@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* lib/payload/pack.c - the CrAU v1 generator behind `update pack` (spec/update.md 2.6, 5).
+/* lib/payload/pack.c - the CrAU v1 generator behind `update pack` (docs/update.md 2.6, 5).
  *
  * The image (and kernel) is cut into chunks; batches of chunks are read and compressed on one
  * thread each, then their blobs are appended in order to a spool file while the operations are

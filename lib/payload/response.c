@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* lib/payload/response.c - the Omaha response `update pack --omaha-response` writes: Nebraska's
- * shape (spec/update.md 4.3), one app, one package, the postinstall action with the payload's
+ * shape (docs/update.md 4.3), one app, one package, the postinstall action with the payload's
  * SHA-256. Values are checked against the rules the response parser applies, then XML-escaped. */
 #include <errno.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* lib/payload/stream.c - the streaming CrAU reader: verify pass and write pass (spec/update.md
+/* lib/payload/stream.c - the streaming CrAU reader: verify pass and write pass (docs/update.md
  * 5.5, 6.2).
  *
  * Bytes are pushed in file order. A small state machine collects the header, the manifest (kept

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* lib/util/progress.c - progress line formatting and redraw decisions; spec/update.md 9. */
+/* lib/util/progress.c - progress line formatting and redraw decisions; docs/update.md 9. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# tests/e2e/crau-gen.py - an independent CrAU v1 payload generator for tests (spec/update.md 5):
+# tests/e2e/crau-gen.py - an independent CrAU v1 payload generator for tests (docs/update.md 5):
 # protobuf encoded by hand, bzip2/xz from Python's stdlib, signatures by the openssl CLI. It can
 # also build payloads that break exactly one rule, to check what `update verify` says about them.
 import argparse

@@ -129,13 +129,14 @@ installed() {
 # SERVE_URL and writes update.conf (SERVER, GROUP=stable). The binary is started directly (not
 # through the flatctl function) so that SERVE_PID is the server itself.
 start_serve() {
-	rm -f "$T/serve.err" || return 1
+	rm -f "$T/serve.err" &&
 	if [ "${FLATCTL_VALGRIND:-0}" = 1 ]; then
-		valgrind -q --error-exitcode=1 --leak-check=full "$FLATCTL" update serve "$@" \
-			--listen 127.0.0.1:0 --log "$T/serve.log" 2>"$T/serve.err" &
+		{ valgrind -q --error-exitcode=1 --leak-check=full "$FLATCTL" update serve "$@" \
+			--listen 127.0.0.1:0 --log "$T/serve.log" 2>"$T/serve.err" & }
 	else
-		"$FLATCTL" update serve "$@" --listen 127.0.0.1:0 --log "$T/serve.log" 2>"$T/serve.err" &
-	fi
+		{ "$FLATCTL" update serve "$@" --listen 127.0.0.1:0 --log "$T/serve.log" \
+			2>"$T/serve.err" & }
+	fi &&
 	SERVE_PID=$! &&
 	cleanup_pid $SERVE_PID &&
 	test_wait_for 30 'grep -q " on http://" "$T/serve.err" || ! kill -0 $SERVE_PID 2>/dev/null' &&

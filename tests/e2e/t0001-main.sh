@@ -1,5 +1,5 @@
 #!/bin/bash
-# t0001-main: multicall dispatch, global options, help and exit codes (spec/cli.md).
+# t0001-main: multicall dispatch, global options, help and exit codes (docs/cli.md).
 . "$(dirname "$0")/lib.sh"
 
 test_expect 'flatctl --version prints the version' '

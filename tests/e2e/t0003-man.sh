@@ -1,6 +1,6 @@
 #!/bin/bash
 # t0003-man: every long option an applet's --help shows is documented in its man page
-# (STYLE.md 6): `flatctl APPLET --help` "Options:" -> man/flatctl-APPLET.1.scd, and the global
+# (docs/coding-style.md §6): `flatctl APPLET --help` "Options:" -> man/flatctl-APPLET.1.scd, and the global
 # options of `flatctl --help` -> man/flatctl.1.scd. Also: every page renders with scdoc.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/gaps.sh"

@@ -12,10 +12,9 @@
 # points under the root that Flatcar's translation names `<name>-ign<N>`, and examples of /tmp
 # in documentation (*.md, man pages).
 #
-# The last check finds citations of the old spec pages (`spe` + `c/PAGE.md`), which the
-# repository replaces with docs/PAGE.md. It is the known gap `guard spec-citations` (a TAP TODO:
-# reported, not fatal) until the tree-wide rewrite; removing that line from tests/e2e/known-gaps
-# makes it fatal.
+# The last check finds citations of the old spec pages (`spe` + `c/PAGE.md`) and of the style
+# guide outside the tree (`STY` + `LE.md`): the repository cites docs/PAGE.md and
+# docs/coding-style.md.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/gaps.sh"
 
@@ -57,6 +56,7 @@ RULES = {
     ],
     "spec": [
         ("old spec page", re.compile(r"(?<![\w.-])spe[c]/[a-z][a-z-]*\.md"), None),
+        ("outside style guide", re.compile(r"(?<![\w./-])STYL[E]\.md"), None),
     ],
 }[which]
 
@@ -102,27 +102,29 @@ test_expect 'the rules find what they should and nothing else' '
 	printf "%s\n" \
 		"x=\${SRC:-../shar""ed/tools/mkdisk}" "cat /wor""k/shared/f" \
 		"cd /ho""me/alice/src" "ls /ro""ot/flatctl" "cp a /tm""p/disk.img" \
-		"see spe""c/update.md 4.4" >"$T/probe/bad.sh" &&
+		"see spe""c/update.md 4.4" "(STY""LE.md 3)" >"$T/probe/bad.sh" &&
 	printf "%s\n" \
 		"T=\$(mktemp -d \"\${TMPDIR:-/tmp}/x.XXXXXX\")" "char t[] = \"/tm""p/t-XXXXXX\";" \
 		"mkdir -p \"\$T/ro""ot/proc\"" "mp = \"/tm""p/%s-ign%zu\"" "/ho""me/core/.ssh" \
 		"/etc/flatcar/update.conf /usr/share/flatcar /var/lib/flatctl /run/reboot-required" \
 		"alice:x:1001:1001::/ho""me/alice:/bin/bash root:x:0:0::/ro""ot:/bin/sh" \
-		"docs/update.md §4.4, network, /working, /homework" >"$T/probe/good.sh" &&
+		"docs/update.md §4.4, network, /working, /homework, docs/coding-style.md §3" \
+		>"$T/probe/good.sh" &&
 	printf "flatctl --root /tm""p/root status\n" >"$T/probe/example.md" &&
 	printf "bad.sh\0good.sh\0example.md\0" >"$T/probe.list" &&
 	scan paths "$T/probe.list" "$T/probe" >"$T/probe.hits" &&
 	scan spec "$T/probe.list" "$T/probe" >>"$T/probe.hits" &&
 	cat "$T/probe.hits" &&
-	test "$(grep -c "^bad.sh:" "$T/probe.hits")" = 6 &&
-	test "$(wc -l <"$T/probe.hits")" = 6 &&
+	test "$(grep -c "^bad.sh:" "$T/probe.hits")" = 7 &&
+	test "$(wc -l <"$T/probe.hits")" = 7 &&
 	grep -q "^bad.sh:1: \[helper directory beside the checkout\]" "$T/probe.hits" &&
 	grep -q "^bad.sh:2: \[build machine work tree\]" "$T/probe.hits" &&
 	grep -q "^bad.sh:5: \[hard-coded temporary path\]" "$T/probe.hits" &&
-	grep -q "^bad.sh:6: \[old spec page\]" "$T/probe.hits"
+	grep -q "^bad.sh:6: \[old spec page\]" "$T/probe.hits" &&
+	grep -q "^bad.sh:7: \[outside style guide\]" "$T/probe.hits"
 '
 
-test_expect_gap guard spec-citations 'no file cites the old spec pages' '
+test_expect 'no file cites the old spec pages or the outside style guide' '
 	scan spec "$T/files" >"$T/spec-hits" &&
 	if test -s "$T/spec-hits"; then
 		echo "$(wc -l <"$T/spec-hits") lines cite the old spec pages; cite docs/PAGE.md §N:" &&

@@ -1,7 +1,7 @@
 #!/bin/bash
 # t0202-provision-fetch: --dry-run fetching over real loopback HTTP and HTTPS (a CA made here),
 # merge/replace, hashes, gzip bombs, size limits, loops, headers, and the config sources
-# (--config, metal command line, qemu fw_cfg, file, aws IMDSv2) (spec/provision.md 3, 8).
+# (--config, metal command line, qemu fw_cfg, file, aws IMDSv2) (docs/provision.md 3, 8).
 . "$(dirname "$0")/lib.sh"
 SERVER=$FLATCTL_SRC/tests/data/ignition/ignserver.py
 D=$T/docroot

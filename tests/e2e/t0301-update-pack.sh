@@ -1,6 +1,6 @@
 #!/bin/bash
 # t0301-update-pack: `update pack` builds signed CrAU payloads that `update verify` accepts, and
-# payloads from an independent generator verify too (spec/update.md 2.5, 2.6, 5).
+# payloads from an independent generator verify too (docs/update.md 2.5, 2.6, 5).
 . "$(dirname "$0")/lib.sh"
 GEN="$FLATCTL_SRC/tests/e2e/crau-gen.py"
 

@@ -1,6 +1,6 @@
 #!/bin/bash
 # t0302-update-verify-faults: what `update verify` says about bad payloads: exit 1 and the
-# messages of spec/update.md 10, in the check order of 5.5.
+# messages of docs/update.md 10, in the check order of 5.5.
 . "$(dirname "$0")/lib.sh"
 GEN="$FLATCTL_SRC/tests/e2e/crau-gen.py"
 

@@ -1,5 +1,5 @@
 #!/bin/bash
-# t0303-update-keys: trusted keys for `update verify` come from inside --root (spec/update.md 3.3).
+# t0303-update-keys: trusted keys for `update verify` come from inside --root (docs/update.md 3.3).
 . "$(dirname "$0")/lib.sh"
 
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/k.pem" 2>/dev/null

@@ -1,6 +1,6 @@
 #!/bin/bash
 # t0304-update-verify-disk: with --disk, `update verify` checks the payload against the USR
-# partition an install would write (spec/update.md 2.5, 10).
+# partition an install would write (docs/update.md 2.5, 10).
 . "$(dirname "$0")/lib.sh"
 
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/k.pem" 2>/dev/null

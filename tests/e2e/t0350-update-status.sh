@@ -1,5 +1,5 @@
 #!/bin/bash
-# t0350-update-status: `update status` and `--json` from state.json (spec/update.md 2.3, 7.2, 9).
+# t0350-update-status: `update status` and `--json` from state.json (docs/update.md 2.3, 7.2, 9).
 . "$(dirname "$0")/lib.sh"
 
 R=$T/root

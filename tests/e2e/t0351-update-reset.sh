@@ -1,6 +1,6 @@
 #!/bin/bash
 # t0351-update-reset: `update reset` undoes a staged update on the GPT and in the state, clears a
-# pending download, errors and backoff; lock busy is 75 (spec/update.md 2.4, 7.4).
+# pending download, errors and backoff; lock busy is 75 (docs/update.md 2.4, 7.4).
 . "$(dirname "$0")/lib.sh"
 
 R=$T/root

@@ -1,6 +1,6 @@
 #!/bin/bash
 # t0352-update-engine-client: the update_engine_client link name, gflags syntax, the frozen
-# -status block and -reset_status (spec/update.md 2.8).
+# -status block and -reset_status (docs/update.md 2.8).
 . "$(dirname "$0")/lib.sh"
 
 R=$T/root

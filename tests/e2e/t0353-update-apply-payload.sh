@@ -1,5 +1,5 @@
 #!/bin/bash
-# t0353-update-apply-payload: `update apply --payload FILE` (spec/update.md 2.2, 5.5, 6, 10):
+# t0353-update-apply-payload: `update apply --payload FILE` (docs/update.md 2.2, 5.5, 6, 10):
 # the install with kernel and GPT flip, and every bad-payload row of section 10 that a local
 # file can carry: nothing written, GPT unchanged, state valid with last_error.
 . "$(dirname "$0")/lib.sh"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# t0355-update-apply-omaha: `update apply` through the loopback Omaha server (spec/update.md 2.2,
+# t0355-update-apply-omaha: `update apply` through the loopback Omaha server (docs/update.md 2.2,
 # 4.1, 4.4, 7.3, 10): the install and its events in order, resumed transfers, wrong hash,
 # more bytes than announced, 404, truncated transfers, redirect loops, --payload URL.
 . "$(dirname "$0")/lib.sh"

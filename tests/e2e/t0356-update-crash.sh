@@ -1,5 +1,5 @@
 #!/bin/bash
-# t0356-update-crash: kill -9 in every phase, then a rerun (spec/update.md 7.3): during the
+# t0356-update-crash: kill -9 in every phase, then a rerun (docs/update.md 7.3): during the
 # download (the rerun fetches only the missing part), during the write, just before the GPT
 # change, and inside the GPT write itself. Every rerun ends installed and verified; the booted
 # partition is never written; nothing becomes a boot target before it verified.

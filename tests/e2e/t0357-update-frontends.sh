@@ -1,6 +1,6 @@
 #!/bin/bash
 # t0357-update-frontends: the flatcar-update link name and update_engine_client's in-process
-# -update (spec/update.md 2.8).
+# -update (docs/update.md 2.8).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-update.sh"
 setup_update

@@ -1,6 +1,6 @@
 #!/bin/bash
 # t0358-update-reboot-report: after a staged install, the next update check decides what the
-# reboot did (spec/update.md 4.4, 6.6): still waiting, rolled back (3/0 code 44); and two rows
+# reboot did (docs/update.md 4.4, 6.6): still waiting, rolled back (3/0 code 44); and two rows
 # of section 10: a disk without a USR-B partition (exit 2), a staging directory too small.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-update.sh"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # t0359-update-apply-spool: the verify pass keeps the decompressed image in an unlinked O_TMPFILE
-# in the state directory and the write pass copies it (spec/update.md 5.5, 6.2, 6.3): the
+# in the state directory and the write pass copies it (docs/update.md 5.5, 6.2, 6.3): the
 # installed partition is byte-identical to the image, nothing is left in the state directory,
 # and when the state directory has no room for the image the install falls back to decompressing
 # twice (logged at -v) with the same result. A block-device target that is mounted is refused

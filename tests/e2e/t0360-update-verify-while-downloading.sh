@@ -1,6 +1,6 @@
 #!/bin/bash
 # t0360-update-verify-while-downloading: `update apply` from an Omaha server runs the checks of
-# spec/update.md 5.5 on the bytes as they are staged in payload.part, so the staged file is not
+# docs/update.md 5.5 on the bytes as they are staged in payload.part, so the staged file is not
 # read again before the write pass; nothing is written to the target before the whole file
 # verified. The pass follows the file through a resume after kill -9 (the staged half is fed
 # first), through retries on cut connections, and through a server that ignores Range (the file

@@ -1,5 +1,5 @@
 #!/bin/bash
-# t0401-lock-file: the file backend (spec/reboot-lock.md 5, 6.1, 9): semantics, exit codes,
+# t0401-lock-file: the file backend (docs/reboot-lock.md 5, 6.1, 9): semantics, exit codes,
 # corruption left untouched, groups, waiting, and the admission invariant under contention.
 . "$(dirname "$0")/lib.sh"
 

@@ -1,5 +1,5 @@
 #!/bin/bash
-# t0402-lock-etcd: the semaphore in a real single-member etcd (spec/reboot-lock.md 3, 6, 9):
+# t0402-lock-etcd: the semaphore in a real single-member etcd (docs/reboot-lock.md 3, 6, 9):
 # v3 through the JSON gateway, v2 keys API interop, locksmithctl surface, corruption, etcd down.
 . "$(dirname "$0")/lib.sh"
 . "$FLATCTL_SRC/tests/lock/etcd.sh"

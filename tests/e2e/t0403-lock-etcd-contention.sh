@@ -1,7 +1,7 @@
 #!/bin/bash
 # t0403-lock-etcd-contention: 40 concurrent contenders against max=3 on a real etcd: the whole
 # stored history never shows more than 3 holders, and every contender gets the lock
-# (spec/reboot-lock.md 1.2, 3.2).
+# (docs/reboot-lock.md 1.2, 3.2).
 . "$(dirname "$0")/lib.sh"
 . "$FLATCTL_SRC/tests/lock/etcd.sh"
 

@@ -1,6 +1,6 @@
 #!/bin/bash
 # t0405-reboot-manager-window: reboot window grammar and arithmetic through check-window
-# (spec/reboot-lock.md 7.4): daily and weekly windows, midnight wrap, day names, bad input.
+# (docs/reboot-lock.md 7.4): daily and weekly windows, midnight wrap, day names, bad input.
 . "$(dirname "$0")/lib.sh"
 export TZ=UTC
 mkdir -p "$T/etc"

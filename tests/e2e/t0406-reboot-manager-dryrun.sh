@@ -1,6 +1,6 @@
 #!/bin/bash
 # t0406-reboot-manager-dryrun: the reboot manager end to end with --dry-run --once on a real etcd
-# and on the file backend (spec/reboot-lock.md 7): needs, strategies, lock turns between two
+# and on the file backend (docs/reboot-lock.md 7): needs, strategies, lock turns between two
 # machines, hooks, window, release after boot.
 . "$(dirname "$0")/lib.sh"
 . "$FLATCTL_SRC/tests/lock/etcd.sh"

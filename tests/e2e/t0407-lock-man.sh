@@ -1,6 +1,6 @@
 #!/bin/bash
 # t0407-lock-man: every long option in the --help of lock and reboot-manager is documented in its
-# man page, and the pages render (spec/STYLE.md 6).
+# man page, and the pages render (docs/coding-style.md §6).
 . "$(dirname "$0")/lib.sh"
 
 for applet in lock reboot-manager; do

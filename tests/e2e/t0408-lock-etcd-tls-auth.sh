@@ -1,6 +1,6 @@
 #!/bin/bash
 # t0408-lock-etcd-tls-auth: TLS to etcd with a CA alone, with a client certificate, and etcd
-# authentication (spec/reboot-lock.md 3.2 "TLS", "Authentication"; 9).
+# authentication (docs/reboot-lock.md 3.2 "TLS", "Authentication"; 9).
 . "$(dirname "$0")/lib.sh"
 . "$FLATCTL_SRC/tests/lock/etcd.sh"
 command -v openssl >/dev/null || { echo "Bail out! openssl not installed: run make deps"; exit 1; }

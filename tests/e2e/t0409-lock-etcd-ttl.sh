@@ -1,6 +1,6 @@
 #!/bin/bash
 # t0409-lock-etcd-ttl: optional holder expiry kept in sidecar keys next to the semaphore
-# (spec/reboot-lock.md 4): leases, reaping in the same guarded txn, orphans, refusals.
+# (docs/reboot-lock.md 4): leases, reaping in the same guarded txn, orphans, refusals.
 . "$(dirname "$0")/lib.sh"
 . "$FLATCTL_SRC/tests/lock/etcd.sh"
 

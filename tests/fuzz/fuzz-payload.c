@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz-payload.c - fuzz target for the CrAU reader (lib/payload): header, manifest and
  * Signatures decoding, the structural rules, and the bounded bzip2/xz decompression of the
- * streaming verify pass (spec/update.md 5, 12). */
+ * streaming verify pass (docs/update.md 5, 12). */
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>

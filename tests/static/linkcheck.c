@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* tests/static/linkcheck.c - calls every library the static link carries (spec/build.md 5), so
+/* tests/static/linkcheck.c - calls every library the static link carries (docs/build.md 5), so
  * `make check-static` proves they all link statically and work at run time, whether or not an
  * applet uses them yet. Prints one line per library; exit 0 when every call succeeded. */
 #include <blkid/blkid.h>

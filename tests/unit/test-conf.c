@@ -55,7 +55,7 @@ TEST(conf_os_release_quoting)
 
 TEST(conf_simple_syntax_of_update_conf)
 {
-	/* spec/update.md 3.1: one pair of matching quotes around the value goes, nothing else */
+	/* docs/update.md 3.1: one pair of matching quotes around the value goes, nothing else */
 	_cleanup_(conf_release) struct conf c = { .syntax = CONF_SIMPLE };
 	_cleanup_(problem_list_release) struct problem_list p = {};
 	ASSERT_EQ(PARSE(&c,

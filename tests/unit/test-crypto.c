@@ -182,7 +182,7 @@ TEST(base64_rfc4648_vectors)
 		size_t n;
 		ASSERT_ERR(crypto_base64_decode(bad[i], strlen(bad[i]), &d, &n), EINVAL);
 	}
-	/* the postinstall sha256 of spec/update.md 4.3 */
+	/* the postinstall sha256 of docs/update.md 4.3 */
 	uint8_t h[32];
 	ASSERT_OK(crypto_base64_decode_exact("21kfKpahDBov9sOLW7kjTy8uRLDL8ysUh/ykWP/a13A=", h, 32));
 	ASSERT_EQ(h[0], 0xdb);

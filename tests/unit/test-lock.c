@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test-lock.c - semaphore value, admission rule, ids, escaping, durations, window
- * grammar, update.conf and update state parsing (spec/reboot-lock.md 1, 7). */
+ * grammar, update.conf and update state parsing (docs/reboot-lock.md 1, 7). */
 #include <stdlib.h>
 #include <time.h>
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test-payload.c - lib/payload: header and manifest rules, pack -> verify -> write round
  * trips (bzip2, xz, none, kernel), byte-at-a-time feeding, bounded memory, and the order of
- * verification faults (spec/update.md 5). */
+ * verification faults (docs/update.md 5). */
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* tests/unit/test-progress.c - progress line format (spec/update.md 9) and redraw decisions. */
+/* tests/unit/test-progress.c - progress line format (docs/update.md 9) and redraw decisions. */
 #include <fcntl.h>
 #include <unistd.h>
 
