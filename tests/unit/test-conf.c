@@ -7,6 +7,7 @@
 #include "conf/conf.h"
 #include "fs/fs.h"
 #include "tap.h"
+#include "tree.h"
 #include "util/problem.h"
 
 #define PARSE(c, s, p) conf_parse((c), (s), strlen(s), "test.conf", (p))
@@ -143,17 +144,6 @@ static void rmroot(const char *dir)
 	(void)!system(cmd);
 }
 
-static int put(int root, const char *path, const char *text)
-{
-	char dir[256];
-	snprintf(dir, sizeof(dir), "%s", path);
-	*strrchr(dir, '/') = 0;
-	int r = fs_mkdir_p(root, dir, 0755);
-	if (r < 0)
-		return r;
-	return fs_write_atomic(root, path, text, strlen(text), 0644);
-}
-
 TEST(conf_update_etc_overrides_usr_key_by_key)
 {
 	_cleanup_free_ char *dir = mkroot();
@@ -167,15 +157,15 @@ TEST(conf_update_etc_overrides_usr_key_by_key)
 	ASSERT_EQ(conf_load_update(&c, root, &p), 0);
 	ASSERT_EQ(c.n, 0);
 
-	ASSERT_OK(put(root, "/usr/share/flatcar/update.conf",
+	ASSERT_OK(unit_put(root, "/usr/share/flatcar/update.conf",
 		      "SERVER=https://public.update.flatcar-linux.net/v1/update/\nGROUP=stable\n"));
-	ASSERT_OK(put(root, "/etc/coreos/update.conf", "GROUP=legacy\nREBOOT_STRATEGY=off\n"));
+	ASSERT_OK(unit_put(root, "/etc/coreos/update.conf", "GROUP=legacy\nREBOOT_STRATEGY=off\n"));
 	ASSERT_EQ(conf_load_update(&c, root, &p), 0);
 	ASSERT_STREQ(conf_get(&c, "GROUP"), "legacy"); /* legacy file used: /etc/flatcar absent */
 	ASSERT_STREQ(conf_get_entry(&c, "GROUP")->file, "/etc/coreos/update.conf");
 	conf_release(&c);
 
-	ASSERT_OK(put(root, "/etc/flatcar/update.conf", "GROUP=beta\nbroken line\n"));
+	ASSERT_OK(unit_put(root, "/etc/flatcar/update.conf", "GROUP=beta\nbroken line\n"));
 	ASSERT_EQ(conf_load_update(&c, root, &p), 1);
 	ASSERT_STREQ(conf_get(&c, "GROUP"), "beta");
 	ASSERT_STREQ(conf_get_entry(&c, "GROUP")->file, "/etc/flatcar/update.conf");
@@ -199,10 +189,10 @@ TEST(conf_load_missing_too_big_and_os_release_fallback)
 
 	ASSERT_ERR(conf_load(&c, root, "/usr/share/flatcar/release", &p), ENOENT);
 	ASSERT_ERR(conf_load_os_release(&c, root, &p), ENOENT);
-	ASSERT_OK(put(root, "/usr/lib/os-release", "ID=flatcar\nVERSION_ID=3815.2.0\n"));
+	ASSERT_OK(unit_put(root, "/usr/lib/os-release", "ID=flatcar\nVERSION_ID=3815.2.0\n"));
 	ASSERT_EQ(conf_load_os_release(&c, root, &p), 0);
 	ASSERT_STREQ(conf_get(&c, "ID"), "flatcar");
-	ASSERT_OK(put(root, "/etc/os-release", "ID=\"etc\"\n"));
+	ASSERT_OK(unit_put(root, "/etc/os-release", "ID=\"etc\"\n"));
 	conf_release(&c);
 	ASSERT_EQ(conf_load_os_release(&c, root, &p), 0);
 	ASSERT_STREQ(conf_get(&c, "ID"), "etc");
@@ -212,7 +202,7 @@ TEST(conf_load_missing_too_big_and_os_release_fallback)
 	ASSERT_NOT_NULL(big);
 	memset(big, '#', CONF_MAX_SIZE + 1);
 	big[CONF_MAX_SIZE + 1] = 0;
-	int r = put(root, "/etc/flatcar/update.conf", big);
+	int r = unit_put(root, "/etc/flatcar/update.conf", big);
 	free(big);
 	ASSERT_OK(r);
 	ASSERT_ERR(conf_load_update(&c, root, &p), EFBIG);

@@ -11,6 +11,7 @@
 
 #include "fs/fs.h"
 #include "tap.h"
+#include "tree.h"
 #include "update/metrics.h"
 #include "update/state.h"
 #include "util/problem.h"
@@ -282,21 +283,6 @@ static int render(const struct update_state *s, const char *current, struct expo
 	return r < 0 ? -EBADMSG : 0;
 }
 
-static char *mktree(void)
-{
-	char tmpl[] = "/tmp/flatctl-unit-metrics-XXXXXX";
-	char *d = mkdtemp(tmpl);
-	return d ? strdup(d) : NULL;
-}
-
-static void rmtree(const char *dir)
-{
-	char cmd[4200];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "# could not remove %s\n", dir);
-}
-
 /* ---- the parser itself rejects what the format forbids ---- */
 
 TEST(parser_is_strict)
@@ -418,7 +404,7 @@ TEST(bad_metrics_are_named)
 
 TEST(public_view_has_the_metrics)
 {
-	_cleanup_free_ char *dir = mktree();
+	_cleanup_free_ char *dir = unit_mktree("metrics");
 	_cleanup_(update_state_freep) struct update_state *s = update_state_new(), *t = NULL;
 	_cleanup_(problem_list_release) struct problem_list p = {};
 	_cleanup_free_ char *data = NULL;
@@ -434,7 +420,7 @@ TEST(public_view_has_the_metrics)
 	ASSERT_OK(update_state_add_downloaded(s, 4096));
 	ASSERT_OK(update_state_save(root, s));
 	ASSERT_OK(fs_read_file(root, UPDATE_STATUS_FILE, UPDATE_STATE_MAX_SIZE, &data, &n));
-	rmtree(dir);
+	unit_rmtree(dir);
 	ASSERT_OK(update_state_parse(data, n, &t, &p));
 	update_state_get_metrics(t, &m);
 	ASSERT_U64_EQ(m.downloaded_bytes, 4096);
@@ -544,7 +530,7 @@ TEST(pending_download_renders_its_version)
 
 TEST(textfile_is_replaced_atomically)
 {
-	_cleanup_free_ char *dir = mktree();
+	_cleanup_free_ char *dir = unit_mktree("metrics");
 	char path[4200], tmp[4300];
 	struct stat st;
 	DIR *d;
@@ -571,7 +557,7 @@ TEST(textfile_is_replaced_atomically)
 	snprintf(tmp, sizeof(tmp), "%s/missing", dir);
 	int r3 = update_metrics_write_textfile(tmp, "x", 1);
 	int r4 = update_metrics_write_textfile(path, "x", 1);
-	rmtree(dir);
+	unit_rmtree(dir);
 	ASSERT_OK(r1);
 	ASSERT_OK(r2);
 	ASSERT_OK(rs);

@@ -9,23 +9,9 @@
 
 #include "fs/fs.h"
 #include "tap.h"
+#include "tree.h"
 #include "update/state.h"
 #include "util/problem.h"
-
-static char *mktree(void)
-{
-	char tmpl[] = "/tmp/flatctl-unit-update-XXXXXX";
-	char *d = mkdtemp(tmpl);
-	return d ? strdup(d) : NULL;
-}
-
-static void rmtree(const char *dir)
-{
-	char cmd[4200];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "# could not remove %s\n", dir);
-}
 
 TEST(status_names_round_trip)
 {
@@ -124,7 +110,7 @@ TEST(parse_rejects_garbage_and_other_schema)
 
 TEST(save_load_and_corrupt_file_moved_aside)
 {
-	_cleanup_free_ char *dir = mktree();
+	_cleanup_free_ char *dir = unit_mktree("update");
 	ASSERT_NOT_NULL(dir);
 	_cleanup_close_ int root = fs_root_open(dir);
 	ASSERT_OK(root);
@@ -167,7 +153,7 @@ TEST(save_load_and_corrupt_file_moved_aside)
 	ASSERT_TRUE(strncmp(moved, UPDATE_STATE_DIR "/state.json.bad-", 38) == 0);
 	ASSERT_EQ(fs_exists(root, UPDATE_STATE_FILE), 0);
 	ASSERT_EQ(fs_exists(root, moved), 1);
-	rmtree(dir);
+	unit_rmtree(dir);
 }
 
 static struct update_state *with_pending(const char *source, const char *sha, const char *url,
@@ -233,7 +219,7 @@ TEST(bad_payloads_keep_the_last_16)
 
 TEST(lock_is_exclusive_and_names_the_holder)
 {
-	_cleanup_free_ char *dir = mktree();
+	_cleanup_free_ char *dir = unit_mktree("update");
 	ASSERT_NOT_NULL(dir);
 	_cleanup_close_ int root = fs_root_open(dir);
 	_cleanup_close_ int fd = -1;
@@ -253,12 +239,12 @@ TEST(lock_is_exclusive_and_names_the_holder)
 	closep(&fd);
 	fd = -1;
 	ASSERT_OK(update_lock_take(root, 0, &fd, NULL));
-	rmtree(dir);
+	unit_rmtree(dir);
 }
 
 TEST(reset_clears_everything_once)
 {
-	_cleanup_free_ char *dir = mktree();
+	_cleanup_free_ char *dir = unit_mktree("update");
 	ASSERT_NOT_NULL(dir);
 	_cleanup_close_ int root = fs_root_open(dir);
 	_cleanup_(update_state_freep) struct update_state *s =
@@ -279,12 +265,12 @@ TEST(reset_clears_everything_once)
 	ASSERT_EQ(update_state_load(root, 0, &s, NULL, NULL), UPDATE_STATE_LOADED);
 	ASSERT_EQ(update_state_status(s), UPDATE_STATUS_IDLE);
 	ASSERT_EQ(update_state_reset(root, s), 0);
-	rmtree(dir);
+	unit_rmtree(dir);
 }
 
 TEST(public_status_file_has_no_urls_and_serves_readers)
 {
-	_cleanup_free_ char *dir = mktree();
+	_cleanup_free_ char *dir = unit_mktree("update");
 	ASSERT_NOT_NULL(dir);
 	_cleanup_close_ int root = fs_root_open(dir);
 	ASSERT_OK(root);
@@ -327,7 +313,7 @@ TEST(public_status_file_has_no_urls_and_serves_readers)
 		s = update_state_free(s);
 		ASSERT_ERR(update_state_load(root, 0, &s, NULL, NULL), EACCES);
 	}
-	rmtree(dir);
+	unit_rmtree(dir);
 }
 
 TEST(backoff_and_bad_payload_details)

@@ -8,32 +8,9 @@
 
 #include "fs/fs.h"
 #include "tap.h"
+#include "tree.h"
 #include "update/sysext.h"
 #include "util/problem.h"
-
-static char *mktree(void)
-{
-	char tmpl[] = "/tmp/flatctl-unit-usysext-XXXXXX";
-	char *d = mkdtemp(tmpl);
-	return d ? strdup(d) : NULL;
-}
-
-static void rmtree(const char *dir)
-{
-	char cmd[4200];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "# could not remove %s\n", dir);
-}
-
-static int put(int root, const char *path, const char *text)
-{
-	char dir[256];
-	snprintf(dir, sizeof(dir), "%s", path);
-	*strrchr(dir, '/') = 0;
-	int r = fs_mkdir_p(root, dir, 0755);
-	return r < 0 ? r : fs_write_atomic(root, path, text, strlen(text), 0644);
-}
 
 /* "oem:qemu flatcar:docker ..." */
 static void names(const struct update_ext_set *s, char *buf, size_t size)
@@ -47,28 +24,28 @@ static void names(const struct update_ext_set *s, char *buf, size_t size)
 
 TEST(nothing_wanted_on_a_bare_root)
 {
-	_cleanup_free_ char *dir = mktree();
+	_cleanup_free_ char *dir = unit_mktree("usysext");
 	_cleanup_close_ int root = fs_root_open(dir);
 	_cleanup_(update_ext_set_release) struct update_ext_set s = {};
 	ASSERT_OK(root);
 	ASSERT_OK(update_ext_wanted(root, true, &s, NULL));
 	ASSERT_EQ(s.n, 0);
 	ASSERT_NULL(s.oem_id);
-	rmtree(dir);
+	unit_rmtree(dir);
 }
 
 TEST(enabled_sysext_conf_comments_and_disables)
 {
-	_cleanup_free_ char *dir = mktree();
+	_cleanup_free_ char *dir = unit_mktree("usysext");
 	_cleanup_close_ int root = fs_root_open(dir);
 	_cleanup_(update_ext_set_release) struct update_ext_set s = {};
 	_cleanup_(problem_list_release) struct problem_list p = {};
 	char buf[256];
 	ASSERT_OK(root);
-	ASSERT_OK(put(root, UPDATE_ENABLED_SYSEXT_ETC,
+	ASSERT_OK(unit_put(root, UPDATE_ENABLED_SYSEXT_ETC,
 		      "# mine\ndocker   # runtime\n-zfs\n  podman\tpython\nbad/name\ndocker\n"));
 	/* "-" in the /usr file does not disable anything; /etc's -zfs removes the /usr entry */
-	ASSERT_OK(put(root, UPDATE_ENABLED_SYSEXT_USR, "zfs\n-podman\nincus#x\n"));
+	ASSERT_OK(unit_put(root, UPDATE_ENABLED_SYSEXT_USR, "zfs\n-podman\nincus#x\n"));
 	ASSERT_OK(update_ext_wanted(root, true, &s, &p));
 	names(&s, buf, sizeof(buf));
 	ASSERT_STREQ(buf, "flatcar:docker flatcar:podman flatcar:python flatcar:incus");
@@ -77,15 +54,15 @@ TEST(enabled_sysext_conf_comments_and_disables)
 	ASSERT_STREQ(p.item[0].where, UPDATE_ENABLED_SYSEXT_ETC);
 	ASSERT_NOT_NULL(strstr(p.item[0].message, "line 5: ignored: 'bad/name'"));
 	ASSERT_FALSE(problem_has_errors(&p));
-	rmtree(dir);
+	unit_rmtree(dir);
 }
 
 TEST(oem_wanted_when_listed_or_active)
 {
-	_cleanup_free_ char *dir = mktree();
+	_cleanup_free_ char *dir = unit_mktree("usysext");
 	_cleanup_close_ int root = fs_root_open(dir);
 	ASSERT_OK(root);
-	ASSERT_OK(put(root, "/usr/share/oem/oem-release", "ID=azure\nVERSION_ID=2\n"));
+	ASSERT_OK(unit_put(root, "/usr/share/oem/oem-release", "ID=azure\nVERSION_ID=2\n"));
 	{
 		/* an OEM without a sysext (neither listed nor active): not wanted */
 		_cleanup_(update_ext_set_release) struct update_ext_set s = {};
@@ -94,7 +71,7 @@ TEST(oem_wanted_when_listed_or_active)
 		ASSERT_STREQ(s.oem_dir, "/usr/share/oem");
 		ASSERT_EQ(s.n, 0);
 	}
-	ASSERT_OK(put(root, "/usr/share/oem/sysext/active-oem-azure", ""));
+	ASSERT_OK(unit_put(root, "/usr/share/oem/sysext/active-oem-azure", ""));
 	{
 		_cleanup_(update_ext_set_release) struct update_ext_set s = {};
 		ASSERT_OK(update_ext_wanted(root, true, &s, NULL));
@@ -110,8 +87,8 @@ TEST(oem_wanted_when_listed_or_active)
 		ASSERT_EQ(s.n, 0);
 	}
 	/* /oem wins over /usr/share/oem, and a listed OEM needs no marker */
-	ASSERT_OK(put(root, "/oem/oem-release", "ID=qemu\n"));
-	ASSERT_OK(put(root, "/usr/share/flatcar/oems/qemu", ""));
+	ASSERT_OK(unit_put(root, "/oem/oem-release", "ID=qemu\n"));
+	ASSERT_OK(unit_put(root, "/usr/share/flatcar/oems/qemu", ""));
 	{
 		_cleanup_(update_ext_set_release) struct update_ext_set s = {};
 		ASSERT_OK(update_ext_wanted(root, true, &s, NULL));
@@ -121,7 +98,7 @@ TEST(oem_wanted_when_listed_or_active)
 		ASSERT_TRUE(s.oem_listed);
 	}
 	/* an id that cannot be a file name: a warning, nothing wanted */
-	ASSERT_OK(put(root, "/oem/oem-release", "ID=../x\n"));
+	ASSERT_OK(unit_put(root, "/oem/oem-release", "ID=../x\n"));
 	{
 		_cleanup_(update_ext_set_release) struct update_ext_set s = {};
 		_cleanup_(problem_list_release) struct problem_list p = {};
@@ -130,7 +107,7 @@ TEST(oem_wanted_when_listed_or_active)
 		ASSERT_EQ(p.n, 1);
 		ASSERT_STREQ(p.item[0].where, "/oem/oem-release");
 	}
-	rmtree(dir);
+	unit_rmtree(dir);
 }
 
 TEST(names_match_with_the_test_prefix)

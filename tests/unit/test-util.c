@@ -9,6 +9,7 @@
 
 #include "fs/fs.h"
 #include "tap.h"
+#include "tree.h"
 #include "util/buf.h"
 #include "util/escape.h"
 #include "util/host.h"
@@ -107,16 +108,9 @@ TEST(escape_controls_c1_bidi_and_bad_utf8)
 	ASSERT_STREQ(str_escape_buf("a€", buf, 5), "a€");
 }
 
-static char *mktree(void)
-{
-	char tmpl[] = "/tmp/flatctl-unit-XXXXXX";
-	char *d = mkdtemp(tmpl);
-	return d ? strdup(d) : NULL;
-}
-
 TEST(fs_stays_inside_root)
 {
-	_cleanup_free_ char *dir = mktree();
+	_cleanup_free_ char *dir = unit_mktree("util");
 	ASSERT_NOT_NULL(dir);
 	_cleanup_close_ int root = fs_root_open(dir);
 	ASSERT_OK(root);
