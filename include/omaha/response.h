@@ -65,6 +65,10 @@ struct omaha_response {
 	int max_failure_count_per_url; /* -1: absent */
 };
 
+/* An appid as compared: without its braces, lower case ("e96281a6-..." for "{E96281A6-...}");
+ * malloc'd, NULL when memory runs out. */
+char *omaha_appid_normalize(const char *s);
+
 /* Parses buf (size bytes, need not be NUL-terminated). appid is ours, compared without braces and
  * case. expect_updatecheck: the request carried <updatecheck> (its absence is then invalid).
  * Returns 0 with *ret set (check ->outcome), or:

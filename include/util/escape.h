@@ -23,3 +23,7 @@ const char *str_escape_buf(const char *s, char *buf, size_t size);
 size_t utf8_len(const unsigned char *s, size_t n);
 /* Whether str_escape(s) would change s. */
 bool str_needs_escape(const char *s);
+
+/* Whether s is min to max bytes of printable ASCII without spaces (0x21-0x7e): what a version,
+ * an appid or a URL taken from a server or a config may be before it is used at all. */
+bool str_printable_ascii(const char *s, size_t min, size_t max);

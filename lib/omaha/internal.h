@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -21,3 +22,11 @@ DEFINE_CLEANUP(xmlDoc, xmlFreeDoc)
  * one that still has a DTD is -EINVAL. *ret is set on success only. */
 int omaha_xml_read(const void *buf, size_t size, size_t max, const char *what, xmlDoc **ret,
 		   struct problem_list *reterr);
+
+/* Writes s escaped for an XML attribute value (below). */
+void omaha_xml_escape(FILE *f, const char *s);
+/* Writes ` name="value"`, the value escaped for an XML attribute: markup characters as entities,
+ * tab, newline and carriage return as character references, other control characters dropped,
+ * bytes that are not valid UTF-8 (and U+FFFE, U+FFFF) as U+FFFD, so that the document stays
+ * well-formed whatever the value holds. Requests and the answers of `update serve` both use it. */
+void omaha_xml_attr(FILE *f, const char *name, const char *value);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h"
 #include "omaha/request.h"
 #include "util/cleanup.h"
 #include "util/escape.h"
@@ -48,52 +49,6 @@ struct omaha_event omaha_event_error(enum omaha_error_code code)
 	return (struct omaha_event){ OMAHA_EVENT_UPDATE_COMPLETE, OMAHA_RESULT_ERROR, code, NULL };
 }
 
-/* XML attribute value escaping; control characters other than tab/newline are dropped (XML 1.0
- * cannot carry them), tab and newline become character references so they survive
- * attribute-value normalisation. A byte that is not valid UTF-8, and the non-characters U+FFFE
- * and U+FFFF (not XML Chars either), become U+FFFD: the document stays well-formed whatever a
- * release file or update.conf holds (found by tests/fuzz/fuzz-omaha-request.c). */
-static void put_escaped(FILE *f, const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-
-	for (size_t i = 0; i < n; i++) {
-		const unsigned char *u = (const unsigned char *)s + i;
-		unsigned char c = *u;
-		if (c >= 0x80) {
-			size_t l = utf8_len(u, n - i);
-			if (l == 0 || (l == 3 && u[0] == 0xef && u[1] == 0xbf && u[2] >= 0xbe)) {
-				fputs("\xef\xbf\xbd", f);
-				i += l ? l - 1 : 0;
-			} else {
-				fwrite(u, 1, l, f);
-				i += l - 1;
-			}
-			continue;
-		}
-		switch (c) {
-		case '&': fputs("&amp;", f); break;
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '"': fputs("&quot;", f); break;
-		case '\'': fputs("&apos;", f); break;
-		case '\t': fputs("&#x9;", f); break;
-		case '\n': fputs("&#xA;", f); break;
-		case '\r': fputs("&#xD;", f); break;
-		default:
-			if (c >= 0x20 && c != 0x7f)
-				fputc(c, f);
-		}
-	}
-}
-
-static void attr(FILE *f, const char *name, const char *value)
-{
-	fprintf(f, " %s=\"", name);
-	put_escaped(f, value);
-	fputc('"', f);
-}
-
 static void attr_braced(FILE *f, const char *name, const char *value)
 {
 	fprintf(f, " %s=\"", name);
@@ -102,7 +57,7 @@ static void attr_braced(FILE *f, const char *name, const char *value)
 		bool braced = value[0] == '{' && value[n - 1] == '}';
 		if (!braced)
 			fputc('{', f);
-		put_escaped(f, value);
+		omaha_xml_escape(f, value);
 		if (!braced)
 			fputc('}', f);
 	}
@@ -116,9 +71,9 @@ static void attr_unbraced(FILE *f, const char *name, const char *value)
 		size_t n = strlen(value);
 		if (n >= 2 && value[0] == '{' && value[n - 1] == '}') {
 			_cleanup_free_ char *inner = strndup(value + 1, n - 2);
-			put_escaped(f, inner);
+			omaha_xml_escape(f, inner);
 		} else
-			put_escaped(f, value);
+			omaha_xml_escape(f, value);
 	}
 	fputc('"', f);
 }
@@ -148,29 +103,29 @@ int omaha_request_build(const struct omaha_request_params *p, char **ret, size_t
 		return -ENOMEM;
 	}
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<request", f);
-	attr(f, "protocol", "3.0");
-	attr(f, "version", uv);
-	attr(f, "updaterversion", uv);
-	attr(f, "installsource", omaha_install_source_to_string(p->source));
-	attr(f, "ismachine", "1");
+	omaha_xml_attr(f, "protocol", "3.0");
+	omaha_xml_attr(f, "version", uv);
+	omaha_xml_attr(f, "updaterversion", uv);
+	omaha_xml_attr(f, "installsource", omaha_install_source_to_string(p->source));
+	omaha_xml_attr(f, "ismachine", "1");
 	fputs(">\n    <os", f);
-	attr(f, "version", "Chateau");
-	attr(f, "platform", "CoreOS");
-	attr(f, "sp", sp);
+	omaha_xml_attr(f, "version", "Chateau");
+	omaha_xml_attr(f, "platform", "CoreOS");
+	omaha_xml_attr(f, "sp", sp);
 	fputs("></os>\n    <app", f);
-	attr(f, "appid", p->appid);
-	attr(f, "version", p->version);
-	attr(f, "track", p->track);
+	omaha_xml_attr(f, "appid", p->appid);
+	omaha_xml_attr(f, "version", p->version);
+	omaha_xml_attr(f, "track", p->track);
 	attr_braced(f, "bootid", p->bootid);
-	attr(f, "oem", p->oem);
-	attr(f, "oemversion", p->oemversion);
-	attr(f, "alephversion", p->alephversion);
+	omaha_xml_attr(f, "oem", p->oem);
+	omaha_xml_attr(f, "oemversion", p->oemversion);
+	omaha_xml_attr(f, "alephversion", p->alephversion);
 	attr_unbraced(f, "machineid", p->machineid);
-	attr(f, "machinealias", p->machinealias);
-	attr(f, "lang", "en-US");
-	attr(f, "board", p->board);
-	attr(f, "hardware_class", "");
-	attr(f, "delta_okay", "false");
+	omaha_xml_attr(f, "machinealias", p->machinealias);
+	omaha_xml_attr(f, "lang", "en-US");
+	omaha_xml_attr(f, "board", p->board);
+	omaha_xml_attr(f, "hardware_class", "");
+	omaha_xml_attr(f, "delta_okay", "false");
 	fputs(">\n", f);
 	if (p->ping)
 		fputs("        <ping active=\"1\"></ping>\n", f);
@@ -183,7 +138,7 @@ int omaha_request_build(const struct omaha_request_params *p, char **ret, size_t
 		if (e->error_code != OMAHA_ERROR_NONE)
 			fprintf(f, " errorcode=\"%d\"", (int)e->error_code);
 		if (e->previous_version)
-			attr(f, "previousversion", e->previous_version);
+			omaha_xml_attr(f, "previousversion", e->previous_version);
 		fputs("></event>\n", f);
 	}
 	fputs("    </app>\n</request>\n", f);

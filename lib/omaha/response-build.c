@@ -9,33 +9,9 @@
 #include <string.h>
 
 #include "crypto/crypto.h"
+#include "internal.h"
 #include "omaha/response-build.h"
 #include "util/cleanup.h"
-
-/* Attribute value escaping; control characters, which XML 1.0 cannot carry, are dropped. */
-static void put_escaped(FILE *f, const char *s)
-{
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		switch (c) {
-		case '&': fputs("&amp;", f); break;
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '"': fputs("&quot;", f); break;
-		case '\'': fputs("&apos;", f); break;
-		default:
-			if (c >= 0x20 && c != 0x7f)
-				fputc(c, f);
-		}
-	}
-}
-
-static void attr(FILE *f, const char *name, const char *value)
-{
-	fprintf(f, " %s=\"", name);
-	put_escaped(f, value);
-	fputc('"', f);
-}
 
 static int put_update(FILE *f, const struct omaha_answer_app *a)
 {
@@ -46,9 +22,9 @@ static int put_update(FILE *f, const struct omaha_answer_app *a)
 	if (a->poll_interval)
 		fprintf(f, " PollInterval=\"%u\"", a->poll_interval);
 	fputs("><urls><url", f);
-	attr(f, "codebase", a->codebase);
+	omaha_xml_attr(f, "codebase", a->codebase);
 	fputs("></url></urls><manifest", f);
-	attr(f, "version", a->version);
+	omaha_xml_attr(f, "version", a->version);
 	fputs("><packages>", f);
 	for (size_t i = 0; i < a->n_packages; i++) {
 		const struct omaha_answer_package *p = &a->packages[i];
@@ -57,7 +33,7 @@ static int put_update(FILE *f, const struct omaha_answer_app *a)
 		if (!sha1 || !hex)
 			return -ENOMEM;
 		fputs("<package", f);
-		attr(f, "name", p->name);
+		omaha_xml_attr(f, "name", p->name);
 		fprintf(f, " hash=\"%s\" hash_sha256=\"%s\" size=\"%llu\" required=\"%s\"></package>",
 			sha1, hex, (unsigned long long)p->size, p->required ? "true" : "false");
 	}
@@ -89,13 +65,13 @@ int omaha_response_build(const char *server, const struct omaha_answer_app *apps
 	if (!f)
 		return -ENOMEM;
 	fputs("<response protocol=\"3.0\"", f);
-	attr(f, "server", server ? server : "flatctl");
+	omaha_xml_attr(f, "server", server ? server : "flatctl");
 	fputs("><daystart elapsed_seconds=\"0\"></daystart>", f);
 	for (size_t i = 0; i < n_apps && r == 0; i++) {
 		const struct omaha_answer_app *a = &apps[i];
 		fputs("<app", f);
-		attr(f, "appid", a->appid);
-		attr(f, "status", a->check == OMAHA_ANSWER_ERROR ? a->status : "ok");
+		omaha_xml_attr(f, "appid", a->appid);
+		omaha_xml_attr(f, "status", a->check == OMAHA_ANSWER_ERROR ? a->status : "ok");
 		fputc('>', f);
 		if (a->ping)
 			fputs("<ping status=\"ok\"></ping>", f);

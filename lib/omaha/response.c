@@ -124,8 +124,7 @@ static bool prop_eq(const xmlNode *n, const char *name, const char *value, bool 
 	return v && (icase ? strcasecmp(v, value) == 0 : strcmp(v, value) == 0);
 }
 
-/* "e96281a6-..." for "{E96281A6-...}" */
-static char *appid_normalize(const char *s)
+char *omaha_appid_normalize(const char *s)
 {
 	size_t n = strlen(s);
 	if (n >= 2 && s[0] == '{' && s[n - 1] == '}') {
@@ -406,7 +405,7 @@ int omaha_response_parse(const void *buf, size_t size, const char *appid, bool e
 	resp->server = prop(root, "server");
 
 	/* 2. our app */
-	_cleanup_free_ char *ours = appid_normalize(appid ? appid : "");
+	_cleanup_free_ char *ours = omaha_appid_normalize(appid ? appid : "");
 	if (!ours)
 		return -ENOMEM;
 	const xmlNode *app = NULL, *only = NULL;
@@ -417,7 +416,7 @@ int omaha_response_parse(const void *buf, size_t size, const char *appid, bool e
 		n_apps++;
 		only = n;
 		_cleanup_free_ char *id = prop(n, "appid");
-		_cleanup_free_ char *norm = id ? appid_normalize(id) : NULL;
+		_cleanup_free_ char *norm = id ? omaha_appid_normalize(id) : NULL;
 		if (!app && norm && strcmp(norm, ours) == 0)
 			app = n;
 	}

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "util/escape.h"
 #include "util/problem.h"
 
 DEFINE_CLEANUP(xmlParserCtxt, xmlFreeParserCtxt)
@@ -61,4 +62,50 @@ int omaha_xml_read(const void *buf, size_t size, size_t max, const char *what, x
 		return problem_add(reterr, -EINVAL, NULL, "DOCTYPE not allowed");
 	*ret = TAKE_PTR(doc);
 	return 0;
+}
+
+/* XML attribute value escaping; control characters other than tab/newline are dropped (XML 1.0
+ * cannot carry them), tab and newline become character references so they survive
+ * attribute-value normalisation. A byte that is not valid UTF-8, and the non-characters U+FFFE
+ * and U+FFFF (not XML Chars either), become U+FFFD: the document stays well-formed whatever a
+ * release file or update.conf holds (found by tests/fuzz/fuzz-omaha-request.c). */
+void omaha_xml_escape(FILE *f, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const unsigned char *u = (const unsigned char *)s + i;
+		unsigned char c = *u;
+		if (c >= 0x80) {
+			size_t l = utf8_len(u, n - i);
+			if (l == 0 || (l == 3 && u[0] == 0xef && u[1] == 0xbf && u[2] >= 0xbe)) {
+				fputs("\xef\xbf\xbd", f);
+				i += l ? l - 1 : 0;
+			} else {
+				fwrite(u, 1, l, f);
+				i += l - 1;
+			}
+			continue;
+		}
+		switch (c) {
+		case '&': fputs("&amp;", f); break;
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '"': fputs("&quot;", f); break;
+		case '\'': fputs("&apos;", f); break;
+		case '\t': fputs("&#x9;", f); break;
+		case '\n': fputs("&#xA;", f); break;
+		case '\r': fputs("&#xD;", f); break;
+		default:
+			if (c >= 0x20 && c != 0x7f)
+				fputc(c, f);
+		}
+	}
+}
+
+void omaha_xml_attr(FILE *f, const char *name, const char *value)
+{
+	fprintf(f, " %s=\"", name);
+	omaha_xml_escape(f, value);
+	fputc('"', f);
 }

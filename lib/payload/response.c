@@ -9,6 +9,7 @@
 
 #include "crypto/crypto.h"
 #include "payload/payload.h"
+#include "util/escape.h"
 #include "util/cleanup.h"
 #include "util/problem.h"
 
@@ -38,17 +39,6 @@ static void put_escaped(FILE *f, const char *s)
 		}
 }
 
-static bool printable(const char *s, size_t min, size_t max)
-{
-	size_t n = strlen(s);
-	if (n < min || n > max)
-		return false;
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x21 || (unsigned char)*s > 0x7e)
-			return false;
-	return true;
-}
-
 static bool package_name_ok(const char *s)
 {
 	size_t n = strlen(s);
@@ -64,12 +54,12 @@ int payload_omaha_response(const struct payload_omaha_response_params *p, char *
 	_cleanup_free_ char *sha1 = NULL, *sha256 = NULL, *hex = NULL, *buf = NULL;
 	size_t size = 0;
 
-	if (!p->version || !printable(p->version, 1, 64))
+	if (!p->version || !str_printable_ascii(p->version, 1, 64))
 		return problem_add(reterr, -EINVAL, "--version",
 				   "version must be 1 to 64 printable characters");
 	if (!p->url_base || (strncmp(p->url_base, "http://", 7) != 0 &&
 			     strncmp(p->url_base, "https://", 8) != 0) ||
-	    !printable(p->url_base, 9, 4096))
+	    !str_printable_ascii(p->url_base, 9, 4096))
 		return problem_add(reterr, -EINVAL, "--url-base",
 				   "'%s' is not an absolute http:// or https:// URL",
 				   p->url_base ? p->url_base : "");
@@ -77,7 +67,7 @@ int payload_omaha_response(const struct payload_omaha_response_params *p, char *
 		return problem_add(reterr, -EINVAL, "--out",
 				   "package name '%s' is not [A-Za-z0-9._+-]{1,255}",
 				   p->name ? p->name : "");
-	if (!printable(appid, 1, 256))
+	if (!str_printable_ascii(appid, 1, 256))
 		return problem_add(reterr, -EINVAL, "--appid", "appid must be printable");
 
 	sha1 = crypto_base64_encode(p->payload->sha1, PAYLOAD_SHA1_SIZE);

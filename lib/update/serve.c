@@ -24,6 +24,7 @@
 #include "json/fjson.h"
 #include "omaha/request-parse.h"
 #include "omaha/response-build.h"
+#include "omaha/response.h"
 #include "update/engine.h"
 #include "update/serve.h"
 #include "util/escape.h"
@@ -119,30 +120,6 @@ int update_serve_version_compare(const char *a, const char *b)
 
 /* ---- configuration ---- */
 
-static char *appid_normalize(const char *s)
-{
-	size_t n = strlen(s);
-	if (n >= 2 && s[0] == '{' && s[n - 1] == '}') {
-		s++;
-		n -= 2;
-	}
-	char *r = strndup(s, n);
-	for (char *p = r; p && *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	return r;
-}
-
-static bool printable(const char *s, size_t min, size_t max)
-{
-	size_t n = strlen(s);
-	if (n < min || n > max)
-		return false;
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x21 || (unsigned char)*s > 0x7e)
-			return false;
-	return true;
-}
-
 /* A relative path of [A-Za-z0-9._+-] components, none "." or "..": what can be both a file
  * inside DIR and, as its last component, an Omaha package name (docs/update.md 4.3 rule 7). */
 static bool rel_path_ok(const char *s)
@@ -174,7 +151,7 @@ static bool http_url_ok(const char *u)
 		rest = u + 8;
 	else
 		return false;
-	return *rest && *rest != '/' && printable(u, 9, 2048) && !strpbrk(u, "\"'<>\\");
+	return *rest && *rest != '/' && str_printable_ascii(u, 9, 2048) && !strpbrk(u, "\"'<>\\");
 }
 
 /* Opens and hashes rel once; returns its index in s->files (which may still move: pointers are
@@ -276,7 +253,7 @@ static int parse_group(struct update_serve *s, int dir_fd, const char *name, jso
 		return r;
 	char w[340];
 	(void)snprintf(w, sizeof(w), "%s/version", where);
-	if (!json_is_string(ver) || !printable(json_string_value(ver), 1, 64))
+	if (!json_is_string(ver) || !str_printable_ascii(json_string_value(ver), 1, 64))
 		r = problem_add(reterr, -EINVAL, w, "version must be 1 to 64 printable characters");
 	else if (!(out->version = strdup(json_string_value(ver))))
 		return -ENOMEM;
@@ -338,10 +315,10 @@ static int parse_config(struct update_serve *s, int dir_fd, const char *buf, siz
 			r = problem_add(reterr, -EINVAL, "", "unknown key '%s'", key);
 
 	json_t *appid = json_object_get(doc, "appid");
-	if (appid && (!json_is_string(appid) || !printable(json_string_value(appid), 1, 256)))
+	if (appid && (!json_is_string(appid) || !str_printable_ascii(json_string_value(appid), 1, 256)))
 		r = problem_add(reterr, -EINVAL, "/appid", "appid must be 1 to 256 printable "
 				"characters");
-	s->appid_norm = appid_normalize(json_is_string(appid) ? json_string_value(appid)
+	s->appid_norm = omaha_appid_normalize(json_is_string(appid) ? json_string_value(appid)
 							      : DEFAULT_APPID);
 	if (!s->appid_norm)
 		return -ENOMEM;
@@ -585,7 +562,7 @@ static void handle_omaha(struct update_serve *s, struct http_exchange *x,
 	for (size_t i = 0; i < na; i++) {
 		const struct omaha_request_app *a = &rq->apps[i];
 		struct omaha_answer_app *o = &ans[i];
-		_cleanup_free_ char *norm = appid_normalize(a->appid);
+		_cleanup_free_ char *norm = omaha_appid_normalize(a->appid);
 		const struct group *g = find_group(s, a->track);
 		*o = (struct omaha_answer_app){ .appid = a->appid, .ping = a->ping,
 						.n_events = a->n_events,

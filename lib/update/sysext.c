@@ -249,6 +249,32 @@ static int code_of(int r)
 	return payload_error_is_invalid(r) ? (int)payload_error_code(r) : 1;
 }
 
+/* One pass of the payload reader over the whole of fd (o says what it checks and where it
+ * writes): *ret set when the pass succeeded; else the error code of docs/update.md 4.4 in
+ * *ret_code and a problem (naming where, when given) in reterr. */
+static int stream_file(const struct payload_stream_opts *o, int fd, const char *where,
+		       struct payload_stream **ret, int *ret_code, struct problem_list *reterr)
+{
+	_cleanup_(payload_stream_freep) struct payload_stream *s = NULL;
+	int r = payload_stream_new(o, &s);
+
+	if (r < 0)
+		return problem_add(reterr, r, where, "%s", strerror(-r));
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return problem_add(reterr, -errno, where, "cannot seek: %s", strerror(errno));
+	r = payload_stream_feed_fd(s, fd, reterr);
+	if (r >= 0)
+		r = payload_stream_finish(s, reterr);
+	if (r < 0) {
+		*ret_code = code_of(r);
+		if (!problem_has_errors(reterr))
+			(void)problem_add(reterr, r, where, "%s", strerror(-r));
+		return r;
+	}
+	*ret = TAKE_PTR(s);
+	return 0;
+}
+
 /* 5.5 steps 3-7 on fd, keeping the manifest and the signed digest for the write pass. */
 static int verify(int fd, const struct crypto_key *const *keys, size_t n_keys,
 		  struct payload_manifest **ret_m, uint8_t digest[32], int *ret_code,
@@ -259,21 +285,10 @@ static int verify(int fd, const struct crypto_key *const *keys, size_t n_keys,
 		.keys = keys, .n_keys = n_keys, .usr_fd = -1, .kernel_fd = -1
 	};
 	struct payload_stream_result res;
-	int r = payload_stream_new(&o, &s);
+	int r = stream_file(&o, fd, NULL, &s, ret_code, reterr);
 
 	if (r < 0)
-		return problem_add(reterr, r, NULL, "%s", strerror(-r));
-	if (lseek(fd, 0, SEEK_SET) < 0)
-		return problem_add(reterr, -errno, NULL, "cannot seek: %s", strerror(errno));
-	r = payload_stream_feed_fd(s, fd, reterr);
-	if (r >= 0)
-		r = payload_stream_finish(s, reterr);
-	if (r < 0) {
-		*ret_code = code_of(r);
-		if (!problem_has_errors(reterr))
-			(void)problem_add(reterr, r, NULL, "%s", strerror(-r));
 		return r;
-	}
 	payload_stream_result(s, &res);
 	memcpy(digest, res.signed_sha256, 32);
 	*ret_m = payload_stream_take_manifest(s);
@@ -311,20 +326,9 @@ static int extract(int dir_fd, const char *tmp, int fd, const struct crypto_key 
 					 .verified_digest = digest,
 					 .usr_fd = out,
 					 .kernel_fd = -1 };
-	r = payload_stream_new(&o, &s);
+	r = stream_file(&o, fd, tmp, &s, ret_code, reterr);
 	if (r < 0)
-		return problem_add(reterr, r, NULL, "%s", strerror(-r));
-	if (lseek(fd, 0, SEEK_SET) < 0)
-		return problem_add(reterr, -errno, NULL, "cannot seek: %s", strerror(errno));
-	r = payload_stream_feed_fd(s, fd, reterr);
-	if (r >= 0)
-		r = payload_stream_finish(s, reterr);
-	if (r < 0) {
-		*ret_code = code_of(r);
-		if (!problem_has_errors(reterr))
-			(void)problem_add(reterr, r, tmp, "%s", strerror(-r));
 		return r;
-	}
 	if (fsync(out) < 0)
 		return problem_add(reterr, -errno, tmp, "fsync: %s", strerror(errno));
 	r = payload_check_image(out, 0, m->new_size, m->new_hash, actual);

@@ -129,3 +129,14 @@ const char *str_escape_buf(const char *s, char *buf, size_t size)
 	escape_into(s, buf, size);
 	return buf;
 }
+
+bool str_printable_ascii(const char *s, size_t min, size_t max)
+{
+	size_t n = strlen(s);
+	if (n < min || n > max)
+		return false;
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x21 || (unsigned char)*s > 0x7e)
+			return false;
+	return true;
+}
