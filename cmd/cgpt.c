@@ -26,6 +26,7 @@
 #include "gpt/cgpt-show.h"
 #include "gpt/gpt.h"
 #include "log/log.h"
+#include "util/escape.h"
 #include "util/problem.h"
 
 /* cgpt's column layout (start, size, slot, then contents; continuation rows indented 34). */
@@ -134,13 +135,15 @@ static void print_guid(const char *indent_label, const struct gpt_guid *g)
 /* One entry as cgpt lists it: the row, Type, UUID and (§9.1) the Attr line. */
 static void print_entry(const struct gpt_entry *e, unsigned nr, bool numeric)
 {
-	char label[GPT_LABEL_MAX], contents[GPT_LABEL_MAX + 16], buf[GPT_GUID_STRING_MAX];
+	char label[GPT_LABEL_MAX], esc[GPT_LABEL_MAX * 4], contents[sizeof(esc) + 16];
+	char buf[GPT_GUID_STRING_MAX];
 	uint64_t first = gpt_entry_first_lba(e), last = gpt_entry_last_lba(e);
 	uint64_t attr = gpt_entry_attributes(e);
 	const char *type = numeric ? NULL : gpt_type_description(&e->type);
 
 	(void)gpt_entry_label(e, label);
-	snprintf(contents, sizeof(contents), "Label: \"%s\"", label);
+	/* a label from the disk is escaped before it reaches the terminal (docs/cli.md) */
+	snprintf(contents, sizeof(contents), "Label: \"%s\"", str_escape_buf(label, esc, sizeof(esc)));
 	printf(PART_FMT, first, last - first + 1, nr, contents);
 	printf(MORE_FMT, "", "Type: ", type ? type : gpt_guid_to_string(&e->type, true, buf));
 	print_guid("UUID: ", &e->unique);
@@ -247,7 +250,7 @@ static void warn_copies(const struct gpt *g)
 
 static void show_field(const struct gpt_entry *e, int field)
 {
-	char buf[GPT_LABEL_MAX];
+	char buf[GPT_LABEL_MAX], esc[GPT_LABEL_MAX * 4];
 	uint64_t first = gpt_entry_first_lba(e), last = gpt_entry_last_lba(e);
 	uint64_t attr = gpt_entry_attributes(e);
 
@@ -266,7 +269,7 @@ static void show_field(const struct gpt_entry *e, int field)
 		break;
 	case 'l':
 		(void)gpt_entry_label(e, buf);
-		printf("%s\n", buf);
+		printf("%s\n", str_escape_buf(buf, esc, sizeof(esc)));
 		break;
 	case 'S':
 		printf("%d\n", gpt_entry_is_successful(e));

@@ -16,6 +16,7 @@
 #include "gpt/gpt.h"
 #include "log/log.h"
 #include "partition.h"
+#include "util/escape.h"
 #include "util/problem.h"
 
 /* Until cmd/cgpt.c is linked in, the cgpt link name has no implementation. */
@@ -363,9 +364,12 @@ int partition_print_state(struct flat_ctx *ctx, struct gpt_disk *d, int changed)
 	describe_next(g, nbuf, sizeof(nbuf));
 	printf("Next boot:  %s\n\n", nbuf);
 
+	/* labels come from the disk: escaped before they reach the terminal (docs/cli.md) */
+	char esc[GPT_LABEL_MAX * 4];
 	int w = 5;
 	for (unsigned i = 0; i < n; i++) {
-		int l = (int)gpt_entry_label(gpt_entry_get_const(g, nrs[i]), name);
+		gpt_entry_label(gpt_entry_get_const(g, nrs[i]), name);
+		int l = (int)strlen(str_escape_buf(name, esc, sizeof(esc)));
 		if (l > w)
 			w = l;
 	}
@@ -373,7 +377,8 @@ int partition_print_state(struct flat_ctx *ctx, struct gpt_disk *d, int changed)
 	for (unsigned i = 0; i < n; i++) {
 		const struct gpt_entry *e = gpt_entry_get_const(g, nrs[i]);
 		gpt_entry_label(e, name);
-		printf("%4u  %-*s  %8u  %5u  %-10s  %s\n", nrs[i], w, name, gpt_entry_priority(e),
+		printf("%4u  %-*s  %8u  %5u  %-10s  %s\n", nrs[i], w,
+		       str_escape_buf(name, esc, sizeof(esc)), gpt_entry_priority(e),
 		       gpt_entry_tries(e), gpt_entry_is_successful(e) ? "yes" : "no",
 		       gpt_guid_to_string(&e->unique, false, guid));
 	}

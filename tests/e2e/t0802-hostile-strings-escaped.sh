@@ -103,5 +103,21 @@ test_expect 'provision --dry-run: a path with newline and NEL is planned escaped
 	test_grep "\\\\u0085b" "$T/out.json" &&
 	test ! -e "$T/proot/etc"
 '
+test_expect 'a partition label from the disk (newline, ESC) is escaped by partition show and cgpt show' '
+	"$MKDISK" -q --layout compact "$T/lbl.img" &&
+	sgdisk -c 6:"$(printf "OEM\nPART  9  forged\033[2J")" "$T/lbl.img" >/dev/null &&
+	ln -s "$FLATCTL" "$T/cgpt" &&
+	cp "$T/lbl.img" "$T/usr.img" &&
+	sgdisk -c 4:"$(printf "USR-B\nforged")" "$T/usr.img" >/dev/null &&
+	flatctl --disk "$T/usr.img" partition show >"$T/out" &&
+	test_grep "^   4  USR-B\\\\x0aforged  " "$T/out" &&
+	! grep -q "^forged" "$T/out" &&
+	"$T/cgpt" show -i 6 -l "$T/lbl.img" >"$T/out" &&
+	test "$(cat "$T/out")" = "OEM\x0aPART  9  forged\x1b[2J" &&
+	"$T/cgpt" show "$T/lbl.img" >"$T/out" &&
+	test_grep "Label: \"OEM\\\\x0aPART  9  forged\\\\x1b\\[2J\"" "$T/out" &&
+	! grep -q "^PART" "$T/out" &&
+	! LC_ALL=C grep -q "[[:cntrl:]]" "$T/out"
+'
 stop_omaha
 test_done
