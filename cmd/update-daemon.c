@@ -505,8 +505,8 @@ static void mark_start(struct daemon *d)
 	}
 	if (units_healthy(d, why, sizeof(why)))
 		return mark_now(d);
-	log_notice("waiting up to %" PRIu64 " s for %s before marking this boot good",
-		   d->health_timeout_usec / 1000000, why);
+	log_notice("not healthy yet (%s): waiting up to %" PRIu64 " s before marking this boot good",
+		   why, d->health_timeout_usec / 1000000);
 	d->mark = MARK_CHECKING;
 	r = sd_event_add_time_relative(d->event, &d->health_timer, CLOCK_MONOTONIC,
 				       d->health_timeout_usec, 0, on_health_timeout, d);

@@ -41,14 +41,16 @@ start_serve() {
 	until_up $serve_pid grep -q " on http://" "$M/serve.err" || { cat "$M/serve.err"; return 1; }
 	SERVE_URL=$(sed -n 's|^flatctl update: serving .* on \(http://[^ ]*\)$|\1|p' "$M/serve.err")
 }
+# pack VERSION GROUP: a payload of VERSION under srv/GROUP/
 pack() {
+	mkdir -p "$M/srv/$2"
 	head -c $((8 * 1024 * 1024)) /dev/urandom >"$M/usr-$1.img"
 	"$FLATCTL" update pack --image "$M/usr-$1.img" --key "$M/key.pem" --compress none \
-		--out "$M/srv/stable/flatcar_production_update-$1.gz" >/dev/null
+		--out "$M/srv/$2/flatcar_production_update-$1.gz" >/dev/null
 }
 
 demo_note "The fleet's update server: flatctl update serve, group 'stable' at 4081.2.0:"
-pack 4081.2.0
+pack 4081.2.0 stable
 cat >"$M/srv/serve.json" <<'JSON'
 { "groups": { "stable": { "version": "4081.2.0", "payload": "stable/flatcar_production_update-4081.2.0.gz" } } }
 JSON
@@ -107,18 +109,19 @@ demo_run flatctl --disk "$D" partition show
 
 demo_note "The machine moves to the group 'beta', where 4116.0.0 waits (one more group in serve.json;"
 demo_note "the server reads its configuration at start, so it is restarted):"
-pack 4116.0.0
+pack 4116.0.0 beta
 kill "$serve_pid" && wait "$serve_pid" 2>/dev/null
 cat >"$M/srv/serve.json" <<'JSON'
 { "groups": {
     "stable": { "version": "4081.2.0", "payload": "stable/flatcar_production_update-4081.2.0.gz" },
-    "beta": { "version": "4116.0.0", "payload": "stable/flatcar_production_update-4116.0.0.gz" } } }
+    "beta": { "version": "4116.0.0", "payload": "beta/flatcar_production_update-4116.0.0.gz" } } }
 JSON
 start_serve
 printf 'SERVER=%s\nGROUP=beta\nMARK_GOOD_UNITS=containerd.service kubelet.service\nMARK_GOOD_TIMEOUT=2\nROLLBACK_ON_FAILED_HEALTH=true\n' \
 	"$SERVE_URL" >"$R/etc/flatcar/update.conf"
-demo_note "and its boots count as good only with kubelet.service active as well:"
+demo_note "From now on a boot counts as good only with kubelet.service active as well:"
 demo_run cat "$R/etc/flatcar/update.conf"
+demo_note "The daemon installs 4116.0.0 to USR-A (-q: only what goes wrong is printed):"
 demo_run flatctl --root "$R" --disk "$D" -q update daemon --once --bus "$BUS"
 demo_note "The reboot into USR-A with 4116.0.0, but kubelet.service fails: the boot is not marked"
 demo_note "good and USR-B, the last good system, becomes the next boot target:"

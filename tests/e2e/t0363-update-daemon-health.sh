@@ -65,7 +65,7 @@ test_expect 'a unit that comes up while the daemon waits: marked as soon as syst
 	conf "MARK_GOOD_UNITS=good.service slow.service" "MARK_GOOD_TIMEOUT=10m" &&
 	user_systemctl start --no-block slow.service &&
 	test_exit 3 once 2>"$T/err" &&
-	test_grep "waiting up to 600 s for slow.service is activating (start)" "$T/err" &&
+	test_grep "not healthy yet (slow.service is activating (start)): waiting up to 600 s" "$T/err" &&
 	test_grep "marked USR-B good" "$T/err" && test "$(attrs 4)" = "2 0 1"
 '
 
