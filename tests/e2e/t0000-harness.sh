@@ -207,6 +207,18 @@ test_expect 'every test script and helper: functions and literal bodies pass the
 	cd "$HARNESS/../.." &&
 	perl "$LINT" --scripts $(ls tests/e2e/*.sh | grep -v "/lib\.sh$") tests/lock/*.sh tests/data/gpt/e2e.sh
 '
+test_expect 'every test script is executable, as prove runs it (a file mode, checked in git)' '
+	cd "$HARNESS/../.." &&
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+		git ls-files -s "tests/e2e/t[0-9]*.sh" >"$T/modes"
+	else
+		for f in tests/e2e/t[0-9]*.sh; do
+			{ test -x "$f" && echo "100755 - 0	$f" || echo "100644 - 0	$f"; } || return 1
+		done >"$T/modes"
+	fi &&
+	test -s "$T/modes" &&
+	! grep -v "^100755 " "$T/modes"
+'
 test_expect 'test_wait_for: true once the condition holds, a failure naming it at the deadline' '
 	{ (sleep 0.3 && touch "$T/later") & } &&
 	test_wait_for 60 "test -e \"\$T/later\"" &&
