@@ -11,7 +11,7 @@ ln -s "$FLATCTL" "$T/cgpt"
 # ours ARGS...: run flatctl as `cgpt` (under valgrind when FLATCTL_VALGRIND=1)
 ours() {
 	if [ "${FLATCTL_VALGRIND:-0}" = 1 ]; then
-		valgrind -q --error-exitcode=1 --leak-check=full "$T/cgpt" "$@"
+		under_valgrind "$T/cgpt" "$@"
 	else
 		"$T/cgpt" "$@"
 	fi
