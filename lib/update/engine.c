@@ -590,7 +590,7 @@ static int ext_download(struct update_cycle *c, const char *url, int fd, uint64_
 		snprintf(err, errsize, "larger than the announced %" PRIu64 " bytes", size);
 	else if (r < 0) {
 		char e2[512];
-		snprintf(e2, sizeof(e2), "download failed: %s", err);
+		snprintf(e2, sizeof(e2), "download failed: %.*s", (int)sizeof(e2) - 18, err);
 		snprintf(err, errsize, "%s", e2);
 	}
 	return r;
