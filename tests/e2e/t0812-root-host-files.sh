@@ -43,12 +43,12 @@ traced() {
 	local name=$1 allow= && shift &&
 	while [ "$1" != "--" ]; do allow="$allow $1" && shift || return 1; done && shift &&
 	{ (cd "$R" && strace -f -qq -e trace=%file -o "$T/$name.strace" \
-		"$FLATCTL" --root "$R" "$@" >"$T/$name.out" 2>&1) || :; } &&
+		"$FLATCTL" --root "$R" "$@" >"$T/$name.out" 2>"$T/$name.err") || :; } &&
 	test -s "$T/$name.strace" &&
 	# libblkid's device scan also tries the devfs-era device directories
 	python3 "$FLATCTL_SRC/tests/e2e/host-files.py" "$T/$name.strace" "$R" "$R" \
 		"$FLATCTL_REAL" "$FLATCTL" /devfs /devices $LOADER $allow >"$T/$name.bad" || {
-		cat "$T/$name.bad" "$T/$name.out" >&2
+		cat "$T/$name.bad" "$T/$name.out" "$T/$name.err" >&2
 		return 1
 	}
 }
@@ -79,7 +79,7 @@ test_expect 'update check (server refused) and reboot-manager check-window' '
 	printf "FLATCAR_RELEASE_VERSION=3975.2.1\nFLATCAR_RELEASE_BOARD=amd64-usr\n" >"$R/usr/share/flatcar/release" &&
 	printf "SERVER=http://127.0.0.1:1/v1/update/\nGROUP=stable\nREBOOT_WINDOW_START=Mon 04:00\nREBOOT_WINDOW_LENGTH=1h\n" >"$R/etc/flatcar/update.conf" &&
 	traced update-check -- update check &&
-	test_grep "cannot reach" "$T/update-check.out" &&
+	test_grep "cannot reach" "$T/update-check.err" &&
 	traced window -- reboot-manager check-window &&
 	test_grep "04:00" "$T/window.out"
 '
@@ -100,7 +100,7 @@ test_expect 'diag (the bundle, and its temporary file beside it, named on the co
 '
 test_expect 'an http fetch by address reads nothing of the host (no resolver configuration)' '
 	traced fetch-http -- provision --config "http://$SINK/c.ign" --fetch-timeout 1 --dry-run --force &&
-	test_grep "cannot reach server" "$T/fetch-http.out"
+	test_grep "cannot reach server" "$T/fetch-http.err"
 '
 test_expect 'an https fetch reads the CA store, and no openssl.cnf' '
 	traced fetch-https /etc/ssl/certs/ /usr/lib/ssl/certs/ /usr/lib/ssl/cert.pem -- \
