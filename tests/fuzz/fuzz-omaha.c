@@ -12,6 +12,15 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* A refusal always says why, sets no result, and its errno is one of the documented ones. */
+static void refused(int rr, bool has_result, const struct problem_list *p)
+{
+	if (has_result || !problem_has_errors(p))
+		__builtin_trap();
+	if (rr != -EFBIG && rr != -EBADMSG && rr != -EINVAL && rr != -ENOMEM)
+		__builtin_trap();
+}
+
 static void check(const uint8_t *data, size_t size, bool expect_updatecheck)
 {
 	_cleanup_(omaha_response_freep) struct omaha_response *r = NULL;
@@ -20,11 +29,7 @@ static void check(const uint8_t *data, size_t size, bool expect_updatecheck)
 	int rr = omaha_response_parse(data, size, "{e96281a6-d1af-4bde-9a0a-97b76e56dc57}",
 				      expect_updatecheck, &r, &p);
 	if (rr < 0) {
-		/* a failure always says why, and its errno is one of the documented ones */
-		if (r || !problem_has_errors(&p))
-			__builtin_trap();
-		if (rr != -EFBIG && rr != -EBADMSG && rr != -EINVAL && rr != -ENOMEM)
-			__builtin_trap();
+		refused(rr, r != NULL, &p);
 		return;
 	}
 	if (!r || problem_has_errors(&p))
@@ -61,10 +66,7 @@ static void check_request(const uint8_t *data, size_t size)
 
 	int rr = omaha_request_parse(data, size, &r, &p);
 	if (rr < 0) {
-		if (r || !problem_has_errors(&p))
-			__builtin_trap();
-		if (rr != -EFBIG && rr != -EBADMSG && rr != -EINVAL && rr != -ENOMEM)
-			__builtin_trap();
+		refused(rr, r != NULL, &p);
 		return;
 	}
 	/* an accepted request has 1..16 apps, each with an appid and at most 64 events */
