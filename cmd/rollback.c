@@ -83,9 +83,9 @@ int cmd_rollback(int argc, char **argv, struct flat_ctx *ctx)
 				"'%s': no USR partition is bootable now; name one with "
 				"'flatctl partition prioritize'",
 				d->path);
-	unsigned target = (unsigned)next == nrs[0] ? nrs[1] : nrs[0];
 	unsigned other = (unsigned)next;
-	struct gpt_entry *t = gpt_entry_get(g, target);
+	unsigned target = other == nrs[0] ? nrs[1] : nrs[0];
+	const struct gpt_entry *t = gpt_entry_get_const(g, target);
 	gpt_entry_name(g, target, name);
 	if (gpt_entry_priority(t) == 0 && gpt_entry_tries(t) == 0 && !gpt_entry_is_successful(t) &&
 	    !force)
@@ -95,9 +95,7 @@ int cmd_rollback(int argc, char **argv, struct flat_ctx *ctx)
 				name);
 	uint64_t old_t = gpt_entry_attributes(t);
 	uint64_t old_o = gpt_entry_attributes(gpt_entry_get_const(g, other));
-	if (!gpt_entry_is_successful(t))
-		(void)gpt_entry_set_tries(t, 1);
-	r = gpt_prioritize(g, target, 0, false);
+	r = gpt_rollback(g, other);
 	if (r < 0)
 		return log_error_errno(r, "prioritizing '%s'", name);
 

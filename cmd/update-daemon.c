@@ -446,7 +446,7 @@ static void health_failed(struct daemon *d, const char *why)
 		  r >= 0 ? gpt_entry_name(disk->gpt, nr, name) : "the booted partition");
 	(void)sd_notifyf(0, "STATUS=health check failed: %s", why);
 	if (r >= 0 && d->rollback_on_failed_health) {
-		int o = update_gpt_rollback(disk->gpt, nr);
+		int o = gpt_rollback(disk->gpt, nr);
 		r = o < 0 ? o : gpt_disk_commit(disk, &p);
 		if (r < 0)
 			log_error_errno(r, "rolling back on '%s'", disk->path);

@@ -381,6 +381,10 @@ unsigned gpt_usr_entries(const struct gpt *g, unsigned *nrs, unsigned max);
  * is the booted one; its extent via gpt_entry_extent()). -ENOENT fewer than two or nr not one of
  * them, -ENOTUNIQ more than two. */
 int gpt_other_usr(const struct gpt *g, unsigned nr);
+/* Roll back in memory (docs/partitions.md §3.5): the USR partition other than `from` becomes the
+ * next boot target with the highest priority and one try unless it is marked successful.
+ * Returns its number, or gpt_other_usr()'s error; the caller commits. */
+int gpt_rollback(struct gpt *g, unsigned from);
 /* "USR-A", or the number as a string when the label is empty, into buf (GPT_LABEL_MAX). */
 const char *gpt_entry_name(const struct gpt *g, unsigned nr, char *buf);
 

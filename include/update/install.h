@@ -28,10 +28,6 @@ struct gpt_disk;
  * then (update.md 8.1). */
 int update_booted_partition(int root_fd, bool root_is_slash, const struct gpt_disk *d,
 			    unsigned *ret_nr, bool *ret_good);
-/* The other USR partition becomes the next boot target in memory, as `flatctl rollback` does
- * (partitions.md 3.5): one try unless it is marked successful, the highest priority. Returns its
- * number; the caller commits. */
-int update_gpt_rollback(struct gpt *g, unsigned booted);
 
 struct crypto_key;
 struct payload_manifest;

@@ -508,6 +508,22 @@ int gpt_other_usr(const struct gpt *g, unsigned nr)
 	return -ENOENT;
 }
 
+int gpt_rollback(struct gpt *g, unsigned from)
+{
+	int other = gpt_other_usr(g, from);
+	if (other < 0)
+		return other;
+	struct gpt_entry *t = gpt_entry_get(g, (unsigned)other);
+	/* a partition that never booted well gets one try */
+	if (!gpt_entry_is_successful(t)) {
+		int r = gpt_entry_set_tries(t, 1);
+		if (r < 0)
+			return r;
+	}
+	int r = gpt_prioritize(g, (unsigned)other, 0, false);
+	return r < 0 ? r : other;
+}
+
 const char *gpt_entry_name(const struct gpt *g, unsigned nr, char *buf)
 {
 	const struct gpt_entry *e = gpt_entry_get_const(g, nr);

@@ -81,19 +81,3 @@ int update_booted_partition(int root_fd, bool root_is_slash, const struct gpt_di
 	*ret_good = gpt_entry_is_successful(e) && gpt_entry_tries(e) == 0;
 	return 0;
 }
-
-int update_gpt_rollback(struct gpt *g, unsigned booted)
-{
-	int other = gpt_other_usr(g, booted);
-	if (other < 0)
-		return other;
-	struct gpt_entry *t = gpt_entry_get(g, (unsigned)other);
-	/* as `flatctl rollback`: a partition that never booted well gets one try */
-	if (!gpt_entry_is_successful(t)) {
-		int r = gpt_entry_set_tries(t, 1);
-		if (r < 0)
-			return r;
-	}
-	int r = gpt_prioritize(g, (unsigned)other, 0, false);
-	return r < 0 ? r : other;
-}

@@ -443,6 +443,27 @@ TEST(mark_successful_and_prepare_for_boot)
 	ASSERT_ERR(gpt_other_usr(g, 9), ENOENT);
 }
 
+TEST(rollback_to_the_other_usr)
+{
+	_cleanup_close_ int fd = load_disk("updated", DISK_SECTORS);
+	_cleanup_(gpt_freep) struct gpt *g = NULL;
+
+	ASSERT_OK(gpt_read(fd, 0, &g, NULL));
+	/* never booted well: one try, and it becomes the next boot */
+	set_pts(g, 3, 1, 0, false);
+	set_pts(g, 4, 2, 0, true);
+	ASSERT_EQ(gpt_rollback(g, 4), 3);
+	ASSERT_EQ(pts(g, 3), 210);
+	ASSERT_EQ(pts(g, 4), 101);
+	ASSERT_EQ(gpt_next_boot(g), 3);
+	/* marked successful: its tries stay 0 */
+	ASSERT_EQ(gpt_rollback(g, 3), 4);
+	ASSERT_EQ(pts(g, 4), 201);
+	ASSERT_EQ(pts(g, 3), 110);
+	ASSERT_ERR(gpt_rollback(g, 9), ENOENT);
+	ASSERT_EQ(pts(g, 4), 201);
+}
+
 TEST(write_changes_only_attributes_and_crcs)
 {
 	_cleanup_close_ int fd = load_disk("fresh", DISK_SECTORS);
