@@ -66,7 +66,7 @@ wait_for() {
 # that a signal sent to DAEMON_PID reaches it; stderr (its journal) in $T/daemon.log.
 start_daemon() {
 	if [ "${FLATCTL_VALGRIND:-0}" = 1 ]; then
-		valgrind -q --error-exitcode=1 --leak-check=full "$FLATCTL" "$@" 2>>"$T/daemon.log" &
+		valgrind_bg && { "${VG_BG[@]}" "$FLATCTL" "$@" 2>>"$T/daemon.log" & }
 	else
 		"$FLATCTL" "$@" 2>>"$T/daemon.log" &
 	fi &&

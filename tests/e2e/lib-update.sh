@@ -131,7 +131,7 @@ installed() {
 start_serve() {
 	rm -f "$T/serve.err" &&
 	if [ "${FLATCTL_VALGRIND:-0}" = 1 ]; then
-		{ valgrind -q --error-exitcode=1 --leak-check=full "$FLATCTL" update serve "$@" \
+		valgrind_bg && { "${VG_BG[@]}" "$FLATCTL" update serve "$@" \
 			--listen 127.0.0.1:0 --log "$T/serve.log" 2>"$T/serve.err" & }
 	else
 		{ "$FLATCTL" update serve "$@" --listen 127.0.0.1:0 --log "$T/serve.log" \

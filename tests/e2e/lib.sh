@@ -46,6 +46,17 @@ under_valgrind() {
 	return "$_vg_rc"
 }
 
+# valgrind_bg: for a flatctl started in the background (a daemon, a server) with FLATCTL_VALGRIND=1,
+# sets the array VG_BG to the valgrind command to put before it (so that $! is valgrind itself,
+# which a signal reaches). Its report goes to a log of its own, $T/.valgrind-bg.*, which
+# test_done reads: a memory error or a definite leak there fails the script.
+valgrind_bg() {
+	_vg_log=$(mktemp "$T/.valgrind-bg.XXXXXX") || return 1
+	# shellcheck disable=SC2034 # used by lib-bus.sh and lib-update.sh
+	VG_BG=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
+		--log-file="$_vg_log")
+}
+
 # flatctl: run the binary under test (under valgrind when FLATCTL_VALGRIND=1).
 flatctl() {
 	if [ "${FLATCTL_VALGRIND:-0}" = 1 ]; then
@@ -208,6 +219,16 @@ test_grep() {
 skip_all() { echo "1..0 # SKIP $1"; exit 0; }
 
 test_done() {
+	# what valgrind found in the background flatctl runs (valgrind_bg): its error lines are
+	# "==PID== ..."; its notes ("--PID-- ...", unknown syscalls) are not errors
+	if ls "$T"/.valgrind-bg.* >/dev/null 2>&1; then
+		test_count=$((test_count + 1))
+		if grep -h "^==[0-9]*== " "$T"/.valgrind-bg.* >"$T/.out"; then
+			_test_not_ok "no memory error or leak in a background flatctl under valgrind"
+		else
+			echo "ok $test_count - no memory error or leak in a background flatctl under valgrind"
+		fi
+	fi
 	echo "1..$test_count"
 	[ "$test_failed" = 0 ]
 }
