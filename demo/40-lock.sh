@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # demo/40-lock.sh - two simulated machines take turns on the cluster reboot lock (issue #5).
 # Sourced by the demo runner with $FLATCTL and $DEMO_DIR. Uses a real etcd on 127.0.0.1 when
 # etcd is installed (started here, stopped by PID), else the local file backend.

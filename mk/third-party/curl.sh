@@ -8,7 +8,7 @@ TP_DEPENDS=openssl
 tp_build() {
 	host=
 	[ -z "$TP_HOST" ] || host=--host=$TP_HOST
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2086,SC2154 # $host is options; TP_DEP_openssl comes from mk/third-party.sh
 	CFLAGS="$TP_CFLAGS" ./configure $host --prefix="$1" \
 		--disable-shared --enable-static --with-pic --disable-maintainer-mode \
 		--with-openssl="$TP_DEP_openssl" --with-zlib --disable-openssl-auto-load-config \

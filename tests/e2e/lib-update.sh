@@ -112,7 +112,7 @@ crash_setup() {
 	A0=$(part_sum 3)
 }
 fresh() {
-	"$MKDISK" -q --force --layout compact --state fresh "$D" && rm -rf "$R/var" "$R/run" "$R/boot" &&
+	"$MKDISK" -q --force --layout compact --state fresh "$D" && rm -rf "${R:?}/var" "${R:?}/run" "${R:?}/boot" &&
 	G0=$(gpt_bytes)
 }
 installed() {

@@ -12,7 +12,7 @@ A0=$(part_sum 3)
 snapshot() { B0=$(part_sum 4) && G0=$(gpt_bytes); }
 untouched() { test "$(part_sum 3)" = "$A0" && test "$(part_sum 4)" = "$B0" && test "$(gpt_bytes)" = "$G0"; }
 fresh() {
-	"$MKDISK" -q --force --layout compact --state fresh "$D" && rm -rf "$R/var" "$R/run" "$R/boot" && snapshot
+	"$MKDISK" -q --force --layout compact --state fresh "$D" && rm -rf "${R:?}/var" "${R:?}/run" "${R:?}/boot" && snapshot
 }
 apply() { flatctl --root "$R" --disk "$D" update apply "$@"; }
 

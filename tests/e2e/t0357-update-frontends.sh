@@ -8,7 +8,7 @@ make_payload "$T/p.gz" $((1024 * 1024))
 ln -s "$FLATCTL" "$T/flatcar-update"
 ln -s "$FLATCTL" "$T/update_engine_client"
 fu() { "$T/flatcar-update" --root "$R" --disk "$D" "$@"; }
-fresh() { "$MKDISK" -q --force --layout compact --state fresh "$D" && rm -rf "$R/var" "$R/run"; }
+fresh() { "$MKDISK" -q --force --layout compact --state fresh "$D" && rm -rf "${R:?}/var" "${R:?}/run"; }
 start_omaha --payload "$T/p.gz" --version 4081.2.0 --config "$T/omaha.json"
 echo "SERVER=disabled" >"$R/etc/flatcar/update.conf"
 

@@ -19,14 +19,14 @@ CONF=$T/omaha.json
 echo '{}' >"$CONF"
 
 fresh() {
-	"$MKDISK" -q --force --layout compact --state fresh "$D" && rm -rf "$R/var" "$R/run" &&
+	"$MKDISK" -q --force --layout compact --state fresh "$D" && rm -rf "${R:?}/var" "${R:?}/run" &&
 	echo '{}' >"$CONF" && G0=$(gpt_bytes)
 }
 apply() { flatctl -v --root "$R" --disk "$D" update apply "$@"; }
 installed() {
 	test "$(part_sum 4 "$IMG_SIZE")" = "$IMG_SUM" && test "$(part_sum 3)" = "$A0" &&
 	test "$(attrs 4)" = "2 1 0" && test ! -e "$PART" &&
-	test -z "$(ls -A "$R/var/lib/flatctl/update" | grep -v -e "^state.json$" -e "^status.json$" -e "^lock$")"
+	test -z "$(find "$R/var/lib/flatctl/update" -mindepth 1 -maxdepth 1 ! -name state.json ! -name status.json ! -name lock)"
 }
 start_omaha --payload "$T/p.gz" --version 4081.2.0 --config "$CONF" --verbose
 

@@ -79,10 +79,11 @@ clean() {
 	sgdisk_ok "$O" && sgdisk_ok "$D" && $DEB show "$O" >/dev/null && $DEB show "$D" >/dev/null
 }
 
-# The sequences; sizes in sectors scale with the sector size (a = 256 KiB).
+# The sequences; sizes in sectors scale with the sector size (a = 256 KiB, set by each test).
 seq_empty() {
 	create && run boot -p && clean
 }
+# shellcheck disable=SC2154 # a is set by each test
 seq_padding() {
 	create -p 16 && run boot -p && run add -i 1 -b $((a * 2)) -s $a -t data -u "$(G 1)" &&
 		clean
