@@ -46,11 +46,14 @@ under_valgrind() {
 	return "$_vg_rc"
 }
 
-# valgrind_bg: for a flatctl started in the background (a daemon, a server) with FLATCTL_VALGRIND=1,
-# sets the array VG_BG to the valgrind command to put before it (so that $! is valgrind itself,
-# which a signal reaches). Its report goes to a log of its own, $T/.valgrind-bg.*, which
-# test_done reads: a memory error or a definite leak there fails the script.
+# valgrind_bg: for a flatctl started in the background (a daemon, a server), sets the array VG_BG
+# to what to put before it: with FLATCTL_VALGRIND=1 the valgrind command (so that $! is valgrind
+# itself, which a signal reaches), else nothing. valgrind's report goes to a log of its own,
+# $T/.valgrind-bg.*, which test_done reads: a memory error or a definite leak there fails the
+# script.
 valgrind_bg() {
+	VG_BG=()
+	[ "${FLATCTL_VALGRIND:-0}" = 1 ] || return 0
 	_vg_log=$(mktemp "$T/.valgrind-bg.XXXXXX") || return 1
 	# shellcheck disable=SC2034 # used by lib-bus.sh and lib-update.sh
 	VG_BG=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite

@@ -99,7 +99,7 @@ bg_child() {
 	'
 	test_done
 	EOF
-	bash "$T/bg-$1.sh" >"$T/bg-$1.tap" 2>/dev/null
+	FLATCTL_VALGRIND=1 bash "$T/bg-$1.sh" >"$T/bg-$1.tap" 2>/dev/null
 }
 test_expect 'valgrind_bg: test_done fails a script whose background program leaked' '
 	test_exit 1 bg_child leak &&

@@ -184,13 +184,13 @@ test_expect 'bad configurations: exit 2 naming the file and the JSON path' '
 
 test_expect 'SIGTERM stops the server with exit 0; --max-requests N stops after N' '
 	mkdir -p "$T/one" && cp "$SRV/serve.json" "$T/one/" && cp -r "$SRV/stable" "$SRV/beta" "$T/one/" &&
-	{ "$FLATCTL" update serve "$T/one" --listen 127.0.0.1:0 2>"$T/one.err" >"$T/one.log" & } &&
+	valgrind_bg && { "${VG_BG[@]}" "$FLATCTL" update serve "$T/one" --listen 127.0.0.1:0 2>"$T/one.err" >"$T/one.log" & } &&
 	pid=$! &&
 	test_wait_for 30 "grep -q \" on http://\" \"$T/one.err\"" &&
 	port=$(sed -n "s|^flatctl update: serving .* on http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p" "$T/one.err") &&
 	curl -s -o /dev/null "http://127.0.0.1:$port/" &&
 	kill -TERM $pid && wait $pid && rm "$T/one.err" &&
-	{ "$FLATCTL" update serve "$T/one" --listen 127.0.0.1:0 --max-requests 2 2>"$T/one.err" >"$T/one.log" & } &&
+	valgrind_bg && { "${VG_BG[@]}" "$FLATCTL" update serve "$T/one" --listen 127.0.0.1:0 --max-requests 2 2>"$T/one.err" >"$T/one.log" & } &&
 	pid=$! &&
 	test_wait_for 30 "grep -q \" on http://\" \"$T/one.err\"" &&
 	port=$(sed -n "s|^flatctl update: serving .* on http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p" "$T/one.err") &&
