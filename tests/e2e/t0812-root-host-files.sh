@@ -34,6 +34,19 @@ if ldd "$FLATCTL" 2>/dev/null | grep -q "=>"; then
 	ldd "$FLATCTL" | grep -q libarchive && LOADER="$LOADER */gconv-modules.cache"
 fi
 FLATCTL_REAL=$(realpath "$FLATCTL")
+# Under `make check-arm64` the emulator runs the aarch64 binary and strace follows it: it is
+# started directly (not through the shell wrapper FLATCTL, which is a dynamic sh), and the
+# emulator's probes of its sysroot prefix, /etc/qemu-binfmt/aarch64/PATH before every guest PATH,
+# are its own (the guest's PATH follows and is judged), and so is its readlink of every directory
+# above the binary it loads. qemu-aarch64-static is static: it reads no loader files.
+RUN=("$FLATCTL")
+if [ -n "${FLATCTL_EMU:-}" ]; then
+	EMU=$(command -v "$FLATCTL_EMU") &&
+	RUN=("$EMU" -0 "$FLATCTL" "$FLATCTL_BIN") &&
+	LOADER="$EMU $FLATCTL_BIN /etc/qemu-binfmt/" &&
+	d=$(dirname "$(realpath "$FLATCTL_BIN")") || exit 1
+	while [ "$d" != / ]; do LOADER="$LOADER $d" && d=$(dirname "$d") || exit 1; done
+fi
 
 # traced NAME [ALLOWED...] -- flatctl ARGS: runs flatctl --root $R ARGS under strace from
 # $R (its exit code does not matter here), then fails naming every host path it touched but
@@ -43,7 +56,7 @@ traced() {
 	local name=$1 allow= && shift &&
 	while [ "$1" != "--" ]; do allow="$allow $1" && shift || return 1; done && shift &&
 	{ (cd "$R" && strace -f -qq -e trace=%file -o "$T/$name.strace" \
-		"$FLATCTL" --root "$R" "$@" >"$T/$name.out" 2>"$T/$name.err") || :; } &&
+		"${RUN[@]}" --root "$R" "$@" >"$T/$name.out" 2>"$T/$name.err") || :; } &&
 	test -s "$T/$name.strace" &&
 	# libblkid's device scan also tries the devfs-era device directories
 	python3 "$FLATCTL_SRC/tests/e2e/host-files.py" "$T/$name.strace" "$R" "$R" \
