@@ -37,15 +37,20 @@ check-arm64: check-%:
 EMU_DIR = $(B)/emu
 # (UNIT_BIN and FUZZ_BIN are set after the fragments are read: build them from the recipe)
 check-emu:
-	$(Q)$(MAKE) --no-print-directory $(B)/flatctl $(UNIT_BIN) $(FUZZ_BIN) $(B)/linkcheck man
-	@rm -rf $(EMU_DIR) && mkdir -p $(EMU_DIR)/tests
+	$(Q)$(MAKE) --no-print-directory $(B)/flatctl $(UNIT_BIN) $(FUZZ_BIN) $(B)/linkcheck man \
+		$(B)/fault-static/flatctl
+	@rm -rf $(EMU_DIR) && mkdir -p $(EMU_DIR)/tests $(EMU_DIR)/fault
 	@printf '#!/bin/sh\n# runs the $(DEB_ARCH) flatctl under $(EMU), keeping argv[0] (link names)\nexec $(EMU) -0 "$$0" "%s" "$$@"\n' \
 		'$(abspath $(B)/flatctl)' >$(EMU_DIR)/flatctl && chmod +x $(EMU_DIR)/flatctl
+	@printf '#!/bin/sh\n# runs the $(DEB_ARCH) fault build (t0820) under $(EMU), keeping argv[0]\nexec $(EMU) -0 "$$0" "%s" "$$@"\n' \
+		'$(abspath $(B)/fault-static/flatctl)' >$(EMU_DIR)/fault/flatctl && chmod +x $(EMU_DIR)/fault/flatctl
 	@for t in $(UNIT_BIN) $(FUZZ_BIN); do \
 		printf '#!/bin/sh\nexec sh %s %s %s "%s" "$$@"\n' $(abspath mk/emu-run.sh) $(EMU) \
 			$(abspath tests/e2e/emu-gaps) "$(abspath .)/$$t" >$(EMU_DIR)/tests/$${t##*/}; \
 		chmod +x $(EMU_DIR)/tests/$${t##*/}; done
 	FLATCTL=$(abspath $(EMU_DIR)/flatctl) FLATCTL_BIN=$(abspath $(B)/flatctl) FLATCTL_EMU=$(EMU) \
+		FLATCTL_FAULT_BIN=$(abspath $(EMU_DIR)/fault/flatctl) \
+		FLATCTL_FAULT_ELF=$(abspath $(B)/fault-static/flatctl) \
 		EXPECT_MACHINE='$(call cross_machine,$(DEB_ARCH))' FLATCTL_VARIANT=static \
 		FLATCTL_SRC=$(CURDIR) FLATCTL_BUILD=$(abspath $(B)) \
 		$(PROVE) -j$(PROVE_JOBS) --exec '' \

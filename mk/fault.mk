@@ -22,3 +22,18 @@ fault:
 		FAULT_ASAN=$(if $(filter asan,$(VARIANT)),1,0) $(B)/fault/flatctl
 
 check check-e2e valgrind: fault
+
+# The fault build of a static build, for check-arm64 (mk/arm64.mk), where no dynamic build exists:
+# $(B)/fault-static/flatctl from the static objects. The wrap is applied in a relocatable link of
+# flatctl's own objects and the hook, so that, as in the dynamic fault build, only flatctl's own
+# calls are wrapped: the static libraries' calls (glibc's, OpenSSL's, curl's) keep the real
+# functions.
+ifeq ($(VARIANT),static)
+# (its prerequisites are read before CMD_OBJ is set: $(B)/flatctl stands for the objects)
+$(B)/fault-static/flatctl: $(B)/flatctl $(B)/obj/tests/fault/fault.o
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CROSS)ld -r $(foreach f,$(FAULT_WRAP),--wrap=$(f)) -o $(@D)/flatctl.o \
+		$(CMD_OBJ) $(B)/obj/tests/fault/fault.o $(B)/libflatctl.a
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(@D)/flatctl.o $(PKG_LIBS) $(LINK_LOG)
+endif

@@ -34,6 +34,8 @@ struct prov_stagedir {
 	dev_t dev;
 	char *canon; /* root-relative path of the staging directory */
 	int fd;
+	int pfd; /* O_PATH, its parent: the cleanup removes it without resolving a path (which
+		  * may allocate, in the userspace fallback of fs_open_canon_dir) */
 	unsigned next;
 };
 

@@ -200,7 +200,7 @@ static int add_stagedir(struct prov_plan *p, const char *at, dev_t dev, unsigned
 	if (r < 0)
 		return r;
 	struct prov_stagedir *n = &p->dirs[p->ndirs];
-	*n = (struct prov_stagedir){ .dev = dev, .fd = -1 };
+	*n = (struct prov_stagedir){ .dev = dev, .fd = -1, .pfd = -1 };
 	if (asprintf(&n->canon, "%s%s%s", at, at[0] ? "/" : "", name) < 0) {
 		(void)unlinkat(pfd, name, AT_REMOVEDIR);
 		return -ENOMEM;
@@ -212,6 +212,7 @@ static int add_stagedir(struct prov_plan *p, const char *at, dev_t dev, unsigned
 		free(n->canon);
 		return r;
 	}
+	n->pfd = TAKE_FD(pfd);
 	p->ndirs++;
 	*ret = (unsigned)(p->ndirs - 1);
 	/* the list of staging directories is known before anything is staged in a new one */
@@ -621,6 +622,11 @@ static void remove_stagedirs(int root_fd, struct prov_stagedir *dirs, size_t n)
 	/* the root's own staging directory (with the journal) last */
 	for (size_t i = n; i-- > 0;) {
 		const char *base;
+		if (dirs[i].pfd >= 0) {
+			const char *slash = strrchr(dirs[i].canon, '/');
+			(void)fs_remove_tree(dirs[i].pfd, slash ? slash + 1 : dirs[i].canon);
+			continue;
+		}
 		_cleanup_close_ int pfd = open_parent(root_fd, dirs[i].canon, &base);
 		if (pfd >= 0)
 			(void)fs_remove_tree(pfd, base);
@@ -632,6 +638,8 @@ static void stagedirs_release(struct prov_stagedir *dirs, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (dirs[i].fd >= 0)
 			close(dirs[i].fd);
+		if (dirs[i].pfd >= 0)
+			close(dirs[i].pfd);
 		free(dirs[i].canon);
 	}
 	free(dirs);
@@ -777,14 +785,16 @@ static int recover_one(int root_fd, const char *name, struct problem_list *l)
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < nd; i++) {
-		dirs[i].fd = -1;
+		dirs[i].fd = dirs[i].pfd = -1;
 		dirs[i].canon = strdup(json_string_value(json_array_get(jd, i)) ?: "");
 		if (dirs[i].canon && dirs[i].canon[0]) {
 			const char *base;
 			_cleanup_close_ int pfd = open_parent(root_fd, dirs[i].canon, &base);
-			if (pfd >= 0)
+			if (pfd >= 0) {
 				dirs[i].fd = openat(
 					pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+				dirs[i].pfd = TAKE_FD(pfd);
+			}
 		}
 	}
 	r = 0;

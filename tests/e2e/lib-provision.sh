@@ -9,7 +9,7 @@
 #   mkroot DIR            an empty root with etc/ (and proc/cmdline, so nothing of the host is read)
 TREEDUMP=$FLATCTL_SRC/tests/e2e/treedump.py
 cfg() { printf '%s\n' "$2" >"$T/$1.ign"; }
-tree() { python3 "$TREEDUMP" "$1"; }
+tree() { python3 "$TREEDUMP" "$@"; }
 snap() { tree "$1" >"$T/$2.tree"; }
 same() { tree "$1" >"$T/$2.now" && test_cmp "$T/$2.tree" "$T/$2.now"; }
 prov() { local r=$1 && shift && flatctl --root "$r" provision "$@"; }
