@@ -35,15 +35,16 @@ check-arm64: check-%:
 # one prove run over unit tests, fuzz replays and e2e scripts; then the guards. Unit tests listed
 # in tests/e2e/emu-gaps become TAP TODOs there (mk/emu-run.sh), e2e tests in tests/e2e/lib.sh.
 EMU_DIR = $(B)/emu
+# emu_wrapper ELF,SCRIPT: a host script that runs ELF under the emulator with the script's own
+# $0 as argv[0], so that links to it (ln -s SCRIPT .../cgpt) keep their name
+emu_wrapper = printf '\#!/bin/sh\nexec $(EMU) -0 "$$0" "%s" "$$@"\n' '$(abspath $(1))' >$(2) && chmod +x $(2)
 # (UNIT_BIN and FUZZ_BIN are set after the fragments are read: build them from the recipe)
 check-emu:
 	$(Q)$(MAKE) --no-print-directory $(B)/flatctl $(UNIT_BIN) $(FUZZ_BIN) $(B)/linkcheck man \
 		$(B)/fault-static/flatctl
 	@rm -rf $(EMU_DIR) && mkdir -p $(EMU_DIR)/tests $(EMU_DIR)/fault
-	@printf '#!/bin/sh\n# runs the $(DEB_ARCH) flatctl under $(EMU), keeping argv[0] (link names)\nexec $(EMU) -0 "$$0" "%s" "$$@"\n' \
-		'$(abspath $(B)/flatctl)' >$(EMU_DIR)/flatctl && chmod +x $(EMU_DIR)/flatctl
-	@printf '#!/bin/sh\n# runs the $(DEB_ARCH) fault build (t0820) under $(EMU), keeping argv[0]\nexec $(EMU) -0 "$$0" "%s" "$$@"\n' \
-		'$(abspath $(B)/fault-static/flatctl)' >$(EMU_DIR)/fault/flatctl && chmod +x $(EMU_DIR)/fault/flatctl
+	@$(call emu_wrapper,$(B)/flatctl,$(EMU_DIR)/flatctl)
+	@$(call emu_wrapper,$(B)/fault-static/flatctl,$(EMU_DIR)/fault/flatctl)
 	@for t in $(UNIT_BIN) $(FUZZ_BIN); do \
 		printf '#!/bin/sh\nexec sh %s %s %s "%s" "$$@"\n' $(abspath mk/emu-run.sh) $(EMU) \
 			$(abspath tests/e2e/emu-gaps) "$(abspath .)/$$t" >$(EMU_DIR)/tests/$${t##*/}; \

@@ -617,19 +617,15 @@ static int undo_all(int root_fd, const struct prov_stagedir *dirs, const struct 
 	return first;
 }
 
-static void remove_stagedirs(int root_fd, struct prov_stagedir *dirs, size_t n)
+static void remove_stagedirs(struct prov_stagedir *dirs, size_t n)
 {
-	/* the root's own staging directory (with the journal) last */
+	/* the root's own staging directory (with the journal) last; one whose parent could not be
+	 * opened is left for the next run */
 	for (size_t i = n; i-- > 0;) {
-		const char *base;
-		if (dirs[i].pfd >= 0) {
-			const char *slash = strrchr(dirs[i].canon, '/');
-			(void)fs_remove_tree(dirs[i].pfd, slash ? slash + 1 : dirs[i].canon);
+		if (dirs[i].pfd < 0)
 			continue;
-		}
-		_cleanup_close_ int pfd = open_parent(root_fd, dirs[i].canon, &base);
-		if (pfd >= 0)
-			(void)fs_remove_tree(pfd, base);
+		const char *slash = strrchr(dirs[i].canon, '/');
+		(void)fs_remove_tree(dirs[i].pfd, slash ? slash + 1 : dirs[i].canon);
 	}
 }
 
@@ -658,7 +654,7 @@ static void steps_release(struct prov_step *steps, size_t n)
 void plan_discard(struct prov_plan *p)
 {
 	if (p->ndirs)
-		remove_stagedirs(p->root_fd, p->dirs, p->ndirs);
+		remove_stagedirs(p->dirs, p->ndirs);
 	stagedirs_release(p->dirs, p->ndirs);
 	p->dirs = NULL;
 	p->ndirs = 0;
@@ -819,7 +815,7 @@ static int recover_one(int root_fd, const char *name, struct problem_list *l)
 		}
 	}
 	if (r >= 0)
-		remove_stagedirs(root_fd, dirs, nd);
+		remove_stagedirs(dirs, nd);
 	stagedirs_release(dirs, nd);
 	steps_release(steps, nsteps);
 	return r < 0 ? r : 1;

@@ -65,11 +65,8 @@ wait_for() {
 # start_daemon ARGS...: `flatctl ARGS` in the background, as itself (not under a subshell), so
 # that a signal sent to DAEMON_PID reaches it; stderr (its journal) in $T/daemon.log.
 start_daemon() {
-	if [ "${FLATCTL_VALGRIND:-0}" = 1 ]; then
-		valgrind_bg && { "${VG_BG[@]}" "$FLATCTL" "$@" 2>>"$T/daemon.log" & }
-	else
-		"$FLATCTL" "$@" 2>>"$T/daemon.log" &
-	fi &&
+	valgrind_bg &&
+	{ "${VG_BG[@]}" "$FLATCTL" "$@" 2>>"$T/daemon.log" & } &&
 	DAEMON_PID=$! &&
 	cleanup_pid $DAEMON_PID
 }

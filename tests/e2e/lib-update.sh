@@ -130,13 +130,9 @@ installed() {
 # through the flatctl function) so that SERVE_PID is the server itself.
 start_serve() {
 	rm -f "$T/serve.err" &&
-	if [ "${FLATCTL_VALGRIND:-0}" = 1 ]; then
-		valgrind_bg && { "${VG_BG[@]}" "$FLATCTL" update serve "$@" \
-			--listen 127.0.0.1:0 --log "$T/serve.log" 2>"$T/serve.err" & }
-	else
-		{ "$FLATCTL" update serve "$@" --listen 127.0.0.1:0 --log "$T/serve.log" \
-			2>"$T/serve.err" & }
-	fi &&
+	valgrind_bg &&
+	{ "${VG_BG[@]}" "$FLATCTL" update serve "$@" --listen 127.0.0.1:0 --log "$T/serve.log" \
+		2>"$T/serve.err" & } &&
 	SERVE_PID=$! &&
 	cleanup_pid $SERVE_PID &&
 	test_wait_for 30 'grep -q " on http://" "$T/serve.err" || ! kill -0 $SERVE_PID 2>/dev/null' &&

@@ -32,14 +32,17 @@ cleanup_pid() { _cleanup_pids="$_cleanup_pids $1"; }
 cleanup_loop() { _cleanup_loops="$_cleanup_loops $1"; }
 cleanup_mount() { _cleanup_mounts="$1 $_cleanup_mounts"; }
 
+# valgrind as `make valgrind` runs it (mk/valgrind-run.sh): a memory error or a definite leak is
+# exit status 99
+_VG=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite)
+
 # under_valgrind PROGRAM ARGS...: PROGRAM under valgrind. valgrind's own messages go to a log,
 # not into the stderr the tests read (valgrind 3.19 warns there about every syscall it does not
 # know, openat2 and fsopen among them); a memory error or a definite leak is exit status 99,
 # which no check accepts, and its report is copied to stderr.
 under_valgrind() {
 	_vg_log=$(mktemp "$T/.valgrind.XXXXXX") || return 1
-	valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
-		--log-file="$_vg_log" "$@"
+	"${_VG[@]}" --log-file="$_vg_log" "$@"
 	_vg_rc=$?
 	[ "$_vg_rc" != 99 ] || grep -v "^--[0-9]*-- " "$_vg_log" >&2
 	rm -f "$_vg_log"
@@ -56,8 +59,7 @@ valgrind_bg() {
 	[ "${FLATCTL_VALGRIND:-0}" = 1 ] || return 0
 	_vg_log=$(mktemp "$T/.valgrind-bg.XXXXXX") || return 1
 	# shellcheck disable=SC2034 # used by lib-bus.sh and lib-update.sh
-	VG_BG=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
-		--log-file="$_vg_log")
+	VG_BG=("${_VG[@]}" --log-file="$_vg_log")
 }
 
 # flatctl: run the binary under test (under valgrind when FLATCTL_VALGRIND=1).

@@ -1,5 +1,5 @@
 #!/bin/bash
-# t0013-valgrind-harness: `make valgrind` can fail (docs/testing.md §8). Small C programs with a
+# t0013-valgrind-harness: `make valgrind` can fail (docs/testing.md §7). Small C programs with a
 # definite leak, a jump on an uninitialised value, or a clean run go through the two wrappers
 # it uses: under_valgrind of tests/e2e/lib.sh (every flatctl call of the e2e suite) and
 # mk/emu-run.sh with mk/valgrind-run.sh (unit tests and fuzz replays, with
